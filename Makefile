@@ -1,0 +1,117 @@
+# onemap — plain GNU Makefile with pkg-config.
+#
+#   make            build build/libonemap.{a,so}, build/onemap and tools
+#   make check      install missing deps, build with -Werror, run all tests
+#                   (plain build, then again under ASan+UBSan)
+#   make demo       install missing deps, build, make the sample project and
+#                   run the analyses into out/demo/
+#   make SAN=address,undefined   sanitizer build into build-san/
+#   make format     clang-format the sources in place
+#   make fuzz       build libFuzzer targets (clang) into build-fuzz/
+
+CC       ?= cc
+SAN      ?=
+WERROR   ?= 0
+OPT      ?= -O2
+PKGS     := geos gdal proj sqlite3 yaml-0.1
+
+ifeq ($(SAN),)
+BUILD    ?= build
+SANFLAGS :=
+else
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGEOS_USE_ONLY_R_API
+CFLAGS   += -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS  += -pthread $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/geom/*.c src/index/*.c \
+              src/crs/*.c src/io/*.c src/store/*.c src/ops/*.c \
+              src/rules/*.c src/report/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all lib cli tools tests check demo bench fuzz format tidy clean deps
+
+all: lib cli tools
+
+lib: $(BUILD)/libonemap.a $(BUILD)/libonemap.so
+cli: $(BUILD)/onemap
+tools: $(TOOLS)
+tests: $(TESTS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libonemap.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libonemap.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libonemap.so.0 -o $@ $^ $(LDLIBS)
+
+$(BUILD)/onemap: $(CLI_OBJ) $(BUILD)/libonemap.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libonemap.a $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libonemap.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonemap.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libonemap.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonemap.a $(LDLIBS)
+
+deps:
+	@scripts/install-deps check
+
+# The whole suite: plain -Werror build, then ASan+UBSan build of the same.
+check: deps
+	@$(MAKE) --no-print-directory WERROR=1 all tests
+	@$(MAKE) --no-print-directory WERROR=1 SAN=address,undefined OPT=-O1 all tests
+	@tests/run build build-san
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo build
+
+bench:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/run
+
+fuzz:
+	@$(MAKE) --no-print-directory CC=clang SAN=fuzzer,address,undefined \
+	    BUILD=build-fuzz all
+	@tests/fuzz/build build-fuzz
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TOOL_SRC) $(TEST_SRC) \
+	    $(wildcard include/onemap/*.h src/*/*.h tests/unit/*.h)
+
+tidy:
+	clang-tidy $(LIB_SRC) $(CLI_SRC) -- $(CPPFLAGS) -std=c17 $(PKG_CFLAGS)
+
+clean:
+	rm -rf build build-san build-fuzz out
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)

@@ -1,0 +1,945 @@
+/*
+ * layer.c — the flat columnar polygon layer: building, Hilbert ordering,
+ * the feature R-tree, attribute columns and read access.
+ */
+#include "core/core.h"
+#include "index/hilbert.h"
+#include "onemap/layer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct column {
+    char *name;
+    enum om_field_type type;
+    union {
+        int64_t *i;
+        double *d;
+        size_t *s; /* offset into the layer's text pool */
+    } v;
+    uint8_t *is_null;
+};
+
+struct om_layer {
+    char *name;
+    char *crs;
+    bool is_finished;
+    bool in_feature;
+
+    size_t nfeatures, nparts, nrings, npoints;
+    size_t cap_feat, cap_part, cap_ring, cap_point;
+    double *xy;
+    size_t *point_start; /* nrings + 1 */
+    size_t *ring_start;  /* nparts + 1 */
+    size_t *part_start;  /* nfeatures + 1 */
+    struct om_rect *bbox;
+    int64_t *fid;
+    uint8_t *flags;
+    struct om_rect extent;
+
+    struct column *cols;
+    size_t ncols;
+    char *pool;
+    size_t pool_len, pool_cap;
+
+    /* current feature rollback marks */
+    size_t mark_parts, mark_rings, mark_points, mark_pool;
+
+    struct om_rtree *index;
+    size_t *fid_order; /* feature indices sorted by fid (after finish) */
+};
+
+/* ---- rectangles ---- */
+
+struct om_rect om_rect_empty(void)
+{
+    struct om_rect r = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    return r;
+}
+
+bool om_rect_is_empty(struct om_rect r)
+{
+    return !(r.minx <= r.maxx && r.miny <= r.maxy);
+}
+
+struct om_rect om_rect_union(struct om_rect a, struct om_rect b)
+{
+    struct om_rect r;
+    r.minx = a.minx < b.minx ? a.minx : b.minx;
+    r.miny = a.miny < b.miny ? a.miny : b.miny;
+    r.maxx = a.maxx > b.maxx ? a.maxx : b.maxx;
+    r.maxy = a.maxy > b.maxy ? a.maxy : b.maxy;
+    return r;
+}
+
+bool om_rect_intersects(struct om_rect a, struct om_rect b)
+{
+    return a.minx <= b.maxx && b.minx <= a.maxx && a.miny <= b.maxy &&
+           b.miny <= a.maxy;
+}
+
+const char *om_field_type_name(enum om_field_type t)
+{
+    switch (t) {
+    case OM_FIELD_INT:
+        return "integer";
+    case OM_FIELD_REAL:
+        return "real";
+    case OM_FIELD_TEXT:
+        return "text";
+    }
+    return "unknown";
+}
+
+/* ---- lifecycle ---- */
+
+static bool valid_name(const char *name)
+{
+    return name && name[0] && strlen(name) <= OM_LIMIT_NAME_BYTES;
+}
+
+enum om_status om_layer_new(const char *name, struct om_layer **out,
+                            struct om_error *err)
+{
+    *out = NULL;
+    if (!valid_name(name)) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "layer name is empty or longer than %u bytes",
+                         OM_LIMIT_NAME_BYTES);
+    }
+    struct om_layer *l = om__calloc(1, sizeof *l);
+    if (!l) {
+        return om__enomem(err, name);
+    }
+    l->name = om__strdup(name);
+    l->point_start = om__malloc(16 * sizeof(size_t));
+    l->ring_start = om__malloc(16 * sizeof(size_t));
+    l->part_start = om__malloc(16 * sizeof(size_t));
+    if (!l->name || !l->point_start || !l->ring_start || !l->part_start) {
+        om_layer_free(l);
+        return om__enomem(err, name);
+    }
+    l->cap_ring = l->cap_part = 16;
+    l->cap_feat = 15; /* feature arrays hold cap_feat + 1 (sentinel) */
+    l->point_start[0] = l->ring_start[0] = l->part_start[0] = 0;
+    l->extent = om_rect_empty();
+    *out = l;
+    return OM_OK;
+}
+
+static void free_columns(struct column *cols, size_t ncols)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        om__free(cols[c].name);
+        om__free(cols[c].v.i);
+        om__free(cols[c].is_null);
+    }
+    om__free(cols);
+}
+
+void om_layer_free(struct om_layer *l)
+{
+    if (!l) {
+        return;
+    }
+    om__free(l->name);
+    om__free(l->crs);
+    om__free(l->xy);
+    om__free(l->point_start);
+    om__free(l->ring_start);
+    om__free(l->part_start);
+    om__free(l->bbox);
+    om__free(l->fid);
+    om__free(l->flags);
+    free_columns(l->cols, l->ncols);
+    om__free(l->pool);
+    om_rtree_free(l->index);
+    om__free(l->fid_order);
+    om__free(l);
+}
+
+enum om_status om_layer_set_crs(struct om_layer *l, const char *crs,
+                                struct om_error *err)
+{
+    char *c = NULL;
+    if (crs) {
+        c = om__strdup(crs);
+        if (!c) {
+            return om__enomem(err, l->name);
+        }
+    }
+    om__free(l->crs);
+    l->crs = c;
+    return OM_OK;
+}
+
+enum om_status om_layer_set_name(struct om_layer *l, const char *name,
+                                 struct om_error *err)
+{
+    if (!valid_name(name)) {
+        return om__error(err, OM_EINVAL, l->name, 0, -1,
+                         "layer name is empty or too long");
+    }
+    char *n = om__strdup(name);
+    if (!n) {
+        return om__enomem(err, l->name);
+    }
+    om__free(l->name);
+    l->name = n;
+    return OM_OK;
+}
+
+enum om_status om_layer_add_field(struct om_layer *l, const char *name,
+                                  enum om_field_type type, int *index,
+                                  struct om_error *err)
+{
+    if (l->nfeatures > 0 || l->in_feature || l->is_finished) {
+        return om__error(err, OM_EINVAL, l->name, 0, -1,
+                         "field '%s' added after the first feature", name);
+    }
+    if (!valid_name(name)) {
+        return om__error(err, OM_EINVAL, l->name, 0, -1,
+                         "field name is empty or longer than %u bytes",
+                         OM_LIMIT_NAME_BYTES);
+    }
+    if (type != OM_FIELD_INT && type != OM_FIELD_REAL &&
+        type != OM_FIELD_TEXT) {
+        return om__error(err, OM_EINVAL, l->name, 0, -1,
+                         "field '%s' has an unknown type", name);
+    }
+    if (om_layer_field_index(l, name) >= 0) {
+        return om__error(err, OM_EEXIST, l->name, 0, -1,
+                         "duplicate field name '%s'", name);
+    }
+    if (l->ncols >= OM_LIMIT_FIELDS) {
+        return om__error(err, OM_ELIMIT, l->name, 0, -1,
+                         "more than %u fields", OM_LIMIT_FIELDS);
+    }
+    struct column *cols =
+        om__reallocarray(l->cols, l->ncols + 1, sizeof *cols);
+    if (!cols) {
+        return om__enomem(err, l->name);
+    }
+    l->cols = cols;
+    struct column *c = &cols[l->ncols];
+    memset(c, 0, sizeof *c);
+    c->name = om__strdup(name);
+    c->type = type;
+    size_t cap = l->cap_feat + 1;
+    c->v.i = om__malloc(cap * 8); /* all value types are 8 bytes */
+    c->is_null = om__malloc(cap);
+    if (!c->name || !c->v.i || !c->is_null) {
+        om__free(c->name);
+        om__free(c->v.i);
+        om__free(c->is_null);
+        return om__enomem(err, l->name);
+    }
+    if (index) {
+        *index = (int)l->ncols;
+    }
+    l->ncols++;
+    return OM_OK;
+}
+
+/* ---- building ---- */
+
+static enum om_status not_building(struct om_layer *l, struct om_error *err)
+{
+    return om__error(err, OM_EINVAL, l->name, 0, -1,
+                     l->is_finished ? "layer is finished (read-only)"
+                                    : "no feature is being built");
+}
+
+/* Grow per-feature arrays to hold index `f` (+1 sentinel). */
+static bool reserve_features(struct om_layer *l, size_t f)
+{
+    if (f + 1 < l->cap_feat + 1 && l->bbox) {
+        return true;
+    }
+    size_t ncap = l->cap_feat ? l->cap_feat : 16;
+    while (f + 1 >= ncap + 1 || ncap < 16) {
+        ncap *= 2;
+    }
+    size_t *ps = om__reallocarray(l->part_start, ncap + 1, sizeof *ps);
+    if (!ps) {
+        return false;
+    }
+    l->part_start = ps;
+    struct om_rect *bb = om__reallocarray(l->bbox, ncap + 1, sizeof *bb);
+    if (!bb) {
+        return false;
+    }
+    l->bbox = bb;
+    int64_t *fid = om__reallocarray(l->fid, ncap + 1, sizeof *fid);
+    if (!fid) {
+        return false;
+    }
+    l->fid = fid;
+    uint8_t *fl = om__reallocarray(l->flags, ncap + 1, 1);
+    if (!fl) {
+        return false;
+    }
+    l->flags = fl;
+    for (size_t c = 0; c < l->ncols; c++) {
+        int64_t *v = om__reallocarray(l->cols[c].v.i, ncap + 1, 8);
+        if (!v) {
+            return false;
+        }
+        l->cols[c].v.i = v;
+        uint8_t *nn = om__reallocarray(l->cols[c].is_null, ncap + 1, 1);
+        if (!nn) {
+            return false;
+        }
+        l->cols[c].is_null = nn;
+    }
+    l->cap_feat = ncap;
+    return true;
+}
+
+enum om_status om_layer_begin_feature(struct om_layer *l, int64_t fid,
+                                      struct om_error *err)
+{
+    if (l->is_finished || l->in_feature) {
+        return om__error(err, OM_EINVAL, l->name, 0, fid,
+                         l->is_finished ? "layer is finished (read-only)"
+                                        : "previous feature not ended");
+    }
+    if (l->nfeatures >= OM_LIMIT_LAYER_FEATURES) {
+        return om__error(err, OM_ELIMIT, l->name, 0, fid,
+                         "more than %u features in one layer",
+                         OM_LIMIT_LAYER_FEATURES);
+    }
+    size_t f = l->nfeatures;
+    if (!reserve_features(l, f)) {
+        return om__enomem(err, l->name);
+    }
+    l->fid[f] = fid;
+    l->flags[f] = 0;
+    l->bbox[f] = om_rect_empty();
+    l->part_start[f] = l->nparts;
+    for (size_t c = 0; c < l->ncols; c++) {
+        l->cols[c].is_null[f] = 1;
+        l->cols[c].v.i[f] = 0;
+    }
+    l->mark_parts = l->nparts;
+    l->mark_rings = l->nrings;
+    l->mark_points = l->npoints;
+    l->mark_pool = l->pool_len;
+    l->in_feature = true;
+    return OM_OK;
+}
+
+/* Remove a trailing part that got no ring. */
+static void drop_empty_part(struct om_layer *l)
+{
+    if (l->nparts > l->mark_parts &&
+        l->ring_start[l->nparts - 1] == l->nrings) {
+        l->nparts--;
+    }
+}
+
+enum om_status om_layer_begin_part(struct om_layer *l, struct om_error *err)
+{
+    if (!l->in_feature) {
+        return not_building(l, err);
+    }
+    drop_empty_part(l);
+    if (!OM__GROW(l->ring_start, l->cap_part, l->nparts + 2)) {
+        return om__enomem(err, l->name);
+    }
+    l->ring_start[l->nparts] = l->nrings;
+    l->nparts++;
+    l->ring_start[l->nparts] = l->nrings;
+    return OM_OK;
+}
+
+enum om_status om_layer_add_ring(struct om_layer *l, const double *xy,
+                                 size_t n, struct om_error *err)
+{
+    size_t f = l->nfeatures;
+    if (!l->in_feature) {
+        return not_building(l, err);
+    }
+    if (l->nparts == l->mark_parts) {
+        return om__error(err, OM_EINVAL, l->name, 0, l->fid[f],
+                         "ring added before om_layer_begin_part");
+    }
+    bool closed = n >= 2 && xy[0] == xy[2 * n - 2] && xy[1] == xy[2 * n - 1];
+    size_t nstore = closed || n == 0 ? n : n + 1;
+    if (l->npoints - l->mark_points + nstore > OM_LIMIT_FEATURE_POINTS) {
+        return om__error(err, OM_ELIMIT, l->name, 0, l->fid[f],
+                         "more than %u vertices in one feature",
+                         OM_LIMIT_FEATURE_POINTS);
+    }
+    if (l->nrings - l->mark_rings + 1 > OM_LIMIT_FEATURE_RINGS) {
+        return om__error(err, OM_ELIMIT, l->name, 0, l->fid[f],
+                         "more than %u rings in one feature",
+                         OM_LIMIT_FEATURE_RINGS);
+    }
+    if (!OM__GROW(l->point_start, l->cap_ring, l->nrings + 2)) {
+        return om__enomem(err, l->name);
+    }
+    size_t need = 2 * (l->npoints + nstore);
+    if (need > l->cap_point) {
+        size_t ncap = l->cap_point ? l->cap_point : 1024;
+        while (ncap < need) {
+            ncap *= 2;
+        }
+        double *p = om__reallocarray(l->xy, ncap, sizeof *p);
+        if (!p) {
+            return om__enomem(err, l->name);
+        }
+        l->xy = p;
+        l->cap_point = ncap;
+    }
+    double *dst = l->xy + 2 * l->npoints;
+    if (n) {
+        memcpy(dst, xy, 2 * n * sizeof *xy);
+    }
+    if (nstore > n) {
+        dst[2 * n] = xy[0];
+        dst[2 * n + 1] = xy[1];
+    }
+    struct om_rect b = l->bbox[f];
+    bool finite = true;
+    for (size_t i = 0; i < nstore; i++) {
+        double x = dst[2 * i], y = dst[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y)) {
+            finite = false;
+            continue;
+        }
+        if (x < b.minx) {
+            b.minx = x;
+        }
+        if (x > b.maxx) {
+            b.maxx = x;
+        }
+        if (y < b.miny) {
+            b.miny = y;
+        }
+        if (y > b.maxy) {
+            b.maxy = y;
+        }
+    }
+    l->bbox[f] = b;
+    if (!finite || nstore < 4) {
+        l->flags[f] |= OM_FEAT_INVALID;
+    }
+    l->point_start[l->nrings] = l->npoints;
+    l->npoints += nstore;
+    l->nrings++;
+    l->point_start[l->nrings] = l->npoints;
+    l->ring_start[l->nparts] = l->nrings;
+    return OM_OK;
+}
+
+static enum om_status check_set(struct om_layer *l, int field,
+                                enum om_field_type type,
+                                struct om_error *err)
+{
+    if (!l->in_feature) {
+        return not_building(l, err);
+    }
+    if (field < 0 || (size_t)field >= l->ncols) {
+        return om__error(err, OM_EINVAL, l->name, 0, l->fid[l->nfeatures],
+                         "no field with index %d", field);
+    }
+    if (l->cols[field].type != type) {
+        return om__error(err, OM_EINVAL, l->name, 0, l->fid[l->nfeatures],
+                         "field '%s' is %s, not %s", l->cols[field].name,
+                         om_field_type_name(l->cols[field].type),
+                         om_field_type_name(type));
+    }
+    return OM_OK;
+}
+
+enum om_status om_layer_set_int(struct om_layer *l, int field,
+                                int64_t value, struct om_error *err)
+{
+    enum om_status st = check_set(l, field, OM_FIELD_INT, err);
+    if (st == OM_OK) {
+        l->cols[field].v.i[l->nfeatures] = value;
+        l->cols[field].is_null[l->nfeatures] = 0;
+    }
+    return st;
+}
+
+enum om_status om_layer_set_real(struct om_layer *l, int field,
+                                 double value, struct om_error *err)
+{
+    enum om_status st = check_set(l, field, OM_FIELD_REAL, err);
+    if (st == OM_OK) {
+        l->cols[field].v.d[l->nfeatures] = value;
+        l->cols[field].is_null[l->nfeatures] = 0;
+    }
+    return st;
+}
+
+enum om_status om_layer_set_text(struct om_layer *l, int field,
+                                 const char *value, struct om_error *err)
+{
+    enum om_status st = check_set(l, field, OM_FIELD_TEXT, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    size_t f = l->nfeatures;
+    if (!value) {
+        l->cols[field].is_null[f] = 1;
+        return OM_OK;
+    }
+    size_t n = strlen(value);
+    if (n > OM_LIMIT_TEXT_BYTES) {
+        return om__error(err, OM_ELIMIT, l->name, 0, l->fid[f],
+                         "text in field '%s' longer than %u bytes",
+                         l->cols[field].name, OM_LIMIT_TEXT_BYTES);
+    }
+    if (!OM__GROW(l->pool, l->pool_cap, l->pool_len + n + 1)) {
+        return om__enomem(err, l->name);
+    }
+    memcpy(l->pool + l->pool_len, value, n + 1);
+    l->cols[field].v.s[f] = l->pool_len;
+    l->cols[field].is_null[f] = 0;
+    l->pool_len += n + 1;
+    return OM_OK;
+}
+
+void om_layer_set_flags(struct om_layer *l, unsigned flags)
+{
+    if (l->in_feature) {
+        l->flags[l->nfeatures] |= (uint8_t)flags;
+    }
+}
+
+enum om_status om_layer_end_feature(struct om_layer *l, struct om_error *err)
+{
+    if (!l->in_feature) {
+        return not_building(l, err);
+    }
+    drop_empty_part(l);
+    size_t f = l->nfeatures;
+    if (l->nparts == l->mark_parts) {
+        l->flags[f] |= OM_FEAT_EMPTY;
+    }
+    if (!om_rect_is_empty(l->bbox[f])) {
+        l->extent = om_rect_union(l->extent, l->bbox[f]);
+    }
+    l->nfeatures++;
+    l->part_start[l->nfeatures] = l->nparts;
+    l->in_feature = false;
+    return OM_OK;
+}
+
+void om_layer_abort_feature(struct om_layer *l)
+{
+    if (!l->in_feature) {
+        return;
+    }
+    l->nparts = l->mark_parts;
+    l->nrings = l->mark_rings;
+    l->npoints = l->mark_points;
+    l->pool_len = l->mark_pool;
+    l->ring_start[l->nparts] = l->nrings;
+    l->point_start[l->nrings] = l->npoints;
+    l->in_feature = false;
+}
+
+/* ---- finishing ---- */
+
+/* qsort has no context argument in C17; sort (fid,index) pairs instead. */
+struct fid_pair {
+    int64_t fid;
+    size_t idx;
+};
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct fid_pair *x = a, *y = b;
+    if (x->fid != y->fid) {
+        return x->fid < y->fid ? -1 : 1;
+    }
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Apply permutation `perm` (new position i holds old feature perm[i]). */
+static enum om_status permute(struct om_layer *l, const size_t *perm,
+                              struct om_error *err)
+{
+    size_t nf = l->nfeatures;
+    double *xy = om__reallocarray(NULL, 2 * l->npoints + 2, sizeof *xy);
+    size_t *pts = om__reallocarray(NULL, l->nrings + 1, sizeof *pts);
+    size_t *rs = om__reallocarray(NULL, l->nparts + 1, sizeof *rs);
+    size_t *ps = om__reallocarray(NULL, nf + 1, sizeof *ps);
+    struct om_rect *bb = om__reallocarray(NULL, nf + 1, sizeof *bb);
+    int64_t *fid = om__reallocarray(NULL, nf + 1, sizeof *fid);
+    uint8_t *fl = om__malloc(nf + 1);
+    int64_t *tmp = om__reallocarray(NULL, nf + 1, 8);
+    uint8_t *tmpn = om__malloc(nf + 1);
+    if (!xy || !pts || !rs || !ps || !bb || !fid || !fl || !tmp || !tmpn) {
+        om__free(xy);
+        om__free(pts);
+        om__free(rs);
+        om__free(ps);
+        om__free(bb);
+        om__free(fid);
+        om__free(fl);
+        om__free(tmp);
+        om__free(tmpn);
+        return om__enomem(err, l->name);
+    }
+    size_t np = 0, nr = 0, nq = 0;
+    for (size_t i = 0; i < nf; i++) {
+        size_t f = perm[i];
+        ps[i] = np;
+        bb[i] = l->bbox[f];
+        fid[i] = l->fid[f];
+        fl[i] = l->flags[f];
+        for (size_t p = l->part_start[f]; p < l->part_start[f + 1]; p++) {
+            rs[np++] = nr;
+            for (size_t r = l->ring_start[p]; r < l->ring_start[p + 1];
+                 r++) {
+                size_t a = l->point_start[r], b = l->point_start[r + 1];
+                pts[nr++] = nq;
+                memcpy(xy + 2 * nq, l->xy + 2 * a, 2 * (b - a) * sizeof *xy);
+                nq += b - a;
+            }
+        }
+    }
+    ps[nf] = np;
+    rs[np] = nr;
+    pts[nr] = nq;
+    for (size_t c = 0; c < l->ncols; c++) {
+        struct column *col = &l->cols[c];
+        for (size_t i = 0; i < nf; i++) {
+            tmp[i] = col->v.i[perm[i]];
+            tmpn[i] = col->is_null[perm[i]];
+        }
+        memcpy(col->v.i, tmp, nf * 8);
+        memcpy(col->is_null, tmpn, nf);
+    }
+    om__free(tmp);
+    om__free(tmpn);
+    om__free(l->xy);
+    om__free(l->point_start);
+    om__free(l->ring_start);
+    om__free(l->part_start);
+    om__free(l->bbox);
+    om__free(l->fid);
+    om__free(l->flags);
+    l->xy = xy;
+    l->cap_point = 2 * l->npoints + 2;
+    l->point_start = pts;
+    l->cap_ring = l->nrings;
+    l->ring_start = rs;
+    l->cap_part = l->nparts;
+    l->part_start = ps;
+    l->bbox = bb;
+    l->fid = fid;
+    l->flags = fl;
+    l->cap_feat = nf;
+    return OM_OK;
+}
+
+enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
+                               struct om_error *err)
+{
+    if (l->in_feature) {
+        return om__error(err, OM_EINVAL, l->name, 0, -1,
+                         "om_layer_finish with a feature still open");
+    }
+    if (l->is_finished) {
+        return OM_OK;
+    }
+    size_t nf = l->nfeatures;
+    if (!reserve_features(l, nf)) {
+        return om__enomem(err, l->name);
+    }
+    if (!(flags & OM_LAYER_KEEP_ORDER) && nf > 1) {
+        uint32_t *keys = om__reallocarray(NULL, nf, sizeof *keys);
+        size_t *perm = om__reallocarray(NULL, nf, sizeof *perm);
+        if (!keys || !perm) {
+            om__free(keys);
+            om__free(perm);
+            return om__enomem(err, l->name);
+        }
+        om__hilbert_keys(l->bbox, nf, l->extent, keys);
+        bool ok = om__hilbert_order(keys, nf, perm);
+        om__free(keys);
+        if (!ok) {
+            om__free(perm);
+            return om__enomem(err, l->name);
+        }
+        enum om_status st = permute(l, perm, err);
+        om__free(perm);
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    struct fid_pair *pairs =
+        om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
+    size_t *order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
+    if (!pairs || !order) {
+        om__free(pairs);
+        om__free(order);
+        return om__enomem(err, l->name);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        pairs[i].fid = l->fid[i];
+        pairs[i].idx = i;
+    }
+    if (nf > 1) {
+        qsort(pairs, nf, sizeof *pairs, cmp_pair);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        order[i] = pairs[i].idx;
+    }
+    om__free(pairs);
+    struct om_rtree *tree = NULL;
+    enum om_status st = om_rtree_build(l->bbox, nf, &tree, err);
+    if (st != OM_OK) {
+        om__free(order);
+        return st;
+    }
+    om_rtree_free(l->index);
+    om__free(l->fid_order);
+    l->index = tree;
+    l->fid_order = order;
+    l->is_finished = true;
+    return OM_OK;
+}
+
+/* ---- reading ---- */
+
+const char *om_layer_name(const struct om_layer *l)
+{
+    return l->name;
+}
+
+const char *om_layer_crs(const struct om_layer *l)
+{
+    return l->crs;
+}
+
+size_t om_layer_nfeatures(const struct om_layer *l)
+{
+    return l->nfeatures;
+}
+
+struct om_rect om_layer_extent(const struct om_layer *l)
+{
+    return l->extent;
+}
+
+bool om_layer_is_finished(const struct om_layer *l)
+{
+    return l->is_finished;
+}
+
+void om_layer_view(const struct om_layer *l, struct om_layer_view *v)
+{
+    v->nfeatures = l->nfeatures;
+    v->nparts = l->nparts;
+    v->nrings = l->nrings;
+    v->npoints = l->npoints;
+    v->xy = l->xy;
+    v->point_start = l->point_start;
+    v->ring_start = l->ring_start;
+    v->part_start = l->part_start;
+    v->bbox = l->bbox;
+    v->fid = l->fid;
+    v->flags = l->flags;
+}
+
+void om_layer_refresh(struct om_layer *l)
+{
+    l->extent = om_rect_empty();
+    for (size_t f = 0; f < l->nfeatures; f++) {
+        struct om_rect b = om_rect_empty();
+        size_t p0 = l->part_start[f], p1 = l->part_start[f + 1];
+        if (p1 > p0) {
+            size_t a = l->point_start[l->ring_start[p0]];
+            size_t e = l->point_start[l->ring_start[p1]];
+            for (size_t i = a; i < e; i++) {
+                double x = l->xy[2 * i], y = l->xy[2 * i + 1];
+                if (!isfinite(x) || !isfinite(y)) {
+                    continue;
+                }
+                b.minx = x < b.minx ? x : b.minx;
+                b.maxx = x > b.maxx ? x : b.maxx;
+                b.miny = y < b.miny ? y : b.miny;
+                b.maxy = y > b.maxy ? y : b.maxy;
+            }
+        }
+        l->bbox[f] = b;
+        if (!om_rect_is_empty(b)) {
+            l->extent = om_rect_union(l->extent, b);
+        }
+    }
+    om_rtree_free(l->index);
+    l->index = NULL;
+    om__free(l->fid_order);
+    l->fid_order = NULL;
+    l->is_finished = false;
+}
+
+double *om_layer_coords_mut(struct om_layer *l)
+{
+    return l->xy;
+}
+
+enum om_status om_layer_set_coords(struct om_layer *l, const double *xy,
+                                   struct om_error *err)
+{
+    (void)err;
+    if (l->npoints) {
+        memcpy(l->xy, xy, 2 * l->npoints * sizeof *xy);
+    }
+    om_layer_refresh(l);
+    return OM_OK;
+}
+
+size_t om_layer_nfields(const struct om_layer *l)
+{
+    return l->ncols;
+}
+
+const char *om_layer_field_name(const struct om_layer *l, int field)
+{
+    if (field < 0 || (size_t)field >= l->ncols) {
+        return NULL;
+    }
+    return l->cols[field].name;
+}
+
+enum om_field_type om_layer_field_type(const struct om_layer *l, int field)
+{
+    if (field < 0 || (size_t)field >= l->ncols) {
+        return (enum om_field_type)0;
+    }
+    return l->cols[field].type;
+}
+
+int om_layer_field_index(const struct om_layer *l, const char *name)
+{
+    if (!name) {
+        return -1;
+    }
+    for (size_t c = 0; c < l->ncols; c++) {
+        if (om__strcasecmp(l->cols[c].name, name) == 0) {
+            return (int)c;
+        }
+    }
+    return -1;
+}
+
+static bool valid_cell(const struct om_layer *l, size_t f, int field)
+{
+    return field >= 0 && (size_t)field < l->ncols && f < l->nfeatures;
+}
+
+bool om_layer_is_null(const struct om_layer *l, size_t f, int field)
+{
+    return !valid_cell(l, f, field) || l->cols[field].is_null[f];
+}
+
+int64_t om_layer_get_int(const struct om_layer *l, size_t f, int field)
+{
+    if (om_layer_is_null(l, f, field) || l->cols[field].type != OM_FIELD_INT) {
+        return 0;
+    }
+    return l->cols[field].v.i[f];
+}
+
+double om_layer_get_real(const struct om_layer *l, size_t f, int field)
+{
+    if (om_layer_is_null(l, f, field)) {
+        return NAN;
+    }
+    if (l->cols[field].type == OM_FIELD_INT) {
+        return (double)l->cols[field].v.i[f];
+    }
+    if (l->cols[field].type != OM_FIELD_REAL) {
+        return NAN;
+    }
+    return l->cols[field].v.d[f];
+}
+
+const char *om_layer_get_text(const struct om_layer *l, size_t f, int field)
+{
+    if (om_layer_is_null(l, f, field) ||
+        l->cols[field].type != OM_FIELD_TEXT) {
+        return NULL;
+    }
+    return l->pool + l->cols[field].v.s[f];
+}
+
+const char *om_layer_format_value(const struct om_layer *l, size_t f,
+                                  int field, char *buf, size_t size)
+{
+    if (size == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    if (om_layer_is_null(l, f, field)) {
+        return buf;
+    }
+    switch (l->cols[field].type) {
+    case OM_FIELD_INT:
+        snprintf(buf, size, "%lld", (long long)l->cols[field].v.i[f]);
+        break;
+    case OM_FIELD_REAL:
+        snprintf(buf, size, "%.17g", l->cols[field].v.d[f]);
+        break;
+    case OM_FIELD_TEXT:
+        om__strlcpy(buf, l->pool + l->cols[field].v.s[f], size);
+        break;
+    }
+    return buf;
+}
+
+size_t om_layer_find_fid(const struct om_layer *l, int64_t fid)
+{
+    if (!l->fid_order) {
+        for (size_t i = 0; i < l->nfeatures; i++) {
+            if (l->fid[i] == fid) {
+                return i;
+            }
+        }
+        return (size_t)-1;
+    }
+    size_t lo = 0, hi = l->nfeatures;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->fid[l->fid_order[mid]] < fid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < l->nfeatures && l->fid[l->fid_order[lo]] == fid) {
+        return l->fid_order[lo];
+    }
+    return (size_t)-1;
+}
+
+size_t om_layer_feature_by_fid_rank(const struct om_layer *l, size_t rank)
+{
+    if (rank >= l->nfeatures) {
+        return (size_t)-1;
+    }
+    return l->fid_order ? l->fid_order[rank] : rank;
+}
+
+size_t om_layer_count_flag(const struct om_layer *l, unsigned flag)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < l->nfeatures; f++) {
+        n += (l->flags[f] & flag) != 0;
+    }
+    return n;
+}
+
+const struct om_rtree *om_layer_index(const struct om_layer *l)
+{
+    return l->index;
+}

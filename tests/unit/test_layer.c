@@ -1,0 +1,295 @@
+/*
+ * test_layer.c — the flat layer, Hilbert order, packed R-tree, planar area
+ * and the core helpers (errors, buffers, arena, sha256).
+ */
+#include "core/core.h"
+#include "onemap/geom.h"
+#include "onemap/layer.h"
+#include "test.h"
+
+static uint64_t rng_state = 88172645463325252ull;
+static double rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* n random squares; fid = 1000 + i, field "id" = i, "name" = "f<i>". */
+static enum om_status make_squares(size_t n, struct om_layer **out,
+                                   struct om_error *err)
+{
+    struct om_layer *l = NULL;
+    int fi, fn, fr;
+    enum om_status st = om_layer_new("SQ", &l, err);
+    if (st) {
+        return st;
+    }
+    if ((st = om_layer_add_field(l, "id", OM_FIELD_INT, &fi, err)) ||
+        (st = om_layer_add_field(l, "name", OM_FIELD_TEXT, &fn, err)) ||
+        (st = om_layer_add_field(l, "area", OM_FIELD_REAL, &fr, err))) {
+        om_layer_free(l);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = 42500000 + rnd() * 10000, y = 4800000 + rnd() * 10000;
+        double s = 1 + rnd() * 50;
+        double ring[8] = {x, y, x + s, y, x + s, y + s, x, y + s};
+        char name[32];
+        snprintf(name, sizeof name, "f%zu", i);
+        if ((st = om_layer_begin_feature(l, (int64_t)(1000 + i), err)) ||
+            (st = om_layer_begin_part(l, err)) ||
+            (st = om_layer_add_ring(l, ring, 4, err)) ||
+            (st = om_layer_set_int(l, fi, (int64_t)i, err)) ||
+            (st = om_layer_set_text(l, fn, name, err)) ||
+            (st = om_layer_set_real(l, fr, s * s, err)) ||
+            (st = om_layer_end_feature(l, err))) {
+            om_layer_free(l);
+            return st;
+        }
+    }
+    st = om_layer_finish(l, 0, err);
+    if (st) {
+        om_layer_free(l);
+        return st;
+    }
+    *out = l;
+    return OM_OK;
+}
+
+TEST(test_build_and_sort)
+{
+    struct om_error err;
+    struct om_layer *l = NULL;
+    CHECK_OK(make_squares(5000, &l, &err), &err);
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    CHECK_INT(v.nfeatures, 5000);
+    CHECK_INT(v.npoints, 5000 * 5); /* rings closed on input */
+    int fi = om_layer_field_index(l, "ID"); /* case-insensitive */
+    int fn = om_layer_field_index(l, "name");
+    int fr = om_layer_field_index(l, "area");
+    CHECK(fi == 0 && fn == 1 && fr == 2);
+    size_t moved = 0;
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        int64_t id = om_layer_get_int(l, f, fi);
+        CHECK_INT(v.fid[f], 1000 + id);
+        char want[32];
+        snprintf(want, sizeof want, "f%lld", (long long)id);
+        CHECK_STR(om_layer_get_text(l, f, fn), want);
+        /* s*s vs the shoelace of x+s at 8-digit eastings: ulp-level */
+        CHECK_NEAR(om_feature_area_planar(&v, f), om_layer_get_real(l, f, fr),
+                   1e-9, 0);
+        CHECK_INT(om_layer_find_fid(l, v.fid[f]), f);
+        moved += (size_t)id != f;
+        size_t a = v.point_start[v.ring_start[v.part_start[f]]];
+        CHECK(v.xy[2 * a] >= v.bbox[f].minx && v.xy[2 * a] <= v.bbox[f].maxx);
+    }
+    CHECK(moved > 0); /* Hilbert order differs from input order */
+    for (size_t r = 0; r < 5000; r++) {
+        size_t f = om_layer_feature_by_fid_rank(l, r);
+        CHECK_INT(v.fid[f], 1000 + (int64_t)r);
+    }
+    CHECK_INT(om_layer_find_fid(l, 7), (size_t)-1);
+    om_layer_free(l);
+}
+
+struct collect {
+    size_t *items;
+    size_t n;
+};
+static bool collect_fn(void *ctx, size_t item)
+{
+    struct collect *c = ctx;
+    c->items[c->n++] = item;
+    return true;
+}
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+TEST(test_rtree_matches_brute_force)
+{
+    struct om_error err;
+    struct om_layer *l = NULL;
+    CHECK_OK(make_squares(3000, &l, &err), &err);
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    const struct om_rtree *t = om_layer_index(l);
+    CHECK(t != NULL);
+    CHECK_INT(om_rtree_count(t), 3000);
+    size_t *got = malloc(3000 * sizeof *got), *want = malloc(3000 * sizeof *want);
+    for (int q = 0; q < 200; q++) {
+        double x = 42500000 + rnd() * 10000, y = 4800000 + rnd() * 10000;
+        double w = rnd() * 800;
+        struct om_rect r = {x, y, x + w, y + w * rnd()};
+        struct collect c = {got, 0};
+        om_rtree_search(t, r, collect_fn, &c);
+        size_t nw = 0;
+        for (size_t f = 0; f < v.nfeatures; f++) {
+            if (om_rect_intersects(v.bbox[f], r)) {
+                want[nw++] = f;
+            }
+        }
+        qsort(got, c.n, sizeof *got, cmp_size);
+        if (c.n != nw || memcmp(got, want, nw * sizeof *got) != 0) {
+            free(got);
+            free(want);
+            om_layer_free(l);
+            FAILF("query %d: rtree found %zu, brute force %zu", q, c.n, nw);
+            return;
+        }
+    }
+    free(got);
+    free(want);
+    om_layer_free(l);
+}
+
+TEST(test_holes_multipart_empty_and_invalid)
+{
+    struct om_error err;
+    struct om_layer *l = NULL;
+    CHECK_OK(om_layer_new("T", &l, &err), &err);
+    double shell[] = {0, 0, 10, 0, 10, 10, 0, 10, 0, 0};
+    double hole[] = {2, 2, 2, 4, 4, 4, 4, 2};
+    double other[] = {20, 0, 21, 0, 21, 1};
+    double nan_ring[] = {0, 0, NAN, 1, 1, 1};
+    CHECK_OK(om_layer_begin_feature(l, 1, &err), &err);
+    CHECK_OK(om_layer_begin_part(l, &err), &err);
+    CHECK_OK(om_layer_add_ring(l, shell, 5, &err), &err);
+    CHECK_OK(om_layer_add_ring(l, hole, 4, &err), &err);
+    CHECK_OK(om_layer_begin_part(l, &err), &err);
+    CHECK_OK(om_layer_add_ring(l, other, 3, &err), &err);
+    CHECK_OK(om_layer_end_feature(l, &err), &err);
+    CHECK_OK(om_layer_begin_feature(l, 2, &err), &err);
+    CHECK_OK(om_layer_begin_part(l, &err), &err); /* part without rings */
+    CHECK_OK(om_layer_end_feature(l, &err), &err);
+    CHECK_OK(om_layer_begin_feature(l, 3, &err), &err);
+    CHECK_OK(om_layer_begin_part(l, &err), &err);
+    CHECK_OK(om_layer_add_ring(l, nan_ring, 3, &err), &err);
+    CHECK_OK(om_layer_end_feature(l, &err), &err);
+    CHECK_OK(om_layer_begin_feature(l, 4, &err), &err);
+    CHECK_OK(om_layer_begin_part(l, &err), &err);
+    CHECK_OK(om_layer_add_ring(l, shell, 5, &err), &err);
+    om_layer_abort_feature(l);
+    CHECK_OK(om_layer_finish(l, OM_LAYER_KEEP_ORDER, &err), &err);
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    CHECK_INT(v.nfeatures, 3);
+    CHECK_INT(v.nparts, 3);
+    CHECK_INT(v.nrings, 4);
+    CHECK_NEAR(om_feature_area_planar(&v, 0), 100 - 4 + 0.5, 1e-15, 0);
+    CHECK(v.flags[1] & OM_FEAT_EMPTY);
+    CHECK(v.flags[2] & OM_FEAT_INVALID);
+    CHECK(!(v.flags[0] & (OM_FEAT_INVALID | OM_FEAT_EMPTY)));
+    CHECK_INT(om_layer_count_flag(l, OM_FEAT_EMPTY), 1);
+    CHECK_INT(om_feature_npoints(&v, 0), 5 + 5 + 4);
+    CHECK_INT(om_feature_npoints(&v, 1), 0);
+    /* read-only after finish */
+    CHECK_STATUS(om_layer_begin_feature(l, 9, &err), OM_EINVAL);
+    om_layer_free(l);
+}
+
+TEST(test_bad_calls)
+{
+    struct om_error err;
+    struct om_layer *l = NULL;
+    CHECK_STATUS(om_layer_new("", &l, &err), OM_EINVAL);
+    CHECK(l == NULL);
+    CHECK_OK(om_layer_new("B", &l, &err), &err);
+    int f;
+    CHECK_OK(om_layer_add_field(l, "DLBM", OM_FIELD_TEXT, &f, &err), &err);
+    CHECK_STATUS(om_layer_add_field(l, "dlbm", OM_FIELD_INT, NULL, &err),
+                 OM_EEXIST);
+    CHECK_CONTAINS(err.msg, "duplicate field");
+    double r[] = {0, 0, 1, 0, 1, 1};
+    CHECK_STATUS(om_layer_add_ring(l, r, 3, &err), OM_EINVAL);
+    CHECK_OK(om_layer_begin_feature(l, 5, &err), &err);
+    CHECK_STATUS(om_layer_add_ring(l, r, 3, &err), OM_EINVAL);
+    CHECK_INT(err.feature, 5);
+    CHECK_STATUS(om_layer_set_int(l, f, 3, &err), OM_EINVAL);
+    CHECK_CONTAINS(err.msg, "is text");
+    CHECK_STATUS(om_layer_add_field(l, "X", OM_FIELD_INT, NULL, &err),
+                 OM_EINVAL);
+    om_layer_free(l);
+    om_layer_free(NULL);
+}
+
+TEST(test_oom_everywhere)
+{
+    /* Fail each allocation in turn: never a crash, never a leak. */
+    for (int k = 0; k < 400; k++) {
+        struct om_error err;
+        struct om_layer *l = NULL;
+        test_fail_allocs_after(k);
+        enum om_status st = make_squares(40, &l, &err);
+        test_fail_allocs_after(-1);
+        if (st == OM_OK) {
+            om_layer_free(l);
+            return;
+        }
+        CHECK_INT(st, OM_ENOMEM);
+        CHECK(l == NULL);
+    }
+    FAILF("never succeeded");
+}
+
+TEST(test_planar_area_precision)
+{
+    /* A 1 m square at 8-digit eastings: exactly 1. */
+    double sq[] = {42512345.25, 4812345.5, 42512346.25, 4812345.5,
+                   42512346.25, 4812346.5, 42512345.25, 4812346.5,
+                   42512345.25, 4812345.5};
+    CHECK(om_ring_area_planar(sq, 5) == 1.0);
+    double cw[] = {0, 0, 0, 2, 3, 2, 3, 0, 0, 0};
+    CHECK(om_ring_area_planar(cw, 5) == -6.0);
+}
+
+TEST(test_core_helpers)
+{
+    char hex[65];
+    om__sha256_hex("abc", 3, hex);
+    CHECK_STR(hex,
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    om__sha256_hex("", 0, hex);
+    CHECK_STR(hex,
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    struct om__buf b;
+    om__buf_init(&b, 10);
+    CHECK_INT(om__buf_puts(&b, "hello"), OM_OK);
+    CHECK_INT(om__buf_puts(&b, "world!"), OM_ELIMIT);
+    CHECK_STR(b.data, "hello");
+    om__buf_deinit(&b);
+    struct om__arena a;
+    om__arena_init(&a);
+    for (int i = 0; i < 10000; i++) {
+        char *s = om__arena_strdup(&a, "abc");
+        CHECK(s && ((uintptr_t)s & 15) == 0);
+    }
+    om__arena_deinit(&a);
+    struct om_error err;
+    om__error(&err, OM_EPARSE, "site.txt", 12, -1, "bad number '%s'", "1,2");
+    char line[600];
+    CHECK_STR(om_error_format(&err, line, sizeof line),
+              "site.txt:12: bad number '1,2'");
+    om__error(&err, OM_EGEOM, "DLTB", 0, 42, "self-intersection");
+    CHECK_STR(om_error_format(&err, line, sizeof line),
+              "DLTB: feature 42: self-intersection");
+    CHECK_STR(om_status_name(OM_ELIMIT), "OM_ELIMIT");
+}
+
+int main(void)
+{
+    TEST_MAIN_BEGIN("test_layer");
+    RUN(test_build_and_sort);
+    RUN(test_rtree_matches_brute_force);
+    RUN(test_holes_multipart_empty_and_invalid);
+    RUN(test_bad_calls);
+    RUN(test_oom_everywhere);
+    RUN(test_planar_area_precision);
+    RUN(test_core_helpers);
+    TEST_MAIN_END();
+}
