@@ -29,11 +29,11 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGEOS_USE_ONLY_R_API
-CFLAGS   += -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
+CFLAGS   += $(EXTRA_CFLAGS) -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
@@ -100,7 +100,8 @@ bench:
 	@bench/run
 
 fuzz:
-	@$(MAKE) --no-print-directory CC=clang SAN=fuzzer,address,undefined \
+	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined \
+	    EXTRA_CFLAGS=-fsanitize=fuzzer-no-link \
 	    BUILD=build-fuzz all
 	@tests/fuzz/build build-fuzz
 

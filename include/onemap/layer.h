@@ -196,6 +196,13 @@ size_t om_layer_find_fid(const struct om_layer *layer, int64_t fid);
 size_t om_layer_feature_by_fid_rank(const struct om_layer *layer,
                                     size_t rank);
 
+/*
+ * OR `flags` (OM_FEAT_*) into feature `feature` of a built layer, e.g. to
+ * flag geometries found invalid after reading. Allowed on finished layers
+ * (flags are not part of the index).
+ */
+void om_layer_mark(struct om_layer *layer, size_t feature, unsigned flags);
+
 /* Feature counts. */
 size_t om_layer_count_flag(const struct om_layer *layer, unsigned flag);
 

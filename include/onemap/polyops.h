@@ -22,6 +22,8 @@
  * Input strictness: every operation except om_polyops_check and
  * om_polyops_make_valid needs each ring closed, with at least 4 points and
  * finite coordinates, and fails with OM_EGEOM naming the feature otherwise.
+ * A ring without points is taken as GEOS takes an EMPTY ring: an empty hole
+ * is ignored and a part whose rings are all empty is an empty part.
  * They do not check full validity (that costs as much as the operation):
  * GEOS results on invalid input are undefined or an OM_EGEOM error; check
  * with om_polyops_check and repair with om_polyops_make_valid first.
@@ -80,16 +82,17 @@ struct om_validity {
  *   - a ring whose last point differs from its first: "Ring is not
  *     closed" at its first point;
  *   - a ring with fewer than 4 points after removing consecutive repeats,
- *     or fewer than 3 distinct points: "Too few points" at its first point
- *     (NaN for a ring without points).
+ *     or fewer than 3 distinct points: "Too few points" at its first point;
+ *   - a part without rings, or with an empty shell but non-empty holes:
+ *     "Too few points" at NaN (rings without points are otherwise ignored,
+ *     as GEOS ignores EMPTY rings).
  * Then GEOS decides. Empty features (no parts) are valid.
  * Returns OM_OK with *out filled whether or not the feature is valid;
  * OM_EINVAL for a bad feature index, OM_EGEOM if GEOS fails.
  */
 enum om_status om_polyops_check(struct om_polyops *ctx,
                                 const struct om_layer_view *v, size_t feature,
-                                struct om_validity *out,
-                                struct om_error *err);
+                                struct om_validity *out, struct om_error *err);
 
 /*
  * Repair feature `feature` of `v` and append the polygonal result to dst's
@@ -99,15 +102,19 @@ enum om_status om_polyops_check(struct om_polyops *ctx,
  *   2. rings left with fewer than 4 points or fewer than 3 distinct points
  *      (zero area) are dropped; a part whose shell is dropped is dropped
  *      with its holes;
- *   3. GEOSMakeValidWithParams, method GEOS_MAKE_VALID_STRUCTURE, collapsed
- *      parts not kept; only polygons of the result are appended.
+ *   3. holes that do not meet their shell at all are dropped (STRUCTURE
+ *      means shell minus holes, so such a hole removes nothing; GEOS 3.11
+ *      would otherwise turn it into an island);
+ *   4. GEOSMakeValidWithParams, method GEOS_MAKE_VALID_STRUCTURE (shells
+ *      unioned, holes subtracted), collapsed parts not kept; only polygons
+ *      of the result are appended.
  * A valid feature comes out as the same polygons (ring order, start points
  * and orientation may change). The result may be empty (no parts appended),
  * e.g. for a feature made only of a degenerate ring.
  * *area_before (may be NULL) = planar area of the input after step 1 and 2
  * as GEOS computes it for a possibly invalid polygon (a bow-tie's two lobes
  * cancel); *area_after (may be NULL) = planar area of the result.
- * om_polyops_last_dropped() tells what steps 1-3 dropped.
+ * om_polyops_last_dropped() tells what steps 1-4 dropped.
  * Errors: OM_EINVAL (bad index), OM_EGEOM (GEOS failed, message names the
  * fid and GEOS's reason), OM_ENOMEM / OM_ELIMIT (appending to dst).
  */
@@ -117,11 +124,15 @@ enum om_status om_polyops_make_valid(struct om_polyops *ctx,
                                      double *area_before, double *area_after,
                                      struct om_error *err);
 
-/* What the last make_valid / intersection on `ctx` dropped (bit set). */
+/*
+ * What the last make_valid / intersection / prepared intersection on `ctx`
+ * dropped (a set of bits; 0 = nothing).
+ */
 enum {
     OM_DROPPED_NONFINITE = 1u << 0,  /* non-finite points (make_valid) */
     OM_DROPPED_DEGENERATE = 1u << 1, /* rings with < 3 distinct points */
     OM_DROPPED_LOWER_DIM = 1u << 2,  /* points / lines of the result */
+    OM_DROPPED_HOLE = 1u << 3,       /* holes disjoint from their shell */
 };
 unsigned om_polyops_last_dropped(const struct om_polyops *ctx);
 
@@ -139,10 +150,9 @@ unsigned om_polyops_last_dropped(const struct om_polyops *ctx);
  * `a` and `b` may be the same view.
  */
 enum om_status om_polyops_intersection(struct om_polyops *ctx,
-                                       const struct om_layer_view *a,
-                                       size_t fa,
-                                       const struct om_layer_view *b,
-                                       size_t fb, struct om_layer *dst,
+                                       const struct om_layer_view *a, size_t fa,
+                                       const struct om_layer_view *b, size_t fb,
+                                       struct om_layer *dst,
                                        double *planar_area,
                                        struct om_error *err);
 
@@ -162,8 +172,8 @@ struct om_prepared;
 
 /* Prepare feature `feature` of `v`. *out is NULL on failure. */
 enum om_status om_polyops_prepare(struct om_polyops *ctx,
-                                  const struct om_layer_view *v,
-                                  size_t feature, struct om_prepared **out,
+                                  const struct om_layer_view *v, size_t feature,
+                                  struct om_prepared **out,
                                   struct om_error *err);
 /* Free a prepared feature with the context that made it. Accepts NULL. */
 void om_prepared_free(struct om_polyops *ctx, struct om_prepared *p);
@@ -188,9 +198,8 @@ enum om_relation {
  */
 enum om_status om_prepared_relate(struct om_polyops *ctx,
                                   const struct om_prepared *p,
-                                  const struct om_layer_view *v,
-                                  size_t feature, int *relation,
-                                  struct om_error *err);
+                                  const struct om_layer_view *v, size_t feature,
+                                  int *relation, struct om_error *err);
 
 /*
  * p ∩ feature appended to dst's current feature as polygons, like

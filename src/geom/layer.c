@@ -930,6 +930,13 @@ size_t om_layer_feature_by_fid_rank(const struct om_layer *l, size_t rank)
     return l->fid_order ? l->fid_order[rank] : rank;
 }
 
+void om_layer_mark(struct om_layer *l, size_t feature, unsigned flags)
+{
+    if (feature < l->nfeatures) {
+        l->flags[feature] |= (uint8_t)flags;
+    }
+}
+
 size_t om_layer_count_flag(const struct om_layer *l, unsigned flag)
 {
     size_t n = 0;

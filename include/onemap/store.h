@@ -1,0 +1,249 @@
+/*
+ * onemap/store.h — the project database: one GeoPackage 1.3 file that QGIS
+ * and GDAL open directly, holding every imported layer version in the
+ * project CRS plus onemap's own tables:
+ *
+ *   om_project         key/value: onemap version, crs, created_at, meta
+ *   om_layers          catalogue: one row per (code, version)
+ *   om_import_log      one row per import
+ *   om_feature_issues  invalid / repaired / empty features of each import
+ *
+ * Layer version N of code C is the feature table "C_vN" (fid INTEGER
+ * PRIMARY KEY = the source fid, geom MULTIPOLYGON, then the attributes),
+ * registered in gpkg_contents / gpkg_geometry_columns with an RTree
+ * spatial index; a view named "C" shows the current version (also
+ * registered as a features layer, so QGIS shows one current layer per
+ * code).
+ *
+ * Every write is one SQLite transaction (rollback journal, synchronous
+ * FULL): an interrupted or failed write leaves the file as it was.
+ *
+ * Thread safety: a struct om_project belongs to one thread; open one per
+ * thread. Several processes may open the same file; writers wait up to
+ * 5 s for each other.
+ */
+#ifndef ONEMAP_STORE_H
+#define ONEMAP_STORE_H
+
+#include "onemap/layer.h"
+#include "onemap/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct om_project;
+
+/*
+ * Create a new project file at `path` with CRS `crs`: an id such as
+ * "EPSG:4530", or "auto" (the CRS is chosen at the first import; until
+ * om_project_set_crs the project stores crs='auto'). Refuses an existing
+ * path (OM_EEXIST). Writes the GeoPackage core tables (application_id
+ * 'GPKG', user_version 10300, gpkg_spatial_ref_sys with the rows -1, 0,
+ * 4326 and the project's CRS, gpkg_contents, gpkg_geometry_columns,
+ * gpkg_extensions) and onemap's tables in one transaction; on failure the
+ * file is removed. *out is the open project (close with
+ * om_project_close); NULL on failure.
+ */
+enum om_status om_project_create(const char *path, const char *crs,
+                                 struct om_project **out,
+                                 struct om_error *err);
+
+/*
+ * Open an existing project. A missing file gives OM_ENOTFOUND; a file that
+ * is not SQLite, or a SQLite/GeoPackage file without onemap's tables,
+ * OM_ESTORE "<path>: not a onemap project (no om_project table); create
+ * one with onemap init". `readonly` opens without write access (writes
+ * then fail with OM_ESTORE).
+ */
+enum om_status om_project_open(const char *path, bool readonly,
+                               struct om_project **out,
+                               struct om_error *err);
+
+/* Close the project. Accepts NULL. */
+void om_project_close(struct om_project *p);
+
+/* The path given at create/open. Borrowed. */
+const char *om_project_path(const struct om_project *p);
+
+/* The project CRS ("EPSG:4530", or a WKT), NULL while still "auto". */
+const char *om_project_crs(const struct om_project *p);
+
+/*
+ * The GeoPackage srs_id of the project CRS (the EPSG code, or >= 100000
+ * for a custom CRS); 0 while "auto".
+ */
+int32_t om_project_srs_id(const struct om_project *p);
+
+/*
+ * Fix the project CRS (only while it is "auto"; else OM_EINVAL). `crs` is
+ * an "EPSG:<code>" id or a WKT definition. One transaction.
+ */
+enum om_status om_project_set_crs(struct om_project *p, const char *crs,
+                                  struct om_error *err);
+
+/* One catalogue row. */
+struct om_layer_record {
+    char code[64];
+    char role[64];
+    int version;
+    bool is_current;
+    char table[128];
+    int64_t nfeatures, nempty, ninvalid, nrepaired;
+    char crs[64];
+    char *source;       /* source path; may be NULL */
+    char *source_layer; /* source layer name; may be NULL */
+    char sha256[65];    /* of the source file(s); "" if unknown */
+    char imported_at[32]; /* ISO 8601 UTC, "2026-11-24T05:01:02Z" */
+    char *params;     /* JSON text of the import options; may be NULL */
+    char *code_field; /* admin unit code attribute (XZQ); may be NULL */
+    char *name_field; /* admin unit name attribute (XZQ); may be NULL */
+    struct om_rect extent;
+};
+
+/*
+ * The catalogue, ordered by code then version: only current versions, or
+ * every version when `all_versions`. Free with om_layer_records_free.
+ * An empty project gives *out NULL and *n 0.
+ */
+enum om_status om_project_layers(struct om_project *p, bool all_versions,
+                                 struct om_layer_record **out, size_t *n,
+                                 struct om_error *err);
+void om_layer_records_free(struct om_layer_record *r, size_t n);
+
+/*
+ * The catalogue row of `code` (compared without ASCII case), `version` 0 =
+ * the current one. OM_ENOTFOUND names the code and lists the codes that
+ * exist. The caller frees the record with om_layer_record_deinit.
+ */
+enum om_status om_project_layer_record(struct om_project *p,
+                                       const char *code, int version,
+                                       struct om_layer_record *out,
+                                       struct om_error *err);
+void om_layer_record_deinit(struct om_layer_record *r);
+
+/* A per-feature finding of an import. */
+struct om_feature_issue {
+    int64_t fid;
+    const char *kind;   /* "invalid", "repaired", "empty" */
+    const char *reason; /* e.g. "Self-intersection" */
+    double x, y;        /* location, NaN if none */
+};
+
+/* What om_project_import records about a layer besides its features. */
+struct om_import_meta {
+    const char *code; /* [A-Za-z][A-Za-z0-9_]{0,62}; not "om_*", "gpkg_*",
+                         "rtree_*", "sqlite_*" nor ending in "_v<digits>" */
+    const char *role; /* NULL = derived from the code (om_layer_role_for) */
+    const char *source;
+    const char *source_layer;
+    const char *sha256;
+    const char *params_json;
+    const char *code_field;
+    const char *name_field;
+    const struct om_feature_issue *issues;
+    size_t nissues;
+};
+
+/*
+ * The role of a layer code: DLTB landuse, XZQ admin, YJJBNTBHTB farmland,
+ * STBHHX eco_redline, CZKFBJ urban_boundary, GHFQ zoning, GHYT and TDGHDL
+ * planned_use, GDBHMB farmland_target, anything else "other". Static.
+ */
+const char *om_layer_role_for(const char *code);
+
+/*
+ * Write a finished `layer` (already in the project CRS; the project CRS
+ * must be set) as a NEW version of meta->code: table "<code>_v<N>" with
+ * N = previous max + 1, written in fid order; duplicate fids give
+ * OM_ESTORE naming the fid. Attribute columns keep their names (a field
+ * named like "fid" or "geom" gets a "_1" suffix). Registers the table in
+ * gpkg_contents, gpkg_geometry_columns and the RTree extension, marks it
+ * current in om_layers (older versions stay, is_current 0), (re)creates
+ * the view "<code>", adds an om_import_log row and the issues. All of it is
+ * one transaction: on any error or cancel (OM_ECANCELED) nothing is
+ * written. *version (may be NULL) receives N.
+ */
+enum om_status om_project_import(struct om_project *p,
+                                 const struct om_layer *layer,
+                                 const struct om_import_meta *meta,
+                                 int *version,
+                                 const struct om_progress *progress,
+                                 struct om_error *err);
+
+/*
+ * Read version `version` (0 = current) of `code` as a FINISHED layer
+ * (Hilbert order, R-tree) named `code` with the project CRS; features
+ * recorded as invalid / repaired in om_feature_issues carry those flags.
+ * Attribute types come from the declared column types. Unknown code:
+ * OM_ENOTFOUND naming it and listing the codes available.
+ */
+enum om_status om_project_read(struct om_project *p, const char *code,
+                               int version, struct om_layer **out,
+                               const struct om_progress *progress,
+                               struct om_error *err);
+
+/*
+ * Read a feature table of any GeoPackage file with the same fast reader.
+ * `table` NULL = the only features table (OM_EINVAL listing them when
+ * there are several). The geometry column and srs come from
+ * gpkg_geometry_columns; the layer CRS is "EPSG:<code>" when the srs
+ * organisation is EPSG, else its definition; none for srs_id 0 / -1 or an
+ * 'undefined' definition. Columns of type INTEGER-like, REAL-like and
+ * TEXT-like become attributes; BLOB columns are skipped. Returns an
+ * UNFINISHED layer named after the table, in fid order.
+ */
+enum om_status om_project_read_gpkg_file(const char *path, const char *table,
+                                         struct om_layer **out,
+                                         const struct om_progress *progress,
+                                         struct om_error *err);
+
+/*
+ * The issues recorded by the import of (code, version) (0 = current), in
+ * fid order. The kind / reason strings are owned by the array; free it
+ * with om_feature_issues_free.
+ */
+enum om_status om_project_issues(struct om_project *p, const char *code,
+                                 int version, struct om_feature_issue **out,
+                                 size_t *n, struct om_error *err);
+void om_feature_issues_free(struct om_feature_issue *f, size_t n);
+
+struct om_import_log_entry {
+    int64_t id;
+    char at[32];
+    char code[64];
+    int version;
+    char *source;
+    char *message;
+};
+
+/*
+ * The import log, oldest first; `code` NULL = every code. Free with
+ * om_import_log_free.
+ */
+enum om_status om_project_import_log(struct om_project *p, const char *code,
+                                     struct om_import_log_entry **out,
+                                     size_t *n, struct om_error *err);
+void om_import_log_free(struct om_import_log_entry *e, size_t n);
+
+/*
+ * Small generic key/value metadata in om_project. Keys starting with
+ * "onemap." are reserved (crs, version, created_at live there too but are
+ * read-only through set). get: *value is a copy (free with free-through
+ * om_project_free_string) or OM_ENOTFOUND.
+ */
+enum om_status om_project_get_meta(struct om_project *p, const char *key,
+                                   char **value, struct om_error *err);
+enum om_status om_project_set_meta(struct om_project *p, const char *key,
+                                   const char *value, struct om_error *err);
+/* Free a string returned by this module. Accepts NULL. */
+void om_project_free_string(char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,95 @@
+/*
+ * cli.h — shared helpers of the `onemap` command-line tool: the command
+ * table, bilingual messages, error printing, the terminal progress bar and
+ * table / CSV / JSON output.
+ */
+#ifndef ONEMAP_CLI_H
+#define ONEMAP_CLI_H
+
+#include "onemap/status.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary_en;
+    const char *summary_zh;
+};
+
+/* Commands, one file each (src/cli/cmd_<name>.c). */
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_codes(int argc, char **argv);
+
+/* true when messages are in Chinese (--lang zh, or LANG/LC_ALL zh_*). */
+extern bool cli_zh;
+/* Quiet: no progress bar and no notes on stderr. */
+extern bool cli_quiet;
+
+/* Pick the message for the current language. */
+static inline const char *T(const char *en, const char *zh)
+{
+    return cli_zh ? zh : en;
+}
+
+/* "onemap: error: <formatted om_error>" on stderr; returns CLI_FAIL. */
+int cli_report(const struct om_error *err);
+/* "onemap: error: <message>" on stderr; returns CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "onemap <cmd>: <message>\n<usage hint>"; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A note on stderr (suppressed by --quiet). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The progress reporter: a bar on stderr when it is a terminal (and not
+ * quiet), nothing otherwise. Ctrl-C sets the cancel flag once; a second
+ * Ctrl-C kills the process. Call cli_progress_end() after the operation.
+ */
+const struct om_progress *cli_progress(void);
+void cli_progress_end(void);
+
+/* Output formats. */
+enum cli_format { CLI_TABLE, CLI_CSV, CLI_JSON };
+/* Parse "table", "csv", "json"; false if unknown. */
+bool cli_parse_format(const char *s, enum cli_format *out);
+
+/* Terminal display width of UTF-8 text (CJK counts 2). */
+int cli_display_width(const char *s);
+
+/* CSV field with quoting when needed. */
+void cli_csv_field(FILE *f, const char *s);
+/* JSON string literal with escapes. */
+void cli_json_string(FILE *f, const char *s);
+
+/*
+ * A simple text table: rows of cells (all strings), printed with columns
+ * aligned by display width; numeric columns right-aligned.
+ */
+struct cli_table {
+    size_t ncols, nrows, cap;
+    char **cells; /* nrows * ncols, row 0 = header */
+    unsigned long numeric; /* bit c: column c holds numbers (right-aligned
+                              in tables, unquoted in JSON) */
+};
+/* Mark column `col` numeric. */
+void cli_table_numeric(struct cli_table *t, size_t col);
+void cli_table_init(struct cli_table *t, size_t ncols);
+void cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(const struct cli_table *t, FILE *f, enum cli_format fmt);
+void cli_table_free(struct cli_table *t);
+
+/* Parse a positive int option; false if invalid. */
+bool cli_parse_int(const char *s, long min, long max, long *out);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * import.c — the import pipeline (see onemap/import.h): read, reproject,
+ * check validity, optionally repair, and write one new layer version.
+ */
+#include "onemap/import.h"
+
+#include "core/core.h"
+#include "onemap/crs.h"
+#include "onemap/geom.h"
+#include "onemap/io.h"
+#include "onemap/layer.h"
+#include "onemap/polyops.h"
+#include "onemap/store.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool has_ext(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && om__strcasecmp(path + n - e, ext) == 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static enum om_status hash_into(struct om__sha256 *s, const char *path,
+                                struct om_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return om__error(err, OM_EIO, path, 0, -1, "cannot open for hashing");
+    }
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        om__sha256_update(s, buf, n);
+    }
+    fclose(f);
+    return OM_OK;
+}
+
+/*
+ * SHA-256 of a source: a plain file; a shapefile with its sibling files
+ * (.shp .shx .dbf .prj .cpg, each name then content); a folder (FileGDB):
+ * every regular file in name order.
+ */
+static enum om_status source_sha256(const char *path, char hex[65],
+                                    struct om_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return om__error(err, OM_EIO, path, 0, -1, "no such file");
+    }
+    struct om__sha256 s;
+    om__sha256_init(&s);
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) {
+            return om__error(err, OM_EIO, path, 0, -1, "cannot read folder");
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *e;
+        enum om_status rc = OM_OK;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.') {
+                continue;
+            }
+            if (!OM__GROW(names, cap, n + 1) ||
+                !(names[n] = om__strdup(e->d_name))) {
+                rc = om__enomem(err, path);
+                break;
+            }
+            n++;
+        }
+        closedir(d);
+        if (rc == OM_OK && n > 1) {
+            qsort(names, n, sizeof *names, cmp_name);
+        }
+        for (size_t i = 0; rc == OM_OK && i < n; i++) {
+            char full[4096];
+            snprintf(full, sizeof full, "%s/%s", path, names[i]);
+            struct stat fs;
+            if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode)) {
+                om__sha256_update(&s, names[i], strlen(names[i]) + 1);
+                rc = hash_into(&s, full, err);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            om__free(names[i]);
+        }
+        om__free(names);
+        if (rc != OM_OK) {
+            return rc;
+        }
+        om__sha256_final(&s, hex);
+        return OM_OK;
+    }
+    if (has_ext(path, ".shp")) {
+        static const char *exts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
+        size_t base = strlen(path) - 4;
+        for (size_t i = 0; i < 5; i++) {
+            char sib[4096];
+            if (base + 5 > sizeof sib) {
+                return om__error(err, OM_EINVAL, path, 0, -1,
+                                 "path too long");
+            }
+            memcpy(sib, path, base);
+            strcpy(sib + base, exts[i]);
+            struct stat ss;
+            if (stat(sib, &ss) != 0) {
+                /* try upper case extensions */
+                for (char *c = sib + base; *c; c++) {
+                    if (*c >= 'a' && *c <= 'z') {
+                        *c = (char)(*c - 'a' + 'A');
+                    }
+                }
+                if (stat(sib, &ss) != 0) {
+                    continue;
+                }
+            }
+            om__sha256_update(&s, exts[i], strlen(exts[i]) + 1);
+            enum om_status rc = hash_into(&s, sib, err);
+            if (rc != OM_OK) {
+                return rc;
+            }
+        }
+        om__sha256_final(&s, hex);
+        return OM_OK;
+    }
+    return om__sha256_file(path, hex, err);
+}
+
+/* Copy attribute values of feature f of src into dst's current feature. */
+static enum om_status copy_attrs(const struct om_layer *src, size_t f,
+                                 struct om_layer *dst, struct om_error *err)
+{
+    size_t nf = om_layer_nfields(src);
+    for (size_t c = 0; c < nf; c++) {
+        int k = (int)c;
+        if (om_layer_is_null(src, f, k)) {
+            continue;
+        }
+        enum om_status st = OM_OK;
+        switch (om_layer_field_type(src, k)) {
+        case OM_FIELD_INT:
+            st = om_layer_set_int(dst, k, om_layer_get_int(src, f, k), err);
+            break;
+        case OM_FIELD_REAL:
+            st = om_layer_set_real(dst, k, om_layer_get_real(src, f, k), err);
+            break;
+        case OM_FIELD_TEXT:
+            st = om_layer_set_text(dst, k, om_layer_get_text(src, f, k), err);
+            break;
+        }
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status copy_geometry(const struct om_layer_view *v, size_t f,
+                                    struct om_layer *dst,
+                                    struct om_error *err)
+{
+    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
+        enum om_status st = om_layer_begin_part(dst, err);
+        if (st != OM_OK) {
+            return st;
+        }
+        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
+            size_t a = v->point_start[r], b = v->point_start[r + 1];
+            st = om_layer_add_ring(dst, v->xy + 2 * a, b - a, err);
+            if (st != OM_OK) {
+                return st;
+            }
+        }
+    }
+    return OM_OK;
+}
+
+struct issues {
+    struct om_feature_issue *v;
+    size_t n, cap;
+    struct om__arena arena;
+};
+
+static enum om_status add_issue(struct issues *is, int64_t fid,
+                                const char *kind, const char *reason,
+                                double x, double y, struct om_error *err)
+{
+    if (!OM__GROW(is->v, is->cap, is->n + 1)) {
+        return om__enomem(err, NULL);
+    }
+    char *r = om__arena_strdup(&is->arena, reason);
+    if (!r) {
+        return om__enomem(err, NULL);
+    }
+    struct om_feature_issue *e = &is->v[is->n++];
+    e->fid = fid;
+    e->kind = kind;
+    e->reason = r;
+    e->x = x;
+    e->y = y;
+    return OM_OK;
+}
+
+/*
+ * Check every feature; flag invalid ones, or (repair) rebuild the layer
+ * with MakeValid geometries. *layer may be replaced.
+ */
+static enum om_status check_validity(struct om_layer **layer, bool repair,
+                                     struct issues *is,
+                                     struct om_import_report *rep,
+                                     const struct om_progress *progress,
+                                     struct om_error *err)
+{
+    struct om_polyops *geos = NULL;
+    enum om_status st = om_polyops_new(&geos, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    struct om_layer *l = *layer;
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    size_t n = v.nfeatures;
+    uint8_t *bad = om__calloc(n ? n : 1, 1);
+    const char **why = NULL;
+    double *wx = NULL, *wy = NULL;
+    if (repair) {
+        why = om__calloc(n ? n : 1, sizeof *why);
+        wx = om__calloc(n ? n : 1, sizeof *wx);
+        wy = om__calloc(n ? n : 1, sizeof *wy);
+    }
+    if (!bad || (repair && (!why || !wx || !wy))) {
+        om__free(bad);
+        om__free(why);
+        om__free(wx);
+        om__free(wy);
+        om_polyops_free(geos);
+        return om__enomem(err, om_layer_name(l));
+    }
+    size_t nbad = 0;
+    for (size_t f = 0; f < n; f++) {
+        if (om__progress(progress, "validity", f, n)) {
+            st = om__error(err, OM_ECANCELED, om_layer_name(l), 0, -1,
+                           "import canceled");
+            goto out;
+        }
+        if (v.flags[f] & OM_FEAT_EMPTY) {
+            rep->nempty++;
+            st = add_issue(is, v.fid[f], "empty", "no geometry", NAN, NAN,
+                           err);
+            if (st != OM_OK) {
+                goto out;
+            }
+            continue;
+        }
+        struct om_validity val;
+        st = om_polyops_check(geos, &v, f, &val, err);
+        if (st != OM_OK) {
+            goto out;
+        }
+        if (!val.is_valid) {
+            bad[f] = 1;
+            nbad++;
+            if (!rep->first_invalid[0]) {
+                snprintf(rep->first_invalid, sizeof rep->first_invalid,
+                         "fid %lld: %s", (long long)v.fid[f], val.reason);
+            }
+            if (!repair) {
+                om_layer_mark(l, f, OM_FEAT_INVALID);
+                rep->ninvalid++;
+                st = add_issue(is, v.fid[f], "invalid", val.reason, val.x,
+                               val.y, err);
+                if (st != OM_OK) {
+                    goto out;
+                }
+            } else {
+                /* Remember why, for the repair record below. */
+                why[f] = om__arena_strdup(&is->arena, val.reason);
+                if (!why[f]) {
+                    st = om__enomem(err, om_layer_name(l));
+                    goto out;
+                }
+                wx[f] = val.x;
+                wy[f] = val.y;
+            }
+        }
+    }
+    if (repair && nbad > 0) {
+        struct om_layer *dst = NULL;
+        st = om_layer_new(om_layer_name(l), &dst, err);
+        for (size_t c = 0; st == OM_OK && c < om_layer_nfields(l); c++) {
+            st = om_layer_add_field(dst, om_layer_field_name(l, (int)c),
+                                    om_layer_field_type(l, (int)c), NULL,
+                                    err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_set_crs(dst, om_layer_crs(l), err);
+        }
+        for (size_t f = 0; st == OM_OK && f < n; f++) {
+            st = om_layer_begin_feature(dst, v.fid[f], err);
+            if (st != OM_OK) {
+                break;
+            }
+            if (bad[f]) {
+                double before = 0, after = 0;
+                st = om_polyops_make_valid(geos, &v, f, dst, &before, &after,
+                                           err);
+                if (st == OM_OK) {
+                    om_layer_set_flags(dst, OM_FEAT_REPAIRED);
+                    rep->nrepaired++;
+                    rep->repair_delta_m2 += after - before;
+                    char msg[300];
+                    snprintf(msg, sizeof msg,
+                             "%s; MakeValid: planar area %.3f -> %.3f",
+                             why[f], before, after);
+                    st = add_issue(is, v.fid[f], "repaired", msg, wx[f],
+                                   wy[f], err);
+                }
+            } else {
+                st = copy_geometry(&v, f, dst, err);
+            }
+            if (st == OM_OK) {
+                st = copy_attrs(l, f, dst, err);
+            }
+            if (st == OM_OK) {
+                st = om_layer_end_feature(dst, err);
+            }
+        }
+        if (st != OM_OK) {
+            om_layer_free(dst);
+            goto out;
+        }
+        om_layer_free(l);
+        *layer = dst;
+    }
+out:
+    om__free(bad);
+    om__free(why);
+    om__free(wx);
+    om__free(wy);
+    om_polyops_free(geos);
+    return st;
+}
+
+/* Choose the project CRS from the layer's extent (lon/lat centre). */
+static enum om_status choose_crs(struct om_project *p,
+                                 const struct om_layer *l,
+                                 const struct om_crs *src,
+                                 struct om_crs **out, struct om_error *err)
+{
+    struct om_rect e = om_layer_extent(l);
+    if (om_rect_is_empty(e)) {
+        return om__error(err, OM_ECRS, om_layer_name(l), 0, -1,
+                         "cannot choose the project CRS automatically: the "
+                         "first import has no geometry");
+    }
+    struct om_crs *geo = NULL;
+    struct om_transform *t = NULL;
+    enum om_status st = om_crs_new("EPSG:4490", &geo, err);
+    if (st == OM_OK) {
+        st = om_transform_new(src, geo, &t, err);
+    }
+    double pts[10] = {e.minx, e.miny, e.maxx, e.miny, e.maxx, e.maxy,
+                      e.minx, e.maxy, (e.minx + e.maxx) / 2,
+                      (e.miny + e.maxy) / 2};
+    if (st == OM_OK) {
+        st = om_transform_points(t, pts, 5, err);
+    }
+    om_transform_free(t);
+    om_crs_free(geo);
+    if (st != OM_OK) {
+        return st;
+    }
+    double minlon = INFINITY, minlat = INFINITY, maxlon = -INFINITY,
+           maxlat = -INFINITY;
+    for (int i = 0; i < 5; i++) {
+        minlon = fmin(minlon, pts[2 * i]);
+        maxlon = fmax(maxlon, pts[2 * i]);
+        minlat = fmin(minlat, pts[2 * i + 1]);
+        maxlat = fmax(maxlat, pts[2 * i + 1]);
+    }
+    st = om_crs_auto_for_extent(minlon, minlat, maxlon, maxlat, out, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    const char *id = om_crs_id(*out);
+    st = om_project_set_crs(p, id ? id : om_crs_wkt(*out), err);
+    if (st != OM_OK) {
+        om_crs_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static void json_str(struct om__buf *b, const char *key, const char *v,
+                     bool *first)
+{
+    if (!v) {
+        return;
+    }
+    om__buf_printf(b, "%s\"%s\":\"", *first ? "" : ",", key);
+    *first = false;
+    for (const char *c = v; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            om__buf_printf(b, "\\%c", *c);
+        } else if ((unsigned char)*c < 0x20) {
+            om__buf_printf(b, "\\u%04x", (unsigned)*c);
+        } else {
+            om__buf_append(b, c, 1);
+        }
+    }
+    om__buf_puts(b, "\"");
+}
+
+enum om_status om_import_file(struct om_project *p, const char *path,
+                              const struct om_import_options *opt,
+                              struct om_import_report *rep,
+                              const struct om_progress *progress,
+                              struct om_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    struct om_layer *layer = NULL;
+    struct om_crs *src = NULL, *dst = NULL;
+    struct om_transform *t = NULL;
+    struct issues is = {0};
+    om__arena_init(&is.arena);
+    struct om__buf params;
+    om__buf_init(&params, 1 << 16);
+    enum om_status st;
+    if (!opt->code || !opt->code[0]) {
+        st = om__error(err, OM_EINVAL, path, 0, -1,
+                       "a layer code is required (--as DLTB)");
+        goto out;
+    }
+    char sha[65];
+    st = source_sha256(path, sha, err);
+    if (st != OM_OK) {
+        goto out;
+    }
+    if (has_ext(path, ".gpkg") && !opt->where) {
+        st = om_project_read_gpkg_file(path, opt->layer, &layer, progress,
+                                       err);
+    } else {
+        struct om_read_options ro = {0};
+        ro.layer = opt->layer;
+        ro.encoding = opt->encoding;
+        ro.src_crs = opt->src_crs;
+        ro.where = opt->where;
+        st = om_source_read(path, &ro, &layer, progress, err);
+    }
+    if (st != OM_OK) {
+        goto out;
+    }
+    /* Source CRS: --src-crs overrides; otherwise what the source says. */
+    const char *src_def = opt->src_crs ? opt->src_crs : om_layer_crs(layer);
+    if (!src_def) {
+        st = om__error(err, OM_ECRS, path, 0, -1,
+                       "has no coordinate reference system; give it with "
+                       "--src-crs, e.g. --src-crs EPSG:4530");
+        goto out;
+    }
+    st = om_crs_new(src_def, &src, err);
+    if (st != OM_OK) {
+        om__error_prefix(err, "%s: source CRS", path);
+        goto out;
+    }
+    const char *sid = om_crs_id(src);
+    om__strlcpy(rep->src_crs, sid ? sid : "custom", sizeof rep->src_crs);
+    const char *pcrs = om_project_crs(p);
+    if (!pcrs) {
+        st = choose_crs(p, layer, src, &dst, err);
+        rep->crs_chosen = st == OM_OK;
+    } else {
+        st = om_crs_new(pcrs, &dst, err);
+    }
+    if (st != OM_OK) {
+        goto out;
+    }
+    const char *did = om_crs_id(dst);
+    om__strlcpy(rep->dst_crs, did ? did : "custom", sizeof rep->dst_crs);
+    if (!om_crs_equivalent(src, dst)) {
+        st = om_transform_new(src, dst, &t, err);
+        if (st == OM_OK) {
+            st = om_layer_transform(layer, t, progress, err);
+        }
+        if (st != OM_OK) {
+            goto out;
+        }
+        rep->reprojected = true;
+    }
+    st = om_layer_set_crs(layer, did ? did : om_crs_wkt(dst), err);
+    if (st != OM_OK) {
+        goto out;
+    }
+    st = check_validity(&layer, opt->repair, &is, rep, progress, err);
+    if (st != OM_OK) {
+        goto out;
+    }
+    st = om_layer_set_name(layer, opt->code, err);
+    if (st == OM_OK) {
+        st = om_layer_finish(layer, 0, err);
+    }
+    if (st != OM_OK) {
+        goto out;
+    }
+    bool first = true;
+    om__buf_puts(&params, "{");
+    json_str(&params, "layer", opt->layer, &first);
+    json_str(&params, "encoding", opt->encoding, &first);
+    json_str(&params, "src_crs", opt->src_crs, &first);
+    json_str(&params, "where", opt->where, &first);
+    json_str(&params, "repair", opt->repair ? "true" : "false", &first);
+    if (om__buf_puts(&params, "}") != OM_OK) {
+        st = om__enomem(err, path);
+        goto out;
+    }
+    struct om_import_meta meta = {0};
+    meta.code = opt->code;
+    meta.role = opt->role;
+    meta.source = path;
+    meta.source_layer = opt->layer;
+    meta.sha256 = sha;
+    meta.params_json = params.data;
+    meta.code_field = opt->code_field;
+    meta.name_field = opt->name_field;
+    meta.issues = is.v;
+    meta.nissues = is.n;
+    if (opt->code_field && om_layer_field_index(layer, opt->code_field) < 0) {
+        st = om__error(err, OM_ENOTFOUND, path, 0, -1,
+                       "no field '%s' for --code-field", opt->code_field);
+        goto out;
+    }
+    if (opt->name_field && om_layer_field_index(layer, opt->name_field) < 0) {
+        st = om__error(err, OM_ENOTFOUND, path, 0, -1,
+                       "no field '%s' for --name-field", opt->name_field);
+        goto out;
+    }
+    st = om_project_import(p, layer, &meta, &rep->version, progress, err);
+    if (st == OM_OK) {
+        rep->nfeatures = (int64_t)om_layer_nfeatures(layer);
+    }
+out:
+    om_layer_free(layer);
+    om_crs_free(src);
+    om_crs_free(dst);
+    om_transform_free(t);
+    om__free(is.v);
+    om__arena_deinit(&is.arena);
+    om__buf_deinit(&params);
+    return st;
+}

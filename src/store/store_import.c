@@ -1,0 +1,721 @@
+/*
+ * store_import.c — om_project_import: one finished layer into a new
+ * versioned feature table with its GeoPackage registration, RTree index,
+ * current-version view, catalogue row, log row and issues, all in one
+ * transaction.
+ */
+#include "geom/wkb.h"
+#include "store/store_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool is_alpha(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool has_prefix_nocase(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        char a = *s, b = *prefix;
+        if (a >= 'A' && a <= 'Z') {
+            a = (char)(a - 'A' + 'a');
+        }
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum om_status check_code(const char *path, const char *code,
+                                 struct om_error *err)
+{
+    size_t n = code ? strlen(code) : 0;
+    bool ok = n > 0 && n <= OM_LIMIT_CODE_BYTES && is_alpha(code[0]);
+    for (size_t i = 1; ok && i < n; i++) {
+        ok = is_alpha(code[i]) || is_digit(code[i]) || code[i] == '_';
+    }
+    if (!ok) {
+        return om__error(err, OM_EINVAL, path, 0, -1,
+                         "layer code '%s' is not valid: use a letter then "
+                         "up to 62 letters, digits or '_' (e.g. DLTB)",
+                         code ? code : "");
+    }
+    static const char *const reserved[] = {"om_", "gpkg_", "rtree_",
+                                           "sqlite_"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        if (has_prefix_nocase(code, reserved[i])) {
+            return om__error(err, OM_EINVAL, path, 0, -1,
+                             "layer code '%s' is reserved (it starts with "
+                             "'%s')",
+                             code, reserved[i]);
+        }
+    }
+    /* "<x>_v<digits>" would collide with the version tables */
+    const char *u = strrchr(code, '_');
+    if (u && (u[1] == 'v' || u[1] == 'V') && u[2]) {
+        bool digits = true;
+        for (const char *c = u + 2; *c; c++) {
+            digits = digits && is_digit(*c);
+        }
+        if (digits) {
+            return om__error(err, OM_EINVAL, path, 0, -1,
+                             "layer code '%s' ends like a version table "
+                             "name (_v<N>); choose another code",
+                             code);
+        }
+    }
+    return OM_OK;
+}
+
+/* SQL column names of the attributes: names kept, "fid"/"geom" and their
+ * case variants get a "_1" (or "_2", ...) suffix. */
+static enum om_status column_names(const struct om_layer *l, char ***out,
+                                   struct om_error *err)
+{
+    size_t nf = om_layer_nfields(l);
+    char **names = om__calloc(nf ? nf : 1, sizeof *names);
+    if (!names) {
+        return om__enomem(err, om_layer_name(l));
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = om_layer_field_name(l, (int)i);
+        if (om__strcasecmp(name, "fid") != 0 &&
+            om__strcasecmp(name, "geom") != 0) {
+            names[i] = om__strdup(name);
+        } else {
+            size_t len = strlen(name) + 8;
+            for (int k = 1;; k++) {
+                om__free(names[i]);
+                names[i] = om__malloc(len);
+                if (!names[i]) {
+                    break;
+                }
+                snprintf(names[i], len, "%s_%d", name, k);
+                if (om_layer_field_index(l, names[i]) < 0) {
+                    break;
+                }
+            }
+        }
+        if (!names[i]) {
+            for (size_t j = 0; j < i; j++) {
+                om__free(names[j]);
+            }
+            om__free(names);
+            return om__enomem(err, om_layer_name(l));
+        }
+    }
+    *out = names;
+    return OM_OK;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++) {
+        om__free(names[i]);
+    }
+    om__free(names);
+}
+
+struct writer {
+    struct om_project *p;
+    const struct om_layer *l;
+    const struct om_import_meta *meta;
+    const char *code;
+    char table[128];
+    char rtree[160];
+    int version;
+    char **cols;
+    struct om__buf sql;
+    struct om_error *err;
+};
+
+/* Build and run the SQL in w->sql (reset before and after). */
+static enum om_status run_sql(struct writer *w)
+{
+    enum om_status st = om__store_exec(w->p->db, w->p->path, w->sql.data,
+                                       w->err);
+    om__buf_reset(&w->sql);
+    return st;
+}
+
+static enum om_status sql_fmt(struct writer *w, enum om_status st,
+                              const char *s)
+{
+    if (st != OM_OK) {
+        return st;
+    }
+    return om__buf_puts(&w->sql, s);
+}
+
+static enum om_status sql_id(struct writer *w, enum om_status st,
+                             const char *id)
+{
+    if (st != OM_OK) {
+        return st;
+    }
+    return om__store_quote(&w->sql, id);
+}
+
+static enum om_status create_table(struct writer *w)
+{
+    enum om_status st = sql_fmt(w, OM_OK, "CREATE TABLE ");
+    st = sql_id(w, st, w->table);
+    st = sql_fmt(w, st, " (fid INTEGER PRIMARY KEY NOT NULL, "
+                        "geom MULTIPOLYGON");
+    for (size_t i = 0; i < om_layer_nfields(w->l); i++) {
+        st = sql_fmt(w, st, ", ");
+        st = sql_id(w, st, w->cols[i]);
+        enum om_field_type t = om_layer_field_type(w->l, (int)i);
+        st = sql_fmt(w, st, t == OM_FIELD_INT    ? " INTEGER"
+                            : t == OM_FIELD_REAL ? " REAL"
+                                                 : " TEXT");
+    }
+    st = sql_fmt(w, st, "); CREATE VIRTUAL TABLE ");
+    st = sql_id(w, st, w->rtree);
+    st = sql_fmt(w, st, " USING rtree(id, minx, maxx, miny, maxy);");
+    if (st != OM_OK) {
+        return om__enomem(w->err, w->p->path);
+    }
+    return run_sql(w);
+}
+
+/* The standard GeoPackage 1.3 RTree triggers. */
+static enum om_status create_triggers(struct writer *w)
+{
+    static const char *const tmpl[] = {
+        "CREATE TRIGGER \"%R_insert\" AFTER INSERT ON \"%T\" "
+        "WHEN (new.\"geom\" NOT NULL AND NOT ST_IsEmpty(NEW.\"geom\")) "
+        "BEGIN INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
+        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update1\" AFTER UPDATE OF \"geom\" ON \"%T\" "
+        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN INSERT OR REPLACE INTO \"%R\" "
+        "VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update2\" AFTER UPDATE OF \"geom\" ON \"%T\" "
+        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; END;",
+        "CREATE TRIGGER \"%R_update3\" AFTER UPDATE ON \"%T\" "
+        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
+        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update4\" AFTER UPDATE ON \"%T\" "
+        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id IN "
+        "(OLD.\"fid\", NEW.\"fid\"); END;",
+        "CREATE TRIGGER \"%R_delete\" AFTER DELETE ON \"%T\" "
+        "WHEN old.\"geom\" NOT NULL BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; END;",
+    };
+    /* Table names are [A-Za-z0-9_] (check_code), so no quoting needed
+     * inside the quotes. */
+    enum om_status st = OM_OK;
+    for (size_t i = 0; st == OM_OK && i < sizeof tmpl / sizeof tmpl[0];
+         i++) {
+        for (const char *c = tmpl[i]; st == OM_OK && *c; c++) {
+            if (c[0] == '%' && c[1] == 'R') {
+                st = om__buf_puts(&w->sql, w->rtree);
+                c++;
+            } else if (c[0] == '%' && c[1] == 'T') {
+                st = om__buf_puts(&w->sql, w->table);
+                c++;
+            } else {
+                st = om__buf_append(&w->sql, c, 1);
+            }
+        }
+    }
+    if (st != OM_OK) {
+        return om__enomem(w->err, w->p->path);
+    }
+    return run_sql(w);
+}
+
+static enum om_status step_done(struct writer *w, sqlite3_stmt *st,
+                                const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return om__store_error(w->p->db, w->p->path, w->err, what);
+    }
+    return OM_OK;
+}
+
+static enum om_status write_features(struct writer *w,
+                                     const struct om_progress *progress)
+{
+    sqlite3 *db = w->p->db;
+    const struct om_layer *l = w->l;
+    size_t nfields = om_layer_nfields(l);
+    sqlite3_stmt *ins = NULL;
+    struct om__bytes blob = {0};
+    enum om_status st = sql_fmt(w, OM_OK, "INSERT INTO ");
+    st = sql_id(w, st, w->table);
+    st = sql_fmt(w, st, " VALUES (?, ?");
+    for (size_t i = 0; i < nfields; i++) {
+        st = sql_fmt(w, st, ", ?");
+    }
+    st = sql_fmt(w, st, ")");
+    if (st != OM_OK) {
+        return om__enomem(w->err, w->p->path);
+    }
+    st = om__store_prepare(db, w->p->path, w->sql.data, &ins, w->err);
+    om__buf_reset(&w->sql);
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    int32_t srs_id = om_project_srs_id(w->p);
+    size_t n = v.nfeatures;
+    for (size_t rank = 0; st == OM_OK && rank < n; rank++) {
+        if (om__progress(progress, "writing", rank, n)) {
+            st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
+                           "import of %s canceled", w->code);
+            break;
+        }
+        size_t f = om_layer_feature_by_fid_rank(l, rank);
+        int64_t fid = v.fid[f];
+        st = om__gpkg_encode(&v, f, srs_id, &blob, w->err);
+        if (st != OM_OK) {
+            om__error_prefix(w->err, "%s", w->code);
+            break;
+        }
+        sqlite3_bind_int64(ins, 1, fid);
+        sqlite3_bind_blob(ins, 2, blob.data, (int)blob.len, SQLITE_STATIC);
+        for (size_t c = 0; c < nfields; c++) {
+            int k = (int)c + 3;
+            if (om_layer_is_null(l, f, (int)c)) {
+                sqlite3_bind_null(ins, k);
+                continue;
+            }
+            switch (om_layer_field_type(l, (int)c)) {
+            case OM_FIELD_INT:
+                sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
+                break;
+            case OM_FIELD_REAL: {
+                double d = om_layer_get_real(l, f, (int)c);
+                if (isnan(d)) {
+                    sqlite3_bind_null(ins, k);
+                } else {
+                    sqlite3_bind_double(ins, k, d);
+                }
+                break;
+            }
+            default:
+                sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c),
+                                  -1, SQLITE_STATIC);
+                break;
+            }
+        }
+        int rc = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (rc != SQLITE_DONE) {
+            if (rc == SQLITE_CONSTRAINT) {
+                st = om__error(w->err, OM_ESTORE, w->p->path, 0, fid,
+                               "layer %s has two features with fid %lld; "
+                               "fids must be unique",
+                               w->code, (long long)fid);
+            } else {
+                st = om__store_error(db, w->p->path, w->err,
+                                     "cannot write a feature");
+            }
+            break;
+        }
+    }
+    /* The index, packed in the layer's Hilbert order. */
+    if (st == OM_OK && om__progress(progress, "indexing", n, n)) {
+        st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
+                       "import of %s canceled", w->code);
+    }
+    if (st == OM_OK) {
+        st = om__store_rtree_bulk(db, w->p->path, w->rtree, l, w->err);
+    }
+    if (st == OM_OK) {
+        om__progress(progress, "writing", n, n);
+    }
+    sqlite3_finalize(ins);
+    om__bytes_deinit(&blob);
+    return st;
+}
+
+/* Register a features table or view in gpkg_contents and
+ * gpkg_geometry_columns. */
+static enum om_status register_contents(struct writer *w, const char *name,
+                                        const char *description)
+{
+    sqlite3 *db = w->p->db;
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        db, w->p->path,
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, "
+        "identifier, description, min_x, min_y, max_x, max_y, srs_id) "
+        "VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    struct om_rect e = om_layer_extent(w->l);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, description, -1, SQLITE_STATIC);
+    if (!om_rect_is_empty(e)) {
+        sqlite3_bind_double(st, 3, e.minx);
+        sqlite3_bind_double(st, 4, e.miny);
+        sqlite3_bind_double(st, 5, e.maxx);
+        sqlite3_bind_double(st, 6, e.maxy);
+    }
+    sqlite3_bind_int(st, 7, om_project_srs_id(w->p));
+    s = step_done(w, st, "cannot write gpkg_contents");
+    sqlite3_finalize(st);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = om__store_prepare(db, w->p->path,
+                          "INSERT OR REPLACE INTO gpkg_geometry_columns "
+                          "VALUES (?1, 'geom', 'MULTIPOLYGON', ?2, 0, 0)",
+                          &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, om_project_srs_id(w->p));
+    s = step_done(w, st, "cannot write gpkg_geometry_columns");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static enum om_status register_table(struct writer *w)
+{
+    char desc[200];
+    snprintf(desc, sizeof desc, "onemap layer %s version %d", w->code,
+             w->version);
+    enum om_status s = register_contents(w, w->table, desc);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    s = om__store_prepare(
+        w->p->db, w->p->path,
+        "INSERT INTO gpkg_extensions VALUES (?1, 'geom', "
+        "'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', "
+        "'write-only')",
+        &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, w->table, -1, SQLITE_STATIC);
+    s = step_done(w, st, "cannot write gpkg_extensions");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* The view "<code>" over the current version, for QGIS users. */
+static enum om_status create_view(struct writer *w)
+{
+    sqlite3 *db = w->p->db;
+    /* Only replace a view we made: a table of that name is the user's. */
+    sqlite3_stmt *q = NULL;
+    enum om_status s = om__store_prepare(
+        db, w->p->path,
+        "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
+        &q, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(q, 1, w->code, -1, SQLITE_STATIC);
+    char type[16] = "";
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        om__strlcpy(type, t ? t : "", sizeof type);
+    }
+    sqlite3_finalize(q);
+    if (type[0] && strcmp(type, "view") != 0) {
+        return om__error(w->err, OM_ESTORE, w->p->path, 0, -1,
+                         "cannot make the view '%s' of the current version: "
+                         "a %s of that name exists",
+                         w->code, type);
+    }
+    enum om_status b = sql_fmt(w, OM_OK, "DROP VIEW IF EXISTS ");
+    b = sql_id(w, b, w->code);
+    b = sql_fmt(w, b, "; CREATE VIEW ");
+    b = sql_id(w, b, w->code);
+    b = sql_fmt(w, b, " AS SELECT * FROM ");
+    b = sql_id(w, b, w->table);
+    b = sql_fmt(w, b, ";");
+    if (b != OM_OK) {
+        return om__enomem(w->err, w->p->path);
+    }
+    s = run_sql(w);
+    if (s != OM_OK) {
+        return s;
+    }
+    /* drop registrations of the old view under another case spelling */
+    s = om__store_prepare(db, w->p->path,
+                          "DELETE FROM gpkg_geometry_columns WHERE "
+                          "table_name = ?1 COLLATE NOCASE",
+                          &q, w->err);
+    if (s == OM_OK) {
+        sqlite3_bind_text(q, 1, w->code, -1, SQLITE_STATIC);
+        s = step_done(w, q, "cannot update gpkg_geometry_columns");
+        sqlite3_finalize(q);
+    }
+    if (s == OM_OK) {
+        s = om__store_prepare(db, w->p->path,
+                              "DELETE FROM gpkg_contents WHERE table_name = "
+                              "?1 COLLATE NOCASE",
+                              &q, w->err);
+    }
+    if (s == OM_OK) {
+        sqlite3_bind_text(q, 1, w->code, -1, SQLITE_STATIC);
+        s = step_done(w, q, "cannot update gpkg_contents");
+        sqlite3_finalize(q);
+    }
+    if (s == OM_OK) {
+        char desc[200];
+        snprintf(desc, sizeof desc,
+                 "onemap layer %s, current version (%d)", w->code,
+                 w->version);
+        s = register_contents(w, w->code, desc);
+    }
+    return s;
+}
+
+static enum om_status write_catalogue(struct writer *w, const char *now)
+{
+    sqlite3 *db = w->p->db;
+    const struct om_import_meta *m = w->meta;
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        db, w->p->path,
+        "UPDATE om_layers SET is_current = 0 WHERE code = ?1", &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
+    s = step_done(w, st, "cannot update om_layers");
+    sqlite3_finalize(st);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = om__store_prepare(
+        db, w->p->path,
+        "INSERT INTO om_layers (code, version, role, is_current, table_name, "
+        "nfeatures, nempty, ninvalid, nrepaired, crs, source, source_layer, "
+        "sha256, imported_at, params, code_field, name_field, min_x, min_y, "
+        "max_x, max_y) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    const struct om_layer *l = w->l;
+    sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, w->version);
+    sqlite3_bind_text(st, 3, m->role ? m->role : om_layer_role_for(w->code),
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, w->table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (int64_t)om_layer_nfeatures(l));
+    sqlite3_bind_int64(st, 6, (int64_t)om_layer_count_flag(l, OM_FEAT_EMPTY));
+    sqlite3_bind_int64(st, 7,
+                       (int64_t)om_layer_count_flag(l, OM_FEAT_INVALID));
+    sqlite3_bind_int64(st, 8,
+                       (int64_t)om_layer_count_flag(l, OM_FEAT_REPAIRED));
+    sqlite3_bind_text(st, 9, w->p->crs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, m->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, m->source_layer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, m->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, m->params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, m->code_field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 16, m->name_field, -1, SQLITE_STATIC);
+    struct om_rect e = om_layer_extent(l);
+    if (!om_rect_is_empty(e)) {
+        sqlite3_bind_double(st, 17, e.minx);
+        sqlite3_bind_double(st, 18, e.miny);
+        sqlite3_bind_double(st, 19, e.maxx);
+        sqlite3_bind_double(st, 20, e.maxy);
+    }
+    s = step_done(w, st, "cannot write om_layers");
+    sqlite3_finalize(st);
+    if (s != OM_OK) {
+        return s;
+    }
+    /* log */
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "imported %zu features (%zu empty, %zu invalid, %zu repaired) "
+             "as %s version %d",
+             om_layer_nfeatures(l), om_layer_count_flag(l, OM_FEAT_EMPTY),
+             om_layer_count_flag(l, OM_FEAT_INVALID),
+             om_layer_count_flag(l, OM_FEAT_REPAIRED), w->code, w->version);
+    s = om__store_prepare(db, w->p->path,
+                          "INSERT INTO om_import_log (at, code, version, "
+                          "source, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                          &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, w->code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, w->version);
+    sqlite3_bind_text(st, 4, m->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
+    s = step_done(w, st, "cannot write om_import_log");
+    sqlite3_finalize(st);
+    if (s != OM_OK || m->nissues == 0) {
+        return s;
+    }
+    s = om__store_prepare(db, w->p->path,
+                          "INSERT INTO om_feature_issues VALUES (?1, ?2, ?3, "
+                          "?4, ?5, ?6, ?7)",
+                          &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    for (size_t i = 0; s == OM_OK && i < m->nissues; i++) {
+        const struct om_feature_issue *is = &m->issues[i];
+        sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, w->version);
+        sqlite3_bind_int64(st, 3, is->fid);
+        sqlite3_bind_text(st, 4, is->kind ? is->kind : "invalid", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, is->reason, -1, SQLITE_STATIC);
+        if (isfinite(is->x) && isfinite(is->y)) {
+            sqlite3_bind_double(st, 6, is->x);
+            sqlite3_bind_double(st, 7, is->y);
+        } else {
+            sqlite3_bind_null(st, 6);
+            sqlite3_bind_null(st, 7);
+        }
+        s = step_done(w, st, "cannot write om_feature_issues");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+static enum om_status next_version(struct writer *w)
+{
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        w->p->db, w->p->path,
+        "SELECT COALESCE(MAX(version), 0) FROM om_layers WHERE code = ?1",
+        &st, w->err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        w->version = sqlite3_column_int(st, 0) + 1;
+    } else {
+        s = om__store_error(w->p->db, w->p->path, w->err,
+                            "cannot read om_layers");
+    }
+    sqlite3_finalize(st);
+    if (s != OM_OK) {
+        return s;
+    }
+    snprintf(w->table, sizeof w->table, "%s_v%d", w->code, w->version);
+    snprintf(w->rtree, sizeof w->rtree, "rtree_%s_geom", w->table);
+    if (om__store_has_table(w->p->db, w->table)) {
+        return om__error(w->err, OM_ESTORE, w->p->path, 0, -1,
+                         "a table named %s already exists but is not in "
+                         "the catalogue; rename or drop it",
+                         w->table);
+    }
+    return OM_OK;
+}
+
+enum om_status om_project_import(struct om_project *p,
+                                 const struct om_layer *layer,
+                                 const struct om_import_meta *meta,
+                                 int *version,
+                                 const struct om_progress *progress,
+                                 struct om_error *err)
+{
+    if (version) {
+        *version = 0;
+    }
+    enum om_status s = check_code(p->path, meta->code, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    if (p->readonly) {
+        return om__error(err, OM_ESTORE, p->path, 0, -1,
+                         "the project is open read-only");
+    }
+    if (!p->crs) {
+        return om__error(err, OM_ECRS, p->path, 0, -1,
+                         "the project CRS is still 'auto': set it before "
+                         "writing layer %s",
+                         meta->code);
+    }
+    if (om_layer_nfields(layer) > OM_LIMIT_FIELDS) {
+        return om__error(err, OM_ELIMIT, meta->code, 0, -1,
+                         "more than %u fields", OM_LIMIT_FIELDS);
+    }
+    struct writer w = {0};
+    w.p = p;
+    w.l = layer;
+    w.meta = meta;
+    w.code = meta->code;
+    w.err = err;
+    om__buf_init(&w.sql, 0);
+    s = column_names(layer, &w.cols, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    /* Page cache for the bulk insert; restored below. */
+    sqlite3_exec(p->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    s = om__store_exec(p->db, p->path, "BEGIN IMMEDIATE", err);
+    if (s == OM_OK) {
+        char now[32];
+        om__store_now(now);
+        s = next_version(&w);
+        if (s == OM_OK) {
+            s = create_table(&w);
+        }
+        if (s == OM_OK) {
+            s = write_features(&w, progress);
+        }
+        if (s == OM_OK) {
+            s = create_triggers(&w);
+        }
+        if (s == OM_OK) {
+            s = register_table(&w);
+        }
+        if (s == OM_OK) {
+            s = create_view(&w);
+        }
+        if (s == OM_OK) {
+            s = write_catalogue(&w, now);
+        }
+        if (s == OM_OK && om__canceled(progress)) {
+            s = om__error(err, OM_ECANCELED, p->path, 0, -1,
+                          "import of %s canceled", w.code);
+        }
+        if (s == OM_OK) {
+            s = om__store_exec(p->db, p->path, "COMMIT", err);
+        }
+        if (s != OM_OK) {
+            sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+    sqlite3_exec(p->db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
+    free_names(w.cols, om_layer_nfields(layer));
+    om__buf_deinit(&w.sql);
+    if (s == OM_OK && version) {
+        *version = w.version;
+    }
+    return s;
+}

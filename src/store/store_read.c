@@ -1,0 +1,587 @@
+/*
+ * store_read.c — the fast GeoPackage reader: rows straight from SQLite,
+ * geometry blobs decoded into the flat layer without GEOS or GDAL. Used for
+ * project layers (om_project_read) and for any GeoPackage feature table
+ * (om_project_read_gpkg_file).
+ */
+#include "geom/wkb.h"
+#include "store/store_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct column {
+    char *name;
+    int field; /* layer field index; -1 = skipped */
+    enum om_field_type type;
+};
+
+/* Attribute type from a declared SQL column type; 0 = skip (BLOB or a
+ * geometry type). */
+static enum om_field_type field_type_for(const char *decl)
+{
+    char up[64];
+    size_t n = 0;
+    for (; decl && decl[n] && n + 1 < sizeof up; n++) {
+        up[n] = (char)toupper((unsigned char)decl[n]);
+    }
+    up[n] = '\0';
+    if (strstr(up, "INT") || strstr(up, "BOOL")) {
+        return OM_FIELD_INT;
+    }
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB") ||
+        strstr(up, "NUMERIC") || strstr(up, "DECIMAL")) {
+        return OM_FIELD_REAL;
+    }
+    if (n == 0 || strstr(up, "TEXT") || strstr(up, "CHAR") ||
+        strstr(up, "CLOB") || strstr(up, "DATE") || strstr(up, "TIME")) {
+        return OM_FIELD_TEXT;
+    }
+    return 0;
+}
+
+static void free_columns(struct column *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        om__free(c[i].name);
+    }
+    om__free(c);
+}
+
+/* Columns of `table` except the geometry column; the INTEGER PRIMARY KEY
+ * (if any) goes to *fid_col. */
+static enum om_status table_columns(sqlite3 *db,
+                                    const struct om__read_spec *spec,
+                                    struct column **out, size_t *nout,
+                                    char **fid_col, struct om_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    *fid_col = NULL;
+    struct om__buf sql;
+    om__buf_init(&sql, 0);
+    enum om_status s = om__buf_puts(&sql, "PRAGMA table_info(");
+    if (s == OM_OK) {
+        s = om__store_quote(&sql, spec->table);
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(&sql, ")");
+    }
+    if (s != OM_OK) {
+        om__buf_deinit(&sql);
+        return om__enomem(err, spec->source);
+    }
+    sqlite3_stmt *st = NULL;
+    s = om__store_prepare(db, spec->source, sql.data, &st, err);
+    om__buf_deinit(&sql);
+    if (s != OM_OK) {
+        return s;
+    }
+    struct column *cols = NULL;
+    size_t n = 0, cap = 0;
+    int npk = 0;
+    char *pk = NULL;
+    bool pk_is_int = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *decl = (const char *)sqlite3_column_text(st, 2);
+        int is_pk = sqlite3_column_int(st, 5);
+        if (!name) {
+            continue;
+        }
+        if (is_pk) {
+            npk++;
+            if (npk == 1) {
+                pk = om__strdup(name);
+                pk_is_int = decl && om__strcasecmp(decl, "INTEGER") == 0;
+                if (!pk) {
+                    s = om__enomem(err, spec->source);
+                    break;
+                }
+            }
+        }
+        if (om__strcasecmp(name, spec->geom_column) == 0) {
+            continue;
+        }
+        if (!OM__GROW(cols, cap, n + 1)) {
+            s = om__enomem(err, spec->source);
+            break;
+        }
+        cols[n].name = om__strdup(name);
+        cols[n].field = -1;
+        cols[n].type = field_type_for(decl);
+        if (!cols[n].name) {
+            s = om__enomem(err, spec->source);
+            break;
+        }
+        n++;
+    }
+    if (s == OM_OK && rc != SQLITE_DONE) {
+        s = om__store_error(db, spec->source, err, "cannot read the columns");
+    }
+    sqlite3_finalize(st);
+    if (s == OM_OK && n == 0 && !pk) {
+        s = om__error(err, OM_ENOTFOUND, spec->source, 0, -1,
+                      "no table '%s'", spec->table);
+    }
+    if (s != OM_OK) {
+        free_columns(cols, n);
+        om__free(pk);
+        return s;
+    }
+    /* A single INTEGER PRIMARY KEY is the rowid: that is the fid. */
+    if (npk == 1 && pk_is_int) {
+        *fid_col = pk;
+        for (size_t i = 0; i < n; i++) {
+            if (om__strcasecmp(cols[i].name, pk) == 0) {
+                cols[i].type = 0;
+            }
+        }
+    } else {
+        om__free(pk);
+    }
+    *out = cols;
+    *nout = n;
+    return OM_OK;
+}
+
+static enum om_status count_rows(sqlite3 *db, const char *source,
+                                 const char *table, uint64_t *total,
+                                 struct om_error *err)
+{
+    struct om__buf sql;
+    om__buf_init(&sql, 0);
+    enum om_status s = om__buf_puts(&sql, "SELECT COUNT(*) FROM ");
+    if (s == OM_OK) {
+        s = om__store_quote(&sql, table);
+    }
+    if (s != OM_OK) {
+        om__buf_deinit(&sql);
+        return om__enomem(err, source);
+    }
+    sqlite3_stmt *st = NULL;
+    s = om__store_prepare(db, source, sql.data, &st, err);
+    om__buf_deinit(&sql);
+    if (s != OM_OK) {
+        return s;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *total = (uint64_t)sqlite3_column_int64(st, 0);
+    } else {
+        s = om__store_error(db, source, err, "cannot count the features");
+    }
+    sqlite3_finalize(st);
+    if (s == OM_OK && *total > OM_LIMIT_LAYER_FEATURES) {
+        s = om__error(err, OM_ELIMIT, source, 0, -1,
+                      "table %s has %llu features, more than the limit of "
+                      "%u",
+                      table, (unsigned long long)*total,
+                      OM_LIMIT_LAYER_FEATURES);
+    }
+    return s;
+}
+
+static enum om_status set_value(struct om_layer *l, const struct column *c,
+                                sqlite3_stmt *st, int k,
+                                struct om_error *err)
+{
+    if (sqlite3_column_type(st, k) == SQLITE_NULL) {
+        return OM_OK;
+    }
+    switch (c->type) {
+    case OM_FIELD_INT:
+        return om_layer_set_int(l, c->field, sqlite3_column_int64(st, k),
+                                err);
+    case OM_FIELD_REAL:
+        return om_layer_set_real(l, c->field, sqlite3_column_double(st, k),
+                                 err);
+    default: {
+        const char *v = (const char *)sqlite3_column_text(st, k);
+        if (!v) {
+            return om__enomem(err, om_layer_name(l));
+        }
+        return om_layer_set_text(l, c->field, v, err);
+    }
+    }
+}
+
+enum om_status om__store_read_table(sqlite3 *db,
+                                    const struct om__read_spec *spec,
+                                    struct om_layer **out,
+                                    struct om_error *err)
+{
+    *out = NULL;
+    struct column *cols = NULL;
+    size_t ncols = 0;
+    char *fid_col = NULL;
+    struct om_layer *l = NULL;
+    sqlite3_stmt *st = NULL;
+    struct om__wkb_reader rd = {0};
+    struct om__buf sql;
+    om__buf_init(&sql, 0);
+    uint64_t total = 0;
+    enum om_status s = table_columns(db, spec, &cols, &ncols, &fid_col, err);
+    if (s == OM_OK) {
+        s = count_rows(db, spec->source, spec->table, &total, err);
+    }
+    if (s == OM_OK) {
+        s = om_layer_new(spec->layer_name, &l, err);
+    }
+    for (size_t i = 0; s == OM_OK && i < ncols; i++) {
+        if (cols[i].type) {
+            s = om_layer_add_field(l, cols[i].name, cols[i].type,
+                                   &cols[i].field, err);
+        }
+    }
+    if (s != OM_OK) {
+        goto out;
+    }
+    /* SELECT fid, geom, a, b, ... FROM t ORDER BY fid */
+    s = om__buf_puts(&sql, "SELECT ");
+    if (s == OM_OK) {
+        s = fid_col ? om__store_quote(&sql, fid_col)
+                    : om__buf_puts(&sql, "rowid");
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(&sql, ", ");
+    }
+    if (s == OM_OK) {
+        s = om__store_quote(&sql, spec->geom_column);
+    }
+    for (size_t i = 0; s == OM_OK && i < ncols; i++) {
+        if (cols[i].field >= 0) {
+            s = om__buf_puts(&sql, ", ");
+            if (s == OM_OK) {
+                s = om__store_quote(&sql, cols[i].name);
+            }
+        }
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(&sql, " FROM ");
+    }
+    if (s == OM_OK) {
+        s = om__store_quote(&sql, spec->table);
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(&sql, " ORDER BY 1");
+    }
+    if (s != OM_OK) {
+        s = om__enomem(err, spec->source);
+        goto out;
+    }
+    s = om__store_prepare(db, spec->source, sql.data, &st, err);
+    if (s != OM_OK) {
+        goto out;
+    }
+    uint64_t done = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (om__progress(spec->progress, "reading", done, total)) {
+            s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
+                          "reading %s canceled", spec->table);
+            break;
+        }
+        int64_t fid = sqlite3_column_int64(st, 0);
+        s = om_layer_begin_feature(l, fid, err);
+        if (s != OM_OK) {
+            break;
+        }
+        if (sqlite3_column_type(st, 1) == SQLITE_BLOB) {
+            const uint8_t *blob = sqlite3_column_blob(st, 1);
+            size_t n = (size_t)sqlite3_column_bytes(st, 1);
+            if (!blob) {
+                s = om__enomem(err, spec->source);
+            } else {
+                s = om__gpkg_decode_to_layer(&rd, blob, n, l, NULL,
+                                             spec->source, fid, err);
+            }
+        } else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            s = om__error(err, OM_EPARSE, spec->source, 0, fid,
+                          "the geometry column '%s' of %s holds a %s, not "
+                          "a GeoPackage geometry blob",
+                          spec->geom_column, spec->table,
+                          sqlite3_column_type(st, 1) == SQLITE_TEXT
+                              ? "text"
+                              : "number");
+        }
+        int k = 2;
+        for (size_t i = 0; s == OM_OK && i < ncols; i++) {
+            if (cols[i].field >= 0) {
+                s = set_value(l, &cols[i], st, k++, err);
+            }
+        }
+        if (s == OM_OK) {
+            s = om_layer_end_feature(l, err);
+        }
+        if (s != OM_OK) {
+            om_layer_abort_feature(l);
+            break;
+        }
+        done++;
+    }
+    if (s == OM_OK && rc != SQLITE_DONE) {
+        s = om__store_error(db, spec->source, err, "cannot read the features");
+    }
+    if (s == OM_OK) {
+        om__progress(spec->progress, "reading", done, total);
+    }
+out:
+    sqlite3_finalize(st);
+    om__buf_deinit(&sql);
+    om__wkb_reader_deinit(&rd);
+    free_columns(cols, ncols);
+    om__free(fid_col);
+    if (s != OM_OK) {
+        om_layer_free(l);
+        return s;
+    }
+    *out = l;
+    return OM_OK;
+}
+
+/* Flag the features recorded as invalid / repaired by their import. */
+static enum om_status mark_issues(struct om_project *p, const char *code,
+                                  int version, struct om_layer *l,
+                                  struct om_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        p->db, p->path,
+        "SELECT fid, kind FROM om_feature_issues WHERE code = ?1 AND "
+        "version = ?2 AND kind IN ('invalid', 'repaired')",
+        &st, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, version);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t f = om_layer_find_fid(l, sqlite3_column_int64(st, 0));
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        if (f != (size_t)-1 && kind) {
+            om_layer_mark(l, f,
+                          strcmp(kind, "repaired") == 0 ? OM_FEAT_REPAIRED
+                                                        : OM_FEAT_INVALID);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        s = om__store_error(p->db, p->path, err,
+                            "cannot read om_feature_issues");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+enum om_status om_project_read(struct om_project *p, const char *code,
+                               int version, struct om_layer **out,
+                               const struct om_progress *progress,
+                               struct om_error *err)
+{
+    *out = NULL;
+    char table[128];
+    int ver = 0;
+    struct om_layer *l = NULL;
+    /* One read transaction: a concurrent import cannot slip in between
+     * the catalogue lookup and the rows. */
+    enum om_status s = om__store_exec(p->db, p->path, "BEGIN", err);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = om__store_find_layer(p, code, version, table, &ver, err);
+    if (s == OM_OK) {
+        struct om__read_spec spec = {p->path, table, "geom", code, progress};
+        s = om__store_read_table(p->db, &spec, &l, err);
+    }
+    if (s == OM_OK && p->crs) {
+        s = om_layer_set_crs(l, p->crs, err);
+    }
+    if (s == OM_OK) {
+        s = om_layer_finish(l, 0, err);
+    }
+    if (s == OM_OK) {
+        s = mark_issues(p, code, ver, l, err);
+    }
+    sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
+    if (s != OM_OK) {
+        om_layer_free(l);
+        return s;
+    }
+    *out = l;
+    return OM_OK;
+}
+
+/* The features tables of a GeoPackage, "a, b, c" into buf. */
+static enum om_status features_tables(sqlite3 *db, const char *path,
+                                      char *first, size_t first_size,
+                                      size_t *n, char *list,
+                                      size_t list_size, struct om_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    list[0] = '\0';
+    enum om_status s = om__store_prepare(
+        db, path,
+        "SELECT c.table_name FROM gpkg_contents c JOIN "
+        "gpkg_geometry_columns g ON g.table_name = c.table_name "
+        "WHERE c.data_type = 'features' ORDER BY c.table_name",
+        &st, err);
+    if (s != OM_OK) {
+        return om__error(err, OM_EFORMAT, path, 0, -1,
+                         "not a GeoPackage (no gpkg_contents / "
+                         "gpkg_geometry_columns tables)");
+    }
+    size_t len = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (!t) {
+            continue;
+        }
+        if (*n == 0) {
+            om__strlcpy(first, t, first_size);
+        }
+        if (len + strlen(t) + 8 < list_size) {
+            len += (size_t)snprintf(list + len, list_size - len, "%s%s",
+                                    len ? ", " : "", t);
+        }
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        s = om__store_error(db, path, err, "cannot read gpkg_contents");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* Geometry column and CRS of a features table. */
+static enum om_status table_geometry(sqlite3 *db, const char *path,
+                                     const char *table, char **table_out,
+                                     char **column, char **crs,
+                                     struct om_error *err)
+{
+    *table_out = *column = *crs = NULL;
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        db, path,
+        "SELECT g.table_name, g.column_name, g.srs_id, s.organization, "
+        "s.organization_coordsys_id, s.definition FROM "
+        "gpkg_geometry_columns g LEFT JOIN gpkg_spatial_ref_sys s ON "
+        "s.srs_id = g.srs_id WHERE g.table_name = ?1 COLLATE NOCASE",
+        &st, err);
+    if (s != OM_OK) {
+        return om__error(err, OM_EFORMAT, path, 0, -1,
+                         "not a GeoPackage (no gpkg_geometry_columns table)");
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        const char *c = (const char *)sqlite3_column_text(st, 1);
+        int srs = sqlite3_column_int(st, 2);
+        const char *org = (const char *)sqlite3_column_text(st, 3);
+        int code = sqlite3_column_int(st, 4);
+        const char *def = (const char *)sqlite3_column_text(st, 5);
+        *table_out = om__strdup(t ? t : table);
+        *column = om__strdup(c ? c : "geom");
+        bool ok = *table_out && *column;
+        if (ok && srs > 0 && org && om__strcasecmp(org, "EPSG") == 0 &&
+            code > 0) {
+            char id[32];
+            snprintf(id, sizeof id, "EPSG:%d", code);
+            ok = (*crs = om__strdup(id)) != NULL;
+        } else if (ok && srs > 0 && def &&
+                   om__strcasecmp(def, "undefined") != 0) {
+            ok = (*crs = om__strdup(def)) != NULL;
+        }
+        if (!ok) {
+            s = om__enomem(err, path);
+        }
+    } else if (rc == SQLITE_DONE) {
+        s = om__error(err, OM_ENOTFOUND, path, 0, -1,
+                      "no features table '%s' in the GeoPackage", table);
+    } else {
+        s = om__store_error(db, path, err,
+                            "cannot read gpkg_geometry_columns");
+    }
+    sqlite3_finalize(st);
+    if (s != OM_OK) {
+        om__free(*table_out);
+        om__free(*column);
+        om__free(*crs);
+        *table_out = *column = *crs = NULL;
+    }
+    return s;
+}
+
+enum om_status om_project_read_gpkg_file(const char *path, const char *table,
+                                         struct om_layer **out,
+                                         const struct om_progress *progress,
+                                         struct om_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        return om__error(err, OM_ENOTFOUND, path, 0, -1,
+                         "cannot open: no such file");
+    }
+    sqlite3 *db = NULL;
+    enum om_status s = om__store_connect(path, SQLITE_OPEN_READONLY, &db,
+                                         err);
+    if (s != OM_OK) {
+        return s;
+    }
+    char first[256] = "", list[600];
+    char *tname = NULL, *column = NULL, *crs = NULL;
+    struct om_layer *l = NULL;
+    size_t n = 0;
+    /* Hold one read transaction over the metadata and the rows. */
+    s = om__store_exec(db, path, "BEGIN", err);
+    if (s == OM_OK) {
+        s = features_tables(db, path, first, sizeof first, &n, list,
+                            sizeof list, err);
+    }
+    if (s == OM_OK && !table) {
+        if (n == 0) {
+            s = om__error(err, OM_ENOTFOUND, path, 0, -1,
+                          "the GeoPackage has no features table");
+        } else if (n > 1) {
+            s = om__error(err, OM_EINVAL, path, 0, -1,
+                          "the GeoPackage has %zu features tables (%s); "
+                          "choose one with --layer",
+                          n, list);
+        } else {
+            table = first;
+        }
+    }
+    if (s == OM_OK) {
+        s = table_geometry(db, path, table, &tname, &column, &crs, err);
+        if (s == OM_ENOTFOUND) {
+            om__error(err, OM_ENOTFOUND, path, 0, -1,
+                      "no features table '%s' in the GeoPackage (tables: "
+                      "%s)",
+                      table, n ? list : "none");
+        }
+    }
+    if (s == OM_OK) {
+        struct om__read_spec spec = {path, tname, column, tname, progress};
+        s = om__store_read_table(db, &spec, &l, err);
+    }
+    if (s == OM_OK && crs) {
+        s = om_layer_set_crs(l, crs, err);
+    }
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    om__free(tname);
+    om__free(column);
+    om__free(crs);
+    if (s != OM_OK) {
+        om_layer_free(l);
+        return s;
+    }
+    *out = l;
+    return OM_OK;
+}

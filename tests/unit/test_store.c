@@ -1,0 +1,965 @@
+/*
+ * test_store.c — the project database: create/open/refuse, import and
+ * read back exactly, versions, catalogue, issues and log, cancel and
+ * kill -9 leave the file as it was, OOM in read. GDAL (ogrinfo, ogr2ogr,
+ * validate_gpkg.py) is the independent oracle that the file is a
+ * GeoPackage QGIS opens.
+ */
+#include "onemap/layer.h"
+#include "onemap/store.h"
+#include "test.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* ---- helpers ---- */
+
+static char *run_cmd(const char *cmd, int *status)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f) {
+        *status = -1;
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    size_t n;
+    while (out && (n = fread(out + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *o = realloc(out, cap * 2);
+            if (!o) {
+                free(out);
+                out = NULL;
+                break;
+            }
+            out = o;
+            cap *= 2;
+        }
+    }
+    if (out) {
+        out[len] = '\0';
+    }
+    *status = pclose(f);
+    return out;
+}
+
+static const char *tmp_path(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", test_tmpdir(), name);
+    return buf;
+}
+
+static const double OX = 500000, OY = 4800000;
+
+static void square(struct om_layer *l, double x, double y, double s)
+{
+    double r[] = {x, y, x + s, y, x + s, y + s, x, y + s, x, y};
+    om_layer_add_ring(l, r, 5, NULL);
+}
+
+/* The sample layer: 5 hand-made features plus `nextra` grid squares. */
+static struct om_layer *make_layer(size_t nextra, bool with_attrs)
+{
+    struct om_layer *l = NULL;
+    if (om_layer_new("src", &l, NULL) != OM_OK) {
+        return NULL;
+    }
+    int dlbm = -1, tbmj = -1, name = -1, count = -1, geom = -1;
+    if (with_attrs) {
+        om_layer_add_field(l, "DLBM", OM_FIELD_TEXT, &dlbm, NULL);
+        om_layer_add_field(l, "TBMJ", OM_FIELD_REAL, &tbmj, NULL);
+        om_layer_add_field(l, "地类名称", OM_FIELD_TEXT, &name, NULL);
+        om_layer_add_field(l, "数量", OM_FIELD_INT, &count, NULL);
+        om_layer_add_field(l, "geom", OM_FIELD_TEXT, &geom, NULL);
+    }
+    /* fid 1: a square */
+    om_layer_begin_feature(l, 1, NULL);
+    om_layer_begin_part(l, NULL);
+    square(l, OX, OY, 100);
+    if (with_attrs) {
+        om_layer_set_text(l, dlbm, "0101", NULL);
+        om_layer_set_real(l, tbmj, 10000.5, NULL);
+        om_layer_set_text(l, name, "水田", NULL);
+        om_layer_set_int(l, count, 3, NULL);
+        om_layer_set_text(l, geom, "x", NULL);
+    }
+    om_layer_end_feature(l, NULL);
+    /* fid 2: a polygon with a hole, flagged invalid */
+    om_layer_begin_feature(l, 2, NULL);
+    om_layer_begin_part(l, NULL);
+    square(l, OX + 200, OY, 100);
+    double hole[] = {OX + 210.125, OY + 10, OX + 210.125, OY + 20,
+                     OX + 220,     OY + 20, OX + 220,     OY + 10};
+    om_layer_add_ring(l, hole, 4, NULL);
+    om_layer_set_flags(l, OM_FEAT_INVALID);
+    if (with_attrs) {
+        om_layer_set_text(l, dlbm, "0103", NULL);
+        om_layer_set_real(l, tbmj, 1.0 / 3.0, NULL);
+        om_layer_set_text(l, name, "旱地", NULL);
+        om_layer_set_int(l, count, -9007199254740993LL, NULL);
+    }
+    om_layer_end_feature(l, NULL);
+    /* fid 5: a multipolygon */
+    om_layer_begin_feature(l, 5, NULL);
+    om_layer_begin_part(l, NULL);
+    square(l, OX + 400, OY, 50);
+    om_layer_begin_part(l, NULL);
+    square(l, OX + 460, OY + 0.1, 1e-3);
+    if (with_attrs) {
+        om_layer_set_text(l, dlbm, "05H1", NULL);
+        om_layer_set_real(l, tbmj, 1e-300, NULL);
+        om_layer_set_text(l, name, "引号\"'\n换行;--", NULL);
+    }
+    om_layer_end_feature(l, NULL);
+    /* fid 4: empty */
+    om_layer_begin_feature(l, 4, NULL);
+    om_layer_end_feature(l, NULL);
+    /* fid 3: a triangle, empty-string text */
+    om_layer_begin_feature(l, 3, NULL);
+    om_layer_begin_part(l, NULL);
+    double tri[] = {OX, OY - 50, OX + 30, OY - 50, OX + 15, OY - 20};
+    om_layer_add_ring(l, tri, 3, NULL);
+    if (with_attrs) {
+        om_layer_set_text(l, dlbm, "", NULL);
+    }
+    om_layer_end_feature(l, NULL);
+    for (size_t i = 0; i < nextra; i++) {
+        om_layer_begin_feature(l, 1000 + (int64_t)i, NULL);
+        om_layer_begin_part(l, NULL);
+        square(l, OX + (double)(i % 300) * 10, OY + 1000 + (double)(i / 300) * 10,
+               10);
+        if (with_attrs) {
+            om_layer_set_text(l, dlbm, "0201", NULL);
+            om_layer_set_real(l, tbmj, (double)i, NULL);
+            om_layer_set_int(l, count, (int64_t)i, NULL);
+        }
+        om_layer_end_feature(l, NULL);
+    }
+    om_layer_set_crs(l, "EPSG:4530", NULL);
+    om_layer_finish(l, 0, NULL);
+    return l;
+}
+
+static bool same_geometry(const struct om_layer *a, size_t fa,
+                          const struct om_layer *b, size_t fb)
+{
+    struct om_layer_view va, vb;
+    om_layer_view(a, &va);
+    om_layer_view(b, &vb);
+    size_t np = va.part_start[fa + 1] - va.part_start[fa];
+    if (np != vb.part_start[fb + 1] - vb.part_start[fb]) {
+        return false;
+    }
+    for (size_t k = 0; k < np; k++) {
+        size_t pa = va.part_start[fa] + k, pb = vb.part_start[fb] + k;
+        size_t nr = va.ring_start[pa + 1] - va.ring_start[pa];
+        if (nr != vb.ring_start[pb + 1] - vb.ring_start[pb]) {
+            return false;
+        }
+        for (size_t j = 0; j < nr; j++) {
+            size_t ra = va.ring_start[pa] + j, rb = vb.ring_start[pb] + j;
+            size_t n = va.point_start[ra + 1] - va.point_start[ra];
+            if (n != vb.point_start[rb + 1] - vb.point_start[rb] ||
+                memcmp(va.xy + 2 * va.point_start[ra],
+                       vb.xy + 2 * vb.point_start[rb], 16 * n) != 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Compare every feature, coordinate and attribute; "" if equal. */
+static const char *compare_layers(const struct om_layer *a,
+                                  const struct om_layer *b, char *why,
+                                  size_t size)
+{
+    why[0] = '\0';
+    if (om_layer_nfeatures(a) != om_layer_nfeatures(b)) {
+        snprintf(why, size, "%zu vs %zu features", om_layer_nfeatures(a),
+                 om_layer_nfeatures(b));
+        return why;
+    }
+    if (om_layer_nfields(a) != om_layer_nfields(b)) {
+        snprintf(why, size, "%zu vs %zu fields", om_layer_nfields(a),
+                 om_layer_nfields(b));
+        return why;
+    }
+    struct om_layer_view va;
+    om_layer_view(a, &va);
+    for (size_t f = 0; f < va.nfeatures; f++) {
+        int64_t fid = va.fid[f];
+        size_t g = om_layer_find_fid(b, fid);
+        if (g == (size_t)-1) {
+            snprintf(why, size, "fid %lld missing", (long long)fid);
+            return why;
+        }
+        if (!same_geometry(a, f, b, g)) {
+            snprintf(why, size, "fid %lld: geometry differs", (long long)fid);
+            return why;
+        }
+        for (size_t c = 0; c < om_layer_nfields(a); c++) {
+            const char *name = om_layer_field_name(a, (int)c);
+            int k = om_layer_field_index(b, name);
+            if (k < 0 && strcmp(name, "geom") == 0) {
+                k = om_layer_field_index(b, "geom_1");
+            }
+            if (k < 0 || om_layer_field_type(b, k) !=
+                             om_layer_field_type(a, (int)c)) {
+                snprintf(why, size, "field %s missing or retyped", name);
+                return why;
+            }
+            bool na = om_layer_is_null(a, f, (int)c);
+            bool nb = om_layer_is_null(b, g, k);
+            bool eq = na == nb;
+            if (eq && !na) {
+                switch (om_layer_field_type(a, (int)c)) {
+                case OM_FIELD_INT:
+                    eq = om_layer_get_int(a, f, (int)c) ==
+                         om_layer_get_int(b, g, k);
+                    break;
+                case OM_FIELD_REAL: {
+                    double x = om_layer_get_real(a, f, (int)c);
+                    double y = om_layer_get_real(b, g, k);
+                    eq = memcmp(&x, &y, 8) == 0;
+                    break;
+                }
+                default:
+                    eq = strcmp(om_layer_get_text(a, f, (int)c),
+                                om_layer_get_text(b, g, k)) == 0;
+                }
+            }
+            if (!eq) {
+                snprintf(why, size, "fid %lld field %s differs",
+                         (long long)fid, name);
+                return why;
+            }
+        }
+    }
+    return why;
+}
+
+/* "Feature Count: N" of layer `name` in ogrinfo -so output; -1 if none. */
+static long ogr_count(const char *path, const char *layer)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "ogrinfo -so '%s' '%s' 2>&1", path, layer);
+    int status;
+    char *out = run_cmd(cmd, &status);
+    long n = -1;
+    const char *p = out ? strstr(out, "Feature Count: ") : NULL;
+    if (p && status == 0) {
+        n = strtol(p + 15, NULL, 10);
+    }
+    free(out);
+    return n;
+}
+
+static enum om_status import_sample(struct om_project *p, const char *code,
+                                    struct om_layer *l, int *version,
+                                    const struct om_progress *prog,
+                                    struct om_error *err)
+{
+    struct om_feature_issue issue = {2, "invalid", "Self-intersection",
+                                     OX + 215, OY + 15};
+    struct om_import_meta meta = {0};
+    meta.code = code;
+    meta.source = "/data/源/dltb.shp";
+    meta.source_layer = "dltb";
+    meta.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+                  "7852b855";
+    meta.params_json = "{\"encoding\":\"GBK\"}";
+    meta.issues = &issue;
+    meta.nissues = 1;
+    return om_project_import(p, l, &meta, version, prog, err);
+}
+
+/* ---- tests ---- */
+
+TEST(test_create_open)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("create.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    CHECK_STR(om_project_crs(p), "EPSG:4530");
+    CHECK_STR(om_project_path(p), path);
+    CHECK_INT(om_project_srs_id(p), 4530);
+    om_project_close(p);
+    p = NULL;
+    CHECK_STATUS(om_project_create(path, "EPSG:4530", &p, &err), OM_EEXIST);
+    CHECK(p == NULL);
+    CHECK_OK(om_project_open(path, true, &p, &err), &err);
+    CHECK_STR(om_project_crs(p), "EPSG:4530");
+    char *v = NULL;
+    enum om_status st = om_project_get_meta(p, "onemap_version", &v, &err);
+    bool has_version = st == OM_OK && v && v[0];
+    om_project_free_string(v);
+    om_project_close(p);
+    CHECK(has_version);
+    /* the GeoPackage header fields */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' 'PRAGMA application_id; PRAGMA user_version;'",
+             path);
+    int status;
+    char *out = run_cmd(cmd, &status);
+    bool ok = out && strcmp(out, "1196444487\n10300\n") == 0;
+    free(out);
+    CHECK(ok);
+    /* missing file, bad CRS (and no file left behind) */
+    tmp_path("missing.gpkg", path, sizeof path);
+    CHECK_STATUS(om_project_open(path, false, &p, &err), OM_ENOTFOUND);
+    tmp_path("badcrs.gpkg", path, sizeof path);
+    CHECK_STATUS(om_project_create(path, "EPSG:45x", &p, &err), OM_ECRS);
+    struct stat sb;
+    CHECK(stat(path, &sb) != 0);
+}
+
+TEST(test_auto_crs)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("auto.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "auto", &p, &err), &err);
+    CHECK(om_project_crs(p) == NULL);
+    struct om_layer *l = make_layer(0, false);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    CHECK_STATUS(st, OM_ECRS);
+    om_project_close(p);
+    CHECK_OK(om_project_open(path, false, &p, &err), &err);
+    CHECK(om_project_crs(p) == NULL);
+    st = om_project_set_crs(p, "EPSG:4490", &err);
+    if (st != OM_OK) {
+        om_project_close(p);
+        CHECK_OK(st, &err);
+    }
+    st = om_project_set_crs(p, "EPSG:4530", &err);
+    om_project_close(p);
+    CHECK_STATUS(st, OM_EINVAL);
+    CHECK_OK(om_project_open(path, true, &p, &err), &err);
+    const char *crs = om_project_crs(p);
+    bool ok = crs && strcmp(crs, "EPSG:4490") == 0;
+    om_project_close(p);
+    CHECK(ok);
+}
+
+TEST(test_refuse_non_projects)
+{
+    char text[512], plain[512], gpkg[512], cmd[4096], src[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("text.gpkg", text, sizeof text);
+    FILE *f = fopen(text, "w");
+    CHECK(f);
+    fputs("this is not a database, just some text that is long enough to "
+          "fill a SQLite header of one hundred bytes ..................\n",
+          f);
+    fclose(f);
+    CHECK_STATUS(om_project_open(text, false, &p, &err), OM_ESTORE);
+    CHECK_CONTAINS(err.msg, "not a onemap project");
+    CHECK_CONTAINS(err.msg, "onemap init");
+    tmp_path("plain.sqlite", plain, sizeof plain);
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'CREATE TABLE t(x)'", plain);
+    CHECK(system(cmd) == 0);
+    CHECK_STATUS(om_project_open(plain, true, &p, &err), OM_ESTORE);
+    CHECK_CONTAINS(err.msg, "no om_project table");
+    test_data_path("france-communes/communes-67-bas-rhin.geojson", src,
+                   sizeof src);
+    tmp_path("ogr.gpkg", gpkg, sizeof gpkg);
+    snprintf(cmd, sizeof cmd, "ogr2ogr -f GPKG '%s' '%s' 2>&1", gpkg, src);
+    CHECK(system(cmd) == 0);
+    CHECK_STATUS(om_project_open(gpkg, false, &p, &err), OM_ESTORE);
+    CHECK_CONTAINS(err.msg, "not a onemap project");
+    /* an empty file is an empty SQLite database: still not a project */
+    tmp_path("empty.gpkg", text, sizeof text);
+    f = fopen(text, "w");
+    CHECK(f);
+    fclose(f);
+    CHECK_STATUS(om_project_open(text, true, &p, &err), OM_ESTORE);
+    CHECK(p == NULL);
+}
+
+TEST(test_import_read_back_exactly)
+{
+    char path[512], why[300];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("roundtrip.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(20, true);
+    int version = 0;
+    enum om_status st = import_sample(p, "DLTB", l, &version, NULL, &err);
+    struct om_layer *r = NULL;
+    if (st == OM_OK) {
+        st = om_project_read(p, "DLTB", 0, &r, NULL, &err);
+    }
+    if (st != OM_OK) {
+        om_layer_free(l);
+        om_project_close(p);
+        CHECK_OK(st, &err);
+    }
+    compare_layers(l, r, why, sizeof why);
+    size_t f2 = om_layer_find_fid(r, 2), f4 = om_layer_find_fid(r, 4);
+    struct om_layer_view v;
+    om_layer_view(r, &v);
+    unsigned flags2 = v.flags[f2], flags4 = v.flags[f4];
+    bool finished = om_layer_is_finished(r);
+    char crs[64], name[64];
+    snprintf(crs, sizeof crs, "%s", om_layer_crs(r) ? om_layer_crs(r) : "");
+    snprintf(name, sizeof name, "%s", om_layer_name(r));
+    bool renamed = om_layer_field_index(r, "geom_1") >= 0 &&
+                   om_layer_field_index(r, "地类名称") >= 0;
+    om_layer_free(r);
+    om_layer_free(l);
+    /* catalogue, issues, log */
+    struct om_layer_record rec;
+    st = om_project_layer_record(p, "dltb", 0, &rec, &err);
+    struct om_feature_issue *iss = NULL;
+    size_t niss = 0;
+    if (st == OM_OK) {
+        st = om_project_issues(p, "DLTB", 1, &iss, &niss, &err);
+    }
+    struct om_import_log_entry *log = NULL;
+    size_t nlog = 0;
+    if (st == OM_OK) {
+        st = om_project_import_log(p, NULL, &log, &nlog, &err);
+    }
+    om_project_close(p);
+    if (st != OM_OK) {
+        om_layer_record_deinit(&rec);
+        om_feature_issues_free(iss, niss);
+        CHECK_OK(st, &err);
+    }
+    bool rec_ok = strcmp(rec.code, "DLTB") == 0 &&
+                  strcmp(rec.role, "landuse") == 0 && rec.version == 1 &&
+                  rec.is_current && strcmp(rec.table, "DLTB_v1") == 0 &&
+                  rec.nfeatures == 25 && rec.nempty == 1 &&
+                  rec.ninvalid == 1 && rec.nrepaired == 0 &&
+                  strcmp(rec.crs, "EPSG:4530") == 0 && rec.source &&
+                  strcmp(rec.source, "/data/源/dltb.shp") == 0 &&
+                  rec.sha256[63] == '5' && rec.params &&
+                  strcmp(rec.params, "{\"encoding\":\"GBK\"}") == 0 &&
+                  strlen(rec.imported_at) == 20 &&
+                  rec.imported_at[19] == 'Z' && !rec.code_field &&
+                  rec.extent.minx == OX && rec.extent.miny == OY - 50 &&
+                  rec.extent.maxx == OX + 460 + 1e-3;
+    bool iss_ok = niss == 1 && iss[0].fid == 2 &&
+                  strcmp(iss[0].kind, "invalid") == 0 &&
+                  strcmp(iss[0].reason, "Self-intersection") == 0 &&
+                  iss[0].x == OX + 215 && iss[0].y == OY + 15;
+    bool log_ok = nlog == 1 && log[0].version == 1 &&
+                  strcmp(log[0].code, "DLTB") == 0 && log[0].message &&
+                  strstr(log[0].message, "25 features");
+    om_layer_record_deinit(&rec);
+    om_feature_issues_free(iss, niss);
+    om_import_log_free(log, nlog);
+    CHECK_INT(version, 1);
+    if (why[0]) {
+        FAILF("read back differs: %s", why);
+        return;
+    }
+    CHECK(finished);
+    CHECK(flags2 & OM_FEAT_INVALID);
+    CHECK(flags4 & OM_FEAT_EMPTY);
+    CHECK_STR(crs, "EPSG:4530");
+    CHECK_STR(name, "DLTB");
+    CHECK(renamed);
+    CHECK(rec_ok);
+    CHECK(iss_ok);
+    CHECK(log_ok);
+}
+
+TEST(test_versions_and_gdal)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("versions.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *a = make_layer(100, true);
+    struct om_layer *b = make_layer(7, true);
+    struct om_layer *x = make_layer(0, false);
+    int v1 = 0, v2 = 0, vx = 0;
+    enum om_status st = import_sample(p, "DLTB", a, &v1, NULL, &err);
+    if (st == OM_OK) {
+        st = import_sample(p, "XZQ", x, &vx, NULL, &err);
+    }
+    if (st == OM_OK) {
+        st = import_sample(p, "DLTB", b, &v2, NULL, &err);
+    }
+    struct om_layer *r1 = NULL, *r2 = NULL;
+    if (st == OM_OK) {
+        st = om_project_read(p, "DLTB", 1, &r1, NULL, &err);
+    }
+    if (st == OM_OK) {
+        st = om_project_read(p, "DLTB", 0, &r2, NULL, &err);
+    }
+    struct om_layer_record *cur = NULL, *all = NULL;
+    size_t ncur = 0, nall = 0;
+    if (st == OM_OK) {
+        st = om_project_layers(p, false, &cur, &ncur, &err);
+    }
+    if (st == OM_OK) {
+        st = om_project_layers(p, true, &all, &nall, &err);
+    }
+    struct om_layer *bad = NULL;
+    enum om_status st_missing = om_project_read(p, "GHFQ", 0, &bad, NULL,
+                                                &err);
+    char missing_msg[OM_ERROR_MSG_MAX];
+    snprintf(missing_msg, sizeof missing_msg, "%s", err.msg);
+    om_project_close(p);
+    char why1[300], why2[300];
+    if (st == OM_OK) {
+        compare_layers(a, r1, why1, sizeof why1);
+        compare_layers(b, r2, why2, sizeof why2);
+    }
+    om_layer_free(a);
+    om_layer_free(b);
+    om_layer_free(x);
+    om_layer_free(r1);
+    om_layer_free(r2);
+    bool cat_ok = st == OM_OK && ncur == 2 && nall == 3 &&
+                  strcmp(cur[0].code, "DLTB") == 0 && cur[0].version == 2 &&
+                  strcmp(cur[1].code, "XZQ") == 0 &&
+                  strcmp(cur[1].role, "admin") == 0 &&
+                  strcmp(all[0].table, "DLTB_v1") == 0 && !all[0].is_current &&
+                  all[1].is_current && all[1].nfeatures == 12;
+    om_layer_records_free(cur, ncur);
+    om_layer_records_free(all, nall);
+    CHECK_OK(st, &err);
+    CHECK_INT(v1, 1);
+    CHECK_INT(v2, 2);
+    CHECK_INT(vx, 1);
+    CHECK_STR(why1, "");
+    CHECK_STR(why2, "");
+    CHECK(cat_ok);
+    CHECK_STATUS(st_missing, OM_ENOTFOUND);
+    CHECK_CONTAINS(missing_msg, "'GHFQ'");
+    CHECK_CONTAINS(missing_msg, "DLTB, XZQ");
+    /* GDAL sees every version and the current view, with counts */
+    CHECK_INT(ogr_count(path, "DLTB_v1"), 105);
+    CHECK_INT(ogr_count(path, "DLTB_v2"), 12);
+    CHECK_INT(ogr_count(path, "DLTB"), 12);
+    CHECK_INT(ogr_count(path, "XZQ"), 5);
+    /* ... with the project CRS and the spatial index */
+    char cmd[4096];
+    int status;
+    snprintf(cmd, sizeof cmd, "ogrinfo -so '%s' DLTB_v1 2>&1", path);
+    char *out = run_cmd(cmd, &status);
+    bool crs_ok = out && status == 0 &&
+                  (strstr(out, "ID[\"EPSG\",4530]") ||
+                   strstr(out, "AUTHORITY[\"EPSG\",\"4530\"]")) &&
+                  strstr(out, "Geometry: Multi Polygon") &&
+                  strstr(out, "地类名称: String") &&
+                  strstr(out, "数量: Integer64") && !strstr(out, "ERROR");
+    if (!crs_ok) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(crs_ok);
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' -sql \"SELECT HasSpatialIndex('DLTB_v1', "
+             "'geom')\" 2>&1",
+             path);
+    out = run_cmd(cmd, &status);
+    bool idx_ok = out && strstr(out, "= 1");
+    free(out);
+    CHECK(idx_ok);
+    /* a spatial filter through the RTree: fid 1 and 3 and grid squares
+     * near the origin */
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q -al '%s' DLTB_v1 -spat %.17g %.17g %.17g %.17g "
+             "2>&1 | grep -c '^OGRFeature'",
+             path, OX - 1, OY - 60, OX + 101, OY + 101);
+    out = run_cmd(cmd, &status);
+    long nspat = out ? strtol(out, NULL, 10) : -1;
+    free(out);
+    CHECK_INT(nspat, 2);
+    /* attributes as GDAL reads them */
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' DLTB_v1 -fid 1 2>&1", path);
+    out = run_cmd(cmd, &status);
+    bool attr_ok = out && strstr(out, "地类名称 (String) = 水田") &&
+                   strstr(out, "TBMJ (Real) = 10000.5") &&
+                   strstr(out, "MULTIPOLYGON (((500000 4800000");
+    if (!attr_ok) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(attr_ok);
+}
+
+TEST(test_validate_gpkg)
+{
+    const char *validator =
+        "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py";
+    struct stat sb;
+    if (stat(validator, &sb) != 0) {
+        printf("SKIP test_store:test_validate_gpkg: no validate_gpkg.py\n");
+        return;
+    }
+    char path[512], cmd[4096];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("validate.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(10, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    if (st == OM_OK) {
+        st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    }
+    om_layer_free(l);
+    om_project_close(p);
+    CHECK_OK(st, &err);
+    snprintf(cmd, sizeof cmd, "python3 %s '%s' 2>&1", validator, path);
+    int status;
+    char *out = run_cmd(cmd, &status);
+    bool ok = status == 0 && out && !strstr(out, "Error");
+    if (!ok) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(ok);
+}
+
+struct cancel_ctx {
+    volatile int cancel;
+    uint64_t at;
+    int pipe_fd;
+};
+
+static void cancel_fn(void *ctx, const char *phase, uint64_t done,
+                      uint64_t total)
+{
+    (void)phase;
+    (void)total;
+    struct cancel_ctx *c = ctx;
+    if (done >= c->at) {
+        c->cancel = 1;
+        if (c->pipe_fd >= 0) {
+            if (write(c->pipe_fd, "x", 1) != 1) {
+                _exit(3);
+            }
+            c->pipe_fd = -1;
+        }
+    }
+}
+
+TEST(test_cancel_leaves_catalogue)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("cancel.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(3000, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    struct cancel_ctx c = {0, 1500, -1};
+    struct om_progress prog = {cancel_fn, &c, &c.cancel};
+    enum om_status st2 = OM_OK;
+    if (st == OM_OK) {
+        st2 = import_sample(p, "DLTB", l, NULL, &prog, &err);
+    }
+    struct om_layer_record *all = NULL;
+    size_t nall = 0;
+    enum om_status st3 = om_project_layers(p, true, &all, &nall, &err);
+    struct om_import_log_entry *log = NULL;
+    size_t nlog = 0;
+    enum om_status st4 = om_project_import_log(p, "DLTB", &log, &nlog, &err);
+    struct om_layer *r = NULL;
+    enum om_status st5 = om_project_read(p, "DLTB", 2, &r, NULL, &err);
+    om_layer_free(r);
+    om_project_close(p);
+    om_layer_free(l);
+    bool ok = nall == 1 && all[0].version == 1 && all[0].is_current &&
+              nlog == 1;
+    om_layer_records_free(all, nall);
+    om_import_log_free(log, nlog);
+    CHECK_OK(st, &err);
+    CHECK_STATUS(st2, OM_ECANCELED);
+    CHECK(st3 == OM_OK && st4 == OM_OK);
+    CHECK(ok);
+    CHECK_STATUS(st5, OM_ENOTFOUND);
+    CHECK_INT(ogr_count(path, "DLTB"), 3005);
+    CHECK_INT(ogr_count(path, "DLTB_v2"), -1);
+}
+
+TEST(test_kill_during_import)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("kill.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *small = make_layer(0, true);
+    enum om_status st = import_sample(p, "XZQ", small, NULL, NULL, &err);
+    om_layer_free(small);
+    om_project_close(p);
+    CHECK_OK(st, &err);
+    struct om_layer *big = make_layer(60000, true);
+    CHECK(big);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        struct om_project *q = NULL;
+        if (om_project_open(path, false, &q, NULL) != OM_OK) {
+            _exit(2);
+        }
+        struct cancel_ctx c = {0, 40000, fds[1]};
+        struct om_progress prog = {cancel_fn, &c, NULL};
+        import_sample(q, "DLTB", big, NULL, &prog, NULL);
+        /* finished before the kill: still must not matter */
+        for (;;) {
+            pause();
+        }
+    }
+    close(fds[1]);
+    char ch;
+    ssize_t got = read(fds[0], &ch, 1);
+    kill(pid, SIGKILL);
+    int wst = 0;
+    waitpid(pid, &wst, 0);
+    close(fds[0]);
+    om_layer_free(big);
+    CHECK_INT(got, 1);
+    CHECK(WIFSIGNALED(wst));
+    /* the interrupted import is rolled back when the file is next opened */
+    CHECK_OK(om_project_open(path, false, &p, &err), &err);
+    struct om_layer_record *all = NULL;
+    size_t nall = 0;
+    st = om_project_layers(p, true, &all, &nall, &err);
+    bool ok = st == OM_OK && nall == 1 && strcmp(all[0].code, "XZQ") == 0;
+    om_layer_records_free(all, nall);
+    om_project_close(p);
+    CHECK_OK(st, &err);
+    CHECK(ok);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'PRAGMA integrity_check' 2>&1",
+             path);
+    int status;
+    char *out = run_cmd(cmd, &status);
+    bool intact = out && strcmp(out, "ok\n") == 0;
+    free(out);
+    CHECK(intact);
+    CHECK_INT(ogr_count(path, "DLTB_v1"), -1);
+    CHECK_INT(ogr_count(path, "XZQ"), 5);
+}
+
+TEST(test_bad_imports)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("bad.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(0, true);
+    static const char *bad_codes[] = {"", "1DLTB", "om_layers", "GPKG_x",
+                                      "DLTB_v2", "DL TB", "rtree_a",
+                                      "a234567890123456789012345678901234567"
+                                      "890123456789012345678901234"};
+    enum om_status sts[8];
+    for (int i = 0; i < 8; i++) {
+        sts[i] = import_sample(p, bad_codes[i], l, NULL, NULL, &err);
+    }
+    /* duplicate fids */
+    struct om_layer *d = NULL;
+    om_layer_new("dup", &d, NULL);
+    for (int i = 0; i < 2; i++) {
+        om_layer_begin_feature(d, 7, NULL);
+        om_layer_begin_part(d, NULL);
+        square(d, i, 0, 1);
+        om_layer_end_feature(d, NULL);
+    }
+    om_layer_finish(d, 0, NULL);
+    enum om_status st_dup = import_sample(p, "DLTB", d, NULL, NULL, &err);
+    char dup_msg[OM_ERROR_MSG_MAX];
+    snprintf(dup_msg, sizeof dup_msg, "%s", err.msg);
+    om_layer_free(d);
+    struct om_layer_record *all = NULL;
+    size_t nall = 99;
+    enum om_status st_list = om_project_layers(p, true, &all, &nall, &err);
+    om_project_close(p);
+    /* read-only */
+    enum om_status st_ro = OM_OK;
+    if (om_project_open(path, true, &p, &err) == OM_OK) {
+        st_ro = import_sample(p, "DLTB", l, NULL, NULL, &err);
+        om_project_close(p);
+    }
+    om_layer_free(l);
+    for (int i = 0; i < 8; i++) {
+        CHECK_STATUS(sts[i], OM_EINVAL);
+    }
+    CHECK_STATUS(st_dup, OM_ESTORE);
+    CHECK_CONTAINS(dup_msg, "fid 7");
+    CHECK_OK(st_list, &err);
+    CHECK_INT(nall, 0);
+    CHECK(all == NULL);
+    CHECK_STATUS(st_ro, OM_ESTORE);
+}
+
+TEST(test_meta)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("meta.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    enum om_status a = om_project_set_meta(p, "run.last", "42", &err);
+    enum om_status b = om_project_set_meta(p, "crs", "EPSG:1", &err);
+    char *v = NULL, *w = NULL;
+    enum om_status c = om_project_get_meta(p, "run.last", &v, &err);
+    enum om_status d = om_project_get_meta(p, "nope", &w, &err);
+    om_project_close(p);
+    bool ok = v && strcmp(v, "42") == 0 && !w;
+    om_project_free_string(v);
+    CHECK_OK(a, &err);
+    CHECK_STATUS(b, OM_EINVAL);
+    CHECK_OK(c, &err);
+    CHECK_STATUS(d, OM_ENOTFOUND);
+    CHECK(ok);
+}
+
+TEST(test_read_oom)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("oom.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(30, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    if (st != OM_OK) {
+        om_project_close(p);
+        CHECK_OK(st, &err);
+    }
+    int nok = 0, nomem = 0, other = 0;
+    for (int k = 0; k < 400 && nok < 3; k++) {
+        test_fail_allocs_after(k);
+        struct om_layer *r = NULL;
+        st = om_project_read(p, "DLTB", 0, &r, NULL, &err);
+        test_fail_allocs_after(-1);
+        if (st == OM_OK) {
+            nok++;
+            om_layer_free(r);
+        } else if (st == OM_ENOMEM && r == NULL) {
+            nomem++;
+        } else {
+            other++;
+        }
+    }
+    om_project_close(p);
+    CHECK_INT(other, 0);
+    CHECK(nomem > 10);
+    CHECK(nok > 0);
+}
+
+/* The fast reader on a GeoPackage written by GDAL, against GDAL's own
+ * SQL (SpatiaLite ST_Area, ST_NPoints) as the oracle. */
+TEST(test_read_gdal_gpkg)
+{
+    char src[512], gpkg[512], cmd[4096];
+    test_data_path("france-communes/communes-67-bas-rhin.geojson", src,
+                   sizeof src);
+    tmp_path("communes.gpkg", gpkg, sizeof gpkg);
+    snprintf(cmd, sizeof cmd,
+             "ogr2ogr -f GPKG '%s' '%s' -nln communes 2>&1 && "
+             "ogr2ogr -update '%s' '%s' -nln second 2>&1",
+             gpkg, src, gpkg, src);
+    CHECK(system(cmd) == 0);
+    struct om_layer *l = NULL;
+    struct om_error err;
+    CHECK_STATUS(om_project_read_gpkg_file(gpkg, NULL, &l, NULL, &err),
+                 OM_EINVAL);
+    CHECK_CONTAINS(err.msg, "communes, second");
+    CHECK_STATUS(om_project_read_gpkg_file(gpkg, "nope", &l, NULL, &err),
+                 OM_ENOTFOUND);
+    CHECK_OK(om_project_read_gpkg_file(gpkg, "communes", &l, NULL, &err),
+             &err);
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    double area = 0;
+    for (size_t q = 0; q < v.nparts; q++) {
+        for (size_t r = v.ring_start[q]; r < v.ring_start[q + 1]; r++) {
+            double s = 0;
+            for (size_t k = v.point_start[r]; k + 1 < v.point_start[r + 1];
+                 k++) {
+                s += v.xy[2 * k] * v.xy[2 * k + 3] -
+                     v.xy[2 * k + 2] * v.xy[2 * k + 1];
+            }
+            /* shell minus holes */
+            area += (r == v.ring_start[q] ? 1 : -1) * fabs(s) / 2;
+        }
+    }
+    size_t nf = v.nfeatures, np = v.npoints;
+    bool finished = om_layer_is_finished(l);
+    char crs[64];
+    snprintf(crs, sizeof crs, "%s", om_layer_crs(l) ? om_layer_crs(l) : "");
+    int code = om_layer_field_index(l, "code");
+    int nom = om_layer_field_index(l, "nom");
+    char first_code[32] = "";
+    if (code >= 0 && nf) {
+        snprintf(first_code, sizeof first_code, "%s",
+                 om_layer_get_text(l, om_layer_feature_by_fid_rank(l, 0),
+                                   code));
+    }
+    om_layer_free(l);
+    CHECK_INT(nf, 516);
+    CHECK(!finished);
+    CHECK_STR(crs, "EPSG:4326");
+    CHECK(code >= 0 && nom >= 0);
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' -sql \"SELECT printf('%%.17g', "
+             "SUM(ST_Area(geom))) AS a, SUM(ST_NPoints(geom)) AS n FROM "
+             "communes\" 2>&1",
+             gpkg);
+    int status;
+    char *out = run_cmd(cmd, &status);
+    const char *a2 = out ? strstr(out, "a (String) = ") : NULL;
+    const char *n2 = a2 ? strstr(a2, "n (Integer") : NULL;
+    double gdal_area = a2 ? strtod(a2 + 13, NULL) : -1;
+    long gdal_np = n2 ? strtol(strchr(n2, '=') + 1, NULL, 10) : -1;
+    if (!a2 || !n2) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' -sql \"SELECT code FROM communes ORDER BY fid "
+             "LIMIT 1\" 2>&1",
+             gpkg);
+    out = run_cmd(cmd, &status);
+    char want[64];
+    snprintf(want, sizeof want, "code (String) = %s\n", first_code);
+    bool code_ok = out && first_code[0] && strstr(out, want);
+    free(out);
+    CHECK_NEAR(area, gdal_area, 1e-12, 0);
+    CHECK_INT(np, gdal_np);
+    CHECK(code_ok);
+}
+
+int main(void)
+{
+    TEST_MAIN_BEGIN("test_store");
+    RUN(test_create_open);
+    RUN(test_auto_crs);
+    RUN(test_refuse_non_projects);
+    RUN(test_import_read_back_exactly);
+    RUN(test_versions_and_gdal);
+    RUN(test_validate_gpkg);
+    RUN(test_cancel_leaves_catalogue);
+    RUN(test_kill_during_import);
+    RUN(test_bad_imports);
+    RUN(test_meta);
+    RUN(test_read_oom);
+    RUN(test_read_gdal_gpkg);
+    TEST_MAIN_END();
+}
