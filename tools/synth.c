@@ -784,9 +784,9 @@ static const char *const vsuffix[] = {
 
 static void build_towns(void)
 {
-    /* one township per ~110 km² (2700 cells), seeds spread out by
+    /* one township per ~130 km² (3300 cells), seeds spread out by
      * rejection sampling, cells to the nearest seed of a warped domain */
-    int want = (int)lround((double)K.ncounty / 2700.0);
+    int want = (int)lround((double)K.ncounty / 3300.0);
     if (want < 3) {
         want = 3;
     }
@@ -1783,7 +1783,12 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
     double rx = G.w * (0.72 + 0.1 * u01(S_RES, 0, 0));
     double ry = G.h * (0.55 + 0.2 * u01(S_RES, 0, 1));
     double rads[3] = {0.09 * G.w, 0.07 * G.w, 0.05 * G.w};
-    for (int tries = 0; tries < 4000 && n < 3; tries++) {
+    for (int tries = 0; tries < 6000 && n < 3; tries++) {
+        if (tries % 600 == 599) {
+            for (int k = n; k < 3; k++) {
+                rads[k] *= 0.85; /* crowded county: smaller red lines */
+            }
+        }
         double x, y, r = rads[n];
         if (n == 0 && tries < 200) {
             x = rx + (tries ? 8 * (u01(S_STAR, 7, (uint64_t)tries) - 0.5) : 0);
@@ -1955,8 +1960,8 @@ static void remove_gdb(const char *path)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
             continue;
         }
-        snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
-        if (unlink(buf) != 0) {
+        int len = snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
+        if (len < 0 || (size_t)len >= sizeof buf || unlink(buf) != 0) {
             die("cannot remove %s: %s", buf, strerror(errno));
         }
     }

@@ -96,6 +96,8 @@ struct om_stats_result {
     int64_t nfeatures;      /* parcels read */
     int64_t nskipped;       /* empty or invalid parcels (not counted) */
     int64_t nsplit;         /* parcels split across several units */
+    int64_t nunits_unusable; /* unit features not used: empty or invalid
+                                geometry (their area counts unassigned) */
 };
 
 /*

@@ -462,6 +462,14 @@ int cmd_stats(int argc, char **argv)
                     T("skipped (empty or invalid geometry; see onemap info)",
                       "个已跳过(空或无效几何,见 onemap info)"));
         }
+        if (r->nunits_unusable) {
+            fprintf(stderr, ", %lld %s %s", (long long)r->nunits_unusable,
+                    T("admin unit features of", "个行政区要素("), by);
+            fprintf(stderr, "%s",
+                    T(" have empty or invalid geometry and were not used "
+                      "(re-import with --repair)",
+                      ")为空或无效几何,未参与统计(请用 --repair 重新导入)"));
+        }
         if (r->has_unassigned) {
             fprintf(stderr, ", %s",
                     T("some area lies outside every admin unit",

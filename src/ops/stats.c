@@ -123,10 +123,17 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /* One parcel under overlay assignment. */
+/*
+ * `full` is the parcel's area in the chosen measure, `full_planar` its
+ * planar area. Whether area is left outside every unit is decided on the
+ * planar areas (exact up to GEOS's overlay); in ellipsoidal mode the split
+ * points of cut edges lie on straight projected lines, not geodesics, so
+ * the ellipsoidal pieces sum to the whole parcel only to ~1e-9 relative.
+ */
 static enum om_status overlay_parcel(struct worker *w, size_t f,
-                                     double full, double field_area,
-                                     struct chunk_out *c, uint32_t tag,
-                                     struct om_error *err)
+                                     double full, double full_planar,
+                                     double field_area, struct chunk_out *c,
+                                     uint32_t tag, struct om_error *err)
 {
     struct job *j = w->job;
     uint32_t klass = j->feat_class[f];
@@ -166,7 +173,7 @@ static enum om_status overlay_parcel(struct worker *w, size_t f,
                            by_field ? field_area : full, tag)) {
                 return om__enomem(err, NULL);
             }
-            assigned = full;
+            assigned = full_planar;
             pieces++;
             break; /* all of the parcel is in this unit */
         }
@@ -187,24 +194,27 @@ static enum om_status overlay_parcel(struct worker *w, size_t f,
         struct om_layer_view sv;
         om_layer_view(w->scratch, &sv);
         size_t sf = sv.nfeatures - 1;
-        double piece = planar_piece;
-        if (j->opt->area == OM_AREA_ELLIPSOIDAL) {
+        double piece_planar = sv.part_start[sf + 1] > sv.part_start[sf]
+                                  ? om_feature_area_planar(&sv, sf)
+                                  : 0.0;
+        double piece = piece_planar;
+        if (j->opt->area == OM_AREA_ELLIPSOIDAL && piece_planar > 0) {
             st = measure(w, &sv, sf, &piece, err);
             if (st != OM_OK) {
                 return st;
             }
-        } else if (sv.part_start[sf + 1] > sv.part_start[sf]) {
-            piece = om_feature_area_planar(&sv, sf);
         }
-        if (piece > 0) {
+        if (piece_planar > 0) {
             double value = piece;
             if (by_field) {
-                value = full > 0 ? field_area * (piece / full) : 0.0;
+                value = full_planar > 0
+                            ? field_area * (piece_planar / full_planar)
+                            : 0.0;
             }
             if (!add_entry(c, j->ufeat_unit[u], klass, value, tag)) {
                 return om__enomem(err, NULL);
             }
-            assigned += piece;
+            assigned += piece_planar;
             pieces++;
         }
     }
@@ -213,10 +223,10 @@ static enum om_status overlay_parcel(struct worker *w, size_t f,
     }
     /* Whatever is left lies outside every unit. Crumbs from floating-point
      * overlay (1e-9 relative) are not reported as unassigned area. */
-    double rest = full - assigned;
-    if (rest > 1e-9 * full + 1e-6) {
-        double value = by_field ? (full > 0 ? field_area * rest / full : 0)
-                                : rest;
+    double rest = full_planar - assigned;
+    if (rest > 1e-9 * full_planar + 1e-6) {
+        double share = full_planar > 0 ? rest / full_planar : 0.0;
+        double value = by_field ? field_area * share : full * share;
         if (!add_entry(c, j->unassigned, klass, value, tag)) {
             return om__enomem(err, NULL);
         }
@@ -251,16 +261,17 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
         }
         if (j->opt->assign == OM_ASSIGN_OVERLAY) {
             /* The split needs a geometric measure of the whole parcel. */
-            if (j->opt->area == OM_AREA_FIELD) {
-                full = om_feature_area_planar(&j->pv, f);
-            } else {
+            double full_planar = om_feature_area_planar(&j->pv, f);
+            full = full_planar;
+            if (j->opt->area == OM_AREA_ELLIPSOIDAL) {
                 st = measure(w, &j->pv, f, &full, err);
                 if (st != OM_OK) {
                     return st;
                 }
             }
             c->total += j->opt->area == OM_AREA_FIELD ? field_area : full;
-            st = overlay_parcel(w, f, full, field_area, c, tag, err);
+            st = overlay_parcel(w, f, full, full_planar, field_area, c, tag,
+                                err);
             if (st != OM_OK) {
                 return st;
             }
@@ -916,6 +927,12 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         goto done;
     }
     st = build_result(&p, &j, out, err);
+    if (st == OM_OK && opt->assign == OM_ASSIGN_OVERLAY) {
+        for (size_t u = 0; u < j.uv.nfeatures; u++) {
+            (*out)->nunits_unusable +=
+                (j.uv.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
+        }
+    }
 done:
     if (ws) {
         for (int t = 0; t < nthreads; t++) {

@@ -7,6 +7,8 @@
  */
 #include "store/store_int.h"
 
+#include "onemap/crs.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -267,10 +269,12 @@ static int32_t srs_id_for(const char *crs)
 }
 
 /*
- * Insert the gpkg_spatial_ref_sys row of the project CRS. EPSG codes are
- * written with organization 'EPSG' and definition 'undefined' until the
- * crs module can give a WKT1 text: GDAL and QGIS resolve the EPSG code
- * themselves. A custom CRS stores its definition text.
+ * Insert the gpkg_spatial_ref_sys row of the project CRS: organization
+ * 'EPSG' with the EPSG code for EPSG ids, 'NONE' with srs_id 100000 for a
+ * custom definition. The definition column holds the WKT the crs module
+ * gives (WKT2_2019: the crs module has no WKT1 export; GDAL and QGIS read
+ * both, and resolve EPSG rows by their code anyway); 'undefined' if PROJ
+ * does not know the CRS.
  */
 static enum om_status insert_srs(sqlite3 *db, const char *path,
                                  const char *crs, int32_t srs_id,
@@ -279,28 +283,38 @@ static enum om_status insert_srs(sqlite3 *db, const char *path,
     if (srs_id <= 0 || srs_id == 4326) {
         return OM_OK;
     }
+    struct om_crs *c = NULL;
+    struct om_error cerr;
+    enum om_status s = om_crs_new(crs, &c, &cerr);
+    if (s == OM_ENOMEM) {
+        return om__enomem(err, path);
+    }
     sqlite3_stmt *st = NULL;
-    enum om_status s = om__store_prepare(
+    s = om__store_prepare(
         db, path,
         "INSERT OR REPLACE INTO gpkg_spatial_ref_sys (srs_name, srs_id, "
         "organization, organization_coordsys_id, definition, description) "
         "VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
         &st, err);
     if (s != OM_OK) {
+        om_crs_free(c);
         return s;
     }
     bool custom = srs_id == CUSTOM_SRS_ID;
     char name[32];
     snprintf(name, sizeof name, "EPSG:%d", (int)srs_id);
-    sqlite3_bind_text(st, 1, custom ? "custom" : name, -1, SQLITE_STATIC);
+    const char *def = c ? om_crs_wkt(c) : custom ? crs : "undefined";
+    sqlite3_bind_text(st, 1, c ? om_crs_name(c) : custom ? "custom" : name,
+                      -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, srs_id);
     sqlite3_bind_text(st, 3, custom ? "NONE" : "EPSG", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, custom ? crs : "undefined", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, def, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, "onemap project CRS", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         s = om__store_error(db, path, err, "cannot write the CRS row");
     }
     sqlite3_finalize(st);
+    om_crs_free(c);
     return s;
 }
 

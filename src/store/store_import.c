@@ -254,30 +254,109 @@ static enum om_status step_done(struct writer *w, sqlite3_stmt *st,
     return OM_OK;
 }
 
+/* INSERT INTO t VALUES (?, ?, ...), ... with `rows` rows. */
+static enum om_status prepare_insert(struct writer *w, size_t rows,
+                                     sqlite3_stmt **ins)
+{
+    size_t nfields = om_layer_nfields(w->l);
+    enum om_status st = sql_fmt(w, OM_OK, "INSERT INTO ");
+    st = sql_id(w, st, w->table);
+    st = sql_fmt(w, st, " VALUES ");
+    for (size_t r = 0; r < rows; r++) {
+        st = sql_fmt(w, st, r ? ", (?, ?" : "(?, ?");
+        for (size_t i = 0; i < nfields; i++) {
+            st = sql_fmt(w, st, ", ?");
+        }
+        st = sql_fmt(w, st, ")");
+    }
+    if (st != OM_OK) {
+        om__buf_reset(&w->sql);
+        return om__enomem(w->err, w->p->path);
+    }
+    st = om__store_prepare(w->p->db, w->p->path, w->sql.data, ins, w->err);
+    om__buf_reset(&w->sql);
+    return st;
+}
+
+/* Bind feature f's fid, blob (copied) and attributes from parameter k. */
+static void bind_feature(const struct om_layer *l, int64_t fid,
+                         const struct om__bytes *blob, size_t f,
+                         sqlite3_stmt *ins, int k)
+{
+    sqlite3_bind_int64(ins, k++, fid);
+    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len,
+                      SQLITE_TRANSIENT);
+    size_t nfields = om_layer_nfields(l);
+    for (size_t c = 0; c < nfields; c++, k++) {
+        if (om_layer_is_null(l, f, (int)c)) {
+            sqlite3_bind_null(ins, k);
+            continue;
+        }
+        switch (om_layer_field_type(l, (int)c)) {
+        case OM_FIELD_INT:
+            sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
+            break;
+        case OM_FIELD_REAL: {
+            double d = om_layer_get_real(l, f, (int)c);
+            if (isnan(d)) {
+                sqlite3_bind_null(ins, k);
+            } else {
+                sqlite3_bind_double(ins, k, d);
+            }
+            break;
+        }
+        default:
+            /* the layer outlives the statement step */
+            sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c), -1,
+                              SQLITE_STATIC);
+            break;
+        }
+    }
+}
+
+/* Fids must be unique (they become the INTEGER PRIMARY KEY). */
+static enum om_status check_fids(struct writer *w)
+{
+    const struct om_layer *l = w->l;
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    for (size_t r = 1; r < v.nfeatures; r++) {
+        int64_t a = v.fid[om_layer_feature_by_fid_rank(l, r - 1)];
+        int64_t b = v.fid[om_layer_feature_by_fid_rank(l, r)];
+        if (a == b) {
+            return om__error(w->err, OM_ESTORE, w->p->path, 0, a,
+                             "layer %s has two features with fid %lld; "
+                             "fids must be unique",
+                             w->code, (long long)a);
+        }
+    }
+    return OM_OK;
+}
+
 static enum om_status write_features(struct writer *w,
                                      const struct om_progress *progress)
 {
     sqlite3 *db = w->p->db;
     const struct om_layer *l = w->l;
-    size_t nfields = om_layer_nfields(l);
-    sqlite3_stmt *ins = NULL;
+    size_t nparams = 2 + om_layer_nfields(l);
+    /* Several rows per statement: the per-step cost of SQLite's VM is
+     * about half of a small row's. */
+    size_t batch = 32000 / nparams;
+    batch = batch > 64 ? 64 : batch < 1 ? 1 : batch;
+    sqlite3_stmt *one = NULL, *many = NULL;
     struct om__bytes blob = {0};
-    enum om_status st = sql_fmt(w, OM_OK, "INSERT INTO ");
-    st = sql_id(w, st, w->table);
-    st = sql_fmt(w, st, " VALUES (?, ?");
-    for (size_t i = 0; i < nfields; i++) {
-        st = sql_fmt(w, st, ", ?");
+    enum om_status st = check_fids(w);
+    if (st == OM_OK) {
+        st = prepare_insert(w, 1, &one);
     }
-    st = sql_fmt(w, st, ")");
-    if (st != OM_OK) {
-        return om__enomem(w->err, w->p->path);
+    if (st == OM_OK && batch > 1) {
+        st = prepare_insert(w, batch, &many);
     }
-    st = om__store_prepare(db, w->p->path, w->sql.data, &ins, w->err);
-    om__buf_reset(&w->sql);
     struct om_layer_view v;
     om_layer_view(l, &v);
     int32_t srs_id = om_project_srs_id(w->p);
     size_t n = v.nfeatures;
+    size_t full = batch > 1 ? n / batch * batch : 0;
     for (size_t rank = 0; st == OM_OK && rank < n; rank++) {
         if (om__progress(progress, "writing", rank, n)) {
             st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
@@ -291,48 +370,22 @@ static enum om_status write_features(struct writer *w,
             om__error_prefix(w->err, "%s", w->code);
             break;
         }
-        sqlite3_bind_int64(ins, 1, fid);
-        sqlite3_bind_blob(ins, 2, blob.data, (int)blob.len, SQLITE_STATIC);
-        for (size_t c = 0; c < nfields; c++) {
-            int k = (int)c + 3;
-            if (om_layer_is_null(l, f, (int)c)) {
-                sqlite3_bind_null(ins, k);
-                continue;
-            }
-            switch (om_layer_field_type(l, (int)c)) {
-            case OM_FIELD_INT:
-                sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
-                break;
-            case OM_FIELD_REAL: {
-                double d = om_layer_get_real(l, f, (int)c);
-                if (isnan(d)) {
-                    sqlite3_bind_null(ins, k);
-                } else {
-                    sqlite3_bind_double(ins, k, d);
-                }
-                break;
-            }
-            default:
-                sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c),
-                                  -1, SQLITE_STATIC);
-                break;
-            }
+        sqlite3_stmt *ins = rank < full ? many : one;
+        size_t row = rank < full ? rank % batch : 0;
+        bind_feature(l, fid, &blob, f, ins, (int)(row * nparams + 1));
+        if (row + 1 < (rank < full ? batch : 1)) {
+            continue;
         }
         int rc = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (rc != SQLITE_DONE) {
-            if (rc == SQLITE_CONSTRAINT) {
-                st = om__error(w->err, OM_ESTORE, w->p->path, 0, fid,
-                               "layer %s has two features with fid %lld; "
-                               "fids must be unique",
-                               w->code, (long long)fid);
-            } else {
-                st = om__store_error(db, w->p->path, w->err,
-                                     "cannot write a feature");
-            }
-            break;
+            st = om__store_error(db, w->p->path, w->err,
+                                 "cannot write a feature");
         }
     }
+    sqlite3_finalize(one);
+    sqlite3_finalize(many);
+    om__bytes_deinit(&blob);
     /* The index, packed in the layer's Hilbert order. */
     if (st == OM_OK && om__progress(progress, "indexing", n, n)) {
         st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
@@ -344,8 +397,6 @@ static enum om_status write_features(struct writer *w,
     if (st == OM_OK) {
         om__progress(progress, "writing", n, n);
     }
-    sqlite3_finalize(ins);
-    om__bytes_deinit(&blob);
     return st;
 }
 

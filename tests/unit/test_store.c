@@ -571,6 +571,20 @@ TEST(test_versions_and_gdal)
     bool idx_ok = out && strstr(out, "= 1");
     free(out);
     CHECK(idx_ok);
+    /* SQLite's own check of the bulk-loaded RTree structure */
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"SELECT rtreecheck('rtree_DLTB_v1_geom'), "
+             "rtreecheck('rtree_DLTB_v2_geom'), "
+             "rtreecheck('rtree_XZQ_v1_geom'); PRAGMA integrity_check\" "
+             "2>&1",
+             path);
+    out = run_cmd(cmd, &status);
+    bool check_ok = out && strcmp(out, "ok|ok|ok\nok\n") == 0;
+    if (!check_ok) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(check_ok);
     /* a spatial filter through the RTree: fid 1 and 3 and grid squares
      * near the origin */
     snprintf(cmd, sizeof cmd,
