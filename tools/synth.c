@@ -7,8 +7,9 @@
  *   synth [--seed N] [--cells N] -o DIR
  *
  * Writes DIR/landuse/DLTB.shp (GBK DBF without .cpg), DIR/admin/XZQ.geojson
- * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ) and
- * DIR/README.txt. docs/SAMPLE-DATA.md explains what and why.
+ * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ), the same plan
+ * layers with exact coordinates in DIR/plan.gpkg, and DIR/README.txt.
+ * docs/SAMPLE-DATA.md explains what and why.
  *
  * How it works: a grid of cells x cells square cells (200 m) whose nodes
  * are jittered; every grid edge is a wiggly polyline whose vertices come
@@ -36,24 +37,24 @@
 #include "onemap/layer.h"
 #include "onemap/status.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CELL_M 200.0        /* cell size in metres */
-#define X0 42470000.0       /* grid origin: easting with zone prefix 42 */
-#define Y0 4900000.0        /* grid origin: northing (about 44.2°N) */
-#define NODE_JITTER 0.15    /* node jitter, in cells */
-#define WIGGLE 0.03         /* max edge wiggle amplitude, in cells */
-#define ISLAND_R 0.13       /* island radius, in cells */
+#define CELL_M 200.0     /* cell size in metres */
+#define X0 42470000.0    /* grid origin: easting with zone prefix 42 */
+#define Y0 4900000.0     /* grid origin: northing (about 44.2°N) */
+#define NODE_JITTER 0.15 /* node jitter, in cells */
+#define WIGGLE 0.03      /* max edge wiggle amplitude, in cells */
+#define ISLAND_R 0.13    /* island radius, in cells */
 #define COUNTY_CODE "220189"
 #define COUNTY_NAME "示范市"
 #define SURVEY_YEAR 2023
@@ -66,7 +67,8 @@
 
 /* ---- failure ---- */
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -128,8 +130,7 @@ static uint64_t g_seed;
 
 static uint64_t hash3(uint64_t salt, uint64_t a, uint64_t b)
 {
-    return mix64(mix64(mix64(g_seed ^ (salt * 0x632be59bd9b4e019ull)) ^ a) ^
-                 b);
+    return mix64(mix64(mix64(g_seed ^ (salt * 0x632be59bd9b4e019ull)) ^ a) ^ b);
 }
 
 /* Uniform in [0, 1). */
@@ -175,9 +176,28 @@ static double fbm(uint64_t salt, double x, double y, double scale)
 }
 
 enum salt {
-    S_NODE = 1, S_EDGE, S_MASK, S_TOWNSEED, S_WARP, S_VILSEED, S_ELEV,
-    S_ELEV2, S_MIX, S_PADDY, S_CELL, S_RIVER, S_CORE, S_GROUP, S_ISLAND,
-    S_BASIC, S_NAME, S_STAR, S_MINE, S_RES, S_SLOPE, S_ROAD
+    S_NODE = 1,
+    S_EDGE,
+    S_MASK,
+    S_TOWNSEED,
+    S_WARP,
+    S_VILSEED,
+    S_ELEV,
+    S_ELEV2,
+    S_MIX,
+    S_PADDY,
+    S_CELL,
+    S_RIVER,
+    S_CORE,
+    S_GROUP,
+    S_ISLAND,
+    S_BASIC,
+    S_NAME,
+    S_STAR,
+    S_MINE,
+    S_RES,
+    S_SLOPE,
+    S_ROAD
 };
 
 /* ---- dynamic arrays ---- */
@@ -275,8 +295,8 @@ static void emit_edge(struct pts *out, int ia, int ja, int ib, int jb)
     for (int m = 0; m < k; m++) {
         double t = (m + 1 + 0.7 * (u01(S_EDGE, eid, 10 + (uint64_t)m) - 0.5)) /
                    (k + 1);
-        double off = amp * sin(M_PI * t) *
-                     (2 * u01(S_EDGE, eid, 40 + (uint64_t)m) - 1);
+        double off =
+            amp * sin(M_PI * t) * (2 * u01(S_EDGE, eid, 40 + (uint64_t)m) - 1);
         inner[2 * m] = round_mm(ax + t * dx + off * nx);
         inner[2 * m + 1] = round_mm(ay + t * dy + off * ny);
     }
@@ -328,9 +348,8 @@ static bool is_boundary(const int32_t *key, size_t c, int s)
  * enclose touch at the node; when it is another component the walk turns
  * round the current cell, so the two components touch at the node.
  */
-static void trace_ring(const int32_t *key, const uint32_t *comp,
-                       uint32_t mark, uint8_t *visited, size_t c, int s,
-                       struct pts *out)
+static void trace_ring(const int32_t *key, const uint32_t *comp, uint32_t mark,
+                       uint8_t *visited, size_t c, int s, struct pts *out)
 {
     size_t c0 = c;
     int s0 = s;
@@ -342,7 +361,8 @@ static void trace_ring(const int32_t *key, const uint32_t *comp,
         emit_edge(out, i + corner_di[s], j + corner_dj[s], i + corner_di[e],
                   j + corner_dj[e]);
         if (is_boundary(key, c, e)) {
-            int di = i + side_di[s] + side_di[e], dj = j + side_dj[s] + side_dj[e];
+            int di = i + side_di[s] + side_di[e],
+                dj = j + side_dj[s] + side_dj[e];
             size_t d = di < 0 || dj < 0 || di >= G.w || dj >= G.h
                            ? SIZE_MAX
                            : cell_id(di, dj);
@@ -425,8 +445,7 @@ static size_t trace_component(struct tracer *t, size_t start, uint32_t mark,
         int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
         for (int s = 0; s < 4; s++) {
             size_t n = across(i, j, s);
-            if (n != SIZE_MAX && t->key[n] == t->key[c] &&
-                t->comp[n] != mark) {
+            if (n != SIZE_MAX && t->key[n] == t->key[c] && t->comp[n] != mark) {
                 t->comp[n] = mark;
                 t->stack[nstack++] = n;
             }
@@ -474,9 +493,31 @@ static void tracer_deinit(struct tracer *t)
 /* ---- the county ---- */
 
 enum cls {
-    C_0101, C_0102, C_0103, C_0301, C_0305, C_0307, C_0404, C_05H1, C_0601,
-    C_0602, C_0701, C_0702, C_0809, C_0810, C_08H2, C_1003, C_1004, C_1006,
-    C_1101, C_1103, C_1104, C_1202, C_1206, C_1207, NCLS
+    C_0101,
+    C_0102,
+    C_0103,
+    C_0301,
+    C_0305,
+    C_0307,
+    C_0404,
+    C_05H1,
+    C_0601,
+    C_0602,
+    C_0701,
+    C_0702,
+    C_0809,
+    C_0810,
+    C_08H2,
+    C_1003,
+    C_1004,
+    C_1006,
+    C_1101,
+    C_1103,
+    C_1104,
+    C_1202,
+    C_1206,
+    C_1207,
+    NCLS
 };
 static const char *const cls_code[NCLS] = {
     "0101", "0102", "0103", "0301", "0305", "0307", "0404", "05H1",
@@ -512,10 +553,10 @@ struct village {
 
 struct county {
     uint8_t *mask;
-    int32_t *town;    /* per cell, -1 outside */
-    int32_t *village; /* per cell, -1 outside */
+    int32_t *town;                      /* per cell, -1 outside */
+    int32_t *village;                   /* per cell, -1 outside */
     uint8_t *cls, *czcs, *grade, *gdlx; /* gdlx: 0 none, 1 PD, 2 TT */
-    int32_t *parcel;  /* per cell, -1 outside */
+    int32_t *parcel;                    /* per cell, -1 outside */
     struct town *towns;
     int ntowns;
     struct village *vils;
@@ -542,7 +583,8 @@ static double river_y(double x, double *slope)
 static double trib_x(int k, double y, double *slope)
 {
     double x0 = G.w * (0.12 + 0.76 * u01(S_RIVER, 10 + (uint64_t)k, 0));
-    double a = G.w * 0.03, p = G.h * (0.3 + 0.2 * u01(S_RIVER, 10 + (uint64_t)k, 1));
+    double a = G.w * 0.03,
+           p = G.h * (0.3 + 0.2 * u01(S_RIVER, 10 + (uint64_t)k, 1));
     double f = 6.283 * u01(S_RIVER, 10 + (uint64_t)k, 2);
     *slope = a * 2 * M_PI / p * cos(2 * M_PI * y / p + f);
     return x0 + a * sin(2 * M_PI * y / p + f);
@@ -554,15 +596,18 @@ static int ntribs(void)
     return n < 1 ? 1 : n;
 }
 
-/* Distance (cells) from cell centre (x,y) to the nearest river. */
+/*
+ * How far (cells, along the axis across the river) the point (x,y) is
+ * outside the nearest river strip: < 0 inside. A strip is as wide across
+ * the axis as it needs to stay 4-connected where the river runs steeply.
+ * *width_needed receives that strip's half-width.
+ */
 static double river_dist(double x, double y, double *width_needed)
 {
     double sl;
     double ry = river_y(x, &sl);
-    double d = fabs(y - ry) / sqrt(1 + sl * sl);
     *width_needed = (1.4 + fabs(sl)) / 2;
     double best = fabs(y - ry) - *width_needed;
-    double bestd = d;
     for (int k = 0; k < ntribs(); k++) {
         /* tributaries flow in from the north for even k, south for odd */
         bool north = k % 2 == 0;
@@ -576,10 +621,8 @@ static double river_dist(double x, double y, double *width_needed)
         if (m < best) {
             best = m;
             *width_needed = need;
-            bestd = fabs(x - tx) / sqrt(1 + ts * ts);
         }
     }
-    (void)bestd;
     return best; /* < 0: inside a river strip */
 }
 
@@ -590,9 +633,10 @@ static double elevation(double x, double y)
 }
 
 /* 4-connected component cleanup of a per-cell labelling: fragments that
- * are not the largest component of their label join a neighbouring label.
- * Repeats until every label is connected. */
-static void make_connected(int32_t *lab, int nlab)
+ * are not the largest component of their label join a neighbouring label
+ * (of the same `within` label, when given: villages stay in their
+ * township). Repeats until nothing changes. */
+static void make_connected(int32_t *lab, int nlab, const int32_t *within)
 {
     size_t *best = xmalloc((size_t)nlab * sizeof(size_t));
     size_t *bestn = xmalloc((size_t)nlab * sizeof(size_t));
@@ -651,7 +695,8 @@ static void make_connected(int32_t *lab, int nlab)
             int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
             for (int s = 0; s < 4; s++) {
                 size_t y = across(i, j, s);
-                if (y != SIZE_MAX && lab[y] >= 0 && lab[y] != lab[c]) {
+                if (y != SIZE_MAX && lab[y] >= 0 && lab[y] != lab[c] &&
+                    (!within || within[y] == within[c])) {
                     lab[c] = lab[y];
                     changed = true;
                     break;
@@ -777,8 +822,8 @@ static const char *const surname[] = {
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
     "马", "朱", "胡", "郭", "何", "高", "林", "罗", "于", "韩", "姜", "崔"};
 static const char *const vsuffix[] = {
-    "家村", "家屯村", "家窝堡村", "家店村", "家岗村", "家沟村", "家油坊村",
-    "家粉房村", "家围子村", "家洼子村"};
+    "家村",   "家屯村",   "家窝堡村", "家店村",   "家岗村",
+    "家沟村", "家油坊村", "家粉房村", "家围子村", "家洼子村"};
 #define NA (sizeof name_a / sizeof name_a[0])
 #define NB (sizeof name_b / sizeof name_b[0])
 
@@ -790,8 +835,8 @@ static void build_towns(void)
     if (want < 3) {
         want = 3;
     }
-    if (want > 250) {
-        want = 250;
+    if (want > 190) {
+        want = 190; /* codes: 1 街道, <= 99 镇 (101-199), <= 90 乡 (2xx) */
     }
     double *seedx = xmalloc((size_t)want * sizeof(double));
     double *seedy = xmalloc((size_t)want * sizeof(double));
@@ -805,10 +850,12 @@ static void build_towns(void)
         if (!K.mask[c]) {
             continue;
         }
-        double x = (double)(c % (size_t)G.w) + 0.5, y = (double)(c / (size_t)G.w) + 0.5;
+        double x = (double)(c % (size_t)G.w) + 0.5,
+               y = (double)(c / (size_t)G.w) + 0.5;
         bool ok = true;
         for (int k = 0; k < n && ok; k++) {
-            ok = (x - seedx[k]) * (x - seedx[k]) + (y - seedy[k]) * (y - seedy[k]) >=
+            ok = (x - seedx[k]) * (x - seedx[k]) +
+                     (y - seedy[k]) * (y - seedy[k]) >=
                  dmin * dmin;
         }
         if (ok) {
@@ -824,13 +871,15 @@ static void build_towns(void)
             K.town[c] = -1;
             continue;
         }
-        double x = (double)(c % (size_t)G.w) + 0.5, y = (double)(c / (size_t)G.w) + 0.5;
+        double x = (double)(c % (size_t)G.w) + 0.5,
+               y = (double)(c / (size_t)G.w) + 0.5;
         double wx = x + sp * 0.5 * (fbm(S_WARP, x, y, sp * 0.6) - 0.5);
         double wy = y + sp * 0.5 * (fbm(S_WARP + 100, x, y, sp * 0.6) - 0.5);
         double bd = 1e300;
         int best = 0;
         for (int k = 0; k < n; k++) {
-            double d = (wx - seedx[k]) * (wx - seedx[k]) + (wy - seedy[k]) * (wy - seedy[k]);
+            double d = (wx - seedx[k]) * (wx - seedx[k]) +
+                       (wy - seedy[k]) * (wy - seedy[k]);
             if (d < bd) {
                 bd = d;
                 best = k;
@@ -840,7 +889,7 @@ static void build_towns(void)
     }
     free(seedx);
     free(seedy);
-    make_connected(K.town, n);
+    make_connected(K.town, n, NULL);
 
     /* renumber by first cell, find centroids and seats */
     K.ntowns = n;
@@ -880,7 +929,7 @@ static void build_towns(void)
             continue;
         }
         double x = (double)(c % (size_t)G.w), y = (double)(c / (size_t)G.w);
-        /* seats avoid the county edge: prefer the interior */
+        /* the seat: the township's cell nearest its centroid */
         double d = (x - sx[t]) * (x - sx[t]) + (y - sy[t]) * (y - sy[t]);
         if (d < bd[t]) {
             bd[t] = d;
@@ -919,9 +968,12 @@ static void build_towns(void)
         if (t == seat) {
             T->kind = 0;
         } else {
-            T->kind = rank <= (int)ceil(0.65 * (K.ntowns - 1)) ? 1 : 2;
+            int ntown = (int)ceil(0.65 * (K.ntowns - 1));
+            T->kind = rank <= (ntown < 99 ? ntown : 99) ? 1 : 2;
         }
-        int num = T->kind == 0 ? 1 + nj++ : T->kind == 1 ? 101 + nz++ : 201 + nx++;
+        int num = T->kind == 0   ? 1 + nj++
+                  : T->kind == 1 ? 101 + nz++
+                                 : 201 + nx++;
         snprintf(T->code, sizeof T->code, "%s%03d", COUNTY_CODE, num % 1000);
         size_t pick = (size_t)(hash3(S_NAME, 1, (uint64_t)t) % (NA * NB));
         while (used[pick]) {
@@ -930,8 +982,10 @@ static void build_towns(void)
         used[pick] = true;
         snprintf(T->name, sizeof T->name, "%s%s%s", name_a[pick / NB],
                  name_b[pick % NB],
-                 T->kind == 0 ? "街道" : T->kind == 1 ? "镇" : "乡");
-        T->radius = T->kind == 0 ? 9.0
+                 T->kind == 0   ? "街道"
+                 : T->kind == 1 ? "镇"
+                                : "乡");
+        T->radius = T->kind == 0   ? 9.0
                     : T->kind == 1 ? 2.5 + 1.5 * u01(S_CORE, (uint64_t)t, 0)
                                    : 1.5 + 0.7 * u01(S_CORE, (uint64_t)t, 0);
     }
@@ -960,7 +1014,8 @@ static void build_villages(void)
         if (K.town[c] < 0) {
             continue;
         }
-        double x = (double)(c % (size_t)G.w) + 0.5, y = (double)(c / (size_t)G.w) + 0.5;
+        double x = (double)(c % (size_t)G.w) + 0.5,
+               y = (double)(c / (size_t)G.w) + 0.5;
         uint64_t s = nearest_seed(S_VILSEED, x, y, sp, nlx);
         pair[np++] = ((uint64_t)K.town[c] << 32) | s;
     }
@@ -975,13 +1030,14 @@ static void build_villages(void)
         if (K.town[c] < 0) {
             continue;
         }
-        double x = (double)(c % (size_t)G.w) + 0.5, y = (double)(c / (size_t)G.w) + 0.5;
+        double x = (double)(c % (size_t)G.w) + 0.5,
+               y = (double)(c / (size_t)G.w) + 0.5;
         uint64_t key = ((uint64_t)K.town[c] << 32) |
                        nearest_seed(S_VILSEED, x, y, sp, nlx);
         uint64_t *hit = bsearch(&key, pair, nu, sizeof *pair, cmp_u64);
         K.village[c] = (int32_t)(hit - pair);
     }
-    make_connected(K.village, (int)nu);
+    make_connected(K.village, (int)nu, K.town);
     /* renumber by first cell; village codes count within each township */
     int32_t *ren = xmalloc(nu * sizeof(int32_t));
     for (size_t v = 0; v < nu; v++) {
@@ -1011,8 +1067,8 @@ static void build_villages(void)
                 pick = (pick + 11) % space;
             }
             if (T->kind == 0) {
-                snprintf(V->name, sizeof V->name, "%s%s社区",
-                         name_a[pick / NB], name_b[pick % NB]);
+                snprintf(V->name, sizeof V->name, "%s%s社区", name_a[pick / NB],
+                         name_b[pick % NB]);
             } else {
                 used[(size_t)V->town * 240 + pick] = true;
                 snprintf(V->name, sizeof V->name, "%s%s", surname[pick / 10],
@@ -1096,7 +1152,8 @@ static void build_landuse(void)
         if (!K.mask[c]) {
             continue;
         }
-        double x = (double)(c % (size_t)G.w) + 0.5, y = (double)(c / (size_t)G.w) + 0.5;
+        double x = (double)(c % (size_t)G.w) + 0.5,
+               y = (double)(c / (size_t)G.w) + 0.5;
         double e = elevation(x, y);
         double need;
         double rd = river_dist(x, y, &need);
@@ -1156,7 +1213,8 @@ static void build_landuse(void)
         if (K.towns[V->town].kind == 0) {
             continue;
         }
-        int si = (int)(V->seat % (size_t)G.w), sj = (int)(V->seat / (size_t)G.w);
+        int si = (int)(V->seat % (size_t)G.w),
+            sj = (int)(V->seat / (size_t)G.w);
         double r = 0.8 + 1.2 * u01(S_CORE, 1000 + (uint64_t)v, 0);
         for (int j = sj - 3; j <= sj + 3; j++) {
             for (int i = si - 3; i <= si + 3; i++) {
@@ -1164,7 +1222,8 @@ static void build_landuse(void)
                     continue;
                 }
                 size_t c = cell_id(i, j);
-                double d = sqrt((double)((i - si) * (i - si) + (j - sj) * (j - sj)));
+                double d =
+                    sqrt((double)((i - si) * (i - si) + (j - sj) * (j - sj)));
                 d *= 1 + 0.9 * (fbm(S_CORE + 1, i + 0.5, j + 0.5, 1.7) - 0.5);
                 if (K.village[c] != v || K.cls[c] == C_1101 ||
                     K.cls[c] == C_1103) {
@@ -1185,7 +1244,8 @@ static void build_landuse(void)
     /* town cores */
     for (int t = 0; t < K.ntowns; t++) {
         const struct town *T = &K.towns[t];
-        int si = (int)(T->seat % (size_t)G.w), sj = (int)(T->seat / (size_t)G.w);
+        int si = (int)(T->seat % (size_t)G.w),
+            sj = (int)(T->seat / (size_t)G.w);
         int R = (int)ceil(T->radius * 1.3) + 1;
         for (int j = sj - R; j <= sj + R; j++) {
             for (int i = si - R; i <= si + R; i++) {
@@ -1197,7 +1257,8 @@ static void build_landuse(void)
                     continue;
                 }
                 double x = i + 0.5, y = j + 0.5;
-                double d = sqrt((double)((i - si) * (i - si) + (j - sj) * (j - sj)));
+                double d =
+                    sqrt((double)((i - si) * (i - si) + (j - sj) * (j - sj)));
                 d *= 1 + 0.5 * (fbm(S_CORE, x, y, 3) - 0.5);
                 if (d > T->radius) {
                     continue;
@@ -1284,7 +1345,7 @@ static void build_landuse(void)
 /* ---- parcels ---- */
 
 struct parcel {
-    size_t start; /* first cell, row-major */
+    size_t start;  /* first cell, row-major */
     int island_of; /* host parcel for an island, else -1 */
     int island;    /* island parcel inside this one, else -1 */
     uint8_t cls, czcs, grade, gdlx;
@@ -1326,7 +1387,8 @@ static void build_parcels(void)
         K.parcel[c] = NP;
         /* grow: right, up, left, down of each member in turn */
         for (int m = 0; m < n && n < target; m++) {
-            int i = (int)(grp[m] % (size_t)G.w), j = (int)(grp[m] / (size_t)G.w);
+            int i = (int)(grp[m] % (size_t)G.w),
+                j = (int)(grp[m] / (size_t)G.w);
             static const int order[4] = {1, 2, 3, 0};
             for (int k = 0; k < 4 && n < target; k++) {
                 size_t y = across(i, j, order[k]);
@@ -1388,9 +1450,13 @@ static void island_ring(const struct parcel *q, struct pts *out)
     out->n = 0;
     int n = 10 + (int)(7 * u01(S_ISLAND, q->island_salt, 2));
     for (int k = 0; k < n; k++) {
-        double a = 2 * M_PI * (k + 0.4 * u01(S_ISLAND, q->island_salt, 10 + (uint64_t)k)) / n;
-        double r = q->radius * (0.7 + 0.3 * u01(S_ISLAND, q->island_salt, 40 + (uint64_t)k));
-        pts_push(out, round_mm(q->cx + r * cos(a)), round_mm(q->cy + r * sin(a)));
+        double a = 2 * M_PI *
+                   (k + 0.4 * u01(S_ISLAND, q->island_salt, 10 + (uint64_t)k)) /
+                   n;
+        double r = q->radius * (0.7 + 0.3 * u01(S_ISLAND, q->island_salt,
+                                                40 + (uint64_t)k));
+        pts_push(out, round_mm(q->cx + r * cos(a)),
+                 round_mm(q->cy + r * sin(a)));
     }
     pts_push(out, out->xy[0], out->xy[1]);
 }
@@ -1432,8 +1498,7 @@ static void add_poly(struct om_layer *l, const struct poly *p,
     }
 }
 
-static int add_field(struct om_layer *l, const char *name,
-                     enum om_field_type t)
+static int add_field(struct om_layer *l, const char *name, enum om_field_type t)
 {
     struct om_error err;
     int idx;
@@ -1518,7 +1583,7 @@ static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot)
     int *tbbh = xcalloc((size_t)K.nvils, sizeof(int));
     struct tracer tr;
     tracer_init(&tr, K.parcel);
-    struct poly poly = {0}, isl = {0};
+    struct poly poly = {0};
     struct pts ring = {0};
     char buf[64], qsdm[32], qsmc[128];
     for (int k = 0; k < NP; k++) {
@@ -1599,7 +1664,6 @@ static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot)
     tot->nparcels = (size_t)NP;
     tracer_deinit(&tr);
     poly_free(&poly);
-    poly_free(&isl);
     free(ring.xy);
     free(tbbh);
     return l;
@@ -1712,8 +1776,8 @@ static struct om_layer *build_jbnt(struct area_calc *ac, struct totals *tot)
  * with Σ|a_k| <= 0.4, plus a tiny per-vertex roughness. Star-shaped with
  * r > 0 means simple. Counter-clockwise, closed.
  */
-static void star_ring(uint64_t salt, double cx, double cy, double R,
-                      int nverts, int nharm, struct pts *out)
+static void star_ring(uint64_t salt, double cx, double cy, double R, int nverts,
+                      int nharm, struct pts *out)
 {
     double a[64], ph[64], sum = 0;
     if (nharm > 64) {
@@ -1735,7 +1799,8 @@ static void star_ring(uint64_t salt, double cx, double cy, double R,
             r += a[k] * sin((k + 2) * th + ph[k]);
         }
         r *= 1 + 0.003 * (u01(S_STAR, salt, 1000 + (uint64_t)v) - 0.5);
-        pts_push(out, round_mm(cx + R * r * cos(th)), round_mm(cy + R * r * sin(th)));
+        pts_push(out, round_mm(cx + R * r * cos(th)),
+                 round_mm(cy + R * r * sin(th)));
     }
     pts_push(out, out->xy[0], out->xy[1]);
 }
@@ -1756,8 +1821,10 @@ static bool disc_in_county(double x, double y, double r)
     for (int k = 0; k < 64; k++) {
         double a = 2 * M_PI * k / 64;
         for (double f = 0.25; f <= 1.0; f += 0.25) {
-            int i = (int)floor(x + f * r * cos(a)), j = (int)floor(y + f * r * sin(a));
-            if (i < 0 || j < 0 || i >= G.w || j >= G.h || !K.mask[cell_id(i, j)]) {
+            int i = (int)floor(x + f * r * cos(a)),
+                j = (int)floor(y + f * r * sin(a));
+            if (i < 0 || j < 0 || i >= G.w || j >= G.h ||
+                !K.mask[cell_id(i, j)]) {
                 return false;
             }
         }
@@ -1802,13 +1869,15 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
         }
         bool ok = disc_in_county(x, y, r * 1.45);
         for (int k = 0; k < n && ok; k++) {
-            double d = sqrt((x - cx[k]) * (x - cx[k]) + (y - cy[k]) * (y - cy[k]));
+            double d =
+                sqrt((x - cx[k]) * (x - cx[k]) + (y - cy[k]) * (y - cy[k]));
             ok = d > 1.45 * (r + cr[k]);
         }
         for (int t = 0; t < K.ntowns && ok; t++) {
             if (K.towns[t].kind != 2) {
-                double d = sqrt(pow(x - (double)(K.towns[t].seat % (size_t)G.w), 2) +
-                                pow(y - (double)(K.towns[t].seat / (size_t)G.w), 2));
+                double d =
+                    sqrt(pow(x - (double)(K.towns[t].seat % (size_t)G.w), 2) +
+                         pow(y - (double)(K.towns[t].seat / (size_t)G.w), 2));
                 ok = d > 1.45 * r + K.towns[t].radius * 1.6;
             }
         }
@@ -1830,7 +1899,9 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
         poly_add_ring(&poly, &ring);
         int nh = k == 0 ? 1 : 3;
         for (int h = 0; h < nh; h++) {
-            double ang = 2 * M_PI * (h + 0.3 * u01(S_STAR, 200 + (uint64_t)k, (uint64_t)h)) / nh;
+            double ang =
+                2 * M_PI *
+                (h + 0.3 * u01(S_STAR, 200 + (uint64_t)k, (uint64_t)h)) / nh;
             double d = nh == 1 ? 0.3 * R : 0.32 * R;
             double rh = 0.1 * R;
             star_ring(300 + 10 * (uint64_t)k + (uint64_t)h, X + d * cos(ang),
@@ -1844,8 +1915,8 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
         char buf[64];
         snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, k + 1);
         set_text(l, fBSM, buf);
-        static const char *const names[] = {"水库水源涵养", "东部山地生物多样性维护",
-                                            "东部丘陵水土保持"};
+        static const char *const names[] = {
+            "水库水源涵养", "东部山地生物多样性维护", "东部丘陵水土保持"};
         snprintf(buf, sizeof buf, "%s%s生态保护红线", COUNTY_NAME, names[k]);
         set_text(l, fMC, buf);
         set_text(l, fLX, kinds[k]);
@@ -2005,11 +2076,12 @@ static void fix_dbf(const char *path)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: synth [--seed N] [--cells N] -o DIR\n"
-               "  --seed N   random seed (default %d); same seed, same bytes\n"
-               "  --cells N  grid cells per side (default %d: about 20,000 "
-               "parcels;\n"
-               "             parcels grow with N², e.g. 1200 gives ~500,000)\n",
+    fprintf(f,
+            "usage: synth [--seed N] [--cells N] -o DIR\n"
+            "  --seed N   random seed (default %d); same seed, same bytes\n"
+            "  --cells N  grid cells per side (default %d: about 20,000 "
+            "parcels;\n"
+            "             parcels grow with N², e.g. 1200 gives ~500,000)\n",
             DEFAULT_SEED, DEFAULT_CELLS);
 }
 
@@ -2047,6 +2119,10 @@ int main(int argc, char **argv)
         return 2;
     }
     g_seed = mix64(seed);
+    /* GDAL stamps GeoPackages with the current time unless told a date */
+    if (setenv("OGR_CURRENT_DATE", "2023-12-31T00:00:00.000Z", 1) != 0) {
+        die("cannot set OGR_CURRENT_DATE");
+    }
     G.w = G.h = (int)cells;
     G.ncells = (size_t)cells * (size_t)cells;
 
@@ -2090,17 +2166,21 @@ int main(int argc, char **argv)
     write_layer(xzq, path, NULL, false);
     om_layer_free(xzq);
 
+    /* The plan layers go to a FileGDB, as bureaus receive them, and to a
+     * GeoPackage: FileGDB snaps coordinates to its storage grid (origin
+     * -2147483647, scale 10000), so the GDB's farmland edges match the
+     * parcels only to ~2e-7 m (the realistic case), the GPKG's exactly. */
+    struct om_layer *plan[3] = {build_jbnt(&ac, &tot), build_stbhhx(&ac, &tot),
+                                build_czkfbj(&ac, &tot)};
+    char gpkg[4096];
     snprintf(path, sizeof path, "%s/plan.gdb", outdir);
+    snprintf(gpkg, sizeof gpkg, "%s/plan.gpkg", outdir);
     remove_gdb(path);
-    struct om_layer *jbnt = build_jbnt(&ac, &tot);
-    write_layer(jbnt, path, NULL, false);
-    om_layer_free(jbnt);
-    struct om_layer *hx = build_stbhhx(&ac, &tot);
-    write_layer(hx, path, NULL, true);
-    om_layer_free(hx);
-    struct om_layer *bj = build_czkfbj(&ac, &tot);
-    write_layer(bj, path, NULL, true);
-    om_layer_free(bj);
+    for (int k = 0; k < 3; k++) {
+        write_layer(plan[k], path, NULL, k > 0);
+        write_layer(plan[k], gpkg, NULL, k > 0);
+        om_layer_free(plan[k]);
+    }
 
     om_area_ctx_free(ac.ctx);
     om_crs_free(gk);
@@ -2126,7 +2206,10 @@ int main(int argc, char **argv)
             "admin/XZQ.geojson     %zu townships\n"
             "plan.gdb/YJJBNTBHTB   %zu permanent basic farmland patches\n"
             "plan.gdb/STBHHX       %zu ecological red line polygons\n"
-            "plan.gdb/CZKFBJ       %zu urban development boundaries\n\n"
+            "plan.gdb/CZKFBJ       %zu urban development boundaries\n"
+            "plan.gpkg             the same three layers with exact "
+            "coordinates\n"
+            "                      (FileGDB snaps to its grid: ~2e-7 m)\n\n"
             "county area: planar %.2f m2, ellipsoidal %.2f m2\n"
             "sum of DLTB planar areas: %.2f m2\n"
             "sum of YJJBNTBHTB ellipsoidal areas: %.2f m2\n",
@@ -2139,8 +2222,7 @@ int main(int argc, char **argv)
     }
     printf("synth: %s: %zu parcels, %zu townships, %zu farmland patches, "
            "%zu red lines, %zu development boundaries\n",
-           outdir, tot.nparcels, tot.nxzq, tot.njbnt, tot.nstbhhx,
-           tot.nczkfbj);
+           outdir, tot.nparcels, tot.nxzq, tot.njbnt, tot.nstbhhx, tot.nczkfbj);
 
     free(K.mask);
     free(K.town);

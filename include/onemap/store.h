@@ -16,7 +16,13 @@
  * code).
  *
  * Every write is one SQLite transaction (rollback journal, synchronous
- * FULL): an interrupted or failed write leaves the file as it was.
+ * FULL): an interrupted or failed write, a cancel or a kill -9 leaves the
+ * file as it was (SQLite rolls the journal back at the next open).
+ *
+ * The RTree of each version is bulk-loaded (packed in the layer's Hilbert
+ * order) and kept up to date afterwards by the standard GeoPackage
+ * triggers; onemap registers the ST_IsEmpty/ST_MinX/... functions those
+ * triggers call on its own connections, as GDAL does on its.
  *
  * Thread safety: a struct om_project belongs to one thread; open one per
  * thread. Several processes may open the same file; writers wait up to
@@ -158,7 +164,7 @@ const char *om_layer_role_for(const char *code);
 
 /*
  * Write a finished `layer` (already in the project CRS; the project CRS
- * must be set) as a NEW version of meta->code: table "<code>_v<N>" with
+ * must be set, else OM_ECRS) as a NEW version of meta->code: table "<code>_v<N>" with
  * N = previous max + 1, written in fid order; duplicate fids give
  * OM_ESTORE naming the fid. Attribute columns keep their names (a field
  * named like "fid" or "geom" gets a "_1" suffix). Registers the table in
@@ -231,10 +237,12 @@ enum om_status om_project_import_log(struct om_project *p, const char *code,
 void om_import_log_free(struct om_import_log_entry *e, size_t n);
 
 /*
- * Small generic key/value metadata in om_project. Keys starting with
- * "onemap." are reserved (crs, version, created_at live there too but are
- * read-only through set). get: *value is a copy (free with free-through
- * om_project_free_string) or OM_ENOTFOUND.
+ * Small generic key/value metadata in om_project (e.g. run records). The
+ * keys "crs", "onemap_version" and "created_at" are onemap's own: get
+ * reads them, set refuses them (OM_EINVAL). get: *value is a copy (free it
+ * with om_project_free_string), OM_ENOTFOUND for a missing key. set: one
+ * statement (atomic), replaces an existing value; NULL stores NULL (read
+ * back as "").
  */
 enum om_status om_project_get_meta(struct om_project *p, const char *key,
                                    char **value, struct om_error *err);

@@ -273,8 +273,8 @@ static int32_t srs_id_for(const char *crs)
  * 'EPSG' with the EPSG code for EPSG ids, 'NONE' with srs_id 100000 for a
  * custom definition. The definition column holds the WKT the crs module
  * gives (WKT2_2019: the crs module has no WKT1 export; GDAL and QGIS read
- * both, and resolve EPSG rows by their code anyway); 'undefined' if PROJ
- * does not know the CRS.
+ * both, and resolve EPSG rows by their code anyway). A CRS PROJ does not
+ * know is refused (OM_ECRS).
  */
 static enum om_status insert_srs(sqlite3 *db, const char *path,
                                  const char *crs, int32_t srs_id,
@@ -289,6 +289,10 @@ static enum om_status insert_srs(sqlite3 *db, const char *path,
     if (s == OM_ENOMEM) {
         return om__enomem(err, path);
     }
+    if (s != OM_OK) {
+        return om__error(err, OM_ECRS, path, 0, -1, "unknown CRS: %s",
+                         cerr.msg);
+    }
     sqlite3_stmt *st = NULL;
     s = om__store_prepare(
         db, path,
@@ -301,14 +305,10 @@ static enum om_status insert_srs(sqlite3 *db, const char *path,
         return s;
     }
     bool custom = srs_id == CUSTOM_SRS_ID;
-    char name[32];
-    snprintf(name, sizeof name, "EPSG:%d", (int)srs_id);
-    const char *def = c ? om_crs_wkt(c) : custom ? crs : "undefined";
-    sqlite3_bind_text(st, 1, c ? om_crs_name(c) : custom ? "custom" : name,
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, om_crs_name(c), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, srs_id);
     sqlite3_bind_text(st, 3, custom ? "NONE" : "EPSG", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, def, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, om_crs_wkt(c), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, "onemap project CRS", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         s = om__store_error(db, path, err, "cannot write the CRS row");

@@ -84,6 +84,7 @@ static enum om_status table_columns(sqlite3 *db,
     int npk = 0;
     char *pk = NULL;
     bool pk_is_int = false;
+    bool first_is_int = false;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 1);
@@ -91,6 +92,11 @@ static enum om_status table_columns(sqlite3 *db,
         int is_pk = sqlite3_column_int(st, 5);
         if (!name) {
             continue;
+        }
+        if (n == 0 && !first_is_int && decl &&
+            om__strcasecmp(decl, "INTEGER") == 0 &&
+            om__strcasecmp(name, spec->geom_column) != 0) {
+            first_is_int = true;
         }
         if (is_pk) {
             npk++;
@@ -132,7 +138,19 @@ static enum om_status table_columns(sqlite3 *db,
         om__free(pk);
         return s;
     }
-    /* A single INTEGER PRIMARY KEY is the rowid: that is the fid. */
+    /* A single INTEGER PRIMARY KEY is the rowid: that is the fid. Views
+     * have no rowid: like GDAL, take their first column when it is an
+     * INTEGER. */
+    if (npk == 0 && first_is_int && n > 0) {
+        om__free(pk);
+        pk = om__strdup(cols[0].name);
+        if (!pk) {
+            free_columns(cols, n);
+            return om__enomem(err, spec->source);
+        }
+        npk = 1;
+        pk_is_int = true;
+    }
     if (npk == 1 && pk_is_int) {
         *fid_col = pk;
         for (size_t i = 0; i < n; i++) {

@@ -51,10 +51,15 @@ else
     exit 1
 fi
 
-# compare NAME ONEMAP_FILE POSTGIS_FILE: same cells, each to 1e-9 relative
+# compare NAME ONEMAP_FILE POSTGIS_FILE FLOOR: same cells, each to 1e-9
+# relative, or FLOOR m2 absolute for slivers. Planar: 1e-6 m2. Ellipsoidal:
+# 1e-5 m2: in a geodesic polygon area each edge contributes a term the size
+# of the area between the edge and the equator (1e7-1e9 m2 here) known to
+# ~1e-15 relative, so a sliver's area carries 1e-7-1e-6 m2 of rounding
+# whichever implementation computes it.
 compare() {
     sort "$3" > "$T/pg_sorted"
-    r=$(awk -F'|' '
+    r=$(awk -F'|' -v floor="$4" '
         NR==FNR { pg[$1 "|" $2] = $3; n++; next }
         { k = $1 "|" $2; m++
           if (!(k in pg)) { if ($3 + 0 > 1e-3) { bad++; msg = msg " missing-in-postgis:" k } ; next }
@@ -62,8 +67,7 @@ compare() {
           mx = a > b ? a : b
           rel = mx > 0 ? d / mx : 0
           if (rel > worst) { worst = rel; wk = k ":" a "/" b }
-          # 1e-9 relative, or 1e-6 m2 (one square millimetre) absolute for slivers
-          if (d > 1e-9 * mx && d > 1e-6) { bad++; msg = msg " " k ":" a "/" b }
+          if (d > 1e-9 * mx && d > floor) { bad++; msg = msg " " k ":" a "/" b }
           seen[k] = 1 }
         END { for (k in pg) if (!(k in seen) && pg[k] + 0 > 1e-3) { bad++; msg = msg " missing-in-onemap:" k }
               printf "%d %d %d %.3g%s\n", bad, m, n, worst, substr(msg " worst:" wk, 1, 400) }' \
@@ -76,8 +80,8 @@ compare() {
         fail "$1" "$2 of $3 cells differ (worst $5):$(echo "$r" | cut -d' ' -f5-)"
     fi
 }
-compare cells_ellipsoidal_vs_postgis "$T/om_cells" "$T/pg_cells"
-compare cells_planar_vs_postgis "$T/om_planar" "$T/pg_planar"
+compare cells_ellipsoidal_vs_postgis "$T/om_cells" "$T/pg_cells" 1e-5
+compare cells_planar_vs_postgis "$T/om_planar" "$T/pg_planar" 1e-6
 near total_vs_postgis "$om_total" "$(cat "$T/pg_total")" 1e-9
 n=$(wc -l < "$T/om_cells")
 [ "$n" -gt 102 ] && pass split_cells_present || fail split_cells_present "only $n cells: no tract crosses a county line?"

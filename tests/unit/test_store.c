@@ -317,6 +317,27 @@ TEST(test_create_open)
     CHECK_STATUS(om_project_create(path, "EPSG:45x", &p, &err), OM_ECRS);
     struct stat sb;
     CHECK(stat(path, &sb) != 0);
+    CHECK_STATUS(om_project_create(path, "EPSG:99999", &p, &err), OM_ECRS);
+    CHECK_CONTAINS(err.msg, "unknown CRS");
+    CHECK(stat(path, &sb) != 0);
+    /* a custom WKT CRS is stored as srs_id 100000 with its definition */
+    tmp_path("custom.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path,
+                               "PROJCS[\"custom tm\",GEOGCS[\"CGCS2000\","
+                               "DATUM[\"China_2000\",SPHEROID[\"CGCS2000\","
+                               "6378137,298.257222101]],PRIMEM[\"Greenwich\","
+                               "0],UNIT[\"degree\",0.0174532925199433]],"
+                               "PROJECTION[\"Transverse_Mercator\"],"
+                               "PARAMETER[\"central_meridian\",125.5],"
+                               "PARAMETER[\"scale_factor\",1],"
+                               "PARAMETER[\"false_easting\",500000],"
+                               "PARAMETER[\"false_northing\",0],"
+                               "UNIT[\"metre\",1]]",
+                               &p, &err),
+             &err);
+    int32_t custom_id = om_project_srs_id(p);
+    om_project_close(p);
+    CHECK_INT(custom_id, 100000);
 }
 
 TEST(test_auto_crs)
@@ -514,11 +535,23 @@ TEST(test_versions_and_gdal)
     char missing_msg[OM_ERROR_MSG_MAX];
     snprintf(missing_msg, sizeof missing_msg, "%s", err.msg);
     om_project_close(p);
-    char why1[300], why2[300];
+    char why1[300], why2[300], why3[300] = "not read";
     if (st == OM_OK) {
         compare_layers(a, r1, why1, sizeof why1);
         compare_layers(b, r2, why2, sizeof why2);
     }
+    /* the current-version view, through the external GeoPackage reader */
+    struct om_layer *r3 = NULL;
+    char crs3[64] = "";
+    if (st == OM_OK) {
+        st = om_project_read_gpkg_file(path, "DLTB", &r3, NULL, &err);
+    }
+    if (st == OM_OK) {
+        compare_layers(b, r3, why3, sizeof why3);
+        snprintf(crs3, sizeof crs3, "%s",
+                 om_layer_crs(r3) ? om_layer_crs(r3) : "");
+    }
+    om_layer_free(r3);
     om_layer_free(a);
     om_layer_free(b);
     om_layer_free(x);
@@ -538,6 +571,8 @@ TEST(test_versions_and_gdal)
     CHECK_INT(vx, 1);
     CHECK_STR(why1, "");
     CHECK_STR(why2, "");
+    CHECK_STR(why3, "");
+    CHECK_STR(crs3, "EPSG:4530");
     CHECK(cat_ok);
     CHECK_STATUS(st_missing, OM_ENOTFOUND);
     CHECK_CONTAINS(missing_msg, "'GHFQ'");
@@ -607,6 +642,24 @@ TEST(test_versions_and_gdal)
     }
     free(out);
     CHECK(attr_ok);
+    /* edits through GDAL (as in QGIS) keep the RTree right via the
+     * GeoPackage triggers */
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q '%s' -sql \"UPDATE DLTB_v2 SET geom = (SELECT geom "
+             "FROM DLTB_v2 WHERE fid = 5) WHERE fid = 1\" >/dev/null 2>&1 && "
+             "ogrinfo -q '%s' -sql \"DELETE FROM DLTB_v2 WHERE fid = 3\" "
+             ">/dev/null 2>&1 && sqlite3 '%s' \"SELECT "
+             "rtreecheck('rtree_DLTB_v2_geom'); SELECT count(*) FROM "
+             "rtree_DLTB_v2_geom; SELECT minx FROM rtree_DLTB_v2_geom WHERE "
+             "id = 1\" 2>&1",
+             path, path, path);
+    out = run_cmd(cmd, &status);
+    bool trig_ok = out && strcmp(out, "ok\n10\n500400.0\n") == 0;
+    if (!trig_ok) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(trig_ok);
 }
 
 TEST(test_validate_gpkg)
