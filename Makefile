@@ -85,13 +85,15 @@ deps:
 	@scripts/install-deps check
 
 # The whole suite: plain -Werror build, then ASan+UBSan build of the same.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	@$(MAKE) --no-print-directory WERROR=1 all tests
-	@$(MAKE) --no-print-directory WERROR=1 SAN=address,undefined OPT=-O1 all tests
+	@$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 all tests
+	@$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 SAN=address,undefined OPT=-O1 all tests
 	@tests/run build build-san
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@scripts/demo build
 
 bench:

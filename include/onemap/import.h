@@ -35,16 +35,16 @@ struct om_import_options {
 };
 
 struct om_import_report {
-    int version;          /* the new layer version */
-    int64_t nfeatures;    /* features imported */
-    int64_t nempty;       /* without geometry */
-    int64_t ninvalid;     /* invalid and kept as is (flagged) */
-    int64_t nrepaired;    /* repaired with MakeValid */
+    int version;            /* the new layer version */
+    int64_t nfeatures;      /* features imported */
+    int64_t nempty;         /* without geometry */
+    int64_t ninvalid;       /* invalid and kept as is (flagged) */
+    int64_t nrepaired;      /* repaired with MakeValid */
     double repair_delta_m2; /* planar area change by repairs */
     bool reprojected;
-    bool crs_chosen;      /* the project CRS was chosen ("auto") now */
-    char src_crs[64];     /* source CRS id ("EPSG:4490") or "custom" */
-    char dst_crs[64];     /* project CRS id */
+    bool crs_chosen;         /* the project CRS was chosen ("auto") now */
+    char src_crs[64];        /* source CRS id ("EPSG:4490") or "custom" */
+    char dst_crs[64];        /* project CRS id */
     char first_invalid[160]; /* "fid 12: Self-intersection" or "" */
 };
 

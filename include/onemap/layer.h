@@ -145,9 +145,9 @@ bool om_layer_is_finished(const struct om_layer *layer);
 struct om_layer_view {
     size_t nfeatures, nparts, nrings, npoints;
     const double *xy;
-    const size_t *point_start; /* nrings + 1 */
-    const size_t *ring_start;  /* nparts + 1 */
-    const size_t *part_start;  /* nfeatures + 1 */
+    const size_t *point_start;  /* nrings + 1 */
+    const size_t *ring_start;   /* nparts + 1 */
+    const size_t *part_start;   /* nfeatures + 1 */
     const struct om_rect *bbox; /* nfeatures */
     const int64_t *fid;         /* nfeatures: the source feature id */
     const uint8_t *flags;       /* nfeatures: OM_FEAT_* */
@@ -165,13 +165,11 @@ void om_layer_refresh(struct om_layer *layer);
 
 size_t om_layer_nfields(const struct om_layer *layer);
 const char *om_layer_field_name(const struct om_layer *layer, int field);
-enum om_field_type om_layer_field_type(const struct om_layer *layer,
-                                       int field);
+enum om_field_type om_layer_field_type(const struct om_layer *layer, int field);
 /* Column index by name (ASCII case-insensitive), -1 if none. */
 int om_layer_field_index(const struct om_layer *layer, const char *name);
 
-bool om_layer_is_null(const struct om_layer *layer, size_t feature,
-                      int field);
+bool om_layer_is_null(const struct om_layer *layer, size_t feature, int field);
 /* Typed getters; 0 / NaN / NULL for NULL values or a type mismatch. */
 int64_t om_layer_get_int(const struct om_layer *layer, size_t feature,
                          int field);
@@ -183,9 +181,8 @@ const char *om_layer_get_text(const struct om_layer *layer, size_t feature,
  * Any value as text into `buf` (ints in decimal, reals with %.17g, NULL as
  * ""). Returns `buf`.
  */
-const char *om_layer_format_value(const struct om_layer *layer,
-                                  size_t feature, int field, char *buf,
-                                  size_t size);
+const char *om_layer_format_value(const struct om_layer *layer, size_t feature,
+                                  int field, char *buf, size_t size);
 /* Find a feature by source fid; (size_t)-1 if none. O(log n). */
 size_t om_layer_find_fid(const struct om_layer *layer, int64_t fid);
 
@@ -193,8 +190,7 @@ size_t om_layer_find_fid(const struct om_layer *layer, int64_t fid);
  * The feature index of the rank-th smallest fid (0-based), for visiting
  * features in source order; (size_t)-1 past the end.
  */
-size_t om_layer_feature_by_fid_rank(const struct om_layer *layer,
-                                    size_t rank);
+size_t om_layer_feature_by_fid_rank(const struct om_layer *layer, size_t rank);
 
 /*
  * OR `flags` (OM_FEAT_*) into feature `feature` of a built layer, e.g. to

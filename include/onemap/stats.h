@@ -45,7 +45,7 @@ struct om_stats_options {
     const char *class_field; /* required: e.g. "DLBM" */
     int level;               /* 0 = codes as they are; 1 = 一级; 2 = 二级 */
     enum om_area_mode area;
-    const char *area_field; /* OM_AREA_FIELD: e.g. "TBDLMJ" */
+    const char *area_field;   /* OM_AREA_FIELD: e.g. "TBDLMJ" */
     const struct om_crs *crs; /* the layers' CRS: for ellipsoidal areas */
 
     enum om_assign_mode assign;
@@ -91,11 +91,11 @@ struct om_stats_result {
     size_t nclasses;
     struct om_stats_cell *cells; /* non-zero cells, by unit then class */
     size_t ncells;
-    double total_m2;        /* area of all parcels (per the area mode) */
-    double assigned_m2;     /* of which inside units */
-    int64_t nfeatures;      /* parcels read */
-    int64_t nskipped;       /* empty or invalid parcels (not counted) */
-    int64_t nsplit;         /* parcels split across several units */
+    double total_m2;         /* area of all parcels (per the area mode) */
+    double assigned_m2;      /* of which inside units */
+    int64_t nfeatures;       /* parcels read */
+    int64_t nskipped;        /* empty or invalid parcels (not counted) */
+    int64_t nsplit;          /* parcels split across several units */
     int64_t nunits_unusable; /* unit features not used: empty or invalid
                                 geometry (their area counts unassigned) */
 };
@@ -126,8 +126,8 @@ void om_round_preserving_sum(const double *values, size_t n, int decimals,
  * rounded to `decimals` (used to keep nested totals consistent: cells to
  * their unit's rounded total, unit totals to the grand total).
  */
-void om_apportion(const double *values, size_t n, int decimals,
-                  double target, double *out);
+void om_apportion(const double *values, size_t n, int decimals, double target,
+                  double *out);
 
 #ifdef __cplusplus
 }

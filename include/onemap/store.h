@@ -56,8 +56,7 @@ struct om_project;
  * om_project_close); NULL on failure.
  */
 enum om_status om_project_create(const char *path, const char *crs,
-                                 struct om_project **out,
-                                 struct om_error *err);
+                                 struct om_project **out, struct om_error *err);
 
 /*
  * Open an existing project. A missing file gives OM_ENOTFOUND; a file that
@@ -67,8 +66,7 @@ enum om_status om_project_create(const char *path, const char *crs,
  * then fail with OM_ESTORE).
  */
 enum om_status om_project_open(const char *path, bool readonly,
-                               struct om_project **out,
-                               struct om_error *err);
+                               struct om_project **out, struct om_error *err);
 
 /* Close the project. Accepts NULL. */
 void om_project_close(struct om_project *p);
@@ -101,13 +99,13 @@ struct om_layer_record {
     char table[128];
     int64_t nfeatures, nempty, ninvalid, nrepaired;
     char crs[64];
-    char *source;       /* source path; may be NULL */
-    char *source_layer; /* source layer name; may be NULL */
-    char sha256[65];    /* of the source file(s); "" if unknown */
+    char *source;         /* source path; may be NULL */
+    char *source_layer;   /* source layer name; may be NULL */
+    char sha256[65];      /* of the source file(s); "" if unknown */
     char imported_at[32]; /* ISO 8601 UTC, "2026-11-24T05:01:02Z" */
-    char *params;     /* JSON text of the import options; may be NULL */
-    char *code_field; /* admin unit code attribute (XZQ); may be NULL */
-    char *name_field; /* admin unit name attribute (XZQ); may be NULL */
+    char *params;         /* JSON text of the import options; may be NULL */
+    char *code_field;     /* admin unit code attribute (XZQ); may be NULL */
+    char *name_field;     /* admin unit name attribute (XZQ); may be NULL */
     struct om_rect extent;
 };
 
@@ -126,9 +124,8 @@ void om_layer_records_free(struct om_layer_record *r, size_t n);
  * the current one. OM_ENOTFOUND names the code and lists the codes that
  * exist. The caller frees the record with om_layer_record_deinit.
  */
-enum om_status om_project_layer_record(struct om_project *p,
-                                       const char *code, int version,
-                                       struct om_layer_record *out,
+enum om_status om_project_layer_record(struct om_project *p, const char *code,
+                                       int version, struct om_layer_record *out,
                                        struct om_error *err);
 void om_layer_record_deinit(struct om_layer_record *r);
 
@@ -164,9 +161,9 @@ const char *om_layer_role_for(const char *code);
 
 /*
  * Write a finished `layer` (already in the project CRS; the project CRS
- * must be set, else OM_ECRS) as a NEW version of meta->code: table "<code>_v<N>" with
- * N = previous max + 1, written in fid order; duplicate fids give
- * OM_ESTORE naming the fid. Attribute columns keep their names (a field
+ * must be set, else OM_ECRS) as a NEW version of meta->code: table
+ * "<code>_v<N>" with N = previous max + 1, written in fid order; duplicate fids
+ * give OM_ESTORE naming the fid. Attribute columns keep their names (a field
  * named like "fid" or "geom" gets a "_1" suffix). Registers the table in
  * gpkg_contents, gpkg_geometry_columns and the RTree extension, marks it
  * current in om_layers (older versions stay, is_current 0), (re)creates
@@ -174,12 +171,10 @@ const char *om_layer_role_for(const char *code);
  * one transaction: on any error or cancel (OM_ECANCELED) nothing is
  * written. *version (may be NULL) receives N.
  */
-enum om_status om_project_import(struct om_project *p,
-                                 const struct om_layer *layer,
-                                 const struct om_import_meta *meta,
-                                 int *version,
-                                 const struct om_progress *progress,
-                                 struct om_error *err);
+enum om_status
+om_project_import(struct om_project *p, const struct om_layer *layer,
+                  const struct om_import_meta *meta, int *version,
+                  const struct om_progress *progress, struct om_error *err);
 
 /*
  * Read version `version` (0 = current) of `code` as a FINISHED layer

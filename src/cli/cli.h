@@ -78,7 +78,7 @@ void cli_json_string(FILE *f, const char *s);
  */
 struct cli_table {
     size_t ncols, nrows, cap;
-    char **cells; /* nrows * ncols, row 0 = header */
+    char **cells;          /* nrows * ncols, row 0 = header */
     unsigned long numeric; /* bit c: column c holds numbers (right-aligned
                               in tables, unquoted in JSON) */
 };

@@ -25,11 +25,10 @@ static void help(void)
 
 int cmd_codes(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"check", no_argument, 0, 'c'},
-        {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"check", no_argument, 0, 'c'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bool check = false;
     enum cli_format fmt = CLI_TABLE;
     int c;
@@ -59,10 +58,10 @@ int cmd_codes(int argc, char **argv)
         } else if (strcmp(argv[optind], "ydyh") == 0) {
             table = OM_CODES_YDYH;
         } else {
-            return cli_usage("codes", "%s '%s'",
-                             T("unknown table (dlbm, ydyh)",
-                               "未知编码表(dlbm、ydyh)"),
-                             argv[optind]);
+            return cli_usage(
+                "codes", "%s '%s'",
+                T("unknown table (dlbm, ydyh)", "未知编码表(dlbm、ydyh)"),
+                argv[optind]);
         }
         optind++;
     }
@@ -89,8 +88,8 @@ int cmd_codes(int argc, char **argv)
     struct cli_table t;
     bool dlbm = table == OM_CODES_DLBM;
     cli_table_init(&t, dlbm ? 6 : 5);
-    const char *head[] = {"code", "level", "parent", "name_zh", "name_en",
-                          dlbm ? "ydyh" : NULL};
+    const char *head[] = {"code",    "level",   "parent",
+                          "name_zh", "name_en", dlbm ? "ydyh" : NULL};
     cli_table_add(&t, head);
     cli_table_numeric(&t, 1);
     size_t n = om_code_count(table);

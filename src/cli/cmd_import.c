@@ -9,36 +9,37 @@
 
 static void help(void)
 {
-    printf("%s\n\n%s\n",
-           T("usage: onemap import PROJECT.gpkg SOURCE --as CODE [options]",
-             "用法: onemap import 项目.gpkg 数据源 --as 图层代码 [选项]"),
-           T("Import a polygon layer from any GIS format (Shapefile, FileGDB,\n"
-             "GeoPackage, GeoJSON, TopoJSON, KML, DXF, CSV with WKT) into the\n"
-             "project, reprojected to the project CRS. Re-importing a code\n"
-             "makes a new version; the old one stays readable.\n"
-             "  --as CODE           layer code: DLTB, XZQ, YJJBNTBHTB, STBHHX,\n"
-             "                      CZKFBJ, GHFQ, GHYT, ... (required)\n"
-             "  --layer NAME        source layer (FileGDB, GeoPackage, DXF...)\n"
-             "  --encoding ENC      attribute text encoding, e.g. GBK\n"
-             "  --src-crs SPEC      CRS of a source that has none (no .prj)\n"
-             "  --role ROLE         layer role (default: from the code)\n"
-             "  --code-field F      admin unit code field (XZQ: XZQDM)\n"
-             "  --name-field F      admin unit name field (XZQ: XZQMC)\n"
-             "  --where SQL         attribute filter\n"
-             "  --repair            repair invalid geometries (MakeValid)",
-             "从任意 GIS 格式(Shapefile、FileGDB、GeoPackage、GeoJSON、\n"
-             "TopoJSON、KML、DXF、含 WKT 的 CSV)导入面图层,投影到项目坐标系。\n"
-             "重复导入同一代码会生成新版本,旧版本仍可读取。\n"
-             "  --as 代码           图层代码:DLTB、XZQ、YJJBNTBHTB、STBHHX、\n"
-             "                      CZKFBJ、GHFQ、GHYT 等(必填)\n"
-             "  --layer 名称        源图层(FileGDB、GeoPackage、DXF 等)\n"
-             "  --encoding 编码     属性文本编码,如 GBK\n"
-             "  --src-crs 坐标系    数据源无坐标系(缺 .prj)时指定\n"
-             "  --role 角色         图层角色(默认由代码推断)\n"
-             "  --code-field 字段   行政区代码字段(XZQ:XZQDM)\n"
-             "  --name-field 字段   行政区名称字段(XZQ:XZQMC)\n"
-             "  --where SQL         属性过滤\n"
-             "  --repair            修复无效几何(MakeValid)"));
+    printf(
+        "%s\n\n%s\n",
+        T("usage: onemap import PROJECT.gpkg SOURCE --as CODE [options]",
+          "用法: onemap import 项目.gpkg 数据源 --as 图层代码 [选项]"),
+        T("Import a polygon layer from any GIS format (Shapefile, FileGDB,\n"
+          "GeoPackage, GeoJSON, TopoJSON, KML, DXF, CSV with WKT) into the\n"
+          "project, reprojected to the project CRS. Re-importing a code\n"
+          "makes a new version; the old one stays readable.\n"
+          "  --as CODE           layer code: DLTB, XZQ, YJJBNTBHTB, STBHHX,\n"
+          "                      CZKFBJ, GHFQ, GHYT, ... (required)\n"
+          "  --layer NAME        source layer (FileGDB, GeoPackage, DXF...)\n"
+          "  --encoding ENC      attribute text encoding, e.g. GBK\n"
+          "  --src-crs SPEC      CRS of a source that has none (no .prj)\n"
+          "  --role ROLE         layer role (default: from the code)\n"
+          "  --code-field F      admin unit code field (XZQ: XZQDM)\n"
+          "  --name-field F      admin unit name field (XZQ: XZQMC)\n"
+          "  --where SQL         attribute filter\n"
+          "  --repair            repair invalid geometries (MakeValid)",
+          "从任意 GIS 格式(Shapefile、FileGDB、GeoPackage、GeoJSON、\n"
+          "TopoJSON、KML、DXF、含 WKT 的 CSV)导入面图层,投影到项目坐标系。\n"
+          "重复导入同一代码会生成新版本,旧版本仍可读取。\n"
+          "  --as 代码           图层代码:DLTB、XZQ、YJJBNTBHTB、STBHHX、\n"
+          "                      CZKFBJ、GHFQ、GHYT 等(必填)\n"
+          "  --layer 名称        源图层(FileGDB、GeoPackage、DXF 等)\n"
+          "  --encoding 编码     属性文本编码,如 GBK\n"
+          "  --src-crs 坐标系    数据源无坐标系(缺 .prj)时指定\n"
+          "  --role 角色         图层角色(默认由代码推断)\n"
+          "  --code-field 字段   行政区代码字段(XZQ:XZQDM)\n"
+          "  --name-field 字段   行政区名称字段(XZQ:XZQMC)\n"
+          "  --where SQL         属性过滤\n"
+          "  --repair            修复无效几何(MakeValid)"));
 }
 
 int cmd_import(int argc, char **argv)
@@ -96,9 +97,9 @@ int cmd_import(int argc, char **argv)
         }
     }
     if (optind + 2 != argc) {
-        return cli_usage("import", "%s",
-                         T("expected PROJECT and SOURCE",
-                           "需要项目路径和数据源路径"));
+        return cli_usage(
+            "import", "%s",
+            T("expected PROJECT and SOURCE", "需要项目路径和数据源路径"));
     }
     if (!o.code) {
         return cli_usage("import", "%s",
@@ -121,13 +122,13 @@ int cmd_import(int argc, char **argv)
         return cli_report(&err);
     }
     if (rep.crs_chosen) {
-        cli_note("%s %s", T("project CRS chosen from the data extent:",
-                            "已按数据范围确定项目坐标系:"),
+        cli_note("%s %s",
+                 T("project CRS chosen from the data extent:",
+                   "已按数据范围确定项目坐标系:"),
                  rep.dst_crs);
     }
-    printf("%s %s v%d: %lld %s", T("imported", "已导入"), o.code,
-           rep.version, (long long)rep.nfeatures,
-           T("features", "个要素"));
+    printf("%s %s v%d: %lld %s", T("imported", "已导入"), o.code, rep.version,
+           (long long)rep.nfeatures, T("features", "个要素"));
     if (rep.reprojected) {
         printf(", %s %s -> %s", T("reprojected", "已投影转换"), rep.src_crs,
                rep.dst_crs);
@@ -139,15 +140,17 @@ int cmd_import(int argc, char **argv)
                  "个要素无几何(已保留并标记为空)"));
     }
     if (rep.ninvalid) {
-        printf("  %lld %s (%s %s); %s\n", (long long)rep.ninvalid,
-               T("invalid geometries kept and flagged", "个无效几何已保留并标记"),
-               T("first:", "首个:"), rep.first_invalid,
-               T("see 'onemap info', or re-import with --repair",
-                 "详见 'onemap info',或使用 --repair 重新导入"));
+        printf(
+            "  %lld %s (%s %s); %s\n", (long long)rep.ninvalid,
+            T("invalid geometries kept and flagged", "个无效几何已保留并标记"),
+            T("first:", "首个:"), rep.first_invalid,
+            T("see 'onemap info', or re-import with --repair",
+              "详见 'onemap info',或使用 --repair 重新导入"));
     }
     if (rep.nrepaired) {
         printf("  %lld %s, %s %.3f m2\n", (long long)rep.nrepaired,
-               T("geometries repaired with MakeValid", "个几何已用 MakeValid 修复"),
+               T("geometries repaired with MakeValid",
+                 "个几何已用 MakeValid 修复"),
                T("planar area change", "平面面积变化"), rep.repair_delta_m2);
     }
     return CLI_OK;

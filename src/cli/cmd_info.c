@@ -38,7 +38,8 @@ int cmd_info(int argc, char **argv)
         switch (c) {
         case 'v':
             if (!cli_parse_int(optarg, 1, 1000000, &version)) {
-                return cli_usage("info", "%s", T("bad --version", "--version 无效"));
+                return cli_usage("info", "%s",
+                                 T("bad --version", "--version 无效"));
             }
             break;
         case 'm':
@@ -61,8 +62,9 @@ int cmd_info(int argc, char **argv)
         }
     }
     if (optind + 2 != argc) {
-        return cli_usage("info", "%s",
-                         T("expected PROJECT and CODE", "需要项目路径和图层代码"));
+        return cli_usage(
+            "info", "%s",
+            T("expected PROJECT and CODE", "需要项目路径和图层代码"));
     }
     const char *code = argv[optind + 1];
     struct om_error err;
@@ -162,8 +164,7 @@ int cmd_info(int argc, char **argv)
                rec.is_current ? T(" (current)", "(当前)") : "", rec.table);
         printf("%-14s %s\n", T("CRS", "坐标系"), rec.crs);
         printf("%-14s %s%s%s\n", T("source", "来源"),
-               rec.source ? rec.source : "",
-               rec.source_layer ? " : " : "",
+               rec.source ? rec.source : "", rec.source_layer ? " : " : "",
                rec.source_layer ? rec.source_layer : "");
         printf("%-14s %s\n", "sha256", rec.sha256);
         printf("%-14s %s\n", T("imported at", "导入时间"), rec.imported_at);
@@ -193,10 +194,9 @@ int cmd_info(int argc, char **argv)
             }
             char nn[24];
             snprintf(nn, sizeof nn, "%zu", nnull);
-            const char *row[] = {om_layer_field_name(l, (int)i),
-                                 om_field_type_name(
-                                     om_layer_field_type(l, (int)i)),
-                                 nn};
+            const char *row[] = {
+                om_layer_field_name(l, (int)i),
+                om_field_type_name(om_layer_field_type(l, (int)i)), nn};
             cli_table_add(&t, row);
         }
         cli_table_print(&t, stdout, CLI_TABLE);

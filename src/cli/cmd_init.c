@@ -85,9 +85,9 @@ int cmd_init(int argc, char **argv)
     }
     printf("%s %s (%s %s)\n", T("created", "已创建"), argv[optind],
            T("CRS", "坐标系"),
-           parsed ? om_crs_name(parsed)
-                  : T("auto: chosen at the first import",
-                      "自动:首次导入时确定"));
+           parsed
+               ? om_crs_name(parsed)
+               : T("auto: chosen at the first import", "自动:首次导入时确定"));
     om_crs_free(parsed);
     om_project_close(p);
     return CLI_OK;

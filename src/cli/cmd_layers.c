@@ -9,23 +9,23 @@
 
 static void help(void)
 {
-    printf("%s\n\n%s\n",
-           T("usage: onemap layers PROJECT.gpkg [--all] [--format "
-             "table|csv|json]",
-             "用法: onemap layers 项目.gpkg [--all] [--format table|csv|json]"),
-           T("The layer catalogue: code, role, version, features, CRS, source,\n"
-             "source SHA-256, import time. --all lists older versions too.",
-             "图层目录:代码、角色、版本、要素数、坐标系、来源、来源 SHA-256、"
-             "导入时间。\n--all 同时列出历史版本。"));
+    printf(
+        "%s\n\n%s\n",
+        T("usage: onemap layers PROJECT.gpkg [--all] [--format "
+          "table|csv|json]",
+          "用法: onemap layers 项目.gpkg [--all] [--format table|csv|json]"),
+        T("The layer catalogue: code, role, version, features, CRS, source,\n"
+          "source SHA-256, import time. --all lists older versions too.",
+          "图层目录:代码、角色、版本、要素数、坐标系、来源、来源 SHA-256、"
+          "导入时间。\n--all 同时列出历史版本。"));
 }
 
 int cmd_layers(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, 0, 'a'},
-        {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"all", no_argument, 0, 'a'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bool all = false;
     enum cli_format fmt = CLI_TABLE;
     int c;
@@ -67,8 +67,8 @@ int cmd_layers(int argc, char **argv)
     }
     struct cli_table t;
     cli_table_init(&t, 10);
-    const char *head[] = {"code",     "role",   "version", "current",
-                          "features", "invalid", "crs",    "source",
+    const char *head[] = {"code",     "role",       "version", "current",
+                          "features", "invalid",    "crs",     "source",
                           "sha256",   "imported_at"};
     cli_table_add(&t, head);
     cli_table_numeric(&t, 2);

@@ -15,49 +15,48 @@
 
 static void help(void)
 {
-    printf(
-        "%s\n\n%s\n",
-        T("usage: onemap stats PROJECT.gpkg LAYER --class FIELD [options]",
-          "用法: onemap stats 项目.gpkg 图层 --class 字段 [选项]"),
-        T("Area by admin unit x land class.\n"
-          "  --class FIELD       class attribute, e.g. DLBM (required)\n"
-          "  --level 0|1|2       roll DLBM codes up to 一级 (1) or 二级 (2) "
-          "classes\n"
-          "  --by LAYER          admin units by overlay (a parcel split "
-          "across units\n"
-          "                      counts its intersection areas), e.g. --by "
-          "XZQ\n"
-          "  --by-field FIELD    admin units from a code attribute of the "
-          "parcels\n"
-          "                      (e.g. ZLDWDM), its first --prefix-len "
-          "characters\n"
-          "                      (default: the length of the --by layer's "
-          "codes)\n"
-          "  --area MODE         ellipsoidal (default; CGCS2000 ellipsoid), "
-          "planar,\n"
-          "                      or a field name holding m2 (e.g. TBDLMJ)\n"
-          "  --unit m2|ha|mu     output unit (default ha; 1 mu = 10000/15 "
-          "m2)\n"
-          "  --decimals N        decimals (default 2)\n"
-          "  --format table|csv|json   (default table)\n"
-          "  -o FILE             write to FILE instead of standard output\n"
-          "  -j N                threads (default: all cores)",
-          "按行政区 × 地类统计面积。\n"
-          "  --class 字段        地类字段,如 DLBM(必填)\n"
-          "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
-          "  --by 图层           按叠加分配行政区(跨行政区的图斑按相交面积"
-          "计入),如 --by XZQ\n"
-          "  --by-field 字段     按图斑的代码字段(如 ZLDWDM)前 --prefix-len "
-          "位分配行政区\n"
-          "                      (默认取 --by 图层代码的长度)\n"
-          "  --area 方式         ellipsoidal(默认,CGCS2000 椭球面积)、"
-          "planar(平面面积),\n"
-          "                      或面积字段名(单位 m2,如 TBDLMJ)\n"
-          "  --unit m2|ha|mu     输出单位(默认公顷 ha;1 亩 = 10000/15 m2)\n"
-          "  --decimals N        小数位数(默认 2)\n"
-          "  --format table|csv|json   输出格式(默认 table)\n"
-          "  -o 文件             输出到文件\n"
-          "  -j N                线程数(默认全部核心)"));
+    printf("%s\n\n%s\n",
+           T("usage: onemap stats PROJECT.gpkg LAYER --class FIELD [options]",
+             "用法: onemap stats 项目.gpkg 图层 --class 字段 [选项]"),
+           T("Area by admin unit x land class.\n"
+             "  --class FIELD       class attribute, e.g. DLBM (required)\n"
+             "  --level 0|1|2       roll DLBM codes up to 一级 (1) or 二级 (2) "
+             "classes\n"
+             "  --by LAYER          admin units by overlay (a parcel split "
+             "across units\n"
+             "                      counts its intersection areas), e.g. --by "
+             "XZQ\n"
+             "  --by-field FIELD    admin units from a code attribute of the "
+             "parcels\n"
+             "                      (e.g. ZLDWDM), its first --prefix-len "
+             "characters\n"
+             "                      (default: the length of the --by layer's "
+             "codes)\n"
+             "  --area MODE         ellipsoidal (default; CGCS2000 ellipsoid), "
+             "planar,\n"
+             "                      or a field name holding m2 (e.g. TBDLMJ)\n"
+             "  --unit m2|ha|mu     output unit (default ha; 1 mu = 10000/15 "
+             "m2)\n"
+             "  --decimals N        decimals (default 2)\n"
+             "  --format table|csv|json   (default table)\n"
+             "  -o FILE             write to FILE instead of standard output\n"
+             "  -j N                threads (default: all cores)",
+             "按行政区 × 地类统计面积。\n"
+             "  --class 字段        地类字段,如 DLBM(必填)\n"
+             "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
+             "  --by 图层           按叠加分配行政区(跨行政区的图斑按相交面积"
+             "计入),如 --by XZQ\n"
+             "  --by-field 字段     按图斑的代码字段(如 ZLDWDM)前 --prefix-len "
+             "位分配行政区\n"
+             "                      (默认取 --by 图层代码的长度)\n"
+             "  --area 方式         ellipsoidal(默认,CGCS2000 椭球面积)、"
+             "planar(平面面积),\n"
+             "                      或面积字段名(单位 m2,如 TBDLMJ)\n"
+             "  --unit m2|ha|mu     输出单位(默认公顷 ha;1 亩 = 10000/15 m2)\n"
+             "  --decimals N        小数位数(默认 2)\n"
+             "  --format table|csv|json   输出格式(默认 table)\n"
+             "  -o 文件             输出到文件\n"
+             "  -j N                线程数(默认全部核心)"));
 }
 
 static const char *unit_label(const char *unit)
@@ -121,8 +120,9 @@ int cmd_stats(int argc, char **argv)
             break;
         case 'L':
             if (!cli_parse_int(optarg, 0, 2, &level)) {
-                return cli_usage("stats", "%s", T("--level must be 0, 1 or 2",
-                                                  "--level 必须为 0、1 或 2"));
+                return cli_usage(
+                    "stats", "%s",
+                    T("--level must be 0, 1 or 2", "--level 必须为 0、1 或 2"));
             }
             break;
         case 'b':
@@ -143,17 +143,18 @@ int cmd_stats(int argc, char **argv)
         case 'u':
             if (strcmp(optarg, "m2") && strcmp(optarg, "ha") &&
                 strcmp(optarg, "mu")) {
-                return cli_usage("stats", "%s '%s'",
-                                 T("unknown unit (m2, ha, mu)",
-                                   "未知单位(m2、ha、mu)"),
-                                 optarg);
+                return cli_usage(
+                    "stats", "%s '%s'",
+                    T("unknown unit (m2, ha, mu)", "未知单位(m2、ha、mu)"),
+                    optarg);
             }
             unit = optarg;
             break;
         case 'd':
             if (!cli_parse_int(optarg, 0, 9, &decimals)) {
-                return cli_usage("stats", "%s",
-                                 T("--decimals must be 0..9", "--decimals 须为 0..9"));
+                return cli_usage(
+                    "stats", "%s",
+                    T("--decimals must be 0..9", "--decimals 须为 0..9"));
             }
             break;
         case 'f':
@@ -178,8 +179,9 @@ int cmd_stats(int argc, char **argv)
         }
     }
     if (optind + 2 != argc) {
-        return cli_usage("stats", "%s",
-                         T("expected PROJECT and LAYER", "需要项目路径和图层代码"));
+        return cli_usage(
+            "stats", "%s",
+            T("expected PROJECT and LAYER", "需要项目路径和图层代码"));
     }
     if (!klass) {
         return cli_usage("stats", "%s",
@@ -217,15 +219,14 @@ int cmd_stats(int argc, char **argv)
     const char *pcrs = om_project_crs(p);
     if (!pcrs) {
         om_project_close(p);
-        return cli_fail("%s", T("the project has no layers yet",
-                                "项目中还没有图层"));
+        return cli_fail("%s",
+                        T("the project has no layers yet", "项目中还没有图层"));
     }
     if (om_crs_new(pcrs, &crs, &err) != OM_OK) {
         goto fail;
     }
     o.crs = crs;
-    if (om_project_read(p, code, 0, &parcels, cli_progress(), &err) !=
-        OM_OK) {
+    if (om_project_read(p, code, 0, &parcels, cli_progress(), &err) != OM_OK) {
         goto fail;
     }
     if (by) {
@@ -307,8 +308,8 @@ int cmd_stats(int argc, char **argv)
         while (j < r->ncells && r->cells[j].unit == r->cells[i].unit) {
             j++;
         }
-        om_apportion(cell_v + i, j - i, (int)decimals,
-                     utot_r[r->cells[i].unit], cell_r + i);
+        om_apportion(cell_v + i, j - i, (int)decimals, utot_r[r->cells[i].unit],
+                     cell_r + i);
         for (size_t k = i; k < j; k++) {
             ucount[r->cells[k].unit] += r->cells[k].nfeatures;
             ctot_r[r->cells[k].klass] += cell_r[k];
@@ -327,8 +328,7 @@ int cmd_stats(int argc, char **argv)
     if (outpath) {
         out = fopen(outpath, "w");
         if (!out) {
-            rc = cli_fail("%s: %s", outpath,
-                          T("cannot write", "无法写入"));
+            rc = cli_fail("%s: %s", outpath, T("cannot write", "无法写入"));
             goto free_arrays;
         }
     }
@@ -351,8 +351,9 @@ int cmd_stats(int argc, char **argv)
         cli_json_string(out, area_desc);
         fprintf(out, ",\n  \"unit\": \"%s\",\n  \"by\": ", unit);
         cli_json_string(out, by ? by : by_field);
-        fprintf(out, ",\n  \"features\": %lld,\n  \"skipped\": %lld,\n"
-                     "  \"split\": %lld,\n",
+        fprintf(out,
+                ",\n  \"features\": %lld,\n  \"skipped\": %lld,\n"
+                "  \"split\": %lld,\n",
                 (long long)r->nfeatures, (long long)r->nskipped,
                 (long long)r->nsplit);
         fmt_num(num, sizeof num, grand_r, (int)decimals);
@@ -368,7 +369,8 @@ int cmd_stats(int argc, char **argv)
                     ucount[u], num);
             bool first = true;
             for (; ci < r->ncells && r->cells[ci].unit == u; ci++) {
-                const struct om_stats_class *k = &r->classes[r->cells[ci].klass];
+                const struct om_stats_class *k =
+                    &r->classes[r->cells[ci].klass];
                 fprintf(out, "%s\n      {\"code\": ", first ? "" : ",");
                 first = false;
                 cli_json_string(out, k->code);
@@ -386,23 +388,22 @@ int cmd_stats(int argc, char **argv)
         char areahead[64];
         snprintf(areahead, sizeof areahead, "area_%s", unit);
         if (fmt == CLI_TABLE) {
-            snprintf(areahead, sizeof areahead, "%s(%s)",
-                     T("area", "面积"), unit_label(unit));
+            snprintf(areahead, sizeof areahead, "%s(%s)", T("area", "面积"),
+                     unit_label(unit));
         }
         size_t ncols = by_units ? 6 : 4;
         cli_table_init(&t, ncols);
-        const char *head_csv[] = {"unit_code", "unit_name", "class",
-                                  "class_name", "features", areahead};
-        const char *head_tab[] = {T("code", "代码"), T("unit", "行政区"),
-                                  T("class", "地类编码"),
-                                  T("class name", "地类名称"),
-                                  T("parcels", "图斑数"), areahead};
+        const char *head_csv[] = {"unit_code",  "unit_name", "class",
+                                  "class_name", "features",  areahead};
+        const char *head_tab[] = {
+            T("code", "代码"),      T("unit", "行政区"),
+            T("class", "地类编码"), T("class name", "地类名称"),
+            T("parcels", "图斑数"), areahead};
         const char *const *head = fmt == CLI_CSV ? head_csv : head_tab;
         cli_table_add(&t, by_units ? head : head + 2);
         cli_table_numeric(&t, ncols - 2);
         cli_table_numeric(&t, ncols - 1);
-        const char *total_label = fmt == CLI_CSV ? "TOTAL"
-                                                 : T("total", "合计");
+        const char *total_label = fmt == CLI_CSV ? "TOTAL" : T("total", "合计");
         for (size_t i = 0; i < r->ncells; i++) {
             const struct om_stats_cell *cell = &r->cells[i];
             const struct om_stats_class *k = &r->classes[cell->klass];
@@ -410,17 +411,18 @@ int cmd_stats(int argc, char **argv)
             char cnt[24];
             snprintf(cnt, sizeof cnt, "%lld", (long long)cell->nfeatures);
             fmt_num(num, sizeof num, cell_r[i], (int)decimals);
-            const char *cname = cli_zh || fmt == CLI_CSV ? k->name_zh
-                                                         : k->name_en;
-            const char *row[] = {u->code, u->name, k->code,
-                                 cname ? cname : "", cnt, num};
+            const char *cname =
+                cli_zh || fmt == CLI_CSV ? k->name_zh : k->name_en;
+            const char *row[] = {u->code, u->name, k->code, cname ? cname : "",
+                                 cnt,     num};
             cli_table_add(&t, by_units ? row : row + 2);
-            bool last = i + 1 == r->ncells || r->cells[i + 1].unit != cell->unit;
+            bool last =
+                i + 1 == r->ncells || r->cells[i + 1].unit != cell->unit;
             if (by_units && last) {
                 snprintf(cnt, sizeof cnt, "%lld", ucount[cell->unit]);
                 fmt_num(num, sizeof num, utot_r[cell->unit], (int)decimals);
-                const char *trow[] = {u->code, u->name, total_label, "", cnt,
-                                      num};
+                const char *trow[] = {u->code, u->name, total_label,
+                                      "",      cnt,     num};
                 cli_table_add(&t, trow);
             }
         }
@@ -434,9 +436,9 @@ int cmd_stats(int argc, char **argv)
                 snprintf(cnt, sizeof cnt, "%lld", ccount[k]);
                 fmt_num(num, sizeof num, ctot_r[k], (int)decimals);
                 const struct om_stats_class *kl = &r->classes[k];
-                const char *cname = cli_zh || fmt == CLI_CSV ? kl->name_zh
-                                                             : kl->name_en;
-                const char *row[] = {total_label, "", kl->code,
+                const char *cname =
+                    cli_zh || fmt == CLI_CSV ? kl->name_zh : kl->name_en;
+                const char *row[] = {total_label,        "",  kl->code,
                                      cname ? cname : "", cnt, num};
                 cli_table_add(&t, row);
             }

@@ -14,8 +14,9 @@ static const struct cli_command commands[] = {
      "导入图层到项目"},
     {"layers", cmd_layers, "list the project's layers (catalogue)",
      "列出项目图层目录"},
-    {"info", cmd_info, "describe a layer: fields, extent, counts, invalid "
-                       "geometries",
+    {"info", cmd_info,
+     "describe a layer: fields, extent, counts, invalid "
+     "geometries",
      "图层信息:字段、范围、数量、无效几何"},
     {"stats", cmd_stats, "land-use statistics by admin unit and class",
      "地类面积统计(按行政区和地类)"},

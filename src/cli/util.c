@@ -183,14 +183,11 @@ int cli_display_width(const char *s)
         }
         p += n;
         /* East Asian wide ranges (CJK, Hangul, full-width forms). */
-        bool wide = (c >= 0x1100 && c <= 0x115f) ||
-                    (c >= 0x2e80 && c <= 0xa4cf) ||
-                    (c >= 0xac00 && c <= 0xd7a3) ||
-                    (c >= 0xf900 && c <= 0xfaff) ||
-                    (c >= 0xfe30 && c <= 0xfe4f) ||
-                    (c >= 0xff00 && c <= 0xff60) ||
-                    (c >= 0xffe0 && c <= 0xffe6) ||
-                    (c >= 0x20000 && c <= 0x3fffd);
+        bool wide =
+            (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+            (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+            (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+            (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd);
         w += wide ? 2 : 1;
     }
     return w;
@@ -309,8 +306,8 @@ static bool is_number(const char *s)
         return false;
     }
     for (; *s; s++) {
-        if (!((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' ||
-              *s == '+' || *s == '-')) {
+        if (!((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == '+' ||
+              *s == '-')) {
             return false;
         }
     }

@@ -86,7 +86,7 @@ char *om__buf_take(struct om__buf *b);
  * *cap). Doubles. Returns false on overflow or OOM (then *pp is unchanged).
  */
 bool om__grow(void **pp, size_t *cap, size_t need, size_t elem);
-#define OM__GROW(arr, cap, need)                                              \
+#define OM__GROW(arr, cap, need)                                               \
     om__grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* ---- progress ---- */
@@ -94,8 +94,8 @@ bool om__grow(void **pp, size_t *cap, size_t need, size_t elem);
  * Report progress; returns true if the caller asked to cancel. Rate-limited
  * so it is cheap to call per feature.
  */
-bool om__progress(const struct om_progress *p, const char *phase,
-                  uint64_t done, uint64_t total);
+bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
+                  uint64_t total);
 static inline bool om__canceled(const struct om_progress *p)
 {
     return p && p->cancel && *p->cancel;

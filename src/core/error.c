@@ -117,14 +117,14 @@ char *om_error_format(const struct om_error *err, char *buf, size_t size)
         return buf;
     }
     size_t n = 0;
-#define APPEND(...)                                                           \
-    do {                                                                      \
-        if (n < size) {                                                       \
-            int k_ = snprintf(buf + n, size - n, __VA_ARGS__);                \
-            if (k_ > 0) {                                                     \
-                n += (size_t)k_;                                              \
-            }                                                                 \
-        }                                                                     \
+#define APPEND(...)                                                            \
+    do {                                                                       \
+        if (n < size) {                                                        \
+            int k_ = snprintf(buf + n, size - n, __VA_ARGS__);                 \
+            if (k_ > 0) {                                                      \
+                n += (size_t)k_;                                               \
+            }                                                                  \
+        }                                                                      \
     } while (0)
     if (err->source[0]) {
         APPEND("%s", err->source);

@@ -3,8 +3,8 @@
  */
 #include "core/core.h"
 
-bool om__progress(const struct om_progress *p, const char *phase,
-                  uint64_t done, uint64_t total)
+bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
+                  uint64_t total)
 {
     if (!p) {
         return false;

@@ -2,9 +2,9 @@
  * layer.c — the flat columnar polygon layer: building, Hilbert ordering,
  * the feature R-tree, attribute columns and read access.
  */
+#include "onemap/layer.h"
 #include "core/core.h"
 #include "index/hilbert.h"
-#include "onemap/layer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -214,11 +214,10 @@ enum om_status om_layer_add_field(struct om_layer *l, const char *name,
                          "duplicate field name '%s'", name);
     }
     if (l->ncols >= OM_LIMIT_FIELDS) {
-        return om__error(err, OM_ELIMIT, l->name, 0, -1,
-                         "more than %u fields", OM_LIMIT_FIELDS);
+        return om__error(err, OM_ELIMIT, l->name, 0, -1, "more than %u fields",
+                         OM_LIMIT_FIELDS);
     }
-    struct column *cols =
-        om__reallocarray(l->cols, l->ncols + 1, sizeof *cols);
+    struct column *cols = om__reallocarray(l->cols, l->ncols + 1, sizeof *cols);
     if (!cols) {
         return om__enomem(err, l->name);
     }
@@ -355,8 +354,8 @@ enum om_status om_layer_begin_part(struct om_layer *l, struct om_error *err)
     return OM_OK;
 }
 
-enum om_status om_layer_add_ring(struct om_layer *l, const double *xy,
-                                 size_t n, struct om_error *err)
+enum om_status om_layer_add_ring(struct om_layer *l, const double *xy, size_t n,
+                                 struct om_error *err)
 {
     size_t f = l->nfeatures;
     if (!l->in_feature) {
@@ -436,8 +435,7 @@ enum om_status om_layer_add_ring(struct om_layer *l, const double *xy,
 }
 
 static enum om_status check_set(struct om_layer *l, int field,
-                                enum om_field_type type,
-                                struct om_error *err)
+                                enum om_field_type type, struct om_error *err)
 {
     if (!l->in_feature) {
         return not_building(l, err);
@@ -455,8 +453,8 @@ static enum om_status check_set(struct om_layer *l, int field,
     return OM_OK;
 }
 
-enum om_status om_layer_set_int(struct om_layer *l, int field,
-                                int64_t value, struct om_error *err)
+enum om_status om_layer_set_int(struct om_layer *l, int field, int64_t value,
+                                struct om_error *err)
 {
     enum om_status st = check_set(l, field, OM_FIELD_INT, err);
     if (st == OM_OK) {
@@ -466,8 +464,8 @@ enum om_status om_layer_set_int(struct om_layer *l, int field,
     return st;
 }
 
-enum om_status om_layer_set_real(struct om_layer *l, int field,
-                                 double value, struct om_error *err)
+enum om_status om_layer_set_real(struct om_layer *l, int field, double value,
+                                 struct om_error *err)
 {
     enum om_status st = check_set(l, field, OM_FIELD_REAL, err);
     if (st == OM_OK) {
@@ -596,8 +594,7 @@ static enum om_status permute(struct om_layer *l, const size_t *perm,
         fl[i] = l->flags[f];
         for (size_t p = l->part_start[f]; p < l->part_start[f + 1]; p++) {
             rs[np++] = nr;
-            for (size_t r = l->ring_start[p]; r < l->ring_start[p + 1];
-                 r++) {
+            for (size_t r = l->ring_start[p]; r < l->ring_start[p + 1]; r++) {
                 size_t a = l->point_start[r], b = l->point_start[r + 1];
                 pts[nr++] = nq;
                 memcpy(xy + 2 * nq, l->xy + 2 * a, 2 * (b - a) * sizeof *xy);
@@ -675,8 +672,7 @@ enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
             return st;
         }
     }
-    struct fid_pair *pairs =
-        om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
+    struct fid_pair *pairs = om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
     size_t *order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
     if (!pairs || !order) {
         om__free(pairs);
@@ -866,15 +862,14 @@ double om_layer_get_real(const struct om_layer *l, size_t f, int field)
 
 const char *om_layer_get_text(const struct om_layer *l, size_t f, int field)
 {
-    if (om_layer_is_null(l, f, field) ||
-        l->cols[field].type != OM_FIELD_TEXT) {
+    if (om_layer_is_null(l, f, field) || l->cols[field].type != OM_FIELD_TEXT) {
         return NULL;
     }
     return l->pool + l->cols[field].v.s[f];
 }
 
-const char *om_layer_format_value(const struct om_layer *l, size_t f,
-                                  int field, char *buf, size_t size)
+const char *om_layer_format_value(const struct om_layer *l, size_t f, int field,
+                                  char *buf, size_t size)
 {
     if (size == 0) {
         return buf;

@@ -71,8 +71,8 @@ static size_t wkb_size(const struct om_layer_view *v, size_t f)
     return n;
 }
 
-static enum om_status reserve(struct om__bytes *out, size_t need,
-                              int64_t fid, struct om_error *err)
+static enum om_status reserve(struct om__bytes *out, size_t need, int64_t fid,
+                              struct om_error *err)
 {
     if (need > OM_LIMIT_BLOB_BYTES) {
         return om__error(err, OM_ELIMIT, NULL, 0, fid,
@@ -287,7 +287,8 @@ static enum om_status read_head(struct cursor *c, bool *le, uint32_t *type,
     if (d > 4) {
         return om__error(c->err, OM_EPARSE, c->source, 0, c->fid,
                          "WKB geometry type 0x%08x has both EWKB and ISO "
-                         "dimension flags", (unsigned)t);
+                         "dimension flags",
+                         (unsigned)t);
     }
     *type = t;
     *dim = d;
@@ -296,20 +297,28 @@ static enum om_status read_head(struct cursor *c, bool *le, uint32_t *type,
 
 static const char *type_name(uint32_t t)
 {
-    static const char *names[] = {"Geometry",        "Point",
-                                  "LineString",      "Polygon",
-                                  "MultiPoint",      "MultiLineString",
-                                  "MultiPolygon",    "GeometryCollection",
-                                  "CircularString",  "CompoundCurve",
-                                  "CurvePolygon",    "MultiCurve",
-                                  "MultiSurface",    "Curve",
-                                  "Surface",         "PolyhedralSurface",
-                                  "TIN",             "Triangle"};
+    static const char *names[] = {"Geometry",
+                                  "Point",
+                                  "LineString",
+                                  "Polygon",
+                                  "MultiPoint",
+                                  "MultiLineString",
+                                  "MultiPolygon",
+                                  "GeometryCollection",
+                                  "CircularString",
+                                  "CompoundCurve",
+                                  "CurvePolygon",
+                                  "MultiCurve",
+                                  "MultiSurface",
+                                  "Curve",
+                                  "Surface",
+                                  "PolyhedralSurface",
+                                  "TIN",
+                                  "Triangle"};
     return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
-static enum om_status read_polygon_body(struct cursor *c, bool le,
-                                        unsigned dim)
+static enum om_status read_polygon_body(struct cursor *c, bool le, unsigned dim)
 {
     uint32_t nrings;
     enum om_status st = read_u32(c, le, &nrings, "a ring count");
@@ -537,9 +546,9 @@ enum om_status om__wkb_decode_to_layer(struct om__wkb_reader *r,
 
 enum om_status om__gpkg_decode_to_layer(struct om__wkb_reader *r,
                                         const uint8_t *p, size_t n,
-                                        struct om_layer *layer,
-                                        int32_t *srs_id, const char *source,
-                                        int64_t fid, struct om_error *err)
+                                        struct om_layer *layer, int32_t *srs_id,
+                                        const char *source, int64_t fid,
+                                        struct om_error *err)
 {
     struct om__gpkg_header h;
     enum om_status st = om__gpkg_header_parse(p, n, &h, source, fid, err);
@@ -552,8 +561,8 @@ enum om_status om__gpkg_decode_to_layer(struct om__wkb_reader *r,
     if (h.is_empty) {
         return OM_OK;
     }
-    return om__wkb_decode_to_layer(r, p + h.wkb_offset, n - h.wkb_offset,
-                                   layer, source, fid, err);
+    return om__wkb_decode_to_layer(r, p + h.wkb_offset, n - h.wkb_offset, layer,
+                                   source, fid, err);
 }
 
 struct env_ctx {
@@ -585,8 +594,8 @@ static enum om_status env_ring(void *ctx, const double *xy, size_t n,
 }
 
 enum om_status om__gpkg_envelope(struct om__wkb_reader *r, const uint8_t *p,
-                                 size_t n, struct om_rect *env,
-                                 bool *is_empty, struct om_error *err)
+                                 size_t n, struct om_rect *env, bool *is_empty,
+                                 struct om_error *err)
 {
     *env = om_rect_empty();
     *is_empty = true;
@@ -602,8 +611,8 @@ enum om_status om__gpkg_envelope(struct om__wkb_reader *r, const uint8_t *p,
     }
     struct env_ctx e = {om_rect_empty(), false};
     struct om__wkb_sink sink = {env_part, env_ring, &e};
-    st = om__wkb_decode(r, p + h.wkb_offset, n - h.wkb_offset, &sink, NULL,
-                        -1, err);
+    st = om__wkb_decode(r, p + h.wkb_offset, n - h.wkb_offset, &sink, NULL, -1,
+                        err);
     if (st == OM_OK && e.any) {
         *env = e.r;
         *is_empty = false;

@@ -95,9 +95,9 @@ enum om_status om__gpkg_header_parse(const uint8_t *p, size_t n,
  */
 enum om_status om__gpkg_decode_to_layer(struct om__wkb_reader *r,
                                         const uint8_t *p, size_t n,
-                                        struct om_layer *layer,
-                                        int32_t *srs_id, const char *source,
-                                        int64_t fid, struct om_error *err);
+                                        struct om_layer *layer, int32_t *srs_id,
+                                        const char *source, int64_t fid,
+                                        struct om_error *err);
 
 /* The same for plain WKB. */
 enum om_status om__wkb_decode_to_layer(struct om__wkb_reader *r,
@@ -112,7 +112,7 @@ enum om_status om__wkb_decode_to_layer(struct om__wkb_reader *r,
  * empty rectangle).
  */
 enum om_status om__gpkg_envelope(struct om__wkb_reader *r, const uint8_t *p,
-                                 size_t n, struct om_rect *env,
-                                 bool *is_empty, struct om_error *err);
+                                 size_t n, struct om_rect *env, bool *is_empty,
+                                 struct om_error *err);
 
 #endif

@@ -16,8 +16,8 @@
 enum { NODE = 16, MAX_LEVELS = 32 };
 
 struct om_rtree {
-    size_t n;                 /* items (non-empty boxes only) */
-    size_t nnodes;            /* entries in boxes/index */
+    size_t n;      /* items (non-empty boxes only) */
+    size_t nnodes; /* entries in boxes/index */
     struct om_rect *boxes;
     size_t *index;
     size_t level_end[MAX_LEVELS]; /* end position of each level */
@@ -25,8 +25,7 @@ struct om_rtree {
 };
 
 enum om_status om_rtree_build(const struct om_rect *boxes, size_t n,
-                              struct om_rtree **out,
-                              struct om_error *err)
+                              struct om_rtree **out, struct om_error *err)
 {
     *out = NULL;
     struct om_rtree *t = om__calloc(1, sizeof *t);

@@ -109,11 +109,10 @@ static enum om_status source_sha256(const char *path, char hex[65],
         for (size_t i = 0; i < 5; i++) {
             char sib[4096];
             if (base + 5 > sizeof sib) {
-                return om__error(err, OM_EINVAL, path, 0, -1,
-                                 "path too long");
+                return om__error(err, OM_EINVAL, path, 0, -1, "path too long");
             }
             memcpy(sib, path, base);
-            strcpy(sib + base, exts[i]);
+            memcpy(sib + base, exts[i], strlen(exts[i]) + 1);
             struct stat ss;
             if (stat(sib, &ss) != 0) {
                 /* try upper case extensions */
@@ -168,8 +167,7 @@ static enum om_status copy_attrs(const struct om_layer *src, size_t f,
 }
 
 static enum om_status copy_geometry(const struct om_layer_view *v, size_t f,
-                                    struct om_layer *dst,
-                                    struct om_error *err)
+                                    struct om_layer *dst, struct om_error *err)
 {
     for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
         enum om_status st = om_layer_begin_part(dst, err);
@@ -194,8 +192,8 @@ struct issues {
 };
 
 static enum om_status add_issue(struct issues *is, int64_t fid,
-                                const char *kind, const char *reason,
-                                double x, double y, struct om_error *err)
+                                const char *kind, const char *reason, double x,
+                                double y, struct om_error *err)
 {
     if (!OM__GROW(is->v, is->cap, is->n + 1)) {
         return om__enomem(err, NULL);
@@ -257,8 +255,7 @@ static enum om_status check_validity(struct om_layer **layer, bool repair,
         }
         if (v.flags[f] & OM_FEAT_EMPTY) {
             rep->nempty++;
-            st = add_issue(is, v.fid[f], "empty", "no geometry", NAN, NAN,
-                           err);
+            st = add_issue(is, v.fid[f], "empty", "no geometry", NAN, NAN, err);
             if (st != OM_OK) {
                 goto out;
             }
@@ -301,8 +298,7 @@ static enum om_status check_validity(struct om_layer **layer, bool repair,
         st = om_layer_new(om_layer_name(l), &dst, err);
         for (size_t c = 0; st == OM_OK && c < om_layer_nfields(l); c++) {
             st = om_layer_add_field(dst, om_layer_field_name(l, (int)c),
-                                    om_layer_field_type(l, (int)c), NULL,
-                                    err);
+                                    om_layer_field_type(l, (int)c), NULL, err);
         }
         if (st == OM_OK) {
             st = om_layer_set_crs(dst, om_layer_crs(l), err);
@@ -322,10 +318,10 @@ static enum om_status check_validity(struct om_layer **layer, bool repair,
                     rep->repair_delta_m2 += after - before;
                     char msg[300];
                     snprintf(msg, sizeof msg,
-                             "%s; MakeValid: planar area %.3f -> %.3f",
-                             why[f], before, after);
-                    st = add_issue(is, v.fid[f], "repaired", msg, wx[f],
-                                   wy[f], err);
+                             "%s; MakeValid: planar area %.3f -> %.3f", why[f],
+                             before, after);
+                    st = add_issue(is, v.fid[f], "repaired", msg, wx[f], wy[f],
+                                   err);
                 }
             } else {
                 st = copy_geometry(&v, f, dst, err);
@@ -354,10 +350,9 @@ out:
 }
 
 /* Choose the project CRS from the layer's extent (lon/lat centre). */
-static enum om_status choose_crs(struct om_project *p,
-                                 const struct om_layer *l,
-                                 const struct om_crs *src,
-                                 struct om_crs **out, struct om_error *err)
+static enum om_status choose_crs(struct om_project *p, const struct om_layer *l,
+                                 const struct om_crs *src, struct om_crs **out,
+                                 struct om_error *err)
 {
     struct om_rect e = om_layer_extent(l);
     if (om_rect_is_empty(e)) {
@@ -371,8 +366,15 @@ static enum om_status choose_crs(struct om_project *p,
     if (st == OM_OK) {
         st = om_transform_new(src, geo, &t, err);
     }
-    double pts[10] = {e.minx, e.miny, e.maxx, e.miny, e.maxx, e.maxy,
-                      e.minx, e.maxy, (e.minx + e.maxx) / 2,
+    double pts[10] = {e.minx,
+                      e.miny,
+                      e.maxx,
+                      e.miny,
+                      e.maxx,
+                      e.maxy,
+                      e.minx,
+                      e.maxy,
+                      (e.minx + e.maxx) / 2,
                       (e.miny + e.maxy) / 2};
     if (st == OM_OK) {
         st = om_transform_points(t, pts, 5, err);
@@ -449,8 +451,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         goto out;
     }
     if (has_ext(path, ".gpkg") && !opt->where) {
-        st = om_project_read_gpkg_file(path, opt->layer, &layer, progress,
-                                       err);
+        st = om_project_read_gpkg_file(path, opt->layer, &layer, progress, err);
     } else {
         struct om_read_options ro = {0};
         ro.layer = opt->layer;

@@ -130,10 +130,10 @@ static int cmp_size(const void *a, const void *b)
  * points of cut edges lie on straight projected lines, not geodesics, so
  * the ellipsoidal pieces sum to the whole parcel only to ~1e-9 relative.
  */
-static enum om_status overlay_parcel(struct worker *w, size_t f,
-                                     double full, double full_planar,
-                                     double field_area, struct chunk_out *c,
-                                     uint32_t tag, struct om_error *err)
+static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
+                                     double full_planar, double field_area,
+                                     struct chunk_out *c, uint32_t tag,
+                                     struct om_error *err)
 {
     struct job *j = w->job;
     uint32_t klass = j->feat_class[f];
@@ -241,8 +241,8 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
     struct chunk_out *c = &j->out[ci];
     size_t f0 = ci * CHUNK;
     size_t f1 = f0 + CHUNK < j->pv.nfeatures ? f0 + CHUNK : j->pv.nfeatures;
-    bool geometric = j->opt->area != OM_AREA_FIELD ||
-                     j->opt->assign == OM_ASSIGN_OVERLAY;
+    bool geometric =
+        j->opt->area != OM_AREA_FIELD || j->opt->assign == OM_ASSIGN_OVERLAY;
     for (size_t f = f0; f < f1; f++) {
         uint32_t tag = (uint32_t)(f - f0);
         uint8_t fl = j->pv.flags[f];
@@ -436,9 +436,8 @@ static const char *class_key(const struct om_layer *l, size_t f, int field,
     return buf;
 }
 
-static enum om_status field_missing(const struct om_layer *l,
-                                    const char *field, const char *what,
-                                    struct om_error *err)
+static enum om_status field_missing(const struct om_layer *l, const char *field,
+                                    const char *what, struct om_error *err)
 {
     char list[300] = "";
     size_t n = 0;
@@ -475,12 +474,12 @@ void om_stats_result_free(struct om_stats_result *r)
 }
 
 struct prep {
-    char **class_keys;  /* per parcel (arena strings) */
-    char **classes;     /* unique sorted */
+    char **class_keys; /* per parcel (arena strings) */
+    char **classes;    /* unique sorted */
     size_t nclasses;
-    char **unit_codes;  /* unique sorted unit codes */
+    char **unit_codes; /* unique sorted unit codes */
     size_t nunits;
-    char **unit_names;  /* parallel to unit_codes (may hold NULLs) */
+    char **unit_names; /* parallel to unit_codes (may hold NULLs) */
     uint32_t *feat_class, *feat_unit, *ufeat_unit;
     struct om__arena arena;
 };
@@ -749,9 +748,8 @@ static enum om_status build_result(struct prep *p, struct job *j,
     for (size_t u = 0; !oom && u < nu; u++) {
         bool un = u == p->nunits;
         r->units[u].code = om__strdup(un ? "" : p->unit_codes[u]);
-        r->units[u].name =
-            om__strdup(un ? "(unassigned)"
-                          : (p->unit_names[u] ? p->unit_names[u] : ""));
+        r->units[u].name = om__strdup(
+            un ? "(unassigned)" : (p->unit_names[u] ? p->unit_names[u] : ""));
         oom = !r->units[u].code || !r->units[u].name;
     }
     for (size_t k = 0; !oom && k < nc; k++) {
@@ -887,14 +885,13 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         if (finished) {
             break;
         }
-        if (om__progress(progress, "statistics",
-                         (uint64_t)done_chunks * CHUNK,
+        if (om__progress(progress, "statistics", (uint64_t)done_chunks * CHUNK,
                          (uint64_t)j.pv.nfeatures)) {
             pthread_mutex_lock(&j.lock);
             if (j.status == OM_OK) {
                 j.status = OM_ECANCELED;
-                om__error(&j.err, OM_ECANCELED, om_layer_name(parcels), 0,
-                          -1, "statistics canceled");
+                om__error(&j.err, OM_ECANCELED, om_layer_name(parcels), 0, -1,
+                          "statistics canceled");
             }
             j.stop = 1;
             pthread_mutex_unlock(&j.lock);
@@ -950,8 +947,8 @@ done:
     return st;
 }
 
-void om_apportion(const double *values, size_t n, int decimals,
-                  double target, double *out)
+void om_apportion(const double *values, size_t n, int decimals, double target,
+                  double *out)
 {
     double scale = pow(10.0, decimals);
     long long want = llround(target * scale);

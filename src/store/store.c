@@ -39,8 +39,8 @@ enum om_status om__store_error(sqlite3 *db, const char *path,
                      db ? sqlite3_errmsg(db) : "no connection");
 }
 
-enum om_status om__store_exec(sqlite3 *db, const char *path,
-                              const char *sql, struct om_error *err)
+enum om_status om__store_exec(sqlite3 *db, const char *path, const char *sql,
+                              struct om_error *err)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
@@ -56,9 +56,8 @@ enum om_status om__store_exec(sqlite3 *db, const char *path,
     return OM_OK;
 }
 
-enum om_status om__store_prepare(sqlite3 *db, const char *path,
-                                 const char *sql, sqlite3_stmt **st,
-                                 struct om_error *err)
+enum om_status om__store_prepare(sqlite3 *db, const char *path, const char *sql,
+                                 sqlite3_stmt **st, struct om_error *err)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
@@ -119,8 +118,7 @@ enum om_status om__store_connect(const char *path, int flags, sqlite3 **db,
             rc == SQLITE_NOMEM || !h
                 ? om__enomem(err, path)
                 : om__error(err, OM_ESTORE, path, 0, -1,
-                            "cannot open the database: %s",
-                            sqlite3_errmsg(h));
+                            "cannot open the database: %s", sqlite3_errmsg(h));
         sqlite3_close(h);
         return st;
     }
@@ -141,10 +139,10 @@ const char *om_layer_role_for(const char *code)
     static const struct {
         const char *code, *role;
     } roles[] = {
-        {"DLTB", "landuse"},          {"XZQ", "admin"},
-        {"YJJBNTBHTB", "farmland"},   {"STBHHX", "eco_redline"},
-        {"CZKFBJ", "urban_boundary"}, {"GHFQ", "zoning"},
-        {"GHYT", "planned_use"},      {"TDGHDL", "planned_use"},
+        {"DLTB", "landuse"},           {"XZQ", "admin"},
+        {"YJJBNTBHTB", "farmland"},    {"STBHHX", "eco_redline"},
+        {"CZKFBJ", "urban_boundary"},  {"GHFQ", "zoning"},
+        {"GHYT", "planned_use"},       {"TDGHDL", "planned_use"},
         {"GDBHMB", "farmland_target"},
     };
     for (size_t i = 0; code && i < sizeof roles / sizeof roles[0]; i++) {
@@ -276,9 +274,8 @@ static int32_t srs_id_for(const char *crs)
  * both, and resolve EPSG rows by their code anyway). A CRS PROJ does not
  * know is refused (OM_ECRS).
  */
-static enum om_status insert_srs(sqlite3 *db, const char *path,
-                                 const char *crs, int32_t srs_id,
-                                 struct om_error *err)
+static enum om_status insert_srs(sqlite3 *db, const char *path, const char *crs,
+                                 int32_t srs_id, struct om_error *err)
 {
     if (srs_id <= 0 || srs_id == 4326) {
         return OM_OK;
@@ -318,9 +315,8 @@ static enum om_status insert_srs(sqlite3 *db, const char *path,
     return s;
 }
 
-static enum om_status put_meta(sqlite3 *db, const char *path,
-                               const char *key, const char *value,
-                               struct om_error *err)
+static enum om_status put_meta(sqlite3 *db, const char *path, const char *key,
+                               const char *value, struct om_error *err)
 {
     sqlite3_stmt *st = NULL;
     enum om_status s = om__store_prepare(
@@ -349,8 +345,7 @@ static enum om_status validate_crs(const char *path, const char *crs,
     *srs_id = srs_id_for(crs);
     if (*srs_id == -2) {
         return om__error(err, OM_ECRS, path, 0, -1,
-                         "'%s' is not a valid EPSG id (want EPSG:<code>)",
-                         crs);
+                         "'%s' is not a valid EPSG id (want EPSG:<code>)", crs);
     }
     return OM_OK;
 }
@@ -365,8 +360,7 @@ static void remove_files(const char *path)
 
 static enum om_status project_new(const char *path, sqlite3 *db,
                                   const char *crs, bool readonly,
-                                  struct om_project **out,
-                                  struct om_error *err)
+                                  struct om_project **out, struct om_error *err)
 {
     struct om_project *p = om__calloc(1, sizeof *p);
     if (!p) {
@@ -390,8 +384,7 @@ static enum om_status project_new(const char *path, sqlite3 *db,
 }
 
 enum om_status om_project_create(const char *path, const char *crs,
-                                 struct om_project **out,
-                                 struct om_error *err)
+                                 struct om_project **out, struct om_error *err)
 {
     *out = NULL;
     int32_t srs_id = 0;
@@ -406,8 +399,8 @@ enum om_status om_project_create(const char *path, const char *crs,
                          "it first");
     }
     sqlite3 *db = NULL;
-    s = om__store_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                          &db, err);
+    s = om__store_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db,
+                          err);
     if (s != OM_OK) {
         remove_files(path);
         return s;
@@ -455,8 +448,7 @@ static enum om_status read_crs(sqlite3 *db, const char *path, char **crs,
     *crs = NULL;
     sqlite3_stmt *st = NULL;
     enum om_status s = om__store_prepare(
-        db, path, "SELECT value FROM om_project WHERE key = 'crs'", &st,
-        err);
+        db, path, "SELECT value FROM om_project WHERE key = 'crs'", &st, err);
     if (s != OM_OK) {
         return s;
     }
@@ -477,15 +469,13 @@ static enum om_status read_crs(sqlite3 *db, const char *path, char **crs,
 }
 
 enum om_status om_project_open(const char *path, bool readonly,
-                               struct om_project **out,
-                               struct om_error *err)
+                               struct om_project **out, struct om_error *err)
 {
     *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        return om__error(err, errno == ENOENT ? OM_ENOTFOUND : OM_EIO, path,
-                         0, -1, "cannot open the project: %s",
-                         strerror(errno));
+        return om__error(err, errno == ENOENT ? OM_ENOTFOUND : OM_EIO, path, 0,
+                         -1, "cannot open the project: %s", strerror(errno));
     }
     if (S_ISDIR(sb.st_mode)) {
         return om__error(err, OM_ESTORE, path, 0, -1,
@@ -663,9 +653,9 @@ void om_project_free_string(char *s)
 
 /* ---- catalogue ---- */
 
-#define RECORD_COLUMNS                                                       \
-    "code, role, version, is_current, table_name, nfeatures, nempty, "       \
-    "ninvalid, nrepaired, crs, source, source_layer, sha256, imported_at, "  \
+#define RECORD_COLUMNS                                                         \
+    "code, role, version, is_current, table_name, nfeatures, nempty, "         \
+    "ninvalid, nrepaired, crs, source, source_layer, sha256, imported_at, "    \
     "params, code_field, name_field, min_x, min_y, max_x, max_y"
 
 static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
@@ -728,7 +718,8 @@ static bool fill_record(sqlite3_stmt *st, struct om_layer_record *r)
         r->extent.maxx = col_real(st, 19, NAN);
         r->extent.maxy = col_real(st, 20, NAN);
     }
-    bool ok = col_dup(st, 10, &r->source) && col_dup(st, 11, &r->source_layer) &&
+    bool ok = col_dup(st, 10, &r->source) &&
+              col_dup(st, 11, &r->source_layer) &&
               col_dup(st, 14, &r->params) && col_dup(st, 15, &r->code_field) &&
               col_dup(st, 16, &r->name_field);
     if (!ok) {
@@ -845,13 +836,11 @@ static enum om_status select_record(struct om_project *p, const char *code,
                          code, codes);
     }
     return om__error(err, OM_ENOTFOUND, p->path, 0, -1,
-                     "no layer '%s' in the project (layers: %s)", code,
-                     codes);
+                     "no layer '%s' in the project (layers: %s)", code, codes);
 }
 
-enum om_status om_project_layer_record(struct om_project *p,
-                                       const char *code, int version,
-                                       struct om_layer_record *out,
+enum om_status om_project_layer_record(struct om_project *p, const char *code,
+                                       int version, struct om_layer_record *out,
                                        struct om_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -869,8 +858,7 @@ enum om_status om_project_layer_record(struct om_project *p,
 
 enum om_status om__store_find_layer(struct om_project *p, const char *code,
                                     int version, char table[128],
-                                    int *found_version,
-                                    struct om_error *err)
+                                    int *found_version, struct om_error *err)
 {
     sqlite3_stmt *st = NULL;
     enum om_status s = select_record(p, code, version, &st, err);
@@ -902,8 +890,7 @@ enum om_status om_project_issues(struct om_project *p, const char *code,
     *n = 0;
     char table[128];
     int ver = 0;
-    enum om_status s = om__store_find_layer(p, code, version, table, &ver,
-                                            err);
+    enum om_status s = om__store_find_layer(p, code, version, table, &ver, err);
     if (s != OM_OK) {
         return s;
     }
@@ -1011,8 +998,7 @@ enum om_status om_project_import_log(struct om_project *p, const char *code,
         len++;
     }
     if (s == OM_OK && rc != SQLITE_DONE) {
-        s = om__store_error(p->db, p->path, err,
-                            "cannot read om_import_log");
+        s = om__store_error(p->db, p->path, err, "cannot read om_import_log");
     }
     sqlite3_finalize(st);
     if (s != OM_OK) {

@@ -49,8 +49,7 @@ static enum om_status check_code(const char *path, const char *code,
                          "up to 62 letters, digits or '_' (e.g. DLTB)",
                          code ? code : "");
     }
-    static const char *const reserved[] = {"om_", "gpkg_", "rtree_",
-                                           "sqlite_"};
+    static const char *const reserved[] = {"om_", "gpkg_", "rtree_", "sqlite_"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         if (has_prefix_nocase(code, reserved[i])) {
             return om__error(err, OM_EINVAL, path, 0, -1,
@@ -141,8 +140,8 @@ struct writer {
 /* Build and run the SQL in w->sql (reset before and after). */
 static enum om_status run_sql(struct writer *w)
 {
-    enum om_status st = om__store_exec(w->p->db, w->p->path, w->sql.data,
-                                       w->err);
+    enum om_status st =
+        om__store_exec(w->p->db, w->p->path, w->sql.data, w->err);
     om__buf_reset(&w->sql);
     return st;
 }
@@ -169,15 +168,17 @@ static enum om_status create_table(struct writer *w)
 {
     enum om_status st = sql_fmt(w, OM_OK, "CREATE TABLE ");
     st = sql_id(w, st, w->table);
-    st = sql_fmt(w, st, " (fid INTEGER PRIMARY KEY NOT NULL, "
-                        "geom MULTIPOLYGON");
+    st = sql_fmt(w, st,
+                 " (fid INTEGER PRIMARY KEY NOT NULL, "
+                 "geom MULTIPOLYGON");
     for (size_t i = 0; i < om_layer_nfields(w->l); i++) {
         st = sql_fmt(w, st, ", ");
         st = sql_id(w, st, w->cols[i]);
         enum om_field_type t = om_layer_field_type(w->l, (int)i);
-        st = sql_fmt(w, st, t == OM_FIELD_INT    ? " INTEGER"
-                            : t == OM_FIELD_REAL ? " REAL"
-                                                 : " TEXT");
+        st = sql_fmt(w, st,
+                     t == OM_FIELD_INT    ? " INTEGER"
+                     : t == OM_FIELD_REAL ? " REAL"
+                                          : " TEXT");
     }
     st = sql_fmt(w, st, "); CREATE VIRTUAL TABLE ");
     st = sql_id(w, st, w->rtree);
@@ -223,8 +224,7 @@ static enum om_status create_triggers(struct writer *w)
     /* Table names are [A-Za-z0-9_] (check_code), so no quoting needed
      * inside the quotes. */
     enum om_status st = OM_OK;
-    for (size_t i = 0; st == OM_OK && i < sizeof tmpl / sizeof tmpl[0];
-         i++) {
+    for (size_t i = 0; st == OM_OK && i < sizeof tmpl / sizeof tmpl[0]; i++) {
         for (const char *c = tmpl[i]; st == OM_OK && *c; c++) {
             if (c[0] == '%' && c[1] == 'R') {
                 st = om__buf_puts(&w->sql, w->rtree);
@@ -284,8 +284,7 @@ static void bind_feature(const struct om_layer *l, int64_t fid,
                          sqlite3_stmt *ins, int k)
 {
     sqlite3_bind_int64(ins, k++, fid);
-    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len,
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len, SQLITE_TRANSIENT);
     size_t nfields = om_layer_nfields(l);
     for (size_t c = 0; c < nfields; c++, k++) {
         if (om_layer_is_null(l, f, (int)c)) {
@@ -479,8 +478,8 @@ static enum om_status create_view(struct writer *w)
     sqlite3_stmt *q = NULL;
     enum om_status s = om__store_prepare(
         db, w->p->path,
-        "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
-        &q, w->err);
+        "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE", &q,
+        w->err);
     if (s != OM_OK) {
         return s;
     }
@@ -534,9 +533,8 @@ static enum om_status create_view(struct writer *w)
     }
     if (s == OM_OK) {
         char desc[200];
-        snprintf(desc, sizeof desc,
-                 "onemap layer %s, current version (%d)", w->code,
-                 w->version);
+        snprintf(desc, sizeof desc, "onemap layer %s, current version (%d)",
+                 w->code, w->version);
         s = register_contents(w, w->code, desc);
     }
     return s;
@@ -548,8 +546,8 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     const struct om_import_meta *m = w->meta;
     sqlite3_stmt *st = NULL;
     enum om_status s = om__store_prepare(
-        db, w->p->path,
-        "UPDATE om_layers SET is_current = 0 WHERE code = ?1", &st, w->err);
+        db, w->p->path, "UPDATE om_layers SET is_current = 0 WHERE code = ?1",
+        &st, w->err);
     if (s != OM_OK) {
         return s;
     }
@@ -573,13 +571,12 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     const struct om_layer *l = w->l;
     sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, w->version);
-    sqlite3_bind_text(st, 3, m->role ? m->role : om_layer_role_for(w->code),
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->role ? m->role : om_layer_role_for(w->code), -1,
+                      SQLITE_STATIC);
     sqlite3_bind_text(st, 4, w->table, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (int64_t)om_layer_nfeatures(l));
     sqlite3_bind_int64(st, 6, (int64_t)om_layer_count_flag(l, OM_FEAT_EMPTY));
-    sqlite3_bind_int64(st, 7,
-                       (int64_t)om_layer_count_flag(l, OM_FEAT_INVALID));
+    sqlite3_bind_int64(st, 7, (int64_t)om_layer_count_flag(l, OM_FEAT_INVALID));
     sqlite3_bind_int64(st, 8,
                        (int64_t)om_layer_count_flag(l, OM_FEAT_REPAIRED));
     sqlite3_bind_text(st, 9, w->p->crs, -1, SQLITE_STATIC);
@@ -660,8 +657,8 @@ static enum om_status next_version(struct writer *w)
     sqlite3_stmt *st = NULL;
     enum om_status s = om__store_prepare(
         w->p->db, w->p->path,
-        "SELECT COALESCE(MAX(version), 0) FROM om_layers WHERE code = ?1",
-        &st, w->err);
+        "SELECT COALESCE(MAX(version), 0) FROM om_layers WHERE code = ?1", &st,
+        w->err);
     if (s != OM_OK) {
         return s;
     }
@@ -687,12 +684,10 @@ static enum om_status next_version(struct writer *w)
     return OM_OK;
 }
 
-enum om_status om_project_import(struct om_project *p,
-                                 const struct om_layer *layer,
-                                 const struct om_import_meta *meta,
-                                 int *version,
-                                 const struct om_progress *progress,
-                                 struct om_error *err)
+enum om_status
+om_project_import(struct om_project *p, const struct om_layer *layer,
+                  const struct om_import_meta *meta, int *version,
+                  const struct om_progress *progress, struct om_error *err)
 {
     if (version) {
         *version = 0;

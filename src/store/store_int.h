@@ -23,13 +23,12 @@ enum om_status om__store_error(sqlite3 *db, const char *path,
                                struct om_error *err, const char *what);
 
 /* Run one or more statements without results. */
-enum om_status om__store_exec(sqlite3 *db, const char *path,
-                              const char *sql, struct om_error *err);
+enum om_status om__store_exec(sqlite3 *db, const char *path, const char *sql,
+                              struct om_error *err);
 
 /* Prepare `sql`; on failure fill err. */
-enum om_status om__store_prepare(sqlite3 *db, const char *path,
-                                 const char *sql, sqlite3_stmt **st,
-                                 struct om_error *err);
+enum om_status om__store_prepare(sqlite3 *db, const char *path, const char *sql,
+                                 sqlite3_stmt **st, struct om_error *err);
 
 /* Append `name` as a double-quoted SQL identifier. */
 enum om_status om__store_quote(struct om__buf *b, const char *name);
@@ -56,8 +55,7 @@ void om__store_now(char buf[32]);
  */
 enum om_status om__store_find_layer(struct om_project *p, const char *code,
                                     int version, char table[128],
-                                    int *found_version,
-                                    struct om_error *err);
+                                    int *found_version, struct om_error *err);
 
 /*
  * Fill the empty rtree virtual table `rtree` (just created) with a packed

@@ -130,8 +130,8 @@ static enum om_status table_columns(sqlite3 *db,
     }
     sqlite3_finalize(st);
     if (s == OM_OK && n == 0 && !pk) {
-        s = om__error(err, OM_ENOTFOUND, spec->source, 0, -1,
-                      "no table '%s'", spec->table);
+        s = om__error(err, OM_ENOTFOUND, spec->source, 0, -1, "no table '%s'",
+                      spec->table);
     }
     if (s != OM_OK) {
         free_columns(cols, n);
@@ -203,16 +203,14 @@ static enum om_status count_rows(sqlite3 *db, const char *source,
 }
 
 static enum om_status set_value(struct om_layer *l, const struct column *c,
-                                sqlite3_stmt *st, int k,
-                                struct om_error *err)
+                                sqlite3_stmt *st, int k, struct om_error *err)
 {
     if (sqlite3_column_type(st, k) == SQLITE_NULL) {
         return OM_OK;
     }
     switch (c->type) {
     case OM_FIELD_INT:
-        return om_layer_set_int(l, c->field, sqlite3_column_int64(st, k),
-                                err);
+        return om_layer_set_int(l, c->field, sqlite3_column_int64(st, k), err);
     case OM_FIELD_REAL:
         return om_layer_set_real(l, c->field, sqlite3_column_double(st, k),
                                  err);
@@ -228,8 +226,7 @@ static enum om_status set_value(struct om_layer *l, const struct column *c,
 
 enum om_status om__store_read_table(sqlite3 *db,
                                     const struct om__read_spec *spec,
-                                    struct om_layer **out,
-                                    struct om_error *err)
+                                    struct om_layer **out, struct om_error *err)
 {
     *out = NULL;
     struct column *cols = NULL;
@@ -321,9 +318,8 @@ enum om_status om__store_read_table(sqlite3 *db,
                           "the geometry column '%s' of %s holds a %s, not "
                           "a GeoPackage geometry blob",
                           spec->geom_column, spec->table,
-                          sqlite3_column_type(st, 1) == SQLITE_TEXT
-                              ? "text"
-                              : "number");
+                          sqlite3_column_type(st, 1) == SQLITE_TEXT ? "text"
+                                                                    : "number");
         }
         int k = 2;
         for (size_t i = 0; s == OM_OK && i < ncols; i++) {
@@ -434,9 +430,9 @@ enum om_status om_project_read(struct om_project *p, const char *code,
 
 /* The features tables of a GeoPackage, "a, b, c" into buf. */
 static enum om_status features_tables(sqlite3 *db, const char *path,
-                                      char *first, size_t first_size,
-                                      size_t *n, char *list,
-                                      size_t list_size, struct om_error *err)
+                                      char *first, size_t first_size, size_t *n,
+                                      char *list, size_t list_size,
+                                      struct om_error *err)
 {
     sqlite3_stmt *st = NULL;
     *n = 0;
@@ -522,8 +518,7 @@ static enum om_status table_geometry(sqlite3 *db, const char *path,
         s = om__error(err, OM_ENOTFOUND, path, 0, -1,
                       "no features table '%s' in the GeoPackage", table);
     } else {
-        s = om__store_error(db, path, err,
-                            "cannot read gpkg_geometry_columns");
+        s = om__store_error(db, path, err, "cannot read gpkg_geometry_columns");
     }
     sqlite3_finalize(st);
     if (s != OM_OK) {
@@ -547,8 +542,7 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
                          "cannot open: no such file");
     }
     sqlite3 *db = NULL;
-    enum om_status s = om__store_connect(path, SQLITE_OPEN_READONLY, &db,
-                                         err);
+    enum om_status s = om__store_connect(path, SQLITE_OPEN_READONLY, &db, err);
     if (s != OM_OK) {
         return s;
     }

@@ -84,8 +84,7 @@ static enum om_status step(struct loader *ld, sqlite3_stmt *st)
 /* Write node `nodeno` holding cells[0..n) with tree depth `depth` (only
  * stored in the root). */
 static enum om_status write_node(struct loader *ld, int64_t nodeno,
-                                 const struct cell *cells, size_t n,
-                                 int depth)
+                                 const struct cell *cells, size_t n, int depth)
 {
     memset(ld->blob, 0, (size_t)ld->node_size);
     ld->blob[0] = (uint8_t)(depth >> 8);
@@ -105,15 +104,15 @@ static enum om_status write_node(struct loader *ld, int64_t nodeno,
 }
 
 static enum om_status prepare(struct loader *ld, const char *rtree,
-                              const char *suffix, const char *cols,
-                              int rows, sqlite3_stmt **st)
+                              const char *suffix, const char *cols, int rows,
+                              sqlite3_stmt **st)
 {
     struct om__buf b;
     om__buf_init(&b, 0);
     /* node 1 exists already (the empty root) */
-    enum om_status s = om__buf_puts(
-        &b, strcmp(suffix, "_node") == 0 ? "INSERT OR REPLACE INTO "
-                                         : "INSERT INTO ");
+    enum om_status s = om__buf_puts(&b, strcmp(suffix, "_node") == 0
+                                            ? "INSERT OR REPLACE INTO "
+                                            : "INSERT INTO ");
     if (s == OM_OK) {
         s = om__buf_printf(&b, "\"%s%s\" %s VALUES (?, ?)", rtree, suffix,
                            cols);
@@ -142,20 +141,19 @@ static enum om_status node_size(struct loader *ld, const char *rtree)
         return om__enomem(ld->err, ld->path);
     }
     sqlite3_stmt *st = NULL;
-    enum om_status s = om__store_prepare(ld->db, ld->path, b.data, &st,
-                                         ld->err);
+    enum om_status s =
+        om__store_prepare(ld->db, ld->path, b.data, &st, ld->err);
     om__buf_deinit(&b);
     if (s != OM_OK) {
         return s;
     }
-    ld->node_size = sqlite3_step(st) == SQLITE_ROW
-                        ? sqlite3_column_int(st, 0)
-                        : 0;
+    ld->node_size =
+        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     if (ld->node_size < 4 + CELL_BYTES * 2 || ld->node_size > 65536) {
         return om__error(ld->err, OM_EINTERNAL, ld->path, 0, -1,
-                         "unexpected rtree node size %d in %s",
-                         ld->node_size, rtree);
+                         "unexpected rtree node size %d in %s", ld->node_size,
+                         rtree);
     }
     return OM_OK;
 }
@@ -182,12 +180,12 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
     }
     /* leaf cells: non-empty features in layer (Hilbert) order */
     size_t n = 0;
-    level = om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1,
-                             sizeof *level);
+    level =
+        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *level);
     leaf_of = om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1,
                                sizeof *leaf_of);
-    slot = om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1,
-                            sizeof *slot);
+    slot =
+        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *slot);
     ld.blob = om__malloc((size_t)ld.node_size);
     if (!level || !leaf_of || !slot || !ld.blob) {
         s = om__enomem(err, path);

@@ -52,8 +52,10 @@ int om__store_register_functions(sqlite3 *db)
     static const struct {
         const char *name;
         enum which w;
-    } fns[] = {{"ST_IsEmpty", IS_EMPTY}, {"ST_MinX", MIN_X},
-               {"ST_MaxX", MAX_X},       {"ST_MinY", MIN_Y},
+    } fns[] = {{"ST_IsEmpty", IS_EMPTY},
+               {"ST_MinX", MIN_X},
+               {"ST_MaxX", MAX_X},
+               {"ST_MinY", MIN_Y},
                {"ST_MaxY", MAX_Y}};
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         int rc = sqlite3_create_function(

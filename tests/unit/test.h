@@ -64,84 +64,83 @@ static void test_free_(void *ctx, void *p)
 
 #define TEST(name) static void name(void)
 
-#define FAILF(...)                                                            \
-    do {                                                                      \
-        if (!test_failed_) {                                                  \
-            printf("FAIL %s:%s: %s:%d: ", test_file_, test_name_, __FILE__,   \
-                   __LINE__);                                                 \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-        test_failed_ = 1;                                                     \
+#define FAILF(...)                                                             \
+    do {                                                                       \
+        if (!test_failed_) {                                                   \
+            printf("FAIL %s:%s: %s:%d: ", test_file_, test_name_, __FILE__,    \
+                   __LINE__);                                                  \
+            printf(__VA_ARGS__);                                               \
+            printf("\n");                                                      \
+        }                                                                      \
+        test_failed_ = 1;                                                      \
     } while (0)
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            FAILF("check failed: %s", #cond);                                 \
-            return;                                                           \
-        }                                                                     \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            FAILF("check failed: %s", #cond);                                  \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
-#define CHECK_OK(expr, errp)                                                  \
-    do {                                                                      \
-        enum om_status st_ = (expr);                                          \
-        if (st_ != OM_OK) {                                                   \
-            const struct om_error *e_ = (errp);                               \
-            FAILF("%s returned %s: %s", #expr, om_status_name(st_),           \
-                  e_ ? e_->msg : "");                                         \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_OK(expr, errp)                                                   \
+    do {                                                                       \
+        enum om_status st_ = (expr);                                           \
+        if (st_ != OM_OK) {                                                    \
+            const struct om_error *e_ = (errp);                                \
+            FAILF("%s returned %s: %s", #expr, om_status_name(st_),            \
+                  e_ ? e_->msg : "");                                          \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
-#define CHECK_STATUS(expr, want)                                              \
-    do {                                                                      \
-        enum om_status st_ = (expr);                                          \
-        if (st_ != (want)) {                                                  \
-            FAILF("%s returned %s, want %s", #expr, om_status_name(st_),      \
-                  om_status_name(want));                                      \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_STATUS(expr, want)                                               \
+    do {                                                                       \
+        enum om_status st_ = (expr);                                           \
+        if (st_ != (want)) {                                                   \
+            FAILF("%s returned %s, want %s", #expr, om_status_name(st_),       \
+                  om_status_name(want));                                       \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
-#define CHECK_INT(a, b)                                                       \
-    do {                                                                      \
-        long long a_ = (long long)(a), b_ = (long long)(b);                   \
-        if (a_ != b_) {                                                       \
-            FAILF("%s == %lld, want %lld", #a, a_, b_);                       \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_INT(a, b)                                                        \
+    do {                                                                       \
+        long long a_ = (long long)(a), b_ = (long long)(b);                    \
+        if (a_ != b_) {                                                        \
+            FAILF("%s == %lld, want %lld", #a, a_, b_);                        \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
-#define CHECK_STR(a, b)                                                       \
-    do {                                                                      \
-        const char *a_ = (a), *b_ = (b);                                      \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                              \
-            FAILF("%s == \"%s\", want \"%s\"", #a, a_ ? a_ : "(null)",        \
-                  b_ ? b_ : "(null)");                                        \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_STR(a, b)                                                        \
+    do {                                                                       \
+        const char *a_ = (a), *b_ = (b);                                       \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
+            FAILF("%s == \"%s\", want \"%s\"", #a, a_ ? a_ : "(null)",         \
+                  b_ ? b_ : "(null)");                                         \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
 /* |a-b| <= rel*max(|a|,|b|) + abs_tol */
-#define CHECK_NEAR(a, b, rel, abs_tol)                                        \
-    do {                                                                      \
-        double a_ = (a), b_ = (b);                                            \
-        double m_ = fabs(a_) > fabs(b_) ? fabs(a_) : fabs(b_);                \
-        if (!(fabs(a_ - b_) <= (rel) * m_ + (abs_tol))) {                     \
-            FAILF("%s == %.17g, want %.17g (diff %.3g)", #a, a_, b_,          \
-                  a_ - b_);                                                   \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_NEAR(a, b, rel, abs_tol)                                         \
+    do {                                                                       \
+        double a_ = (a), b_ = (b);                                             \
+        double m_ = fabs(a_) > fabs(b_) ? fabs(a_) : fabs(b_);                 \
+        if (!(fabs(a_ - b_) <= (rel)*m_ + (abs_tol))) {                        \
+            FAILF("%s == %.17g, want %.17g (diff %.3g)", #a, a_, b_, a_ - b_); \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                           \
-    do {                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                               \
-        if (!h_ || !strstr(h_, n_)) {                                         \
-            FAILF("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);  \
-            return;                                                           \
-        }                                                                     \
+#define CHECK_CONTAINS(hay, needle)                                            \
+    do {                                                                       \
+        const char *h_ = (hay), *n_ = (needle);                                \
+        if (!h_ || !strstr(h_, n_)) {                                          \
+            FAILF("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);   \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
 static const char *test_name_ = "";
@@ -207,9 +206,9 @@ static inline const char *test_tmpdir(void)
 }
 
 #define TEST_MAIN_BEGIN(file) test_file_ = (file);
-#define TEST_MAIN_END()                                                       \
-    do {                                                                      \
-        return test_nfail_ ? 1 : 0;                                           \
+#define TEST_MAIN_END()                                                        \
+    do {                                                                       \
+        return test_nfail_ ? 1 : 0;                                            \
     } while (0)
 
 #endif

@@ -31,8 +31,8 @@ static size_t make_seeds(struct om__bytes *seeds, size_t max)
     }
     double sq[] = {0, 0, 10, 0, 10, 10, 0, 10, 0, 0};
     double hole[] = {2, 2, 4, 2, 4, 4, 2, 4, 2, 2};
-    double far[] = {42500000, 4800000, 42500100, 4800000, 42500100, 4800100,
-                    42500000, 4800000};
+    double far[] = {42500000, 4800000, 42500100, 4800000,
+                    42500100, 4800100, 42500000, 4800000};
     om_layer_begin_feature(l, 1, &err);
     om_layer_begin_part(l, &err);
     om_layer_add_ring(l, sq, 5, &err);

@@ -43,7 +43,8 @@ static enum om_status make_squares(size_t n, struct om_layer **out,
             (st = om_layer_add_ring(l, ring, 4, err)) ||
             (st = om_layer_set_int(l, fi, (int64_t)i, err)) ||
             (st = om_layer_set_text(l, fn, name, err)) ||
-            (st = om_layer_set_real(l, fr, ((x + s) - x) * ((y + s) - y), err)) ||
+            (st = om_layer_set_real(l, fr, ((x + s) - x) * ((y + s) - y),
+                                    err)) ||
             (st = om_layer_end_feature(l, err))) {
             om_layer_free(l);
             return st;
@@ -66,7 +67,7 @@ TEST(test_build_and_sort)
     struct om_layer_view v;
     om_layer_view(l, &v);
     CHECK_INT(v.nfeatures, 5000);
-    CHECK_INT(v.npoints, 5000 * 5); /* rings closed on input */
+    CHECK_INT(v.npoints, 5000 * 5);         /* rings closed on input */
     int fi = om_layer_field_index(l, "ID"); /* case-insensitive */
     int fn = om_layer_field_index(l, "name");
     int fr = om_layer_field_index(l, "area");
@@ -120,7 +121,8 @@ TEST(test_rtree_matches_brute_force)
     const struct om_rtree *t = om_layer_index(l);
     CHECK(t != NULL);
     CHECK_INT(om_rtree_count(t), 3000);
-    size_t *got = malloc(3000 * sizeof *got), *want = malloc(3000 * sizeof *want);
+    size_t *got = malloc(3000 * sizeof *got),
+           *want = malloc(3000 * sizeof *want);
     for (int q = 0; q < 200; q++) {
         double x = 42500000 + rnd() * 10000, y = 4800000 + rnd() * 10000;
         double w = rnd() * 800;
@@ -251,11 +253,13 @@ TEST(test_core_helpers)
 {
     char hex[65];
     om__sha256_hex("abc", 3, hex);
-    CHECK_STR(hex,
-              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_STR(
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     om__sha256_hex("", 0, hex);
-    CHECK_STR(hex,
-              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK_STR(
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     struct om__buf b;
     om__buf_init(&b, 10);
     CHECK_INT(om__buf_puts(&b, "hello"), OM_OK);

@@ -29,8 +29,8 @@ static double rnd(void)
 static enum om_status make_parcels(int n, struct om_layer **out,
                                    double *sum_field, struct om_error *err)
 {
-    static const char *classes[] = {"0101", "0103", "0301", "0702", "1101",
-                                    "0303", "1203"};
+    static const char *classes[] = {"0101", "0103", "0301", "0702",
+                                    "1101", "0303", "1203"};
     double *gx = malloc(sizeof(double) * (size_t)(n + 1) * (size_t)(n + 1));
     double *gy = malloc(sizeof(double) * (size_t)(n + 1) * (size_t)(n + 1));
     double step = 1000.0 / n;
@@ -55,8 +55,9 @@ static enum om_status make_parcels(int n, struct om_layer **out,
     for (int i = 0; st == OM_OK && i < n; i++) {
         for (int j = 0; st == OM_OK && j < n; j++) {
             int a = i * (n + 1) + j, b = (i + 1) * (n + 1) + j;
-            double ring[10] = {gx[a], gy[a], gx[b], gy[b], gx[b + 1],
-                               gy[b + 1], gx[a + 1], gy[a + 1], gx[a], gy[a]};
+            double ring[10] = {gx[a],     gy[a],     gx[b],     gy[b],
+                               gx[b + 1], gy[b + 1], gx[a + 1], gy[a + 1],
+                               gx[a],     gy[a]};
             double v = (double)(int)(rnd() * 100000) / 100.0;
             *sum_field += v;
             st = om_layer_begin_feature(l, i * n + j + 1, err);
@@ -67,8 +68,8 @@ static enum om_status make_parcels(int n, struct om_layer **out,
                 st = om_layer_add_ring(l, ring, 5, err);
             }
             if (st == OM_OK) {
-                st = om_layer_set_text(l, fc, classes[(i / 3 + j / 4) % 7],
-                                       err);
+                st =
+                    om_layer_set_text(l, fc, classes[(i / 3 + j / 4) % 7], err);
             }
             if (st == OM_OK) {
                 st = om_layer_set_real(l, fa, v, err);

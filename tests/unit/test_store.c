@@ -128,8 +128,8 @@ static struct om_layer *make_layer(size_t nextra, bool with_attrs)
     for (size_t i = 0; i < nextra; i++) {
         om_layer_begin_feature(l, 1000 + (int64_t)i, NULL);
         om_layer_begin_part(l, NULL);
-        square(l, OX + (double)(i % 300) * 10, OY + 1000 + (double)(i / 300) * 10,
-               10);
+        square(l, OX + (double)(i % 300) * 10,
+               OY + 1000 + (double)(i / 300) * 10, 10);
         if (with_attrs) {
             om_layer_set_text(l, dlbm, "0201", NULL);
             om_layer_set_real(l, tbmj, (double)i, NULL);
@@ -206,8 +206,8 @@ static const char *compare_layers(const struct om_layer *a,
             if (k < 0 && strcmp(name, "geom") == 0) {
                 k = om_layer_field_index(b, "geom_1");
             }
-            if (k < 0 || om_layer_field_type(b, k) !=
-                             om_layer_field_type(a, (int)c)) {
+            if (k < 0 ||
+                om_layer_field_type(b, k) != om_layer_field_type(a, (int)c)) {
                 snprintf(why, size, "field %s missing or retyped", name);
                 return why;
             }
@@ -232,8 +232,8 @@ static const char *compare_layers(const struct om_layer *a,
                 }
             }
             if (!eq) {
-                snprintf(why, size, "fid %lld field %s differs",
-                         (long long)fid, name);
+                snprintf(why, size, "fid %lld field %s differs", (long long)fid,
+                         name);
                 return why;
             }
         }
@@ -457,19 +457,17 @@ TEST(test_import_read_back_exactly)
         om_feature_issues_free(iss, niss);
         CHECK_OK(st, &err);
     }
-    bool rec_ok = strcmp(rec.code, "DLTB") == 0 &&
-                  strcmp(rec.role, "landuse") == 0 && rec.version == 1 &&
-                  rec.is_current && strcmp(rec.table, "DLTB_v1") == 0 &&
-                  rec.nfeatures == 25 && rec.nempty == 1 &&
-                  rec.ninvalid == 1 && rec.nrepaired == 0 &&
-                  strcmp(rec.crs, "EPSG:4530") == 0 && rec.source &&
-                  strcmp(rec.source, "/data/源/dltb.shp") == 0 &&
-                  rec.sha256[63] == '5' && rec.params &&
-                  strcmp(rec.params, "{\"encoding\":\"GBK\"}") == 0 &&
-                  strlen(rec.imported_at) == 20 &&
-                  rec.imported_at[19] == 'Z' && !rec.code_field &&
-                  rec.extent.minx == OX && rec.extent.miny == OY - 50 &&
-                  rec.extent.maxx == OX + 460 + 1e-3;
+    bool rec_ok =
+        strcmp(rec.code, "DLTB") == 0 && strcmp(rec.role, "landuse") == 0 &&
+        rec.version == 1 && rec.is_current &&
+        strcmp(rec.table, "DLTB_v1") == 0 && rec.nfeatures == 25 &&
+        rec.nempty == 1 && rec.ninvalid == 1 && rec.nrepaired == 0 &&
+        strcmp(rec.crs, "EPSG:4530") == 0 && rec.source &&
+        strcmp(rec.source, "/data/源/dltb.shp") == 0 && rec.sha256[63] == '5' &&
+        rec.params && strcmp(rec.params, "{\"encoding\":\"GBK\"}") == 0 &&
+        strlen(rec.imported_at) == 20 && rec.imported_at[19] == 'Z' &&
+        !rec.code_field && rec.extent.minx == OX &&
+        rec.extent.miny == OY - 50 && rec.extent.maxx == OX + 460 + 1e-3;
     bool iss_ok = niss == 1 && iss[0].fid == 2 &&
                   strcmp(iss[0].kind, "invalid") == 0 &&
                   strcmp(iss[0].reason, "Self-intersection") == 0 &&
@@ -530,8 +528,7 @@ TEST(test_versions_and_gdal)
         st = om_project_layers(p, true, &all, &nall, &err);
     }
     struct om_layer *bad = NULL;
-    enum om_status st_missing = om_project_read(p, "GHFQ", 0, &bad, NULL,
-                                                &err);
+    enum om_status st_missing = om_project_read(p, "GHFQ", 0, &bad, NULL, &err);
     char missing_msg[OM_ERROR_MSG_MAX];
     snprintf(missing_msg, sizeof missing_msg, "%s", err.msg);
     om_project_close(p);
@@ -631,8 +628,7 @@ TEST(test_versions_and_gdal)
     free(out);
     CHECK_INT(nspat, 2);
     /* attributes as GDAL reads them */
-    snprintf(cmd, sizeof cmd,
-             "ogrinfo -q '%s' DLTB_v1 -fid 1 2>&1", path);
+    snprintf(cmd, sizeof cmd, "ogrinfo -q '%s' DLTB_v1 -fid 1 2>&1", path);
     out = run_cmd(cmd, &status);
     bool attr_ok = out && strstr(out, "地类名称 (String) = 水田") &&
                    strstr(out, "TBMJ (Real) = 10000.5") &&
@@ -744,8 +740,8 @@ TEST(test_cancel_leaves_catalogue)
     om_layer_free(r);
     om_project_close(p);
     om_layer_free(l);
-    bool ok = nall == 1 && all[0].version == 1 && all[0].is_current &&
-              nlog == 1;
+    bool ok =
+        nall == 1 && all[0].version == 1 && all[0].is_current && nlog == 1;
     om_layer_records_free(all, nall);
     om_import_log_free(log, nlog);
     CHECK_OK(st, &err);
@@ -829,8 +825,13 @@ TEST(test_bad_imports)
     tmp_path("bad.gpkg", path, sizeof path);
     CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
     struct om_layer *l = make_layer(0, true);
-    static const char *bad_codes[] = {"", "1DLTB", "om_layers", "GPKG_x",
-                                      "DLTB_v2", "DL TB", "rtree_a",
+    static const char *bad_codes[] = {"",
+                                      "1DLTB",
+                                      "om_layers",
+                                      "GPKG_x",
+                                      "DLTB_v2",
+                                      "DL TB",
+                                      "rtree_a",
                                       "a234567890123456789012345678901234567"
                                       "890123456789012345678901234"};
     enum om_status sts[8];
@@ -950,8 +951,7 @@ TEST(test_read_gdal_gpkg)
     CHECK_CONTAINS(err.msg, "communes, second");
     CHECK_STATUS(om_project_read_gpkg_file(gpkg, "nope", &l, NULL, &err),
                  OM_ENOTFOUND);
-    CHECK_OK(om_project_read_gpkg_file(gpkg, "communes", &l, NULL, &err),
-             &err);
+    CHECK_OK(om_project_read_gpkg_file(gpkg, "communes", &l, NULL, &err), &err);
     struct om_layer_view v;
     om_layer_view(l, &v);
     double area = 0;
@@ -975,9 +975,9 @@ TEST(test_read_gdal_gpkg)
     int nom = om_layer_field_index(l, "nom");
     char first_code[32] = "";
     if (code >= 0 && nf) {
-        snprintf(first_code, sizeof first_code, "%s",
-                 om_layer_get_text(l, om_layer_feature_by_fid_rank(l, 0),
-                                   code));
+        snprintf(
+            first_code, sizeof first_code, "%s",
+            om_layer_get_text(l, om_layer_feature_by_fid_rank(l, 0), code));
     }
     om_layer_free(l);
     CHECK_INT(nf, 516);

@@ -80,8 +80,7 @@ static enum om_status decode(const uint8_t *p, size_t n, bool gpkg,
         st = om_layer_begin_feature(l, 42, err);
     }
     if (st == OM_OK) {
-        st = gpkg ? om__gpkg_decode_to_layer(&r, p, n, l, NULL, "blob", 42,
-                                             err)
+        st = gpkg ? om__gpkg_decode_to_layer(&r, p, n, l, NULL, "blob", 42, err)
                   : om__wkb_decode_to_layer(&r, p, n, l, "blob", 42, err);
         if (st != OM_OK) {
             om_layer_abort_feature(l);
@@ -204,8 +203,8 @@ TEST(test_read_geos_wkb_variants)
         {"POLYGON ((0 0, 4 0, 4 3, 0 0))", 0, 2, 1, 6},
         {"POLYGON Z ((0 0 5, 4 0 6, 4 3 7, 0 0 5))", 0, 3, 1, 6},
         {"POLYGON Z ((0 0 5, 4 0 6, 4 3 7, 0 0 5))", 1, 3, 1, 6},
-        {"MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 7 5, 7 7, 5 5)))", 0,
-         2, 2, 2.5},
+        {"MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 7 5, 7 7, 5 5)))", 0, 2,
+         2, 2.5},
         {"GEOMETRYCOLLECTION (POLYGON ((0 0, 1 0, 1 1, 0 0)), "
          "MULTIPOLYGON (((5 5, 7 5, 7 7, 5 5))), GEOMETRYCOLLECTION EMPTY)",
          0, 2, 2, 2.5},
@@ -354,8 +353,7 @@ TEST(test_hostile_blobs)
     CHECK_CONTAINS(err.msg, "4294967295 rings");
     CHECK_INT(err.feature, 42);
     /* ring claiming 2^32-1 points */
-    CHECK_STATUS(decode_hex("010300000001000000ffffffff00000000", false,
-                            &err),
+    CHECK_STATUS(decode_hex("010300000001000000ffffffff00000000", false, &err),
                  OM_EPARSE);
     /* multipolygon claiming a billion members */
     CHECK_STATUS(decode_hex("01060000000000003b", false, &err), OM_EPARSE);
@@ -371,8 +369,7 @@ TEST(test_hostile_blobs)
                             false, &err),
                  OM_EPARSE);
     /* GeoPackage header problems */
-    CHECK_STATUS(decode_hex("4750010110e6000001060000000000000000", true,
-                            &err),
+    CHECK_STATUS(decode_hex("4750010110e6000001060000000000000000", true, &err),
                  OM_EFORMAT); /* version 1 */
     CHECK_STATUS(decode_hex("47500021e6100000", true, &err), OM_EFORMAT);
     CHECK_STATUS(decode_hex("4750000fe6100000", true, &err), OM_EPARSE);
@@ -407,16 +404,24 @@ TEST(test_depth_bomb)
 TEST(test_envelope_and_ewkb)
 {
     /* blob without envelope: computed from the WKB; EWKB with SRID and Z */
-    const char *hex = "4750000100000000"                 /* GP, no env */
-                      "01"                               /* LE */
-                      "030000a0"                         /* Polygon Z+SRID */
-                      "e6100000"                         /* SRID 4326 */
-                      "01000000"                         /* 1 ring */
-                      "04000000"                         /* 4 points */
-                      "000000000000f03f" "0000000000000040" "0000000000000000"
-                      "0000000000000840" "0000000000000040" "0000000000000000"
-                      "0000000000000840" "0000000000001040" "0000000000000000"
-                      "000000000000f03f" "0000000000000040" "0000000000000000";
+    const char *hex = "4750000100000000" /* GP, no env */
+                      "01"               /* LE */
+                      "030000a0"         /* Polygon Z+SRID */
+                      "e6100000"         /* SRID 4326 */
+                      "01000000"         /* 1 ring */
+                      "04000000"         /* 4 points */
+                      "000000000000f03f"
+                      "0000000000000040"
+                      "0000000000000000"
+                      "0000000000000840"
+                      "0000000000000040"
+                      "0000000000000000"
+                      "0000000000000840"
+                      "0000000000001040"
+                      "0000000000000000"
+                      "000000000000f03f"
+                      "0000000000000040"
+                      "0000000000000000";
     uint8_t buf[256];
     size_t n = 0;
     for (const char *h = hex; h[0] && h[1]; h += 2) {
