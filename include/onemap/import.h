@@ -23,7 +23,8 @@ extern "C" {
 struct om_project;
 
 struct om_import_options {
-    const char *code;       /* required: layer code, e.g. "DLTB" */
+    const char *code;       /* required: layer code, e.g. "DLTB"; stored
+                               in upper case */
     const char *role;       /* NULL = derived from the code */
     const char *layer;      /* source layer; NULL = the only one */
     const char *encoding;   /* DBF/CSV text encoding, e.g. "GBK" */
@@ -35,6 +36,7 @@ struct om_import_options {
 };
 
 struct om_import_report {
+    char code[64];          /* the layer code as stored (upper case) */
     int version;            /* the new layer version */
     int64_t nfeatures;      /* features imported */
     int64_t nempty;         /* without geometry */

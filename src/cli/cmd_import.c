@@ -127,7 +127,7 @@ int cmd_import(int argc, char **argv)
                    "已按数据范围确定项目坐标系:"),
                  rep.dst_crs);
     }
-    printf("%s %s v%d: %lld %s", T("imported", "已导入"), o.code, rep.version,
+    printf("%s %s v%d: %lld %s", T("imported", "已导入"), rep.code, rep.version,
            (long long)rep.nfeatures, T("features", "个要素"));
     if (rep.reprojected) {
         printf(", %s %s -> %s", T("reprojected", "已投影转换"), rep.src_crs,

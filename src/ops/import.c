@@ -445,6 +445,22 @@ enum om_status om_import_file(struct om_project *p, const char *path,
                        "a layer code is required (--as DLTB)");
         goto out;
     }
+    /* Layer codes are upper case by convention (DLTB, XZQ): `--as dltb`
+     * names the same layer as `--as DLTB`. */
+    char code[OM_LIMIT_CODE_BYTES + 1];
+    if (strlen(opt->code) > OM_LIMIT_CODE_BYTES) {
+        st = om__error(err, OM_EINVAL, path, 0, -1,
+                       "layer code '%s' is longer than %u characters",
+                       opt->code, OM_LIMIT_CODE_BYTES);
+        goto out;
+    }
+    for (size_t i = 0;; i++) {
+        char ch = opt->code[i];
+        code[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+        if (!ch) {
+            break;
+        }
+    }
     char sha[65];
     st = source_sha256(path, sha, err);
     if (st != OM_OK) {
@@ -508,7 +524,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     if (st != OM_OK) {
         goto out;
     }
-    st = om_layer_set_name(layer, opt->code, err);
+    st = om_layer_set_name(layer, code, err);
     if (st == OM_OK) {
         st = om_layer_finish(layer, 0, err);
     }
@@ -527,7 +543,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         goto out;
     }
     struct om_import_meta meta = {0};
-    meta.code = opt->code;
+    meta.code = code;
     meta.role = opt->role;
     meta.source = path;
     meta.source_layer = opt->layer;
@@ -547,6 +563,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
                        "no field '%s' for --name-field", opt->name_field);
         goto out;
     }
+    om__strlcpy(rep->code, code, sizeof rep->code);
     st = om_project_import(p, layer, &meta, &rep->version, progress, err);
     if (st == OM_OK) {
         rep->nfeatures = (int64_t)om_layer_nfeatures(layer);
