@@ -156,6 +156,24 @@ enum om_status om_polyops_intersection(struct om_polyops *ctx,
                                        double *planar_area,
                                        struct om_error *err);
 
+/*
+ * Split feature `feature` of `v` into pieces of at most `max_vertices`
+ * coordinates (≥ 8), cutting recursively at the midline of the longer side
+ * of each piece's envelope with an exact intersection (like PostGIS's
+ * ST_Subdivide). Each piece is appended to `dst` as its own feature with the
+ * source fid, so the pieces of one feature are contiguous. Pieces have
+ * disjoint interiors and their union is the feature (cut points rounded to
+ * doubles). This is what keeps an overlay against a 10^5-vertex polygon
+ * local. *npieces (may be NULL) receives the number of pieces written.
+ * Errors: invalid input (OM_EGEOM), OOM; on error dst may hold some
+ * pieces of this feature (the caller discards dst).
+ */
+enum om_status om_polyops_subdivide(struct om_polyops *ctx,
+                                    const struct om_layer_view *v,
+                                    size_t feature, size_t max_vertices,
+                                    struct om_layer *dst, size_t *npieces,
+                                    struct om_error *err);
+
 /* GEOS planar area of a feature (0 for empty); an oracle for tests. */
 enum om_status om_polyops_area(struct om_polyops *ctx,
                                const struct om_layer_view *v, size_t feature,
@@ -212,6 +230,21 @@ enum om_status om_prepared_intersection(struct om_polyops *ctx,
                                         size_t feature, struct om_layer *dst,
                                         double *planar_area,
                                         struct om_error *err);
+
+/*
+ * One step of an overlay against a prepared zone, with a single relate:
+ * *relation is OM_REL_COVERS (nothing written: the whole feature is
+ * inside), OM_REL_DISJOINT (nothing written; also when the boundaries only
+ * touch), or OM_REL_PARTIAL (the intersection's polygons are appended to
+ * dst's current feature and *planar_area is their GEOS area). Cheaper than
+ * om_prepared_relate + om_prepared_intersection, which relate twice and
+ * compute the full DE-9IM matrix for the partial case.
+ */
+enum om_status om_prepared_clip(struct om_polyops *ctx,
+                                const struct om_prepared *p,
+                                const struct om_layer_view *v, size_t feature,
+                                struct om_layer *dst, int *relation,
+                                double *planar_area, struct om_error *err);
 
 #ifdef __cplusplus
 }

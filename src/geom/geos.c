@@ -1185,3 +1185,173 @@ enum om_status om_prepared_intersection(struct om_polyops *ctx,
     }
     return st;
 }
+
+/* ---- subdivision ---- */
+
+/*
+ * Split g (owned) recursively at the midline of the longer side of its
+ * envelope until each piece has at most max_vertices coordinates, writing
+ * each piece as its own feature of dst with fid `fid`.
+ */
+static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
+                                    size_t max_vertices, unsigned depth,
+                                    struct om_layer *dst, int64_t fid,
+                                    size_t *npieces, struct om_error *err)
+{
+    enum om_status st = OM_OK;
+    if (GEOSisEmpty_r(ctx->h, g) == 1) {
+        GEOSGeom_destroy_r(ctx->h, g);
+        return OM_OK;
+    }
+    int ncoords = GEOSGetNumCoordinates_r(ctx->h, g);
+    double minx, miny, maxx, maxy;
+    bool have_env = GEOSGeom_getXMin_r(ctx->h, g, &minx) == 1 &&
+                    GEOSGeom_getYMin_r(ctx->h, g, &miny) == 1 &&
+                    GEOSGeom_getXMax_r(ctx->h, g, &maxx) == 1 &&
+                    GEOSGeom_getYMax_r(ctx->h, g, &maxy) == 1;
+    /* Depth 40 halves any envelope below 1e-12 of its size: stop there. */
+    if (ncoords < 0 || (size_t)ncoords <= max_vertices || depth >= 40 ||
+        !have_env) {
+        size_t before = om_layer_nfeatures(dst);
+        st = om_layer_begin_feature(dst, fid, err);
+        if (st == OM_OK) {
+            st = write_polys(ctx, g, dst, fid, 0, err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_end_feature(dst, err);
+        } else {
+            om_layer_abort_feature(dst);
+        }
+        GEOSGeom_destroy_r(ctx->h, g);
+        if (st == OM_OK && om_layer_nfeatures(dst) > before) {
+            (*npieces)++;
+        }
+        return st;
+    }
+    double w = maxx - minx, h = maxy - miny;
+    double r1[4], r2[4]; /* xmin ymin xmax ymax */
+    if (w >= h) {
+        double mid = minx + w / 2;
+        double a[4] = {minx, miny, mid, maxy}, b[4] = {mid, miny, maxx, maxy};
+        memcpy(r1, a, sizeof a);
+        memcpy(r2, b, sizeof b);
+    } else {
+        double mid = miny + h / 2;
+        double a[4] = {minx, miny, maxx, mid}, b[4] = {minx, mid, maxx, maxy};
+        memcpy(r1, a, sizeof a);
+        memcpy(r2, b, sizeof b);
+    }
+    const double *rects[2] = {r1, r2};
+    GEOSGeometry *halves[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        ctx->gmsg[0] = '\0';
+        GEOSGeometry *rect = GEOSGeom_createRectangle_r(
+            ctx->h, rects[k][0], rects[k][1], rects[k][2], rects[k][3]);
+        if (rect) {
+            halves[k] = GEOSIntersection_r(ctx->h, g, rect);
+            GEOSGeom_destroy_r(ctx->h, rect);
+        }
+        if (!halves[k]) {
+            st = om__error(err, OM_EGEOM, NULL, 0, fid,
+                           "feature %lld: cannot subdivide: %s", (long long)fid,
+                           geos_msg(ctx));
+            break;
+        }
+    }
+    GEOSGeom_destroy_r(ctx->h, g);
+    for (int k = 0; k < 2; k++) {
+        if (st == OM_OK && halves[k]) {
+            st = subdivide_rec(ctx, halves[k], max_vertices, depth + 1, dst,
+                               fid, npieces, err);
+            halves[k] = NULL;
+        }
+        if (halves[k]) {
+            GEOSGeom_destroy_r(ctx->h, halves[k]);
+        }
+    }
+    return st;
+}
+
+enum om_status om_polyops_subdivide(struct om_polyops *ctx,
+                                    const struct om_layer_view *v,
+                                    size_t feature, size_t max_vertices,
+                                    struct om_layer *dst, size_t *npieces,
+                                    struct om_error *err)
+{
+    size_t n = 0;
+    if (npieces) {
+        *npieces = 0;
+    }
+    enum om_status st =
+        check_args(ctx, v, feature, "om_polyops_subdivide", err);
+    if (st != OM_OK) {
+        return st;
+    }
+    if (!dst || max_vertices < 8) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_polyops_subdivide: no destination or "
+                         "max_vertices < 8");
+    }
+    ctx->dropped = 0;
+    GEOSGeometry *g = NULL;
+    st = build(ctx, v, feature, BUILD_STRICT, &g, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    st = subdivide_rec(ctx, g, max_vertices, 0, dst, fid_of(v, feature), &n,
+                       err);
+    if (npieces) {
+        *npieces = n;
+    }
+    return st;
+}
+
+enum om_status om_prepared_clip(struct om_polyops *ctx,
+                                const struct om_prepared *p,
+                                const struct om_layer_view *v, size_t feature,
+                                struct om_layer *dst, int *relation,
+                                double *planar_area, struct om_error *err)
+{
+    *relation = OM_REL_DISJOINT;
+    *planar_area = 0.0;
+    enum om_status st =
+        check_prepared(ctx, p, v, feature, "om_prepared_clip", err);
+    if (st != OM_OK) {
+        return st;
+    }
+    ctx->dropped = 0;
+    GEOSGeometry *g = NULL;
+    bool covered = false, meets = false;
+    st = relate_start(ctx, p, v, feature, &g, &covered, &meets, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    if (covered || !meets) {
+        GEOSGeom_destroy_r(ctx->h, g);
+        *relation = covered ? OM_REL_COVERS : OM_REL_DISJOINT;
+        return OM_OK;
+    }
+    int64_t fid = fid_of(v, feature);
+    ctx->gmsg[0] = '\0';
+    GEOSGeometry *res = GEOSIntersection_r(ctx->h, p->g, g);
+    GEOSGeom_destroy_r(ctx->h, g);
+    if (!res) {
+        return om__error(err, OM_EGEOM, NULL, 0, fid,
+                         "intersection of prepared feature %lld and feature "
+                         "%lld failed: %s; check both with om_polyops_check "
+                         "and repair the invalid one",
+                         (long long)p->fid, (long long)fid, geos_msg(ctx));
+    }
+    double area = 0.0;
+    st = geos_area(ctx, res, fid, &area, err);
+    if (st == OM_OK && area > 0.0) {
+        st = write_polys(ctx, res, dst, fid, 0, err);
+    }
+    GEOSGeom_destroy_r(ctx->h, res);
+    if (st == OM_OK) {
+        /* Boundaries that only touch give an empty or zero-area result. */
+        *relation = area > 0.0 ? OM_REL_PARTIAL : OM_REL_DISJOINT;
+        *planar_area = area;
+    }
+    return st;
+}

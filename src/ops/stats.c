@@ -76,7 +76,31 @@ struct worker {
     size_t *cand;
     size_t ncand, cap_cand;
     bool cand_oom;
+    /* per-parcel sums by unit (a parcel may meet several tiles of one
+     * unit); emitted in first-seen order */
+    uint32_t *acc_unit;
+    double *acc_val;
+    size_t nacc, cap_acc_unit, cap_acc_val;
 };
+
+/* Add `value` to unit `unit` of the current parcel's sums. */
+static bool acc_add(struct worker *w, uint32_t unit, double value)
+{
+    for (size_t i = 0; i < w->nacc; i++) {
+        if (w->acc_unit[i] == unit) {
+            w->acc_val[i] += value;
+            return true;
+        }
+    }
+    if (!OM__GROW(w->acc_unit, w->cap_acc_unit, w->nacc + 1) ||
+        !OM__GROW(w->acc_val, w->cap_acc_val, w->nacc + 1)) {
+        return false;
+    }
+    w->acc_unit[w->nacc] = unit;
+    w->acc_val[w->nacc] = value;
+    w->nacc++;
+    return true;
+}
 
 static bool add_entry(struct chunk_out *c, uint32_t unit, uint32_t klass,
                       double area, uint32_t tag)
@@ -147,7 +171,7 @@ static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
      * independent of tree layout). */
     qsort(w->cand, w->ncand, sizeof *w->cand, cmp_size);
     double assigned = 0.0;
-    int pieces = 0;
+    w->nacc = 0;
     for (size_t k = 0; k < w->ncand; k++) {
         size_t u = w->cand[k];
         if (j->uv.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) {
@@ -161,28 +185,11 @@ static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
             }
         }
         int rel = 0;
-        st = om_prepared_relate(w->geos, w->prep[u], &j->pv, f, &rel, err);
-        if (st != OM_OK) {
-            return st;
-        }
-        if (rel == OM_REL_DISJOINT) {
-            continue;
-        }
-        if (rel == OM_REL_COVERS) {
-            if (!add_entry(c, j->ufeat_unit[u], klass,
-                           by_field ? field_area : full, tag)) {
-                return om__enomem(err, NULL);
-            }
-            assigned = full_planar;
-            pieces++;
-            break; /* all of the parcel is in this unit */
-        }
-        /* Partial: construct the piece and measure it. */
         double planar_piece = 0.0;
         st = om_layer_begin_feature(w->scratch, 0, err);
         if (st == OM_OK) {
-            st = om_prepared_intersection(w->geos, w->prep[u], &j->pv, f,
-                                          w->scratch, &planar_piece, err);
+            st = om_prepared_clip(w->geos, w->prep[u], &j->pv, f, w->scratch,
+                                  &rel, &planar_piece, err);
         }
         if (st == OM_OK) {
             st = om_layer_end_feature(w->scratch, err);
@@ -191,6 +198,20 @@ static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
             om_layer_abort_feature(w->scratch);
             return st;
         }
+        if (rel == OM_REL_DISJOINT) {
+            continue;
+        }
+        if (rel == OM_REL_COVERS) {
+            /* All of the parcel is in this unit (units and their tiles do
+             * not overlap, so nothing was added before). */
+            w->nacc = 0;
+            if (!acc_add(w, j->ufeat_unit[u], by_field ? field_area : full)) {
+                return om__enomem(err, NULL);
+            }
+            assigned = full_planar;
+            break;
+        }
+        /* Partial: measure the piece. */
         struct om_layer_view sv;
         om_layer_view(w->scratch, &sv);
         size_t sf = sv.nfeatures - 1;
@@ -211,14 +232,18 @@ static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
                             ? field_area * (piece_planar / full_planar)
                             : 0.0;
             }
-            if (!add_entry(c, j->ufeat_unit[u], klass, value, tag)) {
+            if (!acc_add(w, j->ufeat_unit[u], value)) {
                 return om__enomem(err, NULL);
             }
             assigned += piece_planar;
-            pieces++;
         }
     }
-    if (pieces > 1) {
+    for (size_t i = 0; i < w->nacc; i++) {
+        if (!add_entry(c, w->acc_unit[i], klass, w->acc_val[i], tag)) {
+            return om__enomem(err, NULL);
+        }
+    }
+    if (w->nacc > 1) {
         c->nsplit++;
     }
     /* Whatever is left lies outside every unit. Crumbs from floating-point
@@ -346,6 +371,8 @@ static void worker_deinit(struct worker *w, size_t nunitfeat)
     om_area_ctx_free(w->area);
     om_polyops_free(w->geos);
     om__free(w->cand);
+    om__free(w->acc_unit);
+    om__free(w->acc_val);
 }
 
 static enum om_status worker_init(struct worker *w, struct job *j,
@@ -790,6 +817,92 @@ static enum om_status build_result(struct prep *p, struct job *j,
     return OM_OK;
 }
 
+/*
+ * The unit polygons as tiles of at most TILE_VERTICES vertices (units
+ * smaller than TILE_SPLIT are kept whole), so that a parcel crossing a
+ * unit boundary is intersected with a small local piece, never with a whole
+ * township of 10^4-10^6 vertices (the big-polygon trap). Empty and invalid
+ * units are left out. tile_unit[t] is the unit index of tile t.
+ */
+enum { TILE_SPLIT = 1024, TILE_VERTICES = 256 };
+
+static enum om_status tile_units(const struct om_layer *units,
+                                 const uint32_t *ufeat_unit,
+                                 struct om_layer **out, uint32_t **tile_unit,
+                                 struct om_error *err)
+{
+    *out = NULL;
+    *tile_unit = NULL;
+    struct om_layer_view v;
+    om_layer_view(units, &v);
+    struct om_layer *tiles = NULL;
+    struct om_polyops *geos = NULL;
+    enum om_status st = om_layer_new("tiles", &tiles, err);
+    if (st == OM_OK) {
+        st = om_polyops_new(&geos, err);
+    }
+    for (size_t u = 0; st == OM_OK && u < v.nfeatures; u++) {
+        if (v.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) {
+            continue;
+        }
+        if (om_feature_npoints(&v, u) > TILE_SPLIT) {
+            st = om_polyops_subdivide(geos, &v, u, TILE_VERTICES, tiles, NULL,
+                                      err);
+            continue;
+        }
+        st = om_layer_begin_feature(tiles, v.fid[u], err);
+        for (size_t q = v.part_start[u]; st == OM_OK && q < v.part_start[u + 1];
+             q++) {
+            st = om_layer_begin_part(tiles, err);
+            for (size_t r = v.ring_start[q];
+                 st == OM_OK && r < v.ring_start[q + 1]; r++) {
+                size_t a = v.point_start[r], b = v.point_start[r + 1];
+                st = om_layer_add_ring(tiles, v.xy + 2 * a, b - a, err);
+            }
+        }
+        if (st == OM_OK) {
+            st = om_layer_end_feature(tiles, err);
+        }
+    }
+    om_polyops_free(geos);
+    if (st == OM_OK) {
+        st = om_layer_finish(tiles, 0, err);
+    }
+    size_t nt = st == OM_OK ? om_layer_nfeatures(tiles) : 0;
+    uint32_t *map = NULL;
+    if (st == OM_OK) {
+        map = om__reallocarray(NULL, nt ? nt : 1, sizeof *map);
+        if (!map) {
+            st = om__enomem(err, om_layer_name(units));
+        }
+    }
+    if (st == OM_OK) {
+        struct om_layer_view tv;
+        om_layer_view(tiles, &tv);
+        for (size_t t = 0; t < nt; t++) {
+            /* tiles carry their unit's fid; fids are unique in a layer */
+            size_t u = om_layer_find_fid(units, tv.fid[t]);
+            if (u == (size_t)-1) {
+                st = om__error(err, OM_EINTERNAL, om_layer_name(units), 0,
+                               tv.fid[t], "tile without its unit");
+                break;
+            }
+            map[t] = ufeat_unit[u];
+        }
+    }
+    if (st != OM_OK) {
+        if (err && err->status == OM_OK) {
+            err->status = st;
+        }
+        om_layer_free(tiles);
+        om__free(map);
+        return st;
+    }
+    *out = tiles;
+    *tile_unit = map;
+    return OM_OK;
+}
+
 enum om_status om_stats_run(const struct om_layer *parcels,
                             const struct om_stats_options *opt,
                             struct om_stats_result **out,
@@ -837,15 +950,31 @@ enum om_status om_stats_run(const struct om_layer *parcels,
     j.ufeat_unit = p.ufeat_unit;
     j.unassigned = (uint32_t)p.nunits;
     size_t nunitfeat = 0;
+    struct om_layer *tiles = NULL;
+    uint32_t *tile_unit = NULL;
+    int64_t nunusable = 0;
     if (opt->assign == OM_ASSIGN_OVERLAY) {
-        om_layer_view(opt->units, &j.uv);
-        j.uindex = om_layer_index(opt->units);
+        struct om_layer_view ov;
+        om_layer_view(opt->units, &ov);
+        for (size_t u = 0; u < ov.nfeatures; u++) {
+            nunusable += (ov.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
+        }
+        st = tile_units(opt->units, p.ufeat_unit, &tiles, &tile_unit, err);
+        if (st != OM_OK) {
+            prep_free(&p);
+            return st;
+        }
+        om_layer_view(tiles, &j.uv);
+        j.uindex = om_layer_index(tiles);
+        j.ufeat_unit = tile_unit;
         nunitfeat = j.uv.nfeatures;
     }
     j.nchunks = (j.pv.nfeatures + CHUNK - 1) / CHUNK;
     j.out = om__calloc(j.nchunks ? j.nchunks : 1, sizeof *j.out);
     if (!j.out) {
         prep_free(&p);
+        om_layer_free(tiles);
+        om__free(tile_unit);
         return om__enomem(err, NULL);
     }
     int nthreads = opt->threads > 0 ? opt->threads : default_threads();
@@ -924,11 +1053,8 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         goto done;
     }
     st = build_result(&p, &j, out, err);
-    if (st == OM_OK && opt->assign == OM_ASSIGN_OVERLAY) {
-        for (size_t u = 0; u < j.uv.nfeatures; u++) {
-            (*out)->nunits_unusable +=
-                (j.uv.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
-        }
+    if (st == OM_OK) {
+        (*out)->nunits_unusable = nunusable;
     }
 done:
     if (ws) {
@@ -944,6 +1070,8 @@ done:
     }
     om__free(j.out);
     prep_free(&p);
+    om_layer_free(tiles);
+    om__free(tile_unit);
     return st;
 }
 

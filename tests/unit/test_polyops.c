@@ -1304,9 +1304,132 @@ TEST(test_real_africa)
     CHECK(counts[0] > 0 && counts[1] > 0 && counts[2] > 0);
 }
 
+/*
+ * Subdivision of a 6000-vertex polygon with a hole: every piece within the
+ * vertex limit, pieces valid, areas add up to the whole, neighbouring
+ * pieces do not overlap, prepared clip agrees with plain intersection.
+ */
+TEST(test_subdivide_and_clip)
+{
+    enum { N = 6000 };
+    struct om_error err;
+    struct om_layer *src = NULL, *pieces = NULL, *scratch = NULL;
+    struct om_polyops *ctx = NULL;
+    double *ring = malloc(sizeof(double) * 2 * (N + 1));
+    for (int i = 0; i < N; i++) {
+        double t = 2 * 3.14159265358979323846 * i / N;
+        double r = 1000 + 80 * sin(7 * t) + ((i % 2) ? 3 : -3);
+        ring[2 * i] = 42500000 + r * cos(t);
+        ring[2 * i + 1] = 4800000 + r * sin(t);
+    }
+    ring[2 * N] = ring[0];
+    ring[2 * N + 1] = ring[1];
+    double hole[] = {42500000 - 100, 4800000 - 100,  42500000 - 100,
+                     4800000 + 100,  42500000 + 100, 4800000 + 100,
+                     42500000 + 100, 4800000 - 100,  42500000 - 100,
+                     4800000 - 100};
+    CHECK_OK(om_layer_new("big", &src, &err), &err);
+    CHECK_OK(om_layer_begin_feature(src, 77, &err), &err);
+    CHECK_OK(om_layer_begin_part(src, &err), &err);
+    CHECK_OK(om_layer_add_ring(src, ring, N + 1, &err), &err);
+    CHECK_OK(om_layer_add_ring(src, hole, 5, &err), &err);
+    CHECK_OK(om_layer_end_feature(src, &err), &err);
+    free(ring);
+    CHECK_OK(om_layer_finish(src, 0, &err), &err);
+    CHECK_OK(om_polyops_new(&ctx, &err), &err);
+    CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
+    struct om_layer_view sv;
+    om_layer_view(src, &sv);
+    size_t np = 0;
+    CHECK_OK(om_polyops_subdivide(ctx, &sv, 0, 256, pieces, &np, &err), &err);
+    CHECK_OK(om_layer_finish(pieces, 0, &err), &err);
+    struct om_layer_view pv;
+    om_layer_view(pieces, &pv);
+    CHECK_INT(np, pv.nfeatures);
+    CHECK(np >= 24);
+    double whole = 0, sum = 0;
+    CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
+    for (size_t i = 0; i < pv.nfeatures; i++) {
+        CHECK_INT(pv.fid[i], 77);
+        size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
+        size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
+        CHECK(b - a <= 256);
+        struct om_validity val;
+        CHECK_OK(om_polyops_check(ctx, &pv, i, &val, &err), &err);
+        CHECK(val.is_valid);
+        double ai = 0;
+        CHECK_OK(om_polyops_area(ctx, &pv, i, &ai, &err), &err);
+        sum += ai;
+    }
+    CHECK_NEAR(sum, whole, 1e-12, 0);
+    /* pieces do not overlap: intersections of box-overlapping pairs */
+    CHECK_OK(om_layer_new("s", &scratch, &err), &err);
+    for (size_t i = 0; i < pv.nfeatures; i++) {
+        for (size_t k = i + 1; k < pv.nfeatures; k++) {
+            if (!om_rect_intersects(pv.bbox[i], pv.bbox[k])) {
+                continue;
+            }
+            double a = -1;
+            CHECK_OK(om_layer_begin_feature(scratch, 0, &err), &err);
+            CHECK_OK(
+                om_polyops_intersection(ctx, &pv, i, &pv, k, scratch, &a, &err),
+                &err);
+            CHECK_OK(om_layer_end_feature(scratch, &err), &err);
+            CHECK(a < 1e-6);
+        }
+    }
+    /* clip of a 300 m square straddling the boundary: same area as the
+     * plain intersection, relation PARTIAL; a square inside: COVERS. */
+    struct om_layer *sq = NULL;
+    CHECK_OK(om_layer_new("sq", &sq, &err), &err);
+    double s1[] = {42500850, 4799850,  42501150, 4799850,  42501150,
+                   4800150,  42500850, 4800150,  42500850, 4799850};
+    double s2[] = {42500300, 4800300,  42500400, 4800300,  42500400,
+                   4800400,  42500300, 4800400,  42500300, 4800300};
+    CHECK_OK(om_layer_begin_feature(sq, 1, &err), &err);
+    CHECK_OK(om_layer_begin_part(sq, &err), &err);
+    CHECK_OK(om_layer_add_ring(sq, s1, 5, &err), &err);
+    CHECK_OK(om_layer_end_feature(sq, &err), &err);
+    CHECK_OK(om_layer_begin_feature(sq, 2, &err), &err);
+    CHECK_OK(om_layer_begin_part(sq, &err), &err);
+    CHECK_OK(om_layer_add_ring(sq, s2, 5, &err), &err);
+    CHECK_OK(om_layer_end_feature(sq, &err), &err);
+    CHECK_OK(om_layer_finish(sq, OM_LAYER_KEEP_ORDER, &err), &err);
+    struct om_layer_view qv;
+    om_layer_view(sq, &qv);
+    struct om_prepared *prep = NULL;
+    CHECK_OK(om_polyops_prepare(ctx, &sv, 0, &prep, &err), &err);
+    int rel = -1;
+    double clip = 0, plain = 0;
+    CHECK_OK(om_layer_begin_feature(scratch, 0, &err), &err);
+    CHECK_OK(om_prepared_clip(ctx, prep, &qv, 0, scratch, &rel, &clip, &err),
+             &err);
+    CHECK_OK(om_layer_end_feature(scratch, &err), &err);
+    CHECK_INT(rel, OM_REL_PARTIAL);
+    CHECK_OK(om_layer_begin_feature(scratch, 0, &err), &err);
+    CHECK_OK(
+        om_polyops_intersection(ctx, &sv, 0, &qv, 0, scratch, &plain, &err),
+        &err);
+    CHECK_OK(om_layer_end_feature(scratch, &err), &err);
+    CHECK_NEAR(clip, plain, 1e-12, 0);
+    CHECK(clip > 1000 && clip < 90000);
+    CHECK_OK(om_layer_begin_feature(scratch, 0, &err), &err);
+    CHECK_OK(om_prepared_clip(ctx, prep, &qv, 1, scratch, &rel, &clip, &err),
+             &err);
+    CHECK_OK(om_layer_end_feature(scratch, &err), &err);
+    CHECK_INT(rel, OM_REL_COVERS);
+    om_prepared_free(ctx, prep);
+    om_layer_free(sq);
+    om_layer_free(scratch);
+    om_layer_free(pieces);
+    om_layer_free(src);
+    om_polyops_free(ctx);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_polyops");
+    RUN(test_subdivide_and_clip);
     RUN(test_version);
     RUN(test_check_reasons);
     RUN(test_check_raw_view);

@@ -251,6 +251,134 @@ TEST(test_overlay_split_adds_up_and_threads_identical)
     om_layer_free(u);
 }
 
+/*
+ * Two units split by a zigzag line of 4000 vertices: the stats engine tiles
+ * them (> 1024 vertices); every unit's total must equal the direct GEOS
+ * intersection of each parcel with the whole unit, summed.
+ */
+static enum om_status make_zigzag_units(struct om_layer **out,
+                                        struct om_error *err)
+{
+    enum { N = 4000 };
+    /* boundary x(y) = 500 + 37*sin(y/13) + small zigzag; y from 0 to 1000 */
+    double *west = malloc(sizeof(double) * 2 * (N + 4));
+    double *east = malloc(sizeof(double) * 2 * (N + 4));
+    size_t nw = 0, ne = 0;
+    for (int i = 0; i <= N; i++) {
+        double y = 1000.0 * i / N;
+        double x = 500 + 37 * sin(y / 13) + ((i % 2) ? 1.5 : -1.5);
+        west[2 * nw] = X0 + x;
+        west[2 * nw + 1] = Y0 + y;
+        nw++;
+    }
+    /* west unit: boundary going up, then back along x = 0 */
+    west[2 * nw] = X0;
+    west[2 * nw + 1] = Y0 + 1000;
+    nw++;
+    west[2 * nw] = X0;
+    west[2 * nw + 1] = Y0;
+    nw++;
+    /* east unit: x = 1000 edge, then the boundary going down */
+    east[2 * ne] = X0 + 1000;
+    east[2 * ne + 1] = Y0;
+    ne++;
+    east[2 * ne] = X0 + 1000;
+    east[2 * ne + 1] = Y0 + 1000;
+    ne++;
+    for (int i = N; i >= 0; i--) {
+        east[2 * ne] = west[2 * i];
+        east[2 * ne + 1] = west[2 * i + 1];
+        ne++;
+    }
+    struct om_layer *l = NULL;
+    int fc;
+    enum om_status st = om_layer_new("XZQ", &l, err);
+    if (st == OM_OK) {
+        st = om_layer_add_field(l, "XZQDM", OM_FIELD_TEXT, &fc, err);
+    }
+    const double *rings[2] = {west, east};
+    size_t ns[2] = {nw, ne};
+    const char *codes[2] = {"W", "E"};
+    for (int k = 0; st == OM_OK && k < 2; k++) {
+        st = om_layer_begin_feature(l, 10 + k, err);
+        if (st == OM_OK) {
+            st = om_layer_begin_part(l, err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_add_ring(l, rings[k], ns[k], err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_set_text(l, fc, codes[k], err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_end_feature(l, err);
+        }
+    }
+    if (st == OM_OK) {
+        st = om_layer_finish(l, 0, err);
+    }
+    free(west);
+    free(east);
+    if (st != OM_OK) {
+        om_layer_free(l);
+        return st;
+    }
+    *out = l;
+    return OM_OK;
+}
+
+TEST(test_overlay_big_units_tiled)
+{
+    struct om_error err;
+    struct om_layer *l = NULL, *u = NULL, *scratch = NULL;
+    struct om_polyops *geos = NULL;
+    double sum_field;
+    CHECK_OK(make_parcels(50, &l, &sum_field, &err), &err);
+    CHECK_OK(make_zigzag_units(&u, &err), &err);
+    struct om_stats_options o = {0};
+    o.class_field = "DLBM";
+    o.area = OM_AREA_PLANAR;
+    o.assign = OM_ASSIGN_OVERLAY;
+    o.units = u;
+    o.unit_code_field = "XZQDM";
+    o.threads = 2;
+    struct om_stats_result *r = NULL;
+    CHECK_OK(om_stats_run(l, &o, &r, NULL, &err), &err);
+    CHECK(!r->has_unassigned);
+    CHECK(r->nsplit > 20);
+    double got[2] = {0, 0};
+    for (size_t i = 0; i < r->ncells; i++) {
+        got[r->cells[i].unit] += r->cells[i].area_m2; /* 0 = E, 1 = W */
+    }
+    om_stats_result_free(r);
+    /* Oracle: GEOS intersection of every parcel with each whole unit. */
+    CHECK_OK(om_polyops_new(&geos, &err), &err);
+    CHECK_OK(om_layer_new("s", &scratch, &err), &err);
+    struct om_layer_view pv, uv;
+    om_layer_view(l, &pv);
+    om_layer_view(u, &uv);
+    double want[2] = {0, 0};
+    for (size_t uf = 0; uf < uv.nfeatures; uf++) {
+        int k = strcmp(om_layer_get_text(u, uf, 0), "E") == 0 ? 0 : 1;
+        for (size_t f = 0; f < pv.nfeatures; f++) {
+            double a = 0;
+            CHECK_OK(om_layer_begin_feature(scratch, 0, &err), &err);
+            CHECK_OK(om_polyops_intersection(geos, &pv, f, &uv, uf, scratch, &a,
+                                             &err),
+                     &err);
+            CHECK_OK(om_layer_end_feature(scratch, &err), &err);
+            want[k] += a;
+        }
+    }
+    om_layer_free(scratch);
+    om_polyops_free(geos);
+    CHECK_NEAR(got[0], want[0], 1e-9, 0);
+    CHECK_NEAR(got[1], want[1], 1e-9, 0);
+    CHECK_NEAR(got[0] + got[1], 1e6, 1e-9, 0);
+    om_layer_free(l);
+    om_layer_free(u);
+}
+
 TEST(test_prefix_assignment)
 {
     struct om_error err;
@@ -325,6 +453,7 @@ int main(void)
     TEST_MAIN_BEGIN("test_stats");
     RUN(test_whole_layer_totals);
     RUN(test_overlay_split_adds_up_and_threads_identical);
+    RUN(test_overlay_big_units_tiled);
     RUN(test_prefix_assignment);
     RUN(test_errors);
     RUN(test_rounding_preserves_sums);
