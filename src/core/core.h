@@ -96,6 +96,9 @@ bool om__grow(void **pp, size_t *cap, size_t need, size_t elem);
  */
 bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
                   uint64_t total);
+/* Report unconditionally (the caller rate-limits); returns cancel. */
+bool om__progress_force(const struct om_progress *p, const char *phase,
+                        uint64_t done, uint64_t total);
 static inline bool om__canceled(const struct om_progress *p)
 {
     return p && p->cancel && *p->cancel;

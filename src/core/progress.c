@@ -18,3 +18,15 @@ bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
     }
     return p->cancel && *p->cancel;
 }
+
+bool om__progress_force(const struct om_progress *p, const char *phase,
+                        uint64_t done, uint64_t total)
+{
+    if (!p) {
+        return false;
+    }
+    if (p->fn) {
+        p->fn(p->ctx, phase, done, total);
+    }
+    return p->cancel && *p->cancel;
+}

@@ -1014,8 +1014,13 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         if (finished) {
             break;
         }
-        if (om__progress(progress, "statistics", (uint64_t)done_chunks * CHUNK,
-                         (uint64_t)j.pv.nfeatures)) {
+        size_t every = j.nchunks / 256 + 1;
+        bool cancel = ci % every == 0
+                          ? om__progress_force(progress, "statistics",
+                                               (uint64_t)done_chunks * CHUNK,
+                                               (uint64_t)j.pv.nfeatures)
+                          : om__canceled(progress);
+        if (cancel) {
             pthread_mutex_lock(&j.lock);
             if (j.status == OM_OK) {
                 j.status = OM_ECANCELED;
