@@ -150,6 +150,11 @@ struct om_import_meta {
     const char *name_field;
     const struct om_feature_issue *issues;
     size_t nissues;
+    /* While the project CRS is still "auto": the CRS to set (same id/WKT
+     * forms as om_project_set_crs) in the import's own transaction, so a
+     * failed first import leaves the project "auto". The layer must
+     * already be in it. Ignored once the project has a CRS. */
+    const char *project_crs;
 };
 
 /*
@@ -161,7 +166,8 @@ const char *om_layer_role_for(const char *code);
 
 /*
  * Write a finished `layer` (already in the project CRS; the project CRS
- * must be set, else OM_ECRS) as a NEW version of meta->code: table
+ * must be set or given in meta->project_crs, else OM_ECRS) as a NEW version of
+ * meta->code: table
  * "<code>_v<N>" with N = previous max + 1, written in fid order; duplicate fids
  * give OM_ESTORE naming the fid. Attribute columns keep their names (a field
  * named like "fid" or "geom" gets a "_1" suffix). Registers the table in

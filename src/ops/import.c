@@ -350,7 +350,7 @@ out:
 }
 
 /* Choose the project CRS from the layer's extent (lon/lat centre). */
-static enum om_status choose_crs(struct om_project *p, const struct om_layer *l,
+static enum om_status choose_crs(const struct om_layer *l,
                                  const struct om_crs *src, struct om_crs **out,
                                  struct om_error *err)
 {
@@ -392,17 +392,9 @@ static enum om_status choose_crs(struct om_project *p, const struct om_layer *l,
         minlat = fmin(minlat, pts[2 * i + 1]);
         maxlat = fmax(maxlat, pts[2 * i + 1]);
     }
-    st = om_crs_auto_for_extent(minlon, minlat, maxlon, maxlat, out, err);
-    if (st != OM_OK) {
-        return st;
-    }
-    const char *id = om_crs_id(*out);
-    st = om_project_set_crs(p, id ? id : om_crs_wkt(*out), err);
-    if (st != OM_OK) {
-        om_crs_free(*out);
-        *out = NULL;
-    }
-    return st;
+    /* The store sets it in the import's own transaction (meta.project_crs),
+     * so a failed first import leaves the project "auto". */
+    return om_crs_auto_for_extent(minlon, minlat, maxlon, maxlat, out, err);
 }
 
 static void json_str(struct om__buf *b, const char *key, const char *v,
@@ -496,7 +488,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     om__strlcpy(rep->src_crs, sid ? sid : "custom", sizeof rep->src_crs);
     const char *pcrs = om_project_crs(p);
     if (!pcrs) {
-        st = choose_crs(p, layer, src, &dst, err);
+        st = choose_crs(layer, src, &dst, err);
         rep->crs_chosen = st == OM_OK;
     } else {
         st = om_crs_new(pcrs, &dst, err);
@@ -551,6 +543,9 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     meta.params_json = params.data;
     meta.code_field = opt->code_field;
     meta.name_field = opt->name_field;
+    if (rep->crs_chosen) {
+        meta.project_crs = did ? did : om_crs_wkt(dst);
+    }
     meta.issues = is.v;
     meta.nissues = is.n;
     if (opt->code_field && om_layer_field_index(layer, opt->code_field) < 0) {

@@ -554,8 +554,8 @@ int32_t om_project_srs_id(const struct om_project *p)
     return p->crs ? p->srs_id : 0;
 }
 
-enum om_status om_project_set_crs(struct om_project *p, const char *crs,
-                                  struct om_error *err)
+enum om_status om__store_set_crs_tx(struct om_project *p, const char *crs,
+                                    struct om_error *err)
 {
     if (p->crs) {
         return om__error(err, OM_EINVAL, p->path, 0, -1,
@@ -576,18 +576,9 @@ enum om_status om_project_set_crs(struct om_project *p, const char *crs,
     if (!copy) {
         return om__enomem(err, p->path);
     }
-    s = om__store_exec(p->db, p->path, "BEGIN IMMEDIATE", err);
+    s = insert_srs(p->db, p->path, crs, srs_id, err);
     if (s == OM_OK) {
-        s = insert_srs(p->db, p->path, crs, srs_id, err);
-        if (s == OM_OK) {
-            s = put_meta(p->db, p->path, "crs", crs, err);
-        }
-        if (s == OM_OK) {
-            s = om__store_exec(p->db, p->path, "COMMIT", err);
-        }
-        if (s != OM_OK) {
-            sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
-        }
+        s = put_meta(p->db, p->path, "crs", crs, err);
     }
     if (s != OM_OK) {
         om__free(copy);
@@ -596,6 +587,36 @@ enum om_status om_project_set_crs(struct om_project *p, const char *crs,
     p->crs = copy;
     p->srs_id = srs_id;
     return OM_OK;
+}
+
+void om__store_unset_crs(struct om_project *p)
+{
+    om__free(p->crs);
+    p->crs = NULL;
+    p->srs_id = 0;
+}
+
+enum om_status om_project_set_crs(struct om_project *p, const char *crs,
+                                  struct om_error *err)
+{
+    if (p->crs) {
+        return om__store_set_crs_tx(p, crs, err); /* the error message */
+    }
+    enum om_status s = om__store_exec(p->db, p->path, "BEGIN IMMEDIATE", err);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = om__store_set_crs_tx(p, crs, err);
+    if (s == OM_OK) {
+        s = om__store_exec(p->db, p->path, "COMMIT", err);
+        if (s != OM_OK) {
+            om__store_unset_crs(p);
+        }
+    }
+    if (s != OM_OK) {
+        sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return s;
 }
 
 /* ---- key/value metadata ---- */

@@ -700,7 +700,7 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
         return om__error(err, OM_ESTORE, p->path, 0, -1,
                          "the project is open read-only");
     }
-    if (!p->crs) {
+    if (!p->crs && !meta->project_crs) {
         return om__error(err, OM_ECRS, p->path, 0, -1,
                          "the project CRS is still 'auto': set it before "
                          "writing layer %s",
@@ -724,10 +724,19 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
     /* Page cache for the bulk insert; restored below. */
     sqlite3_exec(p->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     s = om__store_exec(p->db, p->path, "BEGIN IMMEDIATE", err);
+    bool crs_now = false;
     if (s == OM_OK) {
         char now[32];
         om__store_now(now);
-        s = next_version(&w);
+        if (!p->crs) {
+            /* "auto": the CRS chosen for this first import is set in the
+             * same transaction, so a failed import leaves it "auto". */
+            s = om__store_set_crs_tx(p, meta->project_crs, err);
+            crs_now = s == OM_OK;
+        }
+        if (s == OM_OK) {
+            s = next_version(&w);
+        }
         if (s == OM_OK) {
             s = create_table(&w);
         }
@@ -755,6 +764,9 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
         }
         if (s != OM_OK) {
             sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+            if (crs_now) {
+                om__store_unset_crs(p);
+            }
         }
     }
     sqlite3_exec(p->db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);

@@ -18,6 +18,15 @@ struct om_project {
     bool readonly;
 };
 
+/*
+ * Set the project CRS inside the caller's transaction (srs row + metadata)
+ * and on the handle; om__store_unset_crs undoes the handle part after a
+ * ROLLBACK.
+ */
+enum om_status om__store_set_crs_tx(struct om_project *p, const char *crs,
+                                    struct om_error *err);
+void om__store_unset_crs(struct om_project *p);
+
 /* Turn the connection's last error into OM_ESTORE (or OM_ENOMEM). */
 enum om_status om__store_error(sqlite3 *db, const char *path,
                                struct om_error *err, const char *what);

@@ -62,3 +62,12 @@ ogr2ogr -f GPKG "$T/plain.gpkg" "$B/bad.csv" -oo GEOM_POSSIBLE_NAMES=WKT >/dev/n
 bad plain_gpkg_not_project "not a onemap project" "$ONEMAP" layers "$T/plain.gpkg"
 # ... but it imports, through the fast GeoPackage reader.
 ok import_gpkg "$ONEMAP" import "$P" "$T/plain.gpkg" --as FROMGPKG --src-crs EPSG:4530
+# A failed first import into an "auto" project leaves the CRS "auto".
+ok init_auto "$ONEMAP" init "$T/auto.gpkg" --crs auto
+bad auto_first_import_fails "no field 'NOPE'" "$ONEMAP" import "$T/auto.gpkg" \
+    "$DATA/dcw-gmt/dcw_CN_JL.geojson" --as JL --code-field NOPE
+c=$(sqlite3 "$T/auto.gpkg" "SELECT value FROM om_project WHERE key='crs'")
+[ "$c" = auto ] && pass auto_crs_untouched || fail auto_crs_untouched "crs is $c"
+ok auto_first_import "$ONEMAP" import "$T/auto.gpkg" "$DATA/dcw-gmt/dcw_CN_JL.geojson" --as JL
+c=$(sqlite3 "$T/auto.gpkg" "SELECT value FROM om_project WHERE key='crs'")
+[ "$c" = EPSG:4530 ] && pass auto_crs_set || fail auto_crs_set "crs is $c"
