@@ -1,0 +1,88 @@
+/*
+ * onemap/overlay.h — the overlay engine: the pieces of A ∩ B and/or A \ B,
+ * split by admin unit, with planar and ellipsoidal areas and (on request)
+ * their geometry; and the cross-tab built on it.
+ *
+ * The engine works on finished flat layers. B and the unit layer are cut
+ * into local tiles (om_polyops_subdivide) so that no feature of A is ever
+ * overlaid with a whole 10^5-vertex polygon; prepared predicates decide the
+ * common cases (A inside one tile, A disjoint) without constructing
+ * anything; geometry is built with GEOS only for features of A that cross
+ * a boundary. Work runs on `threads` threads over fixed chunks of A in its
+ * Hilbert order, and the pieces are delivered to the callback in a fixed
+ * order (chunk by chunk, A feature by A feature, then by B feature, then
+ * by unit), so every result is identical for any thread count.
+ *
+ * The area path is separate from the geometry path: a later exact area
+ * kernel replaces how piece areas are computed without changing callers.
+ */
+#ifndef ONEMAP_OVERLAY_H
+#define ONEMAP_OVERLAY_H
+
+#include "onemap/layer.h"
+#include "onemap/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct om_crs;
+
+#define OM_OVERLAY_NONE ((size_t)-1)
+
+/* One piece: a part of A feature `a` inside B feature `b` (or outside all
+ * selected B features when b == OM_OVERLAY_NONE), within unit `unit` (or
+ * outside every unit / no units given: OM_OVERLAY_NONE). */
+struct om_overlay_piece {
+    size_t a;    /* feature index in A */
+    size_t b;    /* feature index in B, or OM_OVERLAY_NONE */
+    size_t unit; /* feature index in the unit layer, or OM_OVERLAY_NONE */
+    double planar_m2;
+    double ellipsoidal_m2; /* NaN unless options.ellipsoidal */
+    /* With options.want_geometry: the piece as feature `geom_feature` of
+     * `geom` (borrowed, valid during the callback only); else NULL. */
+    const struct om_layer_view *geom;
+    size_t geom_feature;
+};
+
+/* Called once per piece, in the deterministic order described above, from
+ * the thread that called om_overlay_run. A non-OK return stops the run. */
+typedef enum om_status (*om_overlay_piece_fn)(
+    void *ctx, const struct om_overlay_piece *piece, struct om_error *err);
+
+struct om_overlay_options {
+    const struct om_layer *a;
+    const struct om_layer *b; /* may be NULL: only splitting A by units */
+    /* Selection masks (nfeatures bytes, non-zero = selected); NULL = all.
+     * Unselected, empty and invalid features take no part. */
+    const uint8_t *a_mask;
+    const uint8_t *b_mask;
+    const struct om_layer *units; /* optional admin units */
+    bool inside;   /* deliver pieces of A ∩ B */
+    bool outside;  /* deliver pieces of A \ (union of selected B) */
+    bool want_geometry;
+    bool ellipsoidal;          /* compute ellipsoidal_m2 (needs crs) */
+    const struct om_crs *crs;  /* CRS of all layers */
+    double min_area_m2;        /* drop pieces with planar area below */
+    int threads;               /* 0 = all cores */
+};
+
+/*
+ * Run the overlay. Errors: unfinished layers, a GEOS failure (OM_EGEOM
+ * naming both features' fids), OOM, OM_ECANCELED; the callback's status.
+ * B features may overlap each other: A ∩ B pieces are per (a, b) pair and
+ * may then overlap; A \ B is A minus the union of the B features it meets.
+ */
+enum om_status om_overlay_run(const struct om_overlay_options *opt,
+                              om_overlay_piece_fn fn, void *ctx,
+                              const struct om_progress *progress,
+                              struct om_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
