@@ -252,6 +252,157 @@ enum om_status om_project_set_meta(struct om_project *p, const char *key,
 /* Free a string returned by this module. Accepts NULL. */
 void om_project_free_string(char *s);
 
+/* ---- runs and results layers ----
+ *
+ * A run is one execution of an analysis ("conflicts", "overlay", later
+ * "qc", "check") whose results are kept in the project:
+ *
+ *   om_runs   one row per committed run: id (1, 2, ...), kind, started_at,
+ *             finished_at, params (JSON), rules_source, rules_sha256,
+ *             inputs (JSON array of {"code","version","sha256"}), tables
+ *             (JSON array of {"name","table","type","rows"}), summary
+ *             (JSON).
+ *
+ * A results layer "<name>" of run N is the feature table "<name>_r<N>"
+ * (fid, geom MULTIPOLYGON, attributes; RTree; gpkg_contents identifier
+ * "<name> run <N>"); a summary table is the attributes table
+ * "<name>_r<N>" (fid, then text/number columns). The view "<name>" always
+ * shows the latest run's table and is registered in gpkg_contents too, so
+ * QGIS shows one current CONFLICTS layer; older runs' tables stay.
+ *
+ * Everything a run writes, and its om_runs row, is ONE transaction: the
+ * run holds the project's write lock from om_run_begin to om_run_commit /
+ * om_run_abort, and the project handle must not be used for anything
+ * else meanwhile (om_project_read etc. fail inside the run's
+ * transaction). So compute first, then begin, write, commit. Projects
+ * made before runs existed get the om_runs table when opened read-write.
+ */
+
+/* A layer version a run used. */
+struct om_run_input {
+    const char *code;
+    int version;
+    const char *sha256; /* of its source; NULL or "" if unknown */
+};
+
+struct om_run_begin {
+    const char *kind;         /* [a-z][a-z0-9_]{0,30}: "conflicts", ... */
+    const char *params_json;  /* the command-line parameters as a JSON
+                                 value; NULL = none. Must be valid JSON. */
+    const char *rules_source; /* rule file path; may be NULL */
+    const char *rules_sha256; /* its SHA-256 (hex); may be NULL */
+    const struct om_run_input *inputs;
+    size_t ninputs;
+    const char *started_at; /* when the computation started, ISO 8601
+                               UTC ("2026-11-24T05:01:02Z", as from
+                               om_run_now); NULL = now */
+};
+
+/* An open run; everything it writes is one transaction. */
+struct om_run;
+
+/*
+ * Start a run: BEGIN IMMEDIATE (waits up to 5 s for another writer, then
+ * OM_ESTORE), and allocate the run id = max(om_runs.id) + 1. The project
+ * must be writable with its CRS set (else OM_ESTORE / OM_ECRS). An
+ * invalid kind or params_json gives OM_EINVAL. *out is NULL on failure.
+ */
+enum om_status om_run_begin(struct om_project *p, const struct om_run_begin *b,
+                            struct om_run **out, struct om_error *err);
+
+/* The run id (> 0). */
+int64_t om_run_id(const struct om_run *r);
+
+/* The current UTC time as "2026-11-24T05:01:02Z" into buf. */
+void om_run_now(char buf[32]);
+
+/*
+ * Write a finished `layer` (else OM_EINVAL; in the project CRS; a layer whose
+ * CRS text is set and differs from the project's gives OM_ECRS) as the feature
+ * table
+ * "<name>_r<id>" in fid order, registered in gpkg_contents (identifier
+ * "<name> run <id>", description from the run kind),
+ * gpkg_geometry_columns and the RTree extension, with the RTree bulk
+ * loaded and the GeoPackage RTree triggers; and (re)create the view
+ * "<name>" over it. Empty features and an empty layer are fine. Fids
+ * must be unique (OM_ESTORE naming the fid). Attribute columns keep their
+ * names ("fid"/"geom" get a "_1" suffix), INTEGER / REAL / TEXT by field
+ * type. `name` follows the layer-code rules (om_import_meta.code) and
+ * must not be a layer code of the project, end in "_r<digits>", nor be
+ * written twice in one run (OM_EINVAL). On failure or cancel
+ * (OM_ECANCELED) nothing of this call is written and the run stays open:
+ * commit what was written before, or abort.
+ */
+enum om_status om_run_write_layer(struct om_run *r, const char *name,
+                                  const struct om_layer *layer,
+                                  const struct om_progress *progress,
+                                  struct om_error *err);
+
+/*
+ * Write a non-spatial attribute table "<name>_r<id>" (gpkg_contents
+ * data_type 'attributes', identifier "<name> run <id>") with `ncols`
+ * columns and `nrows` rows; cells[row * ncols + col] is UTF-8 text or
+ * NULL (SQL NULL). A column is INTEGER when every non-NULL cell is a
+ * decimal integer literal without leading zeros that fits int64, REAL
+ * when every non-NULL cell is a finite number (strtod, whole cell), TEXT
+ * otherwise, and TEXT when any cell has a leading zero ("0101", a code,
+ * not a number) or the column is all NULL. Column names must be
+ * non-empty and distinct ignoring case; "fid" gets a "_1" suffix. Also
+ * (re)creates the view "<name>". Name rules and failure behaviour as for
+ * om_run_write_layer.
+ */
+enum om_status om_run_write_table(struct om_run *r, const char *name,
+                                  const char *const *columns, size_t ncols,
+                                  const char *const *cells, size_t nrows,
+                                  struct om_error *err);
+
+/*
+ * Write the om_runs row (finished_at = now, `summary_json` may be NULL
+ * but must be valid JSON otherwise) and COMMIT. Frees `r` in every case;
+ * on failure (also when an earlier write lost the transaction, e.g. disk
+ * full) everything of the run is rolled back.
+ */
+enum om_status om_run_commit(struct om_run *r, const char *summary_json,
+                             struct om_error *err);
+
+/* ROLLBACK everything the run wrote and free it. Accepts NULL. */
+void om_run_abort(struct om_run *r);
+
+/* One om_runs row. */
+struct om_run_record {
+    int64_t id;
+    char kind[32];
+    char started_at[32], finished_at[32];
+    char *params;       /* JSON text; NULL if none */
+    char *rules_source; /* NULL if none */
+    char rules_sha256[65];
+    char *inputs;  /* JSON array text, "[]" if none */
+    char *tables;  /* JSON array text */
+    char *summary; /* JSON text; NULL if none */
+};
+
+/*
+ * The runs, oldest first; `kind` NULL = every kind. An empty list gives
+ * *out NULL, *n 0 (also for a read-only project made before runs
+ * existed). Free with om_run_records_free.
+ */
+enum om_status om_project_runs(struct om_project *p, const char *kind,
+                               struct om_run_record **out, size_t *n,
+                               struct om_error *err);
+void om_run_records_free(struct om_run_record *r, size_t n);
+
+/*
+ * Read a results feature table back with the fast reader: `table` is a
+ * run's table ("CONFLICTS_r3") or a results name ("CONFLICTS" = the latest
+ * run's table), compared without ASCII case. Returns a FINISHED layer in
+ * fid order (OM_LAYER_KEEP_ORDER) named after the table, with the project
+ * CRS. Anything else gives OM_ENOTFOUND listing the results tables.
+ */
+enum om_status om_project_read_result(struct om_project *p, const char *table,
+                                      struct om_layer **out,
+                                      const struct om_progress *progress,
+                                      struct om_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -248,6 +248,21 @@ static const char *const schema_sql =
     "CREATE INDEX om_feature_issues_layer ON om_feature_issues"
     " (code, version, fid);";
 
+/* Run records (store_runs.c); also created when a project made before
+ * runs existed is opened read-write. */
+static const char *const runs_schema_sql =
+    "CREATE TABLE IF NOT EXISTS om_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " started_at TEXT NOT NULL,"
+    " finished_at TEXT,"
+    " params TEXT,"
+    " rules_source TEXT,"
+    " rules_sha256 TEXT,"
+    " inputs TEXT,"
+    " tables TEXT,"
+    " summary TEXT);";
+
 /* srs_id for a CRS text: the EPSG code of "EPSG:<n>", else custom. */
 static int32_t srs_id_for(const char *crs)
 {
@@ -417,6 +432,9 @@ enum om_status om_project_create(const char *path, const char *crs,
     if (s == OM_OK) {
         s = om__store_exec(db, path, schema_sql, err);
         if (s == OM_OK) {
+            s = om__store_exec(db, path, runs_schema_sql, err);
+        }
+        if (s == OM_OK) {
             s = insert_srs(db, path, crs, srs_id, err);
         }
         if (s == OM_OK) {
@@ -515,6 +533,12 @@ enum om_status om_project_open(const char *path, bool readonly,
                          "%s: not a onemap project (no om_project table); "
                          "create one with onemap init",
                          path);
+    }
+    /* Projects made before runs existed: add om_runs. A lock held by
+     * another writer beyond the busy timeout is not worth failing the
+     * open for; om_run_begin reports the missing table. */
+    if (!readonly && !om__store_has_table(db, "om_runs")) {
+        sqlite3_exec(db, runs_schema_sql, NULL, NULL, NULL);
     }
     char *crs = NULL;
     s = read_crs(db, path, &crs, err);
