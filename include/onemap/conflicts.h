@@ -53,11 +53,11 @@ struct om_conflicts_result {
     struct om_layer *patches; /* finished; fields listed in conflicts.c */
     struct om_conflict_summary *summary; /* by rule (file order), unit */
     size_t nsummary;
-    int64_t nslivers;         /* patches dropped below min area/width */
-    char **skipped;           /* "R007: layer GHYT not in the project" */
+    int64_t nslivers; /* patches dropped below min area/width */
+    char **skipped;   /* "R007: layer GHYT not in the project" */
     size_t nskipped;
-    char *admin_layer;        /* units used, or NULL */
-    int64_t run_id;           /* 0 when not stored */
+    char *admin_layer; /* units used, or NULL */
+    int64_t run_id;    /* 0 when not stored */
 };
 
 /*

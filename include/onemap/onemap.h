@@ -8,13 +8,18 @@
 #define ONEMAP_ONEMAP_H
 
 #include "onemap/codes.h"
+#include "onemap/conflicts.h"
+#include "onemap/crosstab.h"
 #include "onemap/crs.h"
 #include "onemap/geom.h"
 #include "onemap/import.h"
 #include "onemap/io.h"
 #include "onemap/layer.h"
 #include "onemap/limits.h"
+#include "onemap/overlay.h"
 #include "onemap/polyops.h"
+#include "onemap/report.h"
+#include "onemap/rules.h"
 #include "onemap/stats.h"
 #include "onemap/status.h"
 #include "onemap/store.h"

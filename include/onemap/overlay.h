@@ -56,19 +56,21 @@ typedef enum om_status (*om_overlay_piece_fn)(
 
 struct om_overlay_options {
     const struct om_layer *a;
-    const struct om_layer *b; /* may be NULL: only splitting A by units */
+    const struct om_layer *b; /* may be NULL: only splitting A by units
+                                 (then every piece is delivered, b NONE,
+                                 whatever inside/outside say) */
     /* Selection masks (nfeatures bytes, non-zero = selected); NULL = all.
      * Unselected, empty and invalid features take no part. */
     const uint8_t *a_mask;
     const uint8_t *b_mask;
     const struct om_layer *units; /* optional admin units */
-    bool inside;   /* deliver pieces of A ∩ B */
-    bool outside;  /* deliver pieces of A \ (union of selected B) */
+    bool inside;                  /* deliver pieces of A ∩ B */
+    bool outside; /* deliver pieces of A \ (union of selected B) */
     bool want_geometry;
-    bool ellipsoidal;          /* compute ellipsoidal_m2 (needs crs) */
-    const struct om_crs *crs;  /* CRS of all layers */
-    double min_area_m2;        /* drop pieces with planar area below */
-    int threads;               /* 0 = all cores */
+    bool ellipsoidal;         /* compute ellipsoidal_m2 (needs crs) */
+    const struct om_crs *crs; /* CRS of all layers */
+    double min_area_m2;       /* drop pieces with planar area below */
+    int threads;              /* 0 = all cores */
 };
 
 /*
@@ -76,6 +78,9 @@ struct om_overlay_options {
  * naming both features' fids), OOM, OM_ECANCELED; the callback's status.
  * B features may overlap each other: A ∩ B pieces are per (a, b) pair and
  * may then overlap; A \ B is A minus the union of the B features it meets.
+ * Areas of a piece are sums over its fragments (one per B / unit tile), so
+ * they do not depend on want_geometry; remainders (A \ B, outside every
+ * unit) below 1e-9 relative + 1e-6 m² are overlay crumbs and not pieces.
  */
 enum om_status om_overlay_run(const struct om_overlay_options *opt,
                               om_overlay_piece_fn fn, void *ctx,

@@ -27,6 +27,8 @@ int cmd_import(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_overlay(int argc, char **argv);
+int cmd_conflicts(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
 

@@ -11,6 +11,7 @@
  * GEOSCoordSeq_copyFromBuffer_r; results go back through
  * GEOSCoordSeq_copyToBuffer_r into a scratch buffer owned by the context.
  */
+#include "geom/setops.h"
 #include "onemap/polyops.h"
 
 #include "core/core.h"
@@ -1354,4 +1355,327 @@ enum om_status om_prepared_clip(struct om_polyops *ctx,
         *planar_area = area;
     }
     return st;
+}
+
+/* ---- union and difference of several features (for the overlay engine) ----
+ */
+
+struct om__setops {
+    GEOSContextHandle_t h;
+    char msg[256];
+    double *buf;
+    size_t cap;
+};
+
+static void gx_on_error(const char *message, void *userdata)
+{
+    struct om__setops *g = userdata;
+    om__strlcpy(g->msg, message ? message : "unknown GEOS error",
+                sizeof g->msg);
+}
+
+static void gx_on_notice(const char *message, void *userdata)
+{
+    (void)message;
+    (void)userdata;
+}
+
+static enum om_status gx_init(struct om__setops *g, struct om_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->h = GEOS_init_r();
+    if (!g->h) {
+        return om__error(err, OM_ENOMEM, NULL, 0, -1,
+                         "cannot create a GEOS context");
+    }
+    GEOSContext_setErrorMessageHandler_r(g->h, gx_on_error, g);
+    GEOSContext_setNoticeMessageHandler_r(g->h, gx_on_notice, g);
+    return OM_OK;
+}
+
+static void gx_deinit(struct om__setops *g)
+{
+    if (g->h) {
+        GEOS_finish_r(g->h);
+    }
+    om__free(g->buf);
+    memset(g, 0, sizeof *g);
+}
+
+static void gx_destroy_all(struct om__setops *g, GEOSGeometry **gs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        GEOSGeom_destroy_r(g->h, gs[i]);
+    }
+}
+
+static GEOSGeometry *gx_ring(struct om__setops *g,
+                             const struct om_layer_view *v, size_t r)
+{
+    size_t p0 = v->point_start[r], n = v->point_start[r + 1] - p0;
+    if (n < 4 || n > UINT_MAX) {
+        om__strlcpy(g->msg, "ring too short or too long", sizeof g->msg);
+        return NULL;
+    }
+    GEOSCoordSequence *seq =
+        GEOSCoordSeq_copyFromBuffer_r(g->h, v->xy + 2 * p0, (unsigned)n, 0, 0);
+    return seq ? GEOSGeom_createLinearRing_r(g->h, seq) : NULL;
+}
+
+/* Feature f of v as a GEOS MultiPolygon; NULL on failure (g->msg says). */
+static GEOSGeometry *gx_build(struct om__setops *g,
+                              const struct om_layer_view *v, size_t f)
+{
+    size_t q0 = v->part_start[f], q1 = v->part_start[f + 1];
+    GEOSGeometry **polys = om__calloc(q1 - q0 + 1, sizeof *polys);
+    if (!polys) {
+        om__strlcpy(g->msg, "out of memory", sizeof g->msg);
+        return NULL;
+    }
+    size_t np = 0;
+    bool ok = true;
+    for (size_t q = q0; ok && q < q1; q++) {
+        size_t r0 = v->ring_start[q], r1 = v->ring_start[q + 1];
+        if (r0 == r1 || v->point_start[r0] == v->point_start[r0 + 1]) {
+            continue;
+        }
+        GEOSGeometry *shell = gx_ring(g, v, r0);
+        GEOSGeometry **holes = om__calloc(r1 - r0, sizeof *holes);
+        size_t nh = 0;
+        ok = shell && holes;
+        for (size_t r = r0 + 1; ok && r < r1; r++) {
+            if (v->point_start[r] == v->point_start[r + 1]) {
+                continue;
+            }
+            holes[nh] = gx_ring(g, v, r);
+            ok = holes[nh++] != NULL;
+        }
+        if (ok) {
+            /* Takes ownership of shell and holes, also on failure. */
+            polys[np] =
+                GEOSGeom_createPolygon_r(g->h, shell, holes, (unsigned)nh);
+            ok = polys[np++] != NULL;
+        } else {
+            if (shell) {
+                GEOSGeom_destroy_r(g->h, shell);
+            }
+            if (holes) {
+                gx_destroy_all(g, holes, nh);
+            }
+        }
+        om__free(holes);
+    }
+    GEOSGeometry *out = NULL;
+    if (ok) {
+        /* Takes ownership of the parts, also on failure. */
+        out = GEOSGeom_createCollection_r(g->h, GEOS_MULTIPOLYGON, polys,
+                                          (unsigned)np);
+    } else {
+        for (size_t i = 0; i < np; i++) {
+            if (polys[i]) {
+                GEOSGeom_destroy_r(g->h, polys[i]);
+            }
+        }
+    }
+    om__free(polys);
+    return out;
+}
+
+static double ring_area2(const double *xy, size_t n)
+{
+    double s = 0.0, x0 = xy[0], y0 = xy[1];
+    for (size_t i = 1; i + 1 < n; i++) {
+        s += (xy[2 * i] - x0) * (xy[2 * i + 3] - y0) -
+             (xy[2 * i + 2] - x0) * (xy[2 * i + 1] - y0);
+    }
+    return s;
+}
+
+static enum om_status gx_write_ring(struct om__setops *g,
+                                    const GEOSGeometry *ring, bool ccw,
+                                    struct om_layer *dst, struct om_error *err)
+{
+    unsigned n = 0;
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(g->h, ring);
+    if (!seq || !GEOSCoordSeq_getSize_r(g->h, seq, &n)) {
+        return om__error(err, OM_EGEOM, NULL, 0, -1,
+                         "cannot read a result ring: %s", g->msg);
+    }
+    if (!OM__GROW(g->buf, g->cap, 2 * (size_t)n + 2)) {
+        return om__enomem(err, NULL);
+    }
+    if (n && !GEOSCoordSeq_copyToBuffer_r(g->h, seq, g->buf, 0, 0)) {
+        return om__error(err, OM_EGEOM, NULL, 0, -1,
+                         "cannot copy a result ring: %s", g->msg);
+    }
+    double a2 = n ? ring_area2(g->buf, n) : 0.0;
+    if (a2 != 0.0 && (a2 > 0.0) != ccw) {
+        for (size_t i = 0, j = (size_t)n - 1; i < j; i++, j--) {
+            double tx = g->buf[2 * i], ty = g->buf[2 * i + 1];
+            g->buf[2 * i] = g->buf[2 * j];
+            g->buf[2 * i + 1] = g->buf[2 * j + 1];
+            g->buf[2 * j] = tx;
+            g->buf[2 * j + 1] = ty;
+        }
+    }
+    return om_layer_add_ring(dst, g->buf, n, err);
+}
+
+/* Append the polygons of `geom` to dst's current feature. */
+static enum om_status gx_write(struct om__setops *g, const GEOSGeometry *geom,
+                               struct om_layer *dst, unsigned depth,
+                               struct om_error *err)
+{
+    if (GEOSisEmpty_r(g->h, geom) == 1) {
+        return OM_OK;
+    }
+    int type = GEOSGeomTypeId_r(g->h, geom);
+    if (type == GEOS_POLYGON) {
+        const GEOSGeometry *shell = GEOSGetExteriorRing_r(g->h, geom);
+        int nh = GEOSGetNumInteriorRings_r(g->h, geom);
+        if (!shell || nh < 0) {
+            return om__error(err, OM_EGEOM, NULL, 0, -1,
+                             "cannot read a result polygon: %s", g->msg);
+        }
+        enum om_status st = om_layer_begin_part(dst, err);
+        if (st == OM_OK) {
+            st = gx_write_ring(g, shell, true, dst, err);
+        }
+        for (int i = 0; st == OM_OK && i < nh; i++) {
+            const GEOSGeometry *hole = GEOSGetInteriorRingN_r(g->h, geom, i);
+            st = hole ? gx_write_ring(g, hole, false, dst, err)
+                      : om__error(err, OM_EGEOM, NULL, 0, -1,
+                                  "cannot read a result hole: %s", g->msg);
+        }
+        return st;
+    }
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        if (depth >= OM_LIMIT_WKB_DEPTH) {
+            return om__error(err, OM_ELIMIT, NULL, 0, -1,
+                             "GEOS result nested too deep");
+        }
+        int n = GEOSGetNumGeometries_r(g->h, geom);
+        for (int i = 0; i < n; i++) {
+            const GEOSGeometry *sub = GEOSGetGeometryN_r(g->h, geom, i);
+            enum om_status st =
+                sub ? gx_write(g, sub, dst, depth + 1, err)
+                    : om__error(err, OM_EGEOM, NULL, 0, -1,
+                                "cannot read a result part: %s", g->msg);
+            if (st != OM_OK) {
+                return st;
+            }
+        }
+        return OM_OK;
+    }
+    if (type == -1) {
+        return om__error(err, OM_EGEOM, NULL, 0, -1,
+                         "cannot read a result geometry: %s", g->msg);
+    }
+    return OM_OK; /* points and lines of a collapse: not polygons */
+}
+
+/* Union of the features `fs` as one GEOS geometry; NULL on failure. */
+static GEOSGeometry *gx_union_of(struct om__setops *g,
+                                 const struct om__fref *fs, size_t n)
+{
+    GEOSGeometry **gs = om__calloc(n + 1, sizeof *gs);
+    if (!gs) {
+        om__strlcpy(g->msg, "out of memory", sizeof g->msg);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        gs[i] = gx_build(g, fs[i].v, fs[i].f);
+        if (!gs[i]) {
+            gx_destroy_all(g, gs, i);
+            om__free(gs);
+            return NULL;
+        }
+    }
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(
+        g->h, GEOS_GEOMETRYCOLLECTION, gs, (unsigned)n);
+    om__free(gs);
+    if (!coll) {
+        return NULL;
+    }
+    GEOSGeometry *u = GEOSUnaryUnion_r(g->h, coll);
+    GEOSGeom_destroy_r(g->h, coll);
+    return u;
+}
+
+/* dst's current feature += union of fs[0..n). */
+static enum om_status gx_union(struct om__setops *g, const struct om__fref *fs,
+                               size_t n, struct om_layer *dst,
+                               struct om_error *err)
+{
+    g->msg[0] = '\0';
+    GEOSGeometry *u = gx_union_of(g, fs, n);
+    if (!u) {
+        return om__error(err, OM_EGEOM, NULL, 0, -1, "GEOS union failed: %s",
+                         g->msg[0] ? g->msg : "no message");
+    }
+    enum om_status st = gx_write(g, u, dst, 0, err);
+    GEOSGeom_destroy_r(g->h, u);
+    return st;
+}
+
+/* dst's current feature += a \ union(fs[0..n)). */
+static enum om_status gx_difference(struct om__setops *g, struct om__fref a,
+                                    const struct om__fref *fs, size_t n,
+                                    struct om_layer *dst, struct om_error *err)
+{
+    g->msg[0] = '\0';
+    GEOSGeometry *ga = gx_build(g, a.v, a.f);
+    GEOSGeometry *u = ga ? gx_union_of(g, fs, n) : NULL;
+    GEOSGeometry *d = u ? GEOSDifference_r(g->h, ga, u) : NULL;
+    enum om_status st = OM_OK;
+    if (!d) {
+        st = om__error(err, OM_EGEOM, NULL, 0, -1, "GEOS difference failed: %s",
+                       g->msg[0] ? g->msg : "no message");
+    } else {
+        st = gx_write(g, d, dst, 0, err);
+        GEOSGeom_destroy_r(g->h, d);
+    }
+    if (u) {
+        GEOSGeom_destroy_r(g->h, u);
+    }
+    if (ga) {
+        GEOSGeom_destroy_r(g->h, ga);
+    }
+    return st;
+}
+
+enum om_status om__setops_new(struct om__setops **out, struct om_error *err)
+{
+    *out = om__calloc(1, sizeof **out);
+    if (!*out) {
+        return om__enomem(err, NULL);
+    }
+    enum om_status st = gx_init(*out, err);
+    if (st != OM_OK) {
+        om__free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+void om__setops_free(struct om__setops *g)
+{
+    if (g) {
+        gx_deinit(g);
+        om__free(g);
+    }
+}
+
+enum om_status om__setops_union(struct om__setops *g, const struct om__fref *fs,
+                                size_t n, struct om_layer *dst,
+                                struct om_error *err)
+{
+    return gx_union(g, fs, n, dst, err);
+}
+
+enum om_status om__setops_difference(struct om__setops *g, struct om__fref a,
+                                     const struct om__fref *fs, size_t n,
+                                     struct om_layer *dst, struct om_error *err)
+{
+    return gx_difference(g, a, fs, n, dst, err);
 }

@@ -4,7 +4,8 @@
  * A test file defines `static void test_x(void)` functions with TEST(), and
  * lists them in main with RUN(). Each test runs with a counting allocator
  * installed (om_set_allocator): a test that leaks library memory fails.
- * Output, one line per test: "PASS <file>:<name>" or
+ * The counters are atomic: library code under test may allocate from
+ * several threads. Output, one line per test: "PASS <file>:<name>" or
  * "FAIL <file>:<name>: <why>"; tests/run counts these lines.
  *
  * SHARED_DATA is the path of ../shared/data (env ONEMAP_SHARED_DATA
@@ -32,24 +33,28 @@ static long test_nallocs_;
 static void *test_malloc_(void *ctx, size_t n)
 {
     (void)ctx;
-    if (test_fail_after_ >= 0 && test_nallocs_++ >= test_fail_after_) {
+    if (test_fail_after_ >= 0 &&
+        __atomic_fetch_add(&test_nallocs_, 1, __ATOMIC_RELAXED) >=
+            test_fail_after_) {
         return NULL;
     }
     void *p = malloc(n ? n : 1);
     if (p) {
-        test_live_allocs_++;
+        __atomic_fetch_add(&test_live_allocs_, 1, __ATOMIC_RELAXED);
     }
     return p;
 }
 static void *test_realloc_(void *ctx, void *p, size_t n)
 {
     (void)ctx;
-    if (test_fail_after_ >= 0 && test_nallocs_++ >= test_fail_after_) {
+    if (test_fail_after_ >= 0 &&
+        __atomic_fetch_add(&test_nallocs_, 1, __ATOMIC_RELAXED) >=
+            test_fail_after_) {
         return NULL;
     }
     void *q = realloc(p, n ? n : 1);
     if (q && !p) {
-        test_live_allocs_++;
+        __atomic_fetch_add(&test_live_allocs_, 1, __ATOMIC_RELAXED);
     }
     return q;
 }
@@ -57,7 +62,7 @@ static void test_free_(void *ctx, void *p)
 {
     (void)ctx;
     if (p) {
-        test_live_allocs_--;
+        __atomic_fetch_sub(&test_live_allocs_, 1, __ATOMIC_RELAXED);
     }
     free(p);
 }

@@ -1,0 +1,220 @@
+/*
+ * onemap/rules.h — the project / rule file (onemap.yaml): its data model,
+ * the parser, feature filters and the built-in default rule set.
+ *
+ * The file is YAML, edited by hand at bureaus; docs/rules.md is the full
+ * reference (zh + en) and data/rules/onemap.yaml the documented default.
+ * In short:
+ *
+ *   version: 1
+ *   project: {name: 某县国土空间规划, crs: EPSG:4530}      # optional
+ *   layers:                                               # optional
+ *     DLTB: {role: landuse, name: 地类图斑, keys: [BSM, DLBM, DLMC]}
+ *   admin: {layer: XZQ, code: XZQDM, name: XZQMC}        # optional
+ *   defaults: {severity: error, min_area: 1, min_width: 0}   # optional
+ *   rules:
+ *     - id: R001
+ *       kind: must_not_overlap      # | must_be_within | must_cover
+ *       a: CZKFBJ
+ *       b: {layer: DLTB, where: {DLBM: {group: construction}}}
+ *       severity: error             # | warning | info
+ *       zh: ...
+ *       en: ...
+ *       basis: 自然资发〔2022〕142号     # optional policy citation
+ *       min_area: 1                 # m², optional
+ *       min_width: 0.1              # m, optional
+ *
+ * Scalars are kept as written (0701 stays "0701": no YAML number typing).
+ * Layer codes are upper-cased, as on import. Anchors and aliases are
+ * refused (no "billion laughs"); unknown keys are errors (with a "did you
+ * mean"), so a typo never silently disables a rule.
+ *
+ * Errors: a malformed file gives OM_EPARSE with err->source = the path (or
+ * the `source` given to om_rules_parse), err->line = the 1-based line and
+ * the 1-based column at the start of the message ("column 7: ..."). A file
+ * over one of the limits below gives OM_ELIMIT. Outputs are NULL on failure
+ * and nothing leaks.
+ *
+ * Thread safety: a loaded struct om_rules is read-only; any number of
+ * threads may read it and call om_rule_side_select at once.
+ */
+#ifndef ONEMAP_RULES_H
+#define ONEMAP_RULES_H
+
+#include "onemap/codes.h"
+#include "onemap/layer.h"
+#include "onemap/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Limits of the rule-file parser. They belong in onemap/limits.h; they are
+ * here until that header takes them (same OM_LIMIT_ prefix, same meaning:
+ * exceeding one gives OM_ELIMIT).
+ */
+#define OM_LIMIT_RULES_BYTES (4u << 20) /* size of one rule file */
+#define OM_LIMIT_RULES 10000u           /* rules in one file */
+#define OM_LIMIT_RULES_NODES 500000u    /* YAML nodes (scalars, maps, lists) */
+#define OM_LIMIT_RULES_DEPTH 32u        /* nesting of maps and lists */
+#define OM_LIMIT_RULES_VALUES 10000u    /* values in one filter list */
+#define OM_LIMIT_RULES_SCALAR 4096u     /* bytes of one scalar (zh/en text) */
+#define OM_LIMIT_RULES_ID_BYTES 63u     /* bytes of a rule id */
+
+enum om_rule_kind {
+    OM_RULE_MUST_NOT_OVERLAP = 1, /* A ∩ B must be empty; reports A ∩ B */
+    OM_RULE_MUST_BE_WITHIN,       /* A \ B must be empty; reports A \ B */
+    OM_RULE_MUST_COVER            /* B \ A must be empty; reports B \ A */
+};
+/* "must_not_overlap", "must_be_within", "must_cover"; "?" otherwise. */
+const char *om_rule_kind_name(enum om_rule_kind k);
+
+enum om_severity {
+    OM_SEV_ERROR = 1, /* a violation: becomes a case */
+    OM_SEV_WARNING,   /* to be checked by a person */
+    OM_SEV_INFO       /* reported for information */
+};
+/* "error", "warning", "info"; "?" otherwise. */
+const char *om_severity_name(enum om_severity s);
+
+/*
+ * One condition on one attribute field. Values are matched against the
+ * field's value as text with leading/trailing ASCII blanks removed (INT
+ * fields in decimal; REAL fields compare numerically for exact values).
+ *
+ *   IN / NOT_IN         `values`: a value ending in '*' is a prefix
+ *                       ("07*" matches 0701, 0702, 07); others are exact.
+ *   PREFIX / NOT_PREFIX `values` are prefixes (written without '*').
+ *   GROUP / NOT_GROUP   `group` of code table `table` (om_code_in_group).
+ *
+ * A NULL or blank attribute matches no IN/PREFIX/GROUP term and every
+ * NOT_* term ("not in the list").
+ */
+enum om_filter_op {
+    OM_FILTER_IN = 1,
+    OM_FILTER_PREFIX,
+    OM_FILTER_GROUP,
+    OM_FILTER_NOT_IN,
+    OM_FILTER_NOT_PREFIX,
+    OM_FILTER_NOT_GROUP
+};
+
+struct om_filter_term {
+    char *field; /* as written (matched without case) */
+    enum om_filter_op op;
+    char **values; /* IN, PREFIX and their NOT_ forms; NULL otherwise */
+    size_t nvalues;
+    char *group;              /* GROUP / NOT_GROUP; NULL otherwise */
+    enum om_code_table table; /* GROUP / NOT_GROUP; 0 otherwise */
+    int line;                 /* 1-based line in the rule file */
+};
+
+/*
+ * Whether a field value satisfies a term. `value` NULL means a NULL
+ * attribute. Blanks around `value` are ignored.
+ */
+bool om_filter_term_match(const struct om_filter_term *t, const char *value);
+
+/* One side of a rule: a layer and the terms (ANDed) that select features. */
+struct om_rule_side {
+    char *layer; /* layer code, upper case */
+    struct om_filter_term *terms;
+    size_t nterms; /* 0 = every feature */
+    char *text; /* e.g. "DLTB where DLBM in group construction (建设用地)" */
+};
+
+struct om_rule {
+    char *id;
+    enum om_rule_kind kind;
+    struct om_rule_side a, b;
+    enum om_severity severity;
+    char *zh, *en;      /* never NULL: a missing one is a copy of the other */
+    char *basis;        /* policy citation, NULL if none */
+    double min_area_m2; /* patches with a smaller area are slivers; >= 0 */
+    double min_width_m; /* patches with 2*area/perimeter below are slivers */
+    int line;           /* 1-based line of the rule's "- id:" item */
+};
+
+/* An entry of the `layers:` section. */
+struct om_layer_conf {
+    char *code;  /* upper case */
+    char *role;  /* landuse admin farmland eco_redline urban_boundary zoning
+                    planned_use farmland_target other; NULL if not given */
+    char *title; /* display name ("name:"), NULL if not given */
+    char **keys; /* attributes carried into results, as written */
+    size_t nkeys;
+};
+
+struct om_rules {
+    char *source;    /* path, or "(built-in)" */
+    char sha256[65]; /* of the file's bytes */
+    char *name;      /* project.name, NULL if none */
+    char *crs;       /* project.crs, NULL if none */
+    struct om_layer_conf *layers;
+    size_t nlayers;
+    char *admin_layer;     /* admin.layer (upper case), NULL if no admin: */
+    char *admin_code;      /* admin.code field, NULL if none */
+    char *admin_name;      /* admin.name field, NULL if none */
+    struct om_rule *rules; /* in file order; ids are unique */
+    size_t nrules;
+};
+
+/* Read and parse the rule file at `path`. Free with om_rules_free. */
+enum om_status om_rules_load(const char *path, struct om_rules **out,
+                             struct om_error *err);
+
+/*
+ * Parse `len` bytes of rule-file text (need not be NUL-terminated).
+ * `source` (may be NULL: "(buffer)") names it in errors and in ->source.
+ */
+enum om_status om_rules_parse(const char *text, size_t len, const char *source,
+                              struct om_rules **out, struct om_error *err);
+
+/* The built-in default rule set (data/rules/onemap.yaml, compiled in). */
+enum om_status om_rules_default(struct om_rules **out, struct om_error *err);
+
+/*
+ * A copy of the text of the built-in default rule set (data/rules/
+ * onemap.yaml with its comments), e.g. for `onemap rules default > x.yaml`.
+ * *text is NUL-terminated, free with om_rules_text_free; *len may be NULL.
+ */
+enum om_status om_rules_default_text(char **text, size_t *len,
+                                     struct om_error *err);
+void om_rules_text_free(char *text);
+
+/* Free a rule set. Accepts NULL. */
+void om_rules_free(struct om_rules *r);
+
+/* The `layers:` entry of `code` (case-insensitive), or NULL. Borrowed. */
+const struct om_layer_conf *om_rules_layer(const struct om_rules *r,
+                                           const char *code);
+
+/* The rule with id `id` (exact), or NULL. Borrowed. */
+const struct om_rule *om_rules_find(const struct om_rules *r, const char *id);
+
+/*
+ * Evaluate `side`'s filter on `layer` (normally the layer named by
+ * side->layer; the name is not checked). On success *mask is an
+ * om__malloc'ed array of om_layer_nfeatures(layer) bytes, 1 = selected,
+ * indexed like the layer's features (free with the allocator's free, i.e.
+ * om_rules_mask_free), and *nselected (may be NULL) the count of ones.
+ * A term naming a field the layer does not have gives OM_ENOTFOUND naming
+ * the rule id, the layer and the field and listing the layer's fields.
+ * `rule` (may be NULL) is used for messages only.
+ */
+enum om_status om_rule_side_select(const struct om_rule *rule,
+                                   const struct om_rule_side *side,
+                                   const struct om_layer *layer, uint8_t **mask,
+                                   size_t *nselected, struct om_error *err);
+/* Free a mask returned by om_rule_side_select. Accepts NULL. */
+void om_rules_mask_free(uint8_t *mask);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,530 @@
+/*
+ * cmd_overlay.c — `onemap overlay PROJECT A B --class-a F [--class-b G]
+ * [--by XZQ] ...`: the overlay cross-tab (叠加分析交叉统计).
+ *
+ * Rows are long format: unit, class of A, class of B (or inside/outside),
+ * features, area; with class-of-A subtotals and unit totals, then the same
+ * over all units. Printed values are rounded with the largest-remainder
+ * method so every subtotal is the sum of its printed rows: grand total →
+ * unit totals → class-of-A subtotals → cells.
+ */
+#include "cli.h"
+#include "onemap/crosstab.h"
+#include "onemap/onemap.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("%s\n\n%s\n",
+           T("usage: onemap overlay PROJECT.gpkg A B --class-a FIELD "
+             "[options]",
+             "用法: onemap overlay 项目.gpkg 图层A 图层B --class-a 字段 [选项]"),
+           T("Area of every class of A x class of B (or inside/outside B) x "
+             "admin unit.\n"
+             "  --class, --class-a FIELD  class attribute of A, e.g. DLBM "
+             "(required)\n"
+             "  --class-b FIELD     class attribute of B (default: inside / "
+             "outside B)\n"
+             "  --level 0|1|2       roll DLBM classes up to 一级 (1) or 二级 "
+             "(2)\n"
+             "  --by LAYER          split by admin units, e.g. --by XZQ\n"
+             "  --area MODE         ellipsoidal (default) or planar\n"
+             "  --unit m2|ha|mu     output unit (default ha)\n"
+             "  --decimals N        decimals (default 2)\n"
+             "  --min-area M2       ignore pieces smaller than M2 (planar m2)\n"
+             "  --version-a N, --version-b N   layer versions (default "
+             "current)\n"
+             "  --format table|csv|json   (default table)\n"
+             "  -o FILE             write to FILE instead of standard output\n"
+             "  -j N                threads (default: all cores)",
+             "统计 A 的地类 × B 的地类(或 B 范围内/外)× 行政区的面积。\n"
+             "  --class, --class-a 字段  A 的地类字段,如 DLBM(必填)\n"
+             "  --class-b 字段      B 的分类字段(默认:B 范围内/外)\n"
+             "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
+             "  --by 图层           按行政区拆分,如 --by XZQ\n"
+             "  --area 方式         ellipsoidal(默认,椭球面积)或 planar\n"
+             "  --unit m2|ha|mu     输出单位(默认公顷 ha)\n"
+             "  --decimals N        小数位数(默认 2)\n"
+             "  --min-area 平方米   忽略小于该平面面积的碎片\n"
+             "  --version-a N, --version-b N   图层版本(默认当前版本)\n"
+             "  --format table|csv|json   输出格式(默认 table)\n"
+             "  -o 文件             输出到文件\n"
+             "  -j N                线程数(默认全部核心)"));
+}
+
+static void fmt_num(char *buf, size_t size, double v, int decimals)
+{
+    if (v == 0.0) {
+        v = 0.0; /* never print a negative zero */
+    }
+    snprintf(buf, size, "%.*f", decimals, v);
+    if (buf[0] == '-') {
+        bool zero = true;
+        for (const char *c = buf + 1; *c; c++) {
+            zero &= *c == '0' || *c == '.';
+        }
+        if (zero) {
+            memmove(buf, buf + 1, strlen(buf));
+        }
+    }
+}
+
+static const char *cname(const struct om_crosstab_class *k, bool csv)
+{
+    const char *n = cli_zh || csv ? k->name_zh : k->name_en;
+    return n ? n : "";
+}
+
+enum level { L_UNIT, L_CLASS_A, L_CELL };
+
+/* Is cell c a child of cell p at level `lv` (p is ignored for L_UNIT)? */
+static bool child_of(const struct om_crosstab_cell *c,
+                     const struct om_crosstab_cell *p, enum level lv,
+                     bool by_units)
+{
+    const size_t ALL = OM_CROSSTAB_ALL;
+    if (!by_units && c->unit != ALL) {
+        return false;
+    }
+    switch (lv) {
+    case L_UNIT:
+        return by_units ? c->unit != ALL && c->class_a == ALL
+                        : c->class_a != ALL && c->class_b == ALL;
+    case L_CLASS_A:
+        return c->unit == p->unit && c->class_a != ALL && c->class_b == ALL;
+    default:
+        return c->unit == p->unit && c->class_a == p->class_a &&
+               c->class_b != ALL;
+    }
+}
+
+/* Apportion the children of parent `pi` (or of the grand total). */
+static void split(const struct om_crosstab_result *r, const double *v,
+                  double *out, size_t pi, enum level lv, bool by_units,
+                  int decimals, double *tmp, double *tr, size_t *idx)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < r->ncells; k++) {
+        if (child_of(&r->cells[k], &r->cells[pi], lv, by_units)) {
+            idx[m] = k;
+            tmp[m++] = v[k];
+        }
+    }
+    om_apportion(tmp, m, decimals, out[pi], tr);
+    for (size_t k = 0; k < m; k++) {
+        out[idx[k]] = tr[k];
+    }
+}
+
+/*
+ * Rounded values (see the file header). With units: grand total → unit
+ * totals → class-of-A subtotals → cells, and the rows over all units are
+ * the sums of the rounded per-unit rows. Without: grand total → class-of-A
+ * totals → cells. The grand total is the last cell.
+ */
+static double *round_cells(const struct om_crosstab_result *r, double factor,
+                           int decimals)
+{
+    size_t n = r->ncells;
+    double *v = calloc(n + 1, sizeof *v);
+    double *out = calloc(n + 1, sizeof *out);
+    double *tmp = calloc(n + 1, sizeof *tmp);
+    double *tr = calloc(n + 1, sizeof *tr);
+    size_t *idx = calloc(n + 1, sizeof *idx);
+    if (!v || !out || !tmp || !tr || !idx) {
+        free(out);
+        out = NULL;
+        goto done;
+    }
+    const size_t ALL = OM_CROSSTAB_ALL;
+    bool by_units = r->nunits > 0;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = r->cells[i].area_m2 * factor;
+    }
+    double scale = pow(10, decimals);
+    out[n - 1] = round(v[n - 1] * scale) / scale;
+    split(r, v, out, n - 1, L_UNIT, by_units, decimals, tmp, tr, idx);
+    for (size_t i = 0; by_units && i < n; i++) {
+        const struct om_crosstab_cell *c = &r->cells[i];
+        if (c->unit != ALL && c->class_a == ALL) {
+            split(r, v, out, i, L_CLASS_A, by_units, decimals, tmp, tr, idx);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct om_crosstab_cell *c = &r->cells[i];
+        if (c->class_a != ALL && c->class_b == ALL &&
+            (by_units ? c->unit != ALL : c->unit == ALL)) {
+            split(r, v, out, i, L_CELL, by_units, decimals, tmp, tr, idx);
+        }
+    }
+    for (size_t i = 0; by_units && i < n; i++) {
+        const struct om_crosstab_cell *p = &r->cells[i];
+        if (p->unit != ALL || p->class_a == ALL) {
+            continue;
+        }
+        double s = 0;
+        for (size_t k = 0; k < n; k++) {
+            const struct om_crosstab_cell *c = &r->cells[k];
+            if (c->unit != ALL && c->class_a == p->class_a &&
+                c->class_b == p->class_b) {
+                s += out[k];
+            }
+        }
+        out[i] = round(s * scale) / scale;
+    }
+done:
+    free(v);
+    free(tmp);
+    free(tr);
+    free(idx);
+    return out;
+}
+
+int cmd_overlay(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"class", required_argument, 0, 'c'},
+        {"class-a", required_argument, 0, 'c'},
+        {"class-b", required_argument, 0, 'C'},
+        {"level", required_argument, 0, 'L'},
+        {"by", required_argument, 0, 'b'},
+        {"area", required_argument, 0, 'a'},
+        {"unit", required_argument, 0, 'u'},
+        {"decimals", required_argument, 0, 'd'},
+        {"min-area", required_argument, 0, 'm'},
+        {"version-a", required_argument, 0, 'V'},
+        {"version-b", required_argument, 0, 'W'},
+        {"format", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *class_a = NULL, *class_b = NULL, *by = NULL;
+    const char *area = "ellipsoidal", *unit = "ha", *outpath = NULL;
+    long level = 0, decimals = 2, threads = 0, ver_a = 0, ver_b = 0;
+    double min_area = 0;
+    enum cli_format fmt = CLI_TABLE;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:j:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            class_a = optarg;
+            break;
+        case 'C':
+            class_b = optarg;
+            break;
+        case 'L':
+            if (!cli_parse_int(optarg, 0, 2, &level)) {
+                return cli_usage(
+                    "overlay", "%s",
+                    T("--level must be 0, 1 or 2", "--level 必须为 0、1 或 2"));
+            }
+            break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'a':
+            if (strcmp(optarg, "ellipsoidal") && strcmp(optarg, "planar")) {
+                return cli_usage("overlay", "%s '%s'",
+                                 T("--area must be ellipsoidal or planar",
+                                   "--area 须为 ellipsoidal 或 planar"),
+                                 optarg);
+            }
+            area = optarg;
+            break;
+        case 'u':
+            if (strcmp(optarg, "m2") && strcmp(optarg, "ha") &&
+                strcmp(optarg, "mu")) {
+                return cli_usage(
+                    "overlay", "%s '%s'",
+                    T("unknown unit (m2, ha, mu)", "未知单位(m2、ha、mu)"),
+                    optarg);
+            }
+            unit = optarg;
+            break;
+        case 'd':
+            if (!cli_parse_int(optarg, 0, 9, &decimals)) {
+                return cli_usage(
+                    "overlay", "%s",
+                    T("--decimals must be 0..9", "--decimals 须为 0..9"));
+            }
+            break;
+        case 'm': {
+            char *end = NULL;
+            min_area = strtod(optarg, &end);
+            if (!end || *end || !(min_area >= 0) || !isfinite(min_area)) {
+                return cli_usage("overlay", "%s",
+                                 T("bad --min-area", "--min-area 无效"));
+            }
+            break;
+        }
+        case 'V':
+        case 'W':
+            if (!cli_parse_int(optarg, 1, 1000000, c == 'V' ? &ver_a : &ver_b)) {
+                return cli_usage("overlay", "%s",
+                                 T("bad --version-a/-b", "--version-a/-b 无效"));
+            }
+            break;
+        case 'f':
+            if (!cli_parse_format(optarg, &fmt)) {
+                return cli_usage("overlay", "%s '%s'",
+                                 T("unknown format", "未知格式"), optarg);
+            }
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 'j':
+            if (!cli_parse_int(optarg, 1, 64, &threads)) {
+                return cli_usage("overlay", "%s", T("bad -j", "-j 无效"));
+            }
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_usage("overlay", "%s", T("bad option", "选项错误"));
+        }
+    }
+    if (optind + 3 != argc) {
+        return cli_usage("overlay", "%s",
+                         T("expected PROJECT, layer A and layer B",
+                           "需要项目路径、图层 A 和图层 B"));
+    }
+    if (!class_a) {
+        return cli_usage("overlay", "%s",
+                         T("--class-a FIELD is required (e.g. --class DLBM)",
+                           "必须指定 --class-a 字段(如 --class DLBM)"));
+    }
+    const char *code_a = argv[optind + 1], *code_b = argv[optind + 2];
+    struct om_crosstab_options o;
+    memset(&o, 0, sizeof o);
+    o.class_a = class_a;
+    o.class_b = class_b;
+    o.level_a = (int)level;
+    o.level_b = (int)level;
+    o.area = strcmp(area, "planar") == 0 ? OM_AREA_PLANAR : OM_AREA_ELLIPSOIDAL;
+    o.min_area_m2 = min_area;
+    o.threads = (int)threads;
+
+    struct om_error err;
+    om_error_clear(&err);
+    struct om_project *p = NULL;
+    struct om_layer *la = NULL, *lb = NULL, *units = NULL;
+    struct om_crs *crs = NULL;
+    struct om_crosstab_result *r = NULL;
+    struct om_layer_record urec;
+    bool have_urec = false;
+    int rc = CLI_FAIL;
+    FILE *out = stdout;
+    double *vals = NULL;
+    if (om_project_open(argv[optind], true, &p, &err) != OM_OK) {
+        return cli_report(&err);
+    }
+    const char *pcrs = om_project_crs(p);
+    if (!pcrs) {
+        om_project_close(p);
+        return cli_fail("%s",
+                        T("the project has no layers yet", "项目中还没有图层"));
+    }
+    if (om_crs_new(pcrs, &crs, &err) != OM_OK) {
+        goto fail;
+    }
+    o.crs = crs;
+    if (om_project_read(p, code_a, (int)ver_a, &la, cli_progress(), &err) !=
+            OM_OK ||
+        om_project_read(p, code_b, (int)ver_b, &lb, cli_progress(), &err) !=
+            OM_OK) {
+        goto fail;
+    }
+    o.a = la;
+    o.b = lb;
+    if (by) {
+        if (om_project_layer_record(p, by, 0, &urec, &err) != OM_OK) {
+            goto fail;
+        }
+        have_urec = true;
+        if (om_project_read(p, by, 0, &units, cli_progress(), &err) != OM_OK) {
+            goto fail;
+        }
+        o.units = units;
+        o.unit_code_field = urec.code_field;
+        o.unit_name_field = urec.name_field;
+        if (!o.unit_code_field && om_layer_field_index(units, "XZQDM") >= 0) {
+            o.unit_code_field = "XZQDM";
+        }
+        if (!o.unit_name_field && om_layer_field_index(units, "XZQMC") >= 0) {
+            o.unit_name_field = "XZQMC";
+        }
+        if (!o.unit_code_field) {
+            cli_progress_end();
+            rc = cli_fail(
+                "%s '%s' %s", T("layer", "图层"), by,
+                T("has no admin code field: re-import it with --code-field "
+                  "(e.g. --code-field XZQDM --name-field XZQMC)",
+                  "没有行政区代码字段:请用 --code-field 重新导入(如 "
+                  "--code-field XZQDM --name-field XZQMC)"));
+            goto done;
+        }
+    }
+    if (om_crosstab_run(&o, &r, cli_progress(), &err) != OM_OK) {
+        goto fail;
+    }
+    cli_progress_end();
+
+    double factor = strcmp(unit, "m2") == 0   ? 1.0
+                    : strcmp(unit, "mu") == 0 ? 15.0 / 10000.0
+                                              : 1.0 / 10000.0;
+    if (r->ncells > 0) {
+        vals = round_cells(r, factor, (int)decimals);
+        if (!vals) {
+            rc = cli_fail("out of memory");
+            goto done;
+        }
+    }
+    if (outpath) {
+        out = fopen(outpath, "w");
+        if (!out) {
+            rc = cli_fail("%s: %s", outpath, T("cannot write", "无法写入"));
+            goto done;
+        }
+    }
+    bool by_units = r->nunits > 0;
+    bool csv = fmt == CLI_CSV;
+    const char *total = csv || fmt == CLI_JSON ? "TOTAL" : T("total", "合计");
+    char num[64], cnt[24];
+    if (fmt == CLI_JSON) {
+        fprintf(out, "{\n  \"a\": ");
+        cli_json_string(out, code_a);
+        fprintf(out, ",\n  \"b\": ");
+        cli_json_string(out, code_b);
+        fprintf(out, ",\n  \"class_a\": ");
+        cli_json_string(out, class_a);
+        fprintf(out, ",\n  \"class_b\": ");
+        cli_json_string(out, class_b ? class_b : "");
+        fprintf(out, ",\n  \"level\": %ld,\n  \"area\": \"%s\",\n", level,
+                area);
+        fprintf(out, "  \"unit\": \"%s\",\n  \"by\": ", unit);
+        cli_json_string(out, by ? by : "");
+        fprintf(out, ",\n  \"features\": %lld,\n  \"skipped\": %lld,\n",
+                (long long)r->nfeatures_a, (long long)r->nskipped_a);
+        fprintf(out, "  \"rows\": [");
+    }
+    struct cli_table t;
+    char areahead[64];
+    snprintf(areahead, sizeof areahead, "area_%s", unit);
+    const char *head_csv[] = {"unit_code",    "unit_name", "class_a",
+                              "class_a_name", "class_b",   "class_b_name",
+                              "features",     areahead};
+    const char *head_tab[] = {T("code", "代码"),
+                              T("unit", "行政区"),
+                              T("class A", "A 类"),
+                              T("name", "名称"),
+                              T("class B", "B 类"),
+                              T("name", "名称"),
+                              T("features", "图斑数"),
+                              areahead};
+    size_t ncols = by_units ? 8 : 6;
+    cli_table_init(&t, ncols);
+    if (fmt != CLI_JSON) {
+        const char *const *head = csv ? head_csv : head_tab;
+        cli_table_add(&t, by_units ? head : head + 2);
+        cli_table_numeric(&t, ncols - 2);
+        cli_table_numeric(&t, ncols - 1);
+    }
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct om_crosstab_cell *cl = &r->cells[i];
+        if (!by_units && cl->unit != OM_CROSSTAB_ALL) {
+            continue;
+        }
+        const char *ucode = cl->unit == OM_CROSSTAB_ALL
+                                ? total
+                                : r->units[cl->unit].code;
+        const char *uname =
+            cl->unit == OM_CROSSTAB_ALL ? "" : r->units[cl->unit].name;
+        const char *ca = total, *can = "", *cb = cl->class_a == OM_CROSSTAB_ALL
+                                                      ? ""
+                                                      : total;
+        const char *cbn = "";
+        if (cl->class_a != OM_CROSSTAB_ALL) {
+            ca = r->classes_a[cl->class_a].code;
+            can = cname(&r->classes_a[cl->class_a], csv);
+        }
+        if (cl->class_b != OM_CROSSTAB_ALL) {
+            cb = r->classes_b[cl->class_b].code;
+            cbn = cname(&r->classes_b[cl->class_b], csv);
+        }
+        snprintf(cnt, sizeof cnt, "%lld", (long long)cl->nfeatures);
+        fmt_num(num, sizeof num, vals[i], (int)decimals);
+        if (fmt == CLI_JSON) {
+            fprintf(out, "%s\n    {", i ? "," : "");
+            if (by_units) {
+                fprintf(out, "\"unit_code\": ");
+                cli_json_string(out, ucode);
+                fprintf(out, ", \"unit_name\": ");
+                cli_json_string(out, uname);
+                fprintf(out, ", ");
+            }
+            fprintf(out, "\"class_a\": ");
+            cli_json_string(out, ca);
+            fprintf(out, ", \"class_a_name\": ");
+            cli_json_string(out, can);
+            fprintf(out, ", \"class_b\": ");
+            cli_json_string(out, cb);
+            fprintf(out, ", \"class_b_name\": ");
+            cli_json_string(out, cbn);
+            fprintf(out, ", \"features\": %s, \"area\": %s}", cnt, num);
+            continue;
+        }
+        const char *row[] = {ucode, uname, ca, can, cb, cbn, cnt, num};
+        cli_table_add(&t, by_units ? row : row + 2);
+    }
+    if (fmt == CLI_JSON) {
+        fprintf(out, "\n  ]\n}\n");
+    } else {
+        cli_table_print(&t, out, fmt);
+    }
+    cli_table_free(&t);
+    if (!cli_quiet) {
+        fprintf(stderr, "onemap: %s %lld %s x %s, %lld %s, %s: %s", code_a,
+                (long long)r->nfeatures_a, T("features", "个图斑"), code_b,
+                (long long)r->npieces, T("pieces", "个叠加碎片"),
+                T("area", "面积"),
+                o.area == OM_AREA_PLANAR ? T("planar", "平面面积")
+                                         : T("ellipsoidal", "椭球面积"));
+        if (r->nskipped_a) {
+            fprintf(stderr, ", %lld %s", (long long)r->nskipped_a,
+                    T("skipped (empty or invalid geometry; see onemap info)",
+                      "个已跳过(空或无效几何,见 onemap info)"));
+        }
+        if (r->has_unassigned) {
+            fprintf(stderr, ", %s",
+                    T("some area lies outside every admin unit",
+                      "部分面积不在任何行政区内"));
+        }
+        fprintf(stderr, "\n");
+    }
+    rc = CLI_OK;
+    if (out != stdout && fclose(out) != 0) {
+        rc = cli_fail("%s: %s", outpath, T("write failed", "写入失败"));
+    }
+    goto done;
+fail:
+    cli_progress_end();
+    rc = cli_report(&err);
+done:
+    free(vals);
+    om_crosstab_result_free(r);
+    if (have_urec) {
+        om_layer_record_deinit(&urec);
+    }
+    om_layer_free(la);
+    om_layer_free(lb);
+    om_layer_free(units);
+    om_crs_free(crs);
+    om_project_close(p);
+    return rc;
+}

@@ -1,0 +1,1044 @@
+/*
+ * overlay.c — the overlay engine: pieces of A ∩ B and A \ B split by admin
+ * unit, with planar and ellipsoidal areas and (on request) geometry.
+ *
+ * B and the units are cut into tiles (om_polyops_subdivide for features of
+ * more than TILE_SPLIT vertices) whose fid is the index of their source
+ * feature, so no A feature is ever overlaid with a whole big polygon. For
+ * one A feature: its candidate B tiles (R-tree, sorted by B feature then
+ * tile) are clipped once each (om_prepared_clip: covers / disjoint /
+ * partial); the fragments of one B feature form its piece; the outside
+ * piece is A minus the union of the B tiles it meets, built only when no
+ * tile covers A. Each piece is then split by the unit tiles the same way,
+ * the part outside every unit being the piece minus the unit tiles met.
+ *
+ * Areas of a piece are the sums over its fragments (disjoint interiors),
+ * so they do not depend on want_geometry; with want_geometry the fragments
+ * of one piece are unioned into one valid (multi)polygon.
+ *
+ * Work runs over fixed chunks of A (CHUNK features in Hilbert order); each
+ * chunk stores its pieces (and geometries) and the calling thread hands
+ * them to the callback chunk by chunk, in order: identical for any -j.
+ *
+ * Union and difference of several features come from the GEOS bridge
+ * (src/geom/setops.h, implemented in src/geom/geos.c).
+ */
+#include "onemap/overlay.h"
+
+#include "core/core.h"
+#include "geom/setops.h"
+#include "onemap/crs.h"
+#include "onemap/geom.h"
+#include "onemap/polyops.h"
+
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { CHUNK = 512, MAX_THREADS = 64, TILE_SPLIT = 1024, TILE_VERTICES = 256 };
+enum { SCRATCH_MAX = 4096 };
+
+/* ---- tiles ---- */
+
+static enum om_status copy_feature(struct om_layer *dst,
+                                   const struct om_layer_view *v, size_t f,
+                                   int64_t fid, struct om_error *err)
+{
+    enum om_status st = om_layer_begin_feature(dst, fid, err);
+    for (size_t q = v->part_start[f]; st == OM_OK && q < v->part_start[f + 1];
+         q++) {
+        st = om_layer_begin_part(dst, err);
+        for (size_t r = v->ring_start[q];
+             st == OM_OK && r < v->ring_start[q + 1]; r++) {
+            size_t a = v->point_start[r], b = v->point_start[r + 1];
+            st = om_layer_add_ring(dst, v->xy + 2 * a, b - a, err);
+        }
+    }
+    if (st == OM_OK) {
+        st = om_layer_end_feature(dst, err);
+    } else {
+        om_layer_abort_feature(dst);
+    }
+    return st;
+}
+
+/*
+ * The selected, usable features of `src` as tiles of at most TILE_VERTICES
+ * vertices (features up to TILE_SPLIT vertices kept whole); the fid of a
+ * tile is the index of its source feature.
+ */
+static enum om_status make_tiles(const struct om_layer *src,
+                                 const uint8_t *mask, struct om_layer **out,
+                                 struct om_error *err)
+{
+    *out = NULL;
+    struct om_layer_view v;
+    om_layer_view(src, &v);
+    struct om_layer *tiles = NULL;
+    struct om_polyops *geos = NULL;
+    enum om_status st = om_layer_new("tiles", &tiles, err);
+    if (st == OM_OK) {
+        st = om_polyops_new(&geos, err);
+    }
+    for (size_t f = 0; st == OM_OK && f < v.nfeatures; f++) {
+        if ((mask && !mask[f]) ||
+            (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
+            continue;
+        }
+        if (om_feature_npoints(&v, f) <= TILE_SPLIT) {
+            st = copy_feature(tiles, &v, f, (int64_t)f, err);
+            continue;
+        }
+        struct om_layer *tmp = NULL;
+        st = om_layer_new("subdivided", &tmp, err);
+        if (st == OM_OK) {
+            st = om_polyops_subdivide(geos, &v, f, TILE_VERTICES, tmp, NULL,
+                                      err);
+        }
+        if (st == OM_OK) {
+            struct om_layer_view tv;
+            om_layer_view(tmp, &tv);
+            for (size_t t = 0; st == OM_OK && t < tv.nfeatures; t++) {
+                st = copy_feature(tiles, &tv, t, (int64_t)f, err);
+            }
+        } else {
+            om__error_prefix(err, "%s: cannot tile feature %lld",
+                             om_layer_name(src), (long long)v.fid[f]);
+        }
+        om_layer_free(tmp);
+    }
+    om_polyops_free(geos);
+    if (st == OM_OK) {
+        st = om_layer_finish(tiles, 0, err);
+    }
+    if (st != OM_OK) {
+        om_layer_free(tiles);
+        return st;
+    }
+    *out = tiles;
+    return OM_OK;
+}
+
+/* ---- the run ---- */
+
+struct piece_rec {
+    size_t a, b, unit;
+    double planar, ell;
+    size_t gf; /* feature in the chunk's geometry layer, or NONE */
+};
+
+struct chunk_out {
+    struct piece_rec *p;
+    size_t n, cap;
+    struct om_layer *geom; /* want_geometry */
+};
+
+struct job {
+    const struct om_overlay_options *opt;
+    struct om_layer_view av;
+    const char *aname, *bname, *uname;
+    struct om_layer_view btv, utv; /* tiles */
+    const struct om_rtree *btree, *utree;
+    size_t nchunks;
+    struct chunk_out *out;
+    pthread_mutex_t lock;
+    size_t next_chunk, chunks_done;
+    enum om_status status;
+    struct om_error err;
+    volatile int stop;
+};
+
+/* Where a fragment lives: A itself, frag1 (B level) or frag2 (unit level). */
+enum { SRC_A = 0, SRC_F1 = 1, SRC_F2 = 2 };
+struct frag {
+    uint8_t src;
+    size_t f;
+    size_t key; /* B feature (B level) or unit feature (unit level) */
+};
+
+struct worker {
+    struct job *job;
+    struct om_polyops *geos;
+    struct om__setops *gx;
+    struct om_area_ctx *area;
+    struct om_prepared **bprep, **uprep;
+    struct om_layer *f1, *f2; /* scratch fragments */
+    struct om_layer_view f1v, f2v;
+    size_t *cand;
+    size_t ncand, cap_cand;
+    bool cand_oom;
+    struct frag *bl; /* B-level fragments of the current A */
+    size_t nbl, cap_bl;
+    struct frag *ul; /* unit-level fragments of the current piece */
+    size_t nul, cap_ul;
+    struct om__fref *refs;
+    size_t nrefs, cap_refs;
+    size_t *met;
+    size_t nmet, cap_met;
+};
+
+static const struct om_layer_view *src_view(struct worker *w, uint8_t src)
+{
+    if (src == SRC_A) {
+        return &w->job->av;
+    }
+    return src == SRC_F1 ? &w->f1v : &w->f2v;
+}
+
+static bool collect(void *ctx, size_t item)
+{
+    struct worker *w = ctx;
+    if (!OM__GROW(w->cand, w->cap_cand, w->ncand + 1)) {
+        w->cand_oom = true;
+        return false;
+    }
+    w->cand[w->ncand++] = item;
+    return true;
+}
+
+static int cmp_tile(const void *x, const void *y, const struct om_layer_view *v)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int64_t fa = v->fid[a], fb = v->fid[b];
+    if (fa != fb) {
+        return fa < fb ? -1 : 1;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* Candidates of a box in a tile tree, sorted by (source feature, tile). */
+static enum om_status candidates(struct worker *w, const struct om_rtree *tree,
+                                 const struct om_layer_view *tv,
+                                 struct om_rect box, struct om_error *err)
+{
+    w->ncand = 0;
+    w->cand_oom = false;
+    om_rtree_search(tree, box, collect, w);
+    if (w->cand_oom) {
+        return om__enomem(err, NULL);
+    }
+    /* insertion sort: candidate lists are short, and qsort has no context */
+    for (size_t i = 1; i < w->ncand; i++) {
+        size_t x = w->cand[i], k = i;
+        while (k > 0 && cmp_tile(&w->cand[k - 1], &x, tv) > 0) {
+            w->cand[k] = w->cand[k - 1];
+            k--;
+        }
+        w->cand[k] = x;
+    }
+    return OM_OK;
+}
+
+static enum om_status end_scratch(struct om_layer *l, enum om_status st,
+                                  struct om_error *err)
+{
+    if (st == OM_OK) {
+        st = om_layer_end_feature(l, err);
+    }
+    if (st != OM_OK) {
+        om_layer_abort_feature(l);
+    }
+    return st;
+}
+
+/* Clip fragment (src,f) by prepared tile; a partial piece goes to `dst`. */
+static enum om_status clip(struct worker *w, struct om_prepared *p, uint8_t src,
+                           size_t f, struct om_layer *dst, int *rel,
+                           struct om_error *err)
+{
+    double area = 0.0;
+    enum om_status st = om_layer_begin_feature(dst, 0, err);
+    if (st == OM_OK) {
+        st = om_prepared_clip(w->geos, p, src_view(w, src), f, dst, rel, &area,
+                              err);
+    }
+    st = end_scratch(dst, st, err);
+    if (st == OM_OK && dst == w->f1) {
+        om_layer_view(w->f1, &w->f1v);
+    } else if (st == OM_OK) {
+        om_layer_view(w->f2, &w->f2v);
+    }
+    return st;
+}
+
+static bool has_parts(const struct om_layer_view *v, size_t f)
+{
+    return v->part_start[f + 1] > v->part_start[f];
+}
+
+static double frag_planar(struct worker *w, const struct frag *fr)
+{
+    const struct om_layer_view *v = src_view(w, fr->src);
+    return has_parts(v, fr->f) ? om_feature_area_planar(v, fr->f) : 0.0;
+}
+
+static struct om_rect frag_box(struct worker *w, const struct frag *fr)
+{
+    return src_view(w, fr->src)->bbox[fr->f];
+}
+
+static bool push_frag(struct frag **arr, size_t *n, size_t *cap, uint8_t src,
+                      size_t f, size_t key)
+{
+    if (!om__grow((void **)arr, cap, *n + 1, sizeof **arr)) {
+        return false;
+    }
+    (*arr)[*n].src = src;
+    (*arr)[*n].f = f;
+    (*arr)[*n].key = key;
+    (*n)++;
+    return true;
+}
+
+/* Emit one piece made of fragments fr[0..n) (disjoint interiors). */
+static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
+                           size_t b, size_t unit, const struct frag *fr,
+                           size_t n, struct om_error *err)
+{
+    const struct om_overlay_options *opt = w->job->opt;
+    double planar = 0.0, ell = opt->ellipsoidal ? 0.0 : NAN;
+    for (size_t i = 0; i < n; i++) {
+        const struct om_layer_view *v = src_view(w, fr[i].src);
+        if (!has_parts(v, fr[i].f)) {
+            continue;
+        }
+        planar += om_feature_area_planar(v, fr[i].f);
+        if (opt->ellipsoidal) {
+            double e = 0.0;
+            enum om_status st =
+                om_area_feature(w->area, v, fr[i].f, NULL, &e, err);
+            if (st != OM_OK) {
+                return st;
+            }
+            ell += e;
+        }
+    }
+    if (!(planar > 0.0) || planar < opt->min_area_m2) {
+        return OM_OK;
+    }
+    size_t gf = OM_OVERLAY_NONE;
+    if (opt->want_geometry) {
+        int64_t fid = w->job->av.fid[a];
+        enum om_status st;
+        if (n == 1) {
+            st = copy_feature(c->geom, src_view(w, fr[0].src), fr[0].f, fid,
+                              err);
+        } else {
+            w->nrefs = 0;
+            if (!OM__GROW(w->refs, w->cap_refs, n)) {
+                return om__enomem(err, NULL);
+            }
+            for (size_t i = 0; i < n; i++) {
+                w->refs[w->nrefs].v = src_view(w, fr[i].src);
+                w->refs[w->nrefs++].f = fr[i].f;
+            }
+            st = om_layer_begin_feature(c->geom, fid, err);
+            if (st == OM_OK) {
+                st = om__setops_union(w->gx, w->refs, w->nrefs, c->geom, err);
+            }
+            st = end_scratch(c->geom, st, err);
+        }
+        if (st != OM_OK) {
+            return st;
+        }
+        gf = om_layer_nfeatures(c->geom) - 1;
+    }
+    if (!OM__GROW(c->p, c->cap, c->n + 1)) {
+        return om__enomem(err, NULL);
+    }
+    struct piece_rec *r = &c->p[c->n++];
+    r->a = a;
+    r->b = b;
+    r->unit = unit;
+    r->planar = planar;
+    r->ell = ell;
+    r->gf = gf;
+    return OM_OK;
+}
+
+/* Crumbs of floating-point overlay are not pieces (as in stats.c). */
+static bool crumb(double rest, double whole)
+{
+    return rest <= 1e-9 * whole + 1e-6;
+}
+
+/*
+ * GEOS's overlay can, on rare degenerate input (edges that coincide with
+ * tile cuts and holes filled exactly by other features), return a
+ * difference that is plainly wrong. Every "outside" piece is therefore
+ * checked against the areas already known: outside + inside = whole.
+ */
+static bool consistent(double outside, double expected, double whole)
+{
+    return fabs(outside - expected) <= 1e-6 * whole + 1e-3;
+}
+
+/* Append feature = union(refs) to *dst; its planar area in *area. */
+static enum om_status union_area(struct worker *w, struct om_layer *dst,
+                                 struct om_layer_view *dv,
+                                 const struct om__fref *refs, size_t n,
+                                 double *area, struct om_error *err)
+{
+    enum om_status st = om_layer_begin_feature(dst, 0, err);
+    if (st == OM_OK) {
+        st = om__setops_union(w->gx, refs, n, dst, err);
+    }
+    st = end_scratch(dst, st, err);
+    if (st == OM_OK) {
+        om_layer_view(dst, dv);
+        size_t sf = dv->nfeatures - 1;
+        *area = has_parts(dv, sf) ? om_feature_area_planar(dv, sf) : 0.0;
+    }
+    return st;
+}
+
+static enum om_status prep_tile(struct worker *w, struct om_prepared **cache,
+                                const struct om_layer_view *tv, size_t t,
+                                struct om_error *err)
+{
+    if (cache[t]) {
+        return OM_OK;
+    }
+    return om_polyops_prepare(w->geos, tv, t, &cache[t], err);
+}
+
+/* Split the piece made of B-level fragments bl[i0..i1) by units. */
+static enum om_status split_units(struct worker *w, struct chunk_out *c,
+                                  size_t a, size_t b, size_t i0, size_t i1,
+                                  struct om_error *err)
+{
+    struct job *j = w->job;
+    if (!j->opt->units) {
+        return emit(w, c, a, b, OM_OVERLAY_NONE, w->bl + i0, i1 - i0, err);
+    }
+    w->nul = 0;
+    /* Remainders outside every unit. */
+    struct frag *rests = NULL;
+    size_t nrests = 0, cap_rests = 0;
+    enum om_status st = OM_OK;
+    for (size_t i = i0; st == OM_OK && i < i1; i++) {
+        struct frag fr = w->bl[i];
+        double whole = frag_planar(w, &fr);
+        size_t ul0 = w->nul;
+        st = candidates(w, j->utree, &j->utv, frag_box(w, &fr), err);
+        double assigned = 0.0;
+        bool covered = false;
+        w->nmet = 0;
+        for (size_t k = 0; st == OM_OK && k < w->ncand && !covered; k++) {
+            size_t t = w->cand[k];
+            st = prep_tile(w, w->uprep, &j->utv, t, err);
+            int rel = OM_REL_DISJOINT;
+            if (st == OM_OK) {
+                st = clip(w, w->uprep[t], fr.src, fr.f, w->f2, &rel, err);
+            }
+            if (st != OM_OK) {
+                break;
+            }
+            size_t unit = (size_t)j->utv.fid[t];
+            if (rel == OM_REL_COVERS) {
+                covered = true;
+                if (!push_frag(&w->ul, &w->nul, &w->cap_ul, fr.src, fr.f,
+                               unit)) {
+                    st = om__enomem(err, NULL);
+                }
+                assigned = whole;
+            } else if (rel == OM_REL_PARTIAL) {
+                size_t sf = w->f2v.nfeatures - 1;
+                assigned += om_feature_area_planar(&w->f2v, sf);
+                if (!push_frag(&w->ul, &w->nul, &w->cap_ul, SRC_F2, sf, unit) ||
+                    !OM__GROW(w->met, w->cap_met, w->nmet + 1)) {
+                    st = om__enomem(err, NULL);
+                }
+                w->met[w->nmet++] = t;
+            }
+        }
+        if (st != OM_OK || covered || crumb(whole - assigned, whole)) {
+            continue;
+        }
+        /* Part of the fragment lies outside every unit. */
+        if (w->nmet == 0) {
+            if (!push_frag(&rests, &nrests, &cap_rests, fr.src, fr.f, 0)) {
+                st = om__enomem(err, NULL);
+            }
+            continue;
+        }
+        if (!OM__GROW(w->refs, w->cap_refs, w->nmet + (w->nul - ul0))) {
+            st = om__enomem(err, NULL);
+            break;
+        }
+        for (size_t k = 0; k < w->nmet; k++) {
+            w->refs[k].v = &j->utv;
+            w->refs[k].f = w->met[k];
+        }
+        struct om__fref self = {src_view(w, fr.src), fr.f};
+        st = om_layer_begin_feature(w->f2, 0, err);
+        if (st == OM_OK) {
+            st = om__setops_difference(w->gx, self, w->refs, w->nmet, w->f2,
+                                       err);
+        }
+        st = end_scratch(w->f2, st, err);
+        if (st == OM_OK) {
+            om_layer_view(w->f2, &w->f2v);
+            size_t sf = w->f2v.nfeatures - 1;
+            double out = has_parts(&w->f2v, sf)
+                             ? om_feature_area_planar(&w->f2v, sf)
+                             : 0.0;
+            if (!consistent(out, whole - assigned, whole)) {
+                /* Retry against the inside pieces themselves. */
+                size_t nin = 0;
+                for (size_t k = ul0; k < w->nul; k++) {
+                    w->refs[nin].v = src_view(w, w->ul[k].src);
+                    w->refs[nin].f = w->ul[k].f;
+                    nin++;
+                }
+                self.v = src_view(w, fr.src);
+                st = om_layer_begin_feature(w->f2, 0, err);
+                if (st == OM_OK) {
+                    st = om__setops_difference(w->gx, self, w->refs, nin, w->f2,
+                                               err);
+                }
+                st = end_scratch(w->f2, st, err);
+                if (st == OM_OK) {
+                    om_layer_view(w->f2, &w->f2v);
+                    sf = w->f2v.nfeatures - 1;
+                    out = has_parts(&w->f2v, sf)
+                              ? om_feature_area_planar(&w->f2v, sf)
+                              : 0.0;
+                    if (!consistent(out, whole - assigned, whole)) {
+                        st = om__error(
+                            err, OM_EGEOM, NULL, 0, j->av.fid[a],
+                            "feature %lld: GEOS gave inconsistent areas "
+                            "splitting it by admin units (outside %.3f m2 "
+                            "+ inside %.3f m2 != %.3f m2); check the "
+                            "geometries with onemap info",
+                            (long long)j->av.fid[a], out, assigned, whole);
+                    }
+                }
+            }
+        }
+        if (st == OM_OK) {
+            size_t sf = w->f2v.nfeatures - 1;
+            if (has_parts(&w->f2v, sf) &&
+                !crumb(om_feature_area_planar(&w->f2v, sf), whole) &&
+                !push_frag(&rests, &nrests, &cap_rests, SRC_F2, sf, 0)) {
+                st = om__enomem(err, NULL);
+            }
+        }
+    }
+    /* Group by unit (stable: fragments keep their order within a unit). */
+    for (size_t i = 1; st == OM_OK && i < w->nul; i++) {
+        struct frag x = w->ul[i];
+        size_t k = i;
+        while (k > 0 && w->ul[k - 1].key > x.key) {
+            w->ul[k] = w->ul[k - 1];
+            k--;
+        }
+        w->ul[k] = x;
+    }
+    for (size_t i = 0; st == OM_OK && i < w->nul;) {
+        size_t k = i;
+        while (k < w->nul && w->ul[k].key == w->ul[i].key) {
+            k++;
+        }
+        st = emit(w, c, a, b, w->ul[i].key, w->ul + i, k - i, err);
+        i = k;
+    }
+    if (st == OM_OK && nrests > 0) {
+        st = emit(w, c, a, b, OM_OVERLAY_NONE, rests, nrests, err);
+    }
+    om__free(rests);
+    return st;
+}
+
+static enum om_status name_pair(struct job *j, size_t a, struct om_error *err,
+                                enum om_status st)
+{
+    if (st != OM_OK && st != OM_ENOMEM && err) {
+        char pre[OM_ERROR_SOURCE_MAX];
+        om__strlcpy(pre, j->aname, sizeof pre);
+        om__error_prefix(err, "overlay of %s feature %lld", j->aname,
+                         (long long)j->av.fid[a]);
+        om__strlcpy(err->source, pre, sizeof err->source);
+        err->feature = j->av.fid[a];
+    }
+    return st;
+}
+
+static enum om_status renew(struct om_layer **l, struct om_layer_view *v,
+                            struct om_error *err)
+{
+    if (om_layer_nfeatures(*l) <= SCRATCH_MAX) {
+        return OM_OK;
+    }
+    om_layer_free(*l);
+    *l = NULL;
+    enum om_status st = om_layer_new("fragments", l, err);
+    if (st == OM_OK) {
+        om_layer_view(*l, v);
+    }
+    return st;
+}
+
+static enum om_status one_feature(struct worker *w, struct chunk_out *c,
+                                  size_t a, struct om_error *err)
+{
+    struct job *j = w->job;
+    const struct om_overlay_options *opt = j->opt;
+    enum om_status st = renew(&w->f1, &w->f1v, err);
+    if (st == OM_OK) {
+        st = renew(&w->f2, &w->f2v, err);
+    }
+    if (st != OM_OK) {
+        return st;
+    }
+    w->nbl = 0;
+    if (!opt->b) {
+        if (!push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_A, a,
+                       OM_OVERLAY_NONE)) {
+            return om__enomem(err, NULL);
+        }
+        return split_units(w, c, a, OM_OVERLAY_NONE, 0, 1, err);
+    }
+    double whole = om_feature_area_planar(&j->av, a);
+    st = candidates(w, j->btree, &j->btv, j->av.bbox[a], err);
+    bool covered = false;
+    w->nmet = 0;
+    size_t covered_b = OM_OVERLAY_NONE;
+    for (size_t k = 0; st == OM_OK && k < w->ncand; k++) {
+        size_t t = w->cand[k];
+        size_t b = (size_t)j->btv.fid[t];
+        if (b == covered_b) {
+            continue; /* other tiles of a B feature covering A add nothing */
+        }
+        st = prep_tile(w, w->bprep, &j->btv, t, err);
+        int rel = OM_REL_DISJOINT;
+        if (st == OM_OK) {
+            st = clip(w, w->bprep[t], SRC_A, a, w->f1, &rel, err);
+        }
+        if (st != OM_OK) {
+            break;
+        }
+        if (rel == OM_REL_COVERS) {
+            covered = true;
+            covered_b = b;
+            /* drop earlier fragments of this B feature (crumbs at most) */
+            while (w->nbl > 0 && w->bl[w->nbl - 1].key == b) {
+                w->nbl--;
+            }
+            if (!push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_A, a, b)) {
+                st = om__enomem(err, NULL);
+            }
+        } else if (rel == OM_REL_PARTIAL) {
+            if (!push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_F1,
+                           w->f1v.nfeatures - 1, b) ||
+                !OM__GROW(w->met, w->cap_met, w->nmet + 1)) {
+                st = om__enomem(err, NULL);
+                break;
+            }
+            w->met[w->nmet++] = t;
+        }
+    }
+    if (st != OM_OK) {
+        return name_pair(j, a, err, st);
+    }
+    /* The outside piece: A minus the B tiles it meets. */
+    size_t nin = w->nbl;
+    if (opt->outside && !covered) {
+        if (w->nmet == 0) {
+            if (!push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_A, a,
+                           OM_OVERLAY_NONE)) {
+                return om__enomem(err, NULL);
+            }
+        } else {
+            if (!OM__GROW(w->refs, w->cap_refs, w->nmet)) {
+                return om__enomem(err, NULL);
+            }
+            for (size_t k = 0; k < w->nmet; k++) {
+                w->refs[k].v = &j->btv;
+                w->refs[k].f = w->met[k];
+            }
+            struct om__fref self = {&j->av, a};
+            st = om_layer_begin_feature(w->f1, 0, err);
+            if (st == OM_OK) {
+                st = om__setops_difference(w->gx, self, w->refs, w->nmet, w->f1,
+                                           err);
+            }
+            st = end_scratch(w->f1, st, err);
+            if (st != OM_OK) {
+                return name_pair(j, a, err, st);
+            }
+            om_layer_view(w->f1, &w->f1v);
+            size_t sf = w->f1v.nfeatures - 1;
+            double out = has_parts(&w->f1v, sf)
+                             ? om_feature_area_planar(&w->f1v, sf)
+                             : 0.0;
+            /* Check: outside + union(inside pieces) = whole. */
+            if (!OM__GROW(w->refs, w->cap_refs, nin + 1)) {
+                return om__enomem(err, NULL);
+            }
+            size_t nref = 0;
+            for (size_t k = 0; k < nin; k++) {
+                w->refs[nref].v = src_view(w, w->bl[k].src);
+                w->refs[nref].f = w->bl[k].f;
+                nref++;
+            }
+            double in = 0.0;
+            st = union_area(w, w->f2, &w->f2v, w->refs, nref, &in, err);
+            if (st != OM_OK) {
+                return name_pair(j, a, err, st);
+            }
+            if (!consistent(out, whole - in, whole)) {
+                /* Retry against the inside pieces themselves. */
+                st = om_layer_begin_feature(w->f1, 0, err);
+                if (st == OM_OK) {
+                    st = om__setops_difference(w->gx, self, w->refs, nref,
+                                               w->f1, err);
+                }
+                st = end_scratch(w->f1, st, err);
+                if (st != OM_OK) {
+                    return name_pair(j, a, err, st);
+                }
+                om_layer_view(w->f1, &w->f1v);
+                sf = w->f1v.nfeatures - 1;
+                out = has_parts(&w->f1v, sf)
+                          ? om_feature_area_planar(&w->f1v, sf)
+                          : 0.0;
+                if (!consistent(out, whole - in, whole)) {
+                    return om__error(
+                        err, OM_EGEOM, NULL, 0, j->av.fid[a],
+                        "feature %lld: GEOS gave inconsistent overlay areas "
+                        "(outside %.3f m2 + inside %.3f m2 != %.3f m2); "
+                        "check the geometries with onemap info",
+                        (long long)j->av.fid[a], out, in, whole);
+                }
+            }
+            if (has_parts(&w->f1v, sf) && !crumb(out, whole) &&
+                !push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_F1, sf,
+                           OM_OVERLAY_NONE)) {
+                return om__enomem(err, NULL);
+            }
+        }
+    }
+    /* Pieces by B feature (candidates came sorted by B), outside last. */
+    size_t i = opt->inside ? 0 : nin;
+    while (st == OM_OK && i < w->nbl) {
+        size_t k = i;
+        while (k < w->nbl && w->bl[k].key == w->bl[i].key) {
+            k++;
+        }
+        st = split_units(w, c, a, w->bl[i].key, i, k, err);
+        i = k;
+    }
+    return name_pair(j, a, err, st);
+}
+
+static enum om_status run_chunk(struct worker *w, size_t ci,
+                                struct om_error *err)
+{
+    struct job *j = w->job;
+    struct chunk_out *c = &j->out[ci];
+    size_t f0 = ci * CHUNK;
+    size_t f1 = f0 + CHUNK < j->av.nfeatures ? f0 + CHUNK : j->av.nfeatures;
+    if (j->opt->want_geometry) {
+        enum om_status st = om_layer_new("pieces", &c->geom, err);
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    for (size_t a = f0; a < f1; a++) {
+        if ((j->opt->a_mask && !j->opt->a_mask[a]) ||
+            (j->av.flags[a] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
+            continue;
+        }
+        enum om_status st = one_feature(w, c, a, err);
+        if (st != OM_OK) {
+            return st;
+        }
+        if (j->stop) {
+            return OM_OK;
+        }
+    }
+    return OM_OK;
+}
+
+static void record(struct job *j, enum om_status st, const struct om_error *e)
+{
+    pthread_mutex_lock(&j->lock);
+    if (st != OM_OK && j->status == OM_OK) {
+        j->status = st;
+        j->err = *e;
+        j->stop = 1;
+    }
+    j->chunks_done++;
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct job *j = w->job;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        if (j->stop || j->next_chunk >= j->nchunks) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        size_t ci = j->next_chunk++;
+        pthread_mutex_unlock(&j->lock);
+        struct om_error e;
+        om_error_clear(&e);
+        enum om_status st = run_chunk(w, ci, &e);
+        record(j, st, &e);
+    }
+    return NULL;
+}
+
+static void worker_deinit(struct worker *w)
+{
+    struct job *j = w->job;
+    if (!j) {
+        return;
+    }
+    if (w->bprep) {
+        for (size_t t = 0; t < j->btv.nfeatures; t++) {
+            om_prepared_free(w->geos, w->bprep[t]);
+        }
+    }
+    if (w->uprep) {
+        for (size_t t = 0; t < j->utv.nfeatures; t++) {
+            om_prepared_free(w->geos, w->uprep[t]);
+        }
+    }
+    om__free(w->bprep);
+    om__free(w->uprep);
+    om_layer_free(w->f1);
+    om_layer_free(w->f2);
+    om_area_ctx_free(w->area);
+    om_polyops_free(w->geos);
+    om__setops_free(w->gx);
+    om__free(w->cand);
+    om__free(w->bl);
+    om__free(w->ul);
+    om__free(w->refs);
+    om__free(w->met);
+}
+
+static enum om_status worker_init(struct worker *w, struct job *j,
+                                  struct om_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->job = j;
+    enum om_status st = om_polyops_new(&w->geos, err);
+    if (st == OM_OK) {
+        st = om__setops_new(&w->gx, err);
+    }
+    if (st == OM_OK && j->opt->ellipsoidal) {
+        st = om_area_ctx_new(j->opt->crs, &w->area, err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_new("fragments", &w->f1, err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_new("fragments", &w->f2, err);
+    }
+    if (st != OM_OK) {
+        return st;
+    }
+    om_layer_view(w->f1, &w->f1v);
+    om_layer_view(w->f2, &w->f2v);
+    w->bprep = om__calloc(j->btv.nfeatures + 1, sizeof *w->bprep);
+    w->uprep = om__calloc(j->utv.nfeatures + 1, sizeof *w->uprep);
+    if (!w->bprep || !w->uprep) {
+        return om__enomem(err, NULL);
+    }
+    return OM_OK;
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+}
+
+/* Deliver chunk ci's pieces to the callback. */
+static enum om_status deliver(struct job *j, size_t ci, om_overlay_piece_fn fn,
+                              void *ctx, struct om_error *err)
+{
+    struct chunk_out *c = &j->out[ci];
+    struct om_layer_view gv;
+    if (c->geom) {
+        om_layer_view(c->geom, &gv);
+    }
+    for (size_t k = 0; k < c->n; k++) {
+        const struct piece_rec *r = &c->p[k];
+        struct om_overlay_piece p;
+        p.a = r->a;
+        p.b = r->b;
+        p.unit = r->unit;
+        p.planar_m2 = r->planar;
+        p.ellipsoidal_m2 = r->ell;
+        p.geom = c->geom ? &gv : NULL;
+        p.geom_feature = r->gf;
+        enum om_status st = fn(ctx, &p, err);
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static void free_chunk(struct chunk_out *c)
+{
+    om__free(c->p);
+    om_layer_free(c->geom);
+    memset(c, 0, sizeof *c);
+}
+
+enum om_status om_overlay_run(const struct om_overlay_options *opt,
+                              om_overlay_piece_fn fn, void *ctx,
+                              const struct om_progress *progress,
+                              struct om_error *err)
+{
+    if (!opt || !opt->a || !fn) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "overlay: NULL options, layer A or callback");
+    }
+    const char *aname = om_layer_name(opt->a);
+    if (!om_layer_is_finished(opt->a) ||
+        (opt->b && !om_layer_is_finished(opt->b)) ||
+        (opt->units && !om_layer_is_finished(opt->units))) {
+        return om__error(err, OM_EINVAL, aname, 0, -1,
+                         "overlay needs finished (indexed) layers");
+    }
+    if (opt->ellipsoidal && !opt->crs) {
+        return om__error(err, OM_ECRS, aname, 0, -1,
+                         "ellipsoidal areas need the layers' CRS");
+    }
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.opt = opt;
+    j.aname = aname;
+    om_layer_view(opt->a, &j.av);
+    struct om_layer *btiles = NULL, *utiles = NULL;
+    enum om_status st = OM_OK;
+    if (opt->b) {
+        st = make_tiles(opt->b, opt->b_mask, &btiles, err);
+        if (st == OM_OK) {
+            om_layer_view(btiles, &j.btv);
+            j.btree = om_layer_index(btiles);
+        }
+    }
+    if (st == OM_OK && opt->units) {
+        st = make_tiles(opt->units, NULL, &utiles, err);
+        if (st == OM_OK) {
+            om_layer_view(utiles, &j.utv);
+            j.utree = om_layer_index(utiles);
+        }
+    }
+    if (st != OM_OK) {
+        om_layer_free(btiles);
+        return st;
+    }
+    j.nchunks = (j.av.nfeatures + CHUNK - 1) / CHUNK;
+    j.out = om__calloc(j.nchunks + 1, sizeof *j.out);
+    int nthreads = opt->threads > 0 ? opt->threads : default_threads();
+    if (nthreads > MAX_THREADS) {
+        nthreads = MAX_THREADS;
+    }
+    if ((size_t)nthreads > j.nchunks) {
+        nthreads = j.nchunks ? (int)j.nchunks : 1;
+    }
+    struct worker *ws = om__calloc((size_t)nthreads, sizeof *ws);
+    pthread_t *tids = om__calloc((size_t)nthreads, sizeof *tids);
+    bool *started = om__calloc((size_t)nthreads, sizeof *started);
+    if (!j.out || !ws || !tids || !started) {
+        st = om__enomem(err, NULL);
+        goto done;
+    }
+    for (int t = 0; t < nthreads; t++) {
+        st = worker_init(&ws[t], &j, err);
+        if (st != OM_OK) {
+            goto done;
+        }
+    }
+    pthread_mutex_init(&j.lock, NULL);
+    for (int t = 1; t < nthreads; t++) {
+        started[t] = pthread_create(&tids[t], NULL, worker_main, &ws[t]) == 0;
+    }
+    /* The calling thread works too, and reports progress between chunks;
+     * the pieces are delivered in chunk order once all chunks are done. */
+    size_t next_deliver = 0;
+    for (;;) {
+        pthread_mutex_lock(&j.lock);
+        bool finished = j.stop || j.next_chunk >= j.nchunks;
+        size_t ci = j.next_chunk;
+        if (!finished) {
+            j.next_chunk++;
+        }
+        size_t done_chunks = j.chunks_done;
+        pthread_mutex_unlock(&j.lock);
+        if (finished) {
+            break;
+        }
+        size_t every = j.nchunks / 256 + 1;
+        bool cancel = ci % every == 0
+                          ? om__progress_force(progress, "overlay",
+                                               (uint64_t)done_chunks * CHUNK,
+                                               (uint64_t)j.av.nfeatures)
+                          : om__canceled(progress);
+        struct om_error e;
+        om_error_clear(&e);
+        enum om_status cst = OM_OK;
+        if (cancel) {
+            cst = om__error(&e, OM_ECANCELED, aname, 0, -1, "overlay canceled");
+        } else {
+            cst = run_chunk(&ws[0], ci, &e);
+        }
+        record(&j, cst, &e);
+        if (cancel) {
+            break;
+        }
+    }
+    for (int t = 1; t < nthreads; t++) {
+        if (started[t]) {
+            pthread_join(tids[t], NULL);
+        }
+    }
+    pthread_mutex_destroy(&j.lock);
+    st = j.status;
+    if (st != OM_OK) {
+        if (err) {
+            *err = j.err;
+        }
+        goto done;
+    }
+    for (; next_deliver < j.nchunks; next_deliver++) {
+        st = deliver(&j, next_deliver, fn, ctx, err);
+        free_chunk(&j.out[next_deliver]);
+        if (st != OM_OK) {
+            goto done;
+        }
+    }
+    om__progress(progress, "overlay", j.av.nfeatures, j.av.nfeatures);
+done:
+    if (ws) {
+        for (int t = 0; t < nthreads; t++) {
+            worker_deinit(&ws[t]);
+        }
+    }
+    om__free(ws);
+    om__free(tids);
+    om__free(started);
+    if (j.out) {
+        for (size_t ci = 0; ci < j.nchunks; ci++) {
+            free_chunk(&j.out[ci]);
+        }
+    }
+    om__free(j.out);
+    om_layer_free(btiles);
+    om_layer_free(utiles);
+    return st;
+}

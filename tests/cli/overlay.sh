@@ -1,0 +1,119 @@
+# overlay.sh — `onemap overlay` (cross-tab) on the hand-made fixture
+# (tests/data/small, zone.csv: the rectangle [50,250]x[50,125] cutting
+# parcels 1-4) with exact expected areas; consistency with `onemap stats`;
+# identical output for -j 1 / -j 2; errors.
+SUITE=overlay
+. "$(dirname "$0")/lib.sh"
+P=$T/p.gpkg
+S=$FIX/small
+
+ok init "$ONEMAP" init "$P" --crs EPSG:4530
+ok import_parcels "$ONEMAP" import "$P" "$S/parcels.csv" --as DLTB --src-crs EPSG:4530
+ok import_xzq "$ONEMAP" import "$P" "$S/xzq.csv" --as XZQ --src-crs EPSG:4530 \
+    --code-field XZQDM --name-field XZQMC
+ok import_zone "$ONEMAP" import "$P" "$S/zone.csv" --as CZKFBJ --src-crs EPSG:4530
+
+# Parcel 1 [0,100]x[0,100]: inside [50,100]x[50,100] = 2500; parcel 2:
+# [100,200]x[50,100] = 5000; parcel 3: [50,200]x[100,125] = 3750; parcel 4
+# [200,300]x[0,150]: inside [200,250]x[50,125] = 3750, in 甲镇 (x < 250).
+cat > "$T/want.csv" <<'X'
+unit_code,unit_name,class_a,class_a_name,class_b,class_b_name,features,area_m2
+220183101,甲镇,0101,水田,inside,范围内,1,2500.00
+220183101,甲镇,0101,水田,outside,范围外,1,7500.00
+220183101,甲镇,0101,水田,TOTAL,,1,10000.00
+220183101,甲镇,0103,旱地,inside,范围内,1,5000.00
+220183101,甲镇,0103,旱地,outside,范围外,1,5000.00
+220183101,甲镇,0103,旱地,TOTAL,,1,10000.00
+220183101,甲镇,0301,乔木林地,inside,范围内,1,3750.00
+220183101,甲镇,0301,乔木林地,outside,范围外,1,3750.00
+220183101,甲镇,0301,乔木林地,TOTAL,,1,7500.00
+220183101,甲镇,0702,农村宅基地,inside,范围内,1,3750.00
+220183101,甲镇,0702,农村宅基地,outside,范围外,1,6250.00
+220183101,甲镇,0702,农村宅基地,TOTAL,,1,10000.00
+220183101,甲镇,TOTAL,,,,4,37500.00
+220183102,乙乡,0301,乔木林地,outside,范围外,1,7500.00
+220183102,乙乡,0301,乔木林地,TOTAL,,1,7500.00
+220183102,乙乡,1101,河流水面,outside,范围外,1,14600.00
+220183102,乙乡,1101,河流水面,TOTAL,,1,14600.00
+220183102,乙乡,1104,坑塘水面,outside,范围外,1,400.00
+220183102,乙乡,1104,坑塘水面,TOTAL,,1,400.00
+220183102,乙乡,TOTAL,,,,3,22500.00
+TOTAL,,0101,水田,inside,范围内,1,2500.00
+TOTAL,,0101,水田,outside,范围外,1,7500.00
+TOTAL,,0101,水田,TOTAL,,1,10000.00
+TOTAL,,0103,旱地,inside,范围内,1,5000.00
+TOTAL,,0103,旱地,outside,范围外,1,5000.00
+TOTAL,,0103,旱地,TOTAL,,1,10000.00
+TOTAL,,0301,乔木林地,inside,范围内,1,3750.00
+TOTAL,,0301,乔木林地,outside,范围外,1,11250.00
+TOTAL,,0301,乔木林地,TOTAL,,1,15000.00
+TOTAL,,0702,农村宅基地,inside,范围内,1,3750.00
+TOTAL,,0702,农村宅基地,outside,范围外,1,6250.00
+TOTAL,,0702,农村宅基地,TOTAL,,1,10000.00
+TOTAL,,1101,河流水面,outside,范围外,1,14600.00
+TOTAL,,1101,河流水面,TOTAL,,1,14600.00
+TOTAL,,1104,坑塘水面,outside,范围外,1,400.00
+TOTAL,,1104,坑塘水面,TOTAL,,1,400.00
+TOTAL,,TOTAL,,,,6,60000.00
+X
+ok overlay_planar "$ONEMAP" overlay "$P" DLTB CZKFBJ --by XZQ --class DLBM \
+    --area planar --unit m2 --format csv
+same overlay_planar_exact "$T/want.csv" "$T/out"
+
+ok overlay_class_b "$ONEMAP" overlay "$P" DLTB CZKFBJ --class-a DLBM --class-b ZONE \
+    --area planar --unit m2 --format csv
+awk -F, '$1=="0301" {print $1, $3, $5, $6}' "$T/out" > "$T/cb"
+printf '0301 Z1 1 3750.00\n0301  1 11250.00\n0301 TOTAL 1 15000.00\n' > "$T/cb.want"
+same overlay_class_b_rows "$T/cb.want" "$T/cb"
+
+ok overlay_level1 "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --level 1 \
+    --area planar --unit m2 --format csv
+awk -F, '$1=="01" && $3=="inside" {print $5, $6}' "$T/out" > "$T/l1"
+echo "2 7500.00" > "$T/l1.want"
+same overlay_level1_rollup "$T/l1.want" "$T/l1"
+
+# Σ over inside/outside of a class row = `onemap stats` of that class and
+# unit, in both area modes (6 decimals, m2).
+for mode in planar ellipsoidal; do
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --by XZQ --class DLBM --area $mode \
+        --unit m2 --decimals 6 --format csv 2>/dev/null |
+        awk -F, '$1!="TOTAL" && $3!="TOTAL" && $5=="TOTAL" {print $1, $3, $8}' > "$T/ov_$mode"
+    "$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --area $mode \
+        --unit m2 --decimals 6 --format csv 2>/dev/null |
+        awk -F, 'NR>1 && $1!="TOTAL" && $3!="TOTAL" {print $1, $3, $6}' > "$T/st_$mode"
+    # planar: exact; ellipsoidal: pieces are measured separately (1e-9)
+    tol=0
+    [ $mode = ellipsoidal ] && tol=1e-9
+    r=$(paste -d' ' "$T/st_$mode" "$T/ov_$mode" | awk -v tol=$tol '
+        { n++; d = $3 - $6; if (d < 0) d = -d
+          if ($1 != $4 || $2 != $5 || d > tol * $3) { bad++; msg = msg " " $0 } }
+        END { printf "%d %d%s", bad, n, msg }')
+    set -- $r
+    if [ "$1" = 0 ] && [ "$2" -ge 7 ]; then
+        pass "consistent_with_stats_$mode"
+    else
+        fail "consistent_with_stats_$mode" "$r"
+    fi
+done
+
+for j in 1 2; do
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --by XZQ --class DLBM --unit m2 \
+        --decimals 6 --format json -j $j > "$T/j$j.json" 2>/dev/null
+done
+same threads_identical "$T/j1.json" "$T/j2.json"
+grep -q '"class_b": "outside"' "$T/j1.json" && pass json_rows || fail json_rows "$(head -c 300 "$T/j1.json")"
+
+ok overlay_min_area "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --area planar \
+    --unit m2 --min-area 3000 --format csv
+awk -F, '$1=="0101" && $3=="inside"' "$T/out" > "$T/m"
+[ ! -s "$T/m" ] && pass min_area_drops || fail min_area_drops "$(cat "$T/m")"
+
+ok overlay_table_zh "$ONEMAP" --lang zh overlay "$P" DLTB CZKFBJ --by XZQ --class DLBM
+grep -q "合计" "$T/out" && pass table_zh || fail table_zh "$(head -c 300 "$T/out")"
+
+bad missing_layer "NOPE" "$ONEMAP" overlay "$P" DLTB NOPE --class DLBM
+bad missing_field "no class field 'NOPE'" "$ONEMAP" overlay "$P" DLTB CZKFBJ --class NOPE
+bad missing_field_b "no class field 'NOPE'.*CZKFBJ" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --class-b NOPE
+bad no_class "class" "$ONEMAP" overlay "$P" DLTB CZKFBJ
+bad bad_area "ellipsoidal or planar" "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --area TBDLMJ

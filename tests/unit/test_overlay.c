@@ -1,0 +1,457 @@
+/*
+ * test_overlay.c — the overlay engine and the cross-tab on synthetic
+ * layers: a jittered coverage of parcels (A) against zones (B: a 2000-vertex
+ * disc, tiled by the engine, and a rectangle) and three admin strips.
+ * Oracles: per-pair GEOS intersections (om_polyops_intersection) on the
+ * untiled polygons, and the parcels' own areas.
+ */
+#include "onemap/crosstab.h"
+#include "onemap/crs.h"
+#include "onemap/geom.h"
+#include "onemap/layer.h"
+#include "onemap/overlay.h"
+#include "onemap/polyops.h"
+#include "onemap/stats.h"
+#include "test.h"
+
+#include <math.h>
+#include <string.h>
+
+static uint64_t rs = 0x2545F4914F6CDD1Dull;
+static double rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+#define X0 42500000.0
+#define Y0 4800000.0
+
+static struct om_layer *make_parcels(int n)
+{
+    static const char *classes[] = {"0101", "0103", "0301", "0702", "1101"};
+    double *gx = malloc(sizeof(double) * (size_t)(n + 1) * (size_t)(n + 1));
+    double *gy = malloc(sizeof(double) * (size_t)(n + 1) * (size_t)(n + 1));
+    double step = 1000.0 / n;
+    for (int i = 0; i <= n; i++) {
+        for (int j = 0; j <= n; j++) {
+            double jx = (i > 0 && i < n) ? (rnd() - 0.5) * step * 0.6 : 0;
+            double jy = (j > 0 && j < n) ? (rnd() - 0.5) * step * 0.6 : 0;
+            gx[i * (n + 1) + j] = X0 + i * step + jx;
+            gy[i * (n + 1) + j] = Y0 + j * step + jy;
+        }
+    }
+    struct om_layer *l = NULL;
+    int fc;
+    om_layer_new("DLTB", &l, NULL);
+    om_layer_add_field(l, "DLBM", OM_FIELD_TEXT, &fc, NULL);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            int a = i * (n + 1) + j, b = (i + 1) * (n + 1) + j;
+            double ring[10] = {gx[a],     gy[a],     gx[b],     gy[b],
+                               gx[b + 1], gy[b + 1], gx[a + 1], gy[a + 1],
+                               gx[a],     gy[a]};
+            om_layer_begin_feature(l, i * n + j + 1, NULL);
+            om_layer_begin_part(l, NULL);
+            om_layer_add_ring(l, ring, 5, NULL);
+            om_layer_set_text(l, fc, classes[(i / 3 + j / 4) % 5], NULL);
+            om_layer_end_feature(l, NULL);
+        }
+    }
+    om_layer_set_crs(l, "EPSG:4530", NULL);
+    om_layer_finish(l, 0, NULL);
+    free(gx);
+    free(gy);
+    return l;
+}
+
+/* B: a disc of 2000 vertices and a rectangle (disjoint). */
+static struct om_layer *make_zones(void)
+{
+    struct om_layer *l = NULL;
+    int fc;
+    om_layer_new("CZKFBJ", &l, NULL);
+    om_layer_add_field(l, "KIND", OM_FIELD_TEXT, &fc, NULL);
+    enum { N = 2000 };
+    double *ring = malloc(sizeof(double) * 2 * (N + 1));
+    for (int i = 0; i <= N; i++) {
+        double t = 6.283185307179586 * (i % N) / N;
+        double r = 250 + 20 * sin(7 * t);
+        ring[2 * i] = X0 + 400 + r * cos(t);
+        ring[2 * i + 1] = Y0 + 500 + r * sin(t);
+    }
+    om_layer_begin_feature(l, 10, NULL);
+    om_layer_begin_part(l, NULL);
+    om_layer_add_ring(l, ring, N + 1, NULL);
+    om_layer_set_text(l, fc, "disc", NULL);
+    om_layer_end_feature(l, NULL);
+    double rect[10] = {X0 + 700, Y0 + 100, X0 + 950, Y0 + 100, X0 + 950,
+                       Y0 + 900, X0 + 700, Y0 + 900, X0 + 700, Y0 + 100};
+    om_layer_begin_feature(l, 20, NULL);
+    om_layer_begin_part(l, NULL);
+    om_layer_add_ring(l, rect, 5, NULL);
+    om_layer_set_text(l, fc, "rect", NULL);
+    om_layer_end_feature(l, NULL);
+    om_layer_finish(l, 0, NULL);
+    free(ring);
+    return l;
+}
+
+/* Units: three vertical strips, the last one stopping short (x < 980). */
+static struct om_layer *make_units(void)
+{
+    double cuts[] = {0, 333.3, 701.7, 980};
+    const char *codes[] = {"220183101", "220183102", "220183103"};
+    struct om_layer *l = NULL;
+    int fc;
+    om_layer_new("XZQ", &l, NULL);
+    om_layer_add_field(l, "XZQDM", OM_FIELD_TEXT, &fc, NULL);
+    for (int k = 0; k < 3; k++) {
+        double a = X0 + cuts[k], b = X0 + cuts[k + 1];
+        double ring[10] = {a, Y0, b, Y0, b, Y0 + 1000, a, Y0 + 1000, a, Y0};
+        om_layer_begin_feature(l, k + 1, NULL);
+        om_layer_begin_part(l, NULL);
+        om_layer_add_ring(l, ring, 5, NULL);
+        om_layer_set_text(l, fc, codes[k], NULL);
+        om_layer_end_feature(l, NULL);
+    }
+    om_layer_finish(l, 0, NULL);
+    return l;
+}
+
+struct got {
+    struct om_overlay_piece *p;
+    size_t n, cap;
+    int nvalid, ngeom;
+    double worst_geom_rel;
+    struct om_polyops *geos;
+};
+
+static enum om_status on_piece(void *ctx, const struct om_overlay_piece *p,
+                               struct om_error *err)
+{
+    struct got *g = ctx;
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 256;
+        g->p = realloc(g->p, g->cap * sizeof *g->p);
+    }
+    g->p[g->n] = *p;
+    g->p[g->n].geom = NULL;
+    g->n++;
+    if (p->geom && g->geos) {
+        struct om_validity val;
+        enum om_status st =
+            om_polyops_check(g->geos, p->geom, p->geom_feature, &val, err);
+        if (st != OM_OK) {
+            return st;
+        }
+        g->ngeom++;
+        g->nvalid += val.is_valid;
+        double a = om_feature_area_planar(p->geom, p->geom_feature);
+        double rel = fabs(a - p->planar_m2) / p->planar_m2;
+        if (rel > g->worst_geom_rel) {
+            g->worst_geom_rel = rel;
+        }
+    }
+    return OM_OK;
+}
+
+static void run(struct om_overlay_options *o, struct got *g)
+{
+    struct om_error err;
+    memset(g, 0, sizeof *g);
+    if (o->want_geometry) {
+        om_polyops_new(&g->geos, NULL);
+    }
+    CHECK_OK(om_overlay_run(o, on_piece, g, NULL, &err), &err);
+    om_polyops_free(g->geos);
+    g->geos = NULL;
+}
+
+static double intersection_area(struct om_polyops *geos,
+                                const struct om_layer_view *a, size_t fa,
+                                const struct om_layer_view *b, size_t fb)
+{
+    struct om_layer *dst = NULL;
+    double area = 0;
+    om_layer_new("x", &dst, NULL);
+    om_layer_begin_feature(dst, 0, NULL);
+    om_polyops_intersection(geos, a, fa, b, fb, dst, &area, NULL);
+    om_layer_end_feature(dst, NULL);
+    om_layer_free(dst);
+    return area;
+}
+
+TEST(test_pieces_against_geos)
+{
+    struct om_layer *a = make_parcels(40), *b = make_zones(),
+                    *u = make_units();
+    struct om_crs *crs = NULL;
+    struct om_error err;
+    CHECK_OK(om_crs_new("EPSG:4530", &crs, &err), &err);
+    struct om_overlay_options o = {0};
+    o.a = a;
+    o.b = b;
+    o.units = u;
+    o.inside = o.outside = true;
+    o.ellipsoidal = true;
+    o.crs = crs;
+    o.threads = 2;
+    struct got g;
+    run(&o, &g);
+    struct om_layer_view av, bv, uv;
+    om_layer_view(a, &av);
+    om_layer_view(b, &bv);
+    om_layer_view(u, &uv);
+    size_t na = av.nfeatures, nb = bv.nfeatures, nu = uv.nfeatures;
+    double *sum_a = calloc(na, sizeof *sum_a);
+    double *sum_ab = calloc(na * nb, sizeof *sum_ab);
+    double *sum_au = calloc(na * (nu + 1), sizeof *sum_au);
+    double *ell_a = calloc(na, sizeof *ell_a);
+    size_t prev = 0;
+    bool ordered = true;
+    for (size_t i = 0; i < g.n; i++) {
+        const struct om_overlay_piece *p = &g.p[i];
+        ordered &= p->a >= prev;
+        prev = p->a;
+        sum_a[p->a] += p->planar_m2;
+        ell_a[p->a] += p->ellipsoidal_m2;
+        if (p->b != OM_OVERLAY_NONE) {
+            sum_ab[p->a * nb + p->b] += p->planar_m2;
+        }
+        size_t uu = p->unit == OM_OVERLAY_NONE ? nu : p->unit;
+        sum_au[p->a * (nu + 1) + uu] += p->planar_m2;
+    }
+    CHECK(ordered);
+    struct om_polyops *geos = NULL;
+    CHECK_OK(om_polyops_new(&geos, &err), &err);
+    struct om_area_ctx *actx = NULL;
+    CHECK_OK(om_area_ctx_new(crs, &actx, &err), &err);
+    double worst_ell = 0;
+    int bad_whole = 0, bad_pair = 0, bad_unit = 0, bad_ell = 0, nsplit = 0;
+    for (size_t f = 0; f < na; f++) {
+        double whole = om_feature_area_planar(&av, f);
+        bad_whole += fabs(sum_a[f] - whole) > 1e-9 * whole;
+        double e = 0;
+        om_area_feature(actx, &av, f, NULL, &e, NULL);
+        /* Not exact: a cut point lies on the straight projected edge, not
+         * on the geodesic between the edge's ends, so the pieces' geodesic
+         * polygons differ from the whole by slivers (~2e-8 relative here,
+         * for 25 m edges; PostGIS pieces do the same). */
+        bad_ell += fabs(ell_a[f] - e) > 1e-7 * e;
+        if (fabs(ell_a[f] - e) > worst_ell) {
+            worst_ell = fabs(ell_a[f] - e);
+        }
+        for (size_t k = 0; k < nb; k++) {
+            double want = intersection_area(geos, &av, f, &bv, k);
+            double have = sum_ab[f * nb + k];
+            bad_pair += fabs(want - have) > 1e-9 * whole + 1e-6;
+            nsplit += want > 0 && want < whole * 0.999;
+        }
+        double in_units = 0;
+        for (size_t k = 0; k < nu; k++) {
+            double want = intersection_area(geos, &av, f, &uv, k);
+            in_units += want;
+            bad_unit += fabs(want - sum_au[f * (nu + 1) + k]) > 1e-9 * whole + 1e-6;
+        }
+        bad_unit += fabs(whole - in_units - sum_au[f * (nu + 1) + nu]) >
+                    1e-9 * whole + 1e-6;
+    }
+    CHECK_INT(bad_whole, 0);
+    CHECK_INT(bad_pair, 0);
+    CHECK_INT(bad_unit, 0);
+    if (getenv("VERBOSE")) {
+        printf("worst ellipsoidal sum difference %.3g m2\n", worst_ell);
+    }
+    CHECK_INT(bad_ell, 0);
+    CHECK(nsplit > 50); /* the test does cut parcels */
+
+    /* -j1 gives identical pieces, in the same order */
+    struct got g1;
+    o.threads = 1;
+    run(&o, &g1);
+    CHECK_INT(g1.n, g.n);
+    bool same = g1.n == g.n;
+    for (size_t i = 0; same && i < g.n; i++) {
+        same = g1.p[i].a == g.p[i].a && g1.p[i].b == g.p[i].b &&
+               g1.p[i].unit == g.p[i].unit &&
+               memcmp(&g1.p[i].planar_m2, &g.p[i].planar_m2, 8) == 0 &&
+               memcmp(&g1.p[i].ellipsoidal_m2, &g.p[i].ellipsoidal_m2, 8) == 0;
+    }
+    CHECK(same);
+
+    /* geometry: valid pieces with the same areas, same pieces */
+    struct got gg;
+    o.want_geometry = true;
+    run(&o, &gg);
+    CHECK_INT(gg.n, g.n);
+    CHECK_INT(gg.nvalid, (int)gg.n);
+    CHECK(gg.worst_geom_rel < 1e-9);
+    o.want_geometry = false;
+
+    /* min_area: exactly the pieces at or above the threshold */
+    struct got gm;
+    o.min_area_m2 = 50;
+    run(&o, &gm);
+    size_t want_n = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        want_n += g.p[i].planar_m2 >= 50;
+    }
+    CHECK_INT(gm.n, want_n);
+    CHECK(gm.n < g.n);
+    o.min_area_m2 = 0;
+
+    /* masks: B without the disc; A: odd features only */
+    uint8_t bmask[2] = {0, 0};
+    size_t disc = om_layer_find_fid(b, 10);
+    bmask[1 - disc] = 1;
+    uint8_t *amask = calloc(na, 1);
+    for (size_t f = 0; f < na; f += 2) {
+        amask[f] = 1;
+    }
+    o.a_mask = amask;
+    o.b_mask = bmask;
+    struct got gk;
+    run(&o, &gk);
+    bool mask_ok = true;
+    double *sum_k = calloc(na, sizeof *sum_k);
+    for (size_t i = 0; i < gk.n; i++) {
+        mask_ok &= amask[gk.p[i].a] && gk.p[i].b != disc;
+        sum_k[gk.p[i].a] += gk.p[i].planar_m2;
+    }
+    int bad_k = 0;
+    for (size_t f = 0; f < na; f += 2) {
+        double whole = om_feature_area_planar(&av, f);
+        bad_k += fabs(sum_k[f] - whole) > 1e-9 * whole;
+    }
+    CHECK(mask_ok);
+    CHECK_INT(bad_k, 0);
+
+    /* inside only, no units: pieces per pair, nothing outside */
+    o.a_mask = NULL;
+    o.b_mask = NULL;
+    o.units = NULL;
+    o.outside = false;
+    struct got gi;
+    run(&o, &gi);
+    bool inside_ok = true;
+    for (size_t i = 0; i < gi.n; i++) {
+        inside_ok &= gi.p[i].b != OM_OVERLAY_NONE &&
+                     gi.p[i].unit == OM_OVERLAY_NONE;
+    }
+    CHECK(inside_ok);
+
+    free(sum_a);
+    free(sum_ab);
+    free(sum_au);
+    free(ell_a);
+    free(sum_k);
+    free(amask);
+    free(g.p);
+    free(g1.p);
+    free(gg.p);
+    free(gm.p);
+    free(gk.p);
+    free(gi.p);
+    om_area_ctx_free(actx);
+    om_polyops_free(geos);
+    om_crs_free(crs);
+    om_layer_free(a);
+    om_layer_free(b);
+    om_layer_free(u);
+}
+
+/* Cross-tab rows add up to the stats of A by unit. */
+TEST(test_crosstab_consistent_with_stats)
+{
+    struct om_layer *a = make_parcels(30), *b = make_zones(),
+                    *u = make_units();
+    struct om_error err;
+    struct om_crosstab_options o = {0};
+    o.a = a;
+    o.b = b;
+    o.class_a = "DLBM";
+    o.area = OM_AREA_PLANAR;
+    o.units = u;
+    o.unit_code_field = "XZQDM";
+    o.threads = 2;
+    struct om_crosstab_result *r = NULL;
+    CHECK_OK(om_crosstab_run(&o, &r, NULL, &err), &err);
+    struct om_stats_options so = {0};
+    so.class_field = "DLBM";
+    so.area = OM_AREA_PLANAR;
+    so.assign = OM_ASSIGN_OVERLAY;
+    so.units = u;
+    so.unit_code_field = "XZQDM";
+    struct om_stats_result *s = NULL;
+    CHECK_OK(om_stats_run(a, &so, &s, NULL, &err), &err);
+    CHECK(r->has_outside);
+    CHECK(r->has_unassigned);
+    CHECK(s->has_unassigned);
+    CHECK_INT(r->nclasses_b, 2);
+    CHECK_STR(r->classes_b[0].code, "inside");
+    CHECK_INT(r->nunits, s->nunits);
+    int checked = 0, bad = 0;
+    for (size_t i = 0; i < s->ncells; i++) {
+        const struct om_stats_cell *sc = &s->cells[i];
+        const char *ucode = s->units[sc->unit].code;
+        const char *kcode = s->classes[sc->klass].code;
+        for (size_t k = 0; k < r->ncells; k++) {
+            const struct om_crosstab_cell *c = &r->cells[k];
+            if (c->unit == OM_CROSSTAB_ALL || c->class_a == OM_CROSSTAB_ALL ||
+                c->class_b != OM_CROSSTAB_ALL) {
+                continue;
+            }
+            if (strcmp(r->units[c->unit].code, ucode) == 0 &&
+                strcmp(r->classes_a[c->class_a].code, kcode) == 0) {
+                checked++;
+                bad += fabs(c->area_m2 - sc->area_m2) > 1e-9 * sc->area_m2;
+                /* and the row is the sum of its cells */
+                double sum = 0;
+                for (size_t q = 0; q < r->ncells; q++) {
+                    const struct om_crosstab_cell *d = &r->cells[q];
+                    if (d->unit == c->unit && d->class_a == c->class_a &&
+                        d->class_b != OM_CROSSTAB_ALL) {
+                        sum += d->area_m2;
+                    }
+                }
+                bad += fabs(sum - c->area_m2) > 1e-9 * sum;
+            }
+        }
+    }
+    CHECK_INT(checked, (int)s->ncells);
+    CHECK_INT(bad, 0);
+    /* grand total */
+    const struct om_crosstab_cell *last = &r->cells[r->ncells - 1];
+    CHECK(last->unit == OM_CROSSTAB_ALL && last->class_a == OM_CROSSTAB_ALL &&
+          last->class_b == OM_CROSSTAB_ALL);
+    CHECK_NEAR(last->area_m2, 1e6, 1e-9, 0);
+    CHECK_INT(last->nfeatures, 900);
+    om_crosstab_result_free(r);
+    om_stats_result_free(s);
+
+    /* with a class field of B, and errors */
+    o.class_b = "KIND";
+    CHECK_OK(om_crosstab_run(&o, &r, NULL, &err), &err);
+    CHECK_INT(r->nclasses_b, 3);
+    CHECK_STR(r->classes_b[0].code, "disc");
+    CHECK_STR(r->classes_b[2].code, "");
+    om_crosstab_result_free(r);
+    o.class_b = "NOPE";
+    CHECK_STATUS(om_crosstab_run(&o, &r, NULL, &err), OM_ENOTFOUND);
+    CHECK_CONTAINS(err.msg, "NOPE");
+    CHECK(r == NULL);
+    om_layer_free(a);
+    om_layer_free(b);
+    om_layer_free(u);
+}
+
+int main(void)
+{
+    TEST_MAIN_BEGIN(__FILE__);
+    RUN(test_pieces_against_geos);
+    RUN(test_crosstab_consistent_with_stats);
+    TEST_MAIN_END();
+}
