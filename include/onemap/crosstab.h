@@ -33,13 +33,13 @@ struct om_crs;
 #define OM_CROSSTAB_ALL ((size_t)-1)
 
 struct om_crosstab_options {
-    const struct om_layer *a; /* required */
-    const struct om_layer *b; /* required */
-    const char *class_a;      /* required: class field of A, e.g. DLBM */
-    const char *class_b;      /* NULL: classes of B are inside / outside */
-    int level_a, level_b;     /* DLBM roll-up as in stats (0, 1, 2) */
-    enum om_area_mode area;   /* OM_AREA_ELLIPSOIDAL or OM_AREA_PLANAR */
-    const struct om_crs *crs; /* the layers' CRS (ellipsoidal areas) */
+    const struct om_layer *a;     /* required */
+    const struct om_layer *b;     /* required */
+    const char *class_a;          /* required: class field of A, e.g. DLBM */
+    const char *class_b;          /* NULL: classes of B are inside / outside */
+    int level_a, level_b;         /* DLBM roll-up as in stats (0, 1, 2) */
+    enum om_area_mode area;       /* OM_AREA_ELLIPSOIDAL or OM_AREA_PLANAR */
+    const struct om_crs *crs;     /* the layers' CRS (ellipsoidal areas) */
     const struct om_layer *units; /* optional admin units */
     const char *unit_code_field;  /* required with units */
     const char *unit_name_field;  /* optional */

@@ -19,41 +19,42 @@
 
 static void help(void)
 {
-    printf("%s\n\n%s\n",
-           T("usage: onemap overlay PROJECT.gpkg A B --class-a FIELD "
-             "[options]",
-             "用法: onemap overlay 项目.gpkg 图层A 图层B --class-a 字段 [选项]"),
-           T("Area of every class of A x class of B (or inside/outside B) x "
-             "admin unit.\n"
-             "  --class, --class-a FIELD  class attribute of A, e.g. DLBM "
-             "(required)\n"
-             "  --class-b FIELD     class attribute of B (default: inside / "
-             "outside B)\n"
-             "  --level 0|1|2       roll DLBM classes up to 一级 (1) or 二级 "
-             "(2)\n"
-             "  --by LAYER          split by admin units, e.g. --by XZQ\n"
-             "  --area MODE         ellipsoidal (default) or planar\n"
-             "  --unit m2|ha|mu     output unit (default ha)\n"
-             "  --decimals N        decimals (default 2)\n"
-             "  --min-area M2       ignore pieces smaller than M2 (planar m2)\n"
-             "  --version-a N, --version-b N   layer versions (default "
-             "current)\n"
-             "  --format table|csv|json   (default table)\n"
-             "  -o FILE             write to FILE instead of standard output\n"
-             "  -j N                threads (default: all cores)",
-             "统计 A 的地类 × B 的地类(或 B 范围内/外)× 行政区的面积。\n"
-             "  --class, --class-a 字段  A 的地类字段,如 DLBM(必填)\n"
-             "  --class-b 字段      B 的分类字段(默认:B 范围内/外)\n"
-             "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
-             "  --by 图层           按行政区拆分,如 --by XZQ\n"
-             "  --area 方式         ellipsoidal(默认,椭球面积)或 planar\n"
-             "  --unit m2|ha|mu     输出单位(默认公顷 ha)\n"
-             "  --decimals N        小数位数(默认 2)\n"
-             "  --min-area 平方米   忽略小于该平面面积的碎片\n"
-             "  --version-a N, --version-b N   图层版本(默认当前版本)\n"
-             "  --format table|csv|json   输出格式(默认 table)\n"
-             "  -o 文件             输出到文件\n"
-             "  -j N                线程数(默认全部核心)"));
+    printf(
+        "%s\n\n%s\n",
+        T("usage: onemap overlay PROJECT.gpkg A B --class-a FIELD "
+          "[options]",
+          "用法: onemap overlay 项目.gpkg 图层A 图层B --class-a 字段 [选项]"),
+        T("Area of every class of A x class of B (or inside/outside B) x "
+          "admin unit.\n"
+          "  --class, --class-a FIELD  class attribute of A, e.g. DLBM "
+          "(required)\n"
+          "  --class-b FIELD     class attribute of B (default: inside / "
+          "outside B)\n"
+          "  --level 0|1|2       roll DLBM classes up to 一级 (1) or 二级 "
+          "(2)\n"
+          "  --by LAYER          split by admin units, e.g. --by XZQ\n"
+          "  --area MODE         ellipsoidal (default) or planar\n"
+          "  --unit m2|ha|mu     output unit (default ha)\n"
+          "  --decimals N        decimals (default 2)\n"
+          "  --min-area M2       ignore pieces smaller than M2 (planar m2)\n"
+          "  --version-a N, --version-b N   layer versions (default "
+          "current)\n"
+          "  --format table|csv|json   (default table)\n"
+          "  -o FILE             write to FILE instead of standard output\n"
+          "  -j N                threads (default: all cores)",
+          "统计 A 的地类 × B 的地类(或 B 范围内/外)× 行政区的面积。\n"
+          "  --class, --class-a 字段  A 的地类字段,如 DLBM(必填)\n"
+          "  --class-b 字段      B 的分类字段(默认:B 范围内/外)\n"
+          "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
+          "  --by 图层           按行政区拆分,如 --by XZQ\n"
+          "  --area 方式         ellipsoidal(默认,椭球面积)或 planar\n"
+          "  --unit m2|ha|mu     输出单位(默认公顷 ha)\n"
+          "  --decimals N        小数位数(默认 2)\n"
+          "  --min-area 平方米   忽略小于该平面面积的碎片\n"
+          "  --version-a N, --version-b N   图层版本(默认当前版本)\n"
+          "  --format table|csv|json   输出格式(默认 table)\n"
+          "  -o 文件             输出到文件\n"
+          "  -j N                线程数(默认全部核心)"));
 }
 
 static void fmt_num(char *buf, size_t size, double v, int decimals)
@@ -263,9 +264,11 @@ int cmd_overlay(int argc, char **argv)
         }
         case 'V':
         case 'W':
-            if (!cli_parse_int(optarg, 1, 1000000, c == 'V' ? &ver_a : &ver_b)) {
-                return cli_usage("overlay", "%s",
-                                 T("bad --version-a/-b", "--version-a/-b 无效"));
+            if (!cli_parse_int(optarg, 1, 1000000,
+                               c == 'V' ? &ver_a : &ver_b)) {
+                return cli_usage(
+                    "overlay", "%s",
+                    T("bad --version-a/-b", "--version-a/-b 无效"));
             }
             break;
         case 'f':
@@ -419,14 +422,10 @@ int cmd_overlay(int argc, char **argv)
     const char *head_csv[] = {"unit_code",    "unit_name", "class_a",
                               "class_a_name", "class_b",   "class_b_name",
                               "features",     areahead};
-    const char *head_tab[] = {T("code", "代码"),
-                              T("unit", "行政区"),
-                              T("class A", "A 类"),
-                              T("name", "名称"),
-                              T("class B", "B 类"),
-                              T("name", "名称"),
-                              T("features", "图斑数"),
-                              areahead};
+    const char *head_tab[] = {T("code", "代码"),       T("unit", "行政区"),
+                              T("class A", "A 类"),    T("name", "名称"),
+                              T("class B", "B 类"),    T("name", "名称"),
+                              T("features", "图斑数"), areahead};
     size_t ncols = by_units ? 8 : 6;
     cli_table_init(&t, ncols);
     if (fmt != CLI_JSON) {
@@ -440,14 +439,12 @@ int cmd_overlay(int argc, char **argv)
         if (!by_units && cl->unit != OM_CROSSTAB_ALL) {
             continue;
         }
-        const char *ucode = cl->unit == OM_CROSSTAB_ALL
-                                ? total
-                                : r->units[cl->unit].code;
+        const char *ucode =
+            cl->unit == OM_CROSSTAB_ALL ? total : r->units[cl->unit].code;
         const char *uname =
             cl->unit == OM_CROSSTAB_ALL ? "" : r->units[cl->unit].name;
-        const char *ca = total, *can = "", *cb = cl->class_a == OM_CROSSTAB_ALL
-                                                      ? ""
-                                                      : total;
+        const char *ca = total, *can = "",
+                   *cb = cl->class_a == OM_CROSSTAB_ALL ? "" : total;
         const char *cbn = "";
         if (cl->class_a != OM_CROSSTAB_ALL) {
             ca = r->classes_a[cl->class_a].code;

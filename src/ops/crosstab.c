@@ -151,8 +151,8 @@ static bool rehash(struct ctx *c, size_t nslots)
         return false;
     }
     for (size_t i = 0; i < c->ncells; i++) {
-        size_t k = hash3(c->cells[i].u, c->cells[i].ca, c->cells[i].cb) &
-                   (nslots - 1);
+        size_t k =
+            hash3(c->cells[i].u, c->cells[i].ca, c->cells[i].cb) & (nslots - 1);
         while (s[k]) {
             k = (k + 1) & (nslots - 1);
         }
@@ -164,8 +164,8 @@ static bool rehash(struct ctx *c, size_t nslots)
     return true;
 }
 
-static bool add(struct ctx *c, uint32_t u, uint32_t ca, uint32_t cb,
-                size_t a, double area)
+static bool add(struct ctx *c, uint32_t u, uint32_t ca, uint32_t cb, size_t a,
+                double area)
 {
     if (2 * (c->ncells + 1) > c->nslots &&
         !rehash(c, c->nslots ? 2 * c->nslots : 64)) {
@@ -212,9 +212,10 @@ static enum om_status on_piece(void *ctx, const struct om_overlay_piece *p,
     c->npieces++;
     bool ok = true;
     if (opt->units) {
-        uint32_t u =
-            p->unit == OM_OVERLAY_NONE ? c->unassigned_idx : c->un.feat[p->unit];
-        ok = add(c, u, ca, cb, p->a, area) && add(c, u, ca, ALL32, p->a, area) &&
+        uint32_t u = p->unit == OM_OVERLAY_NONE ? c->unassigned_idx
+                                                : c->un.feat[p->unit];
+        ok = add(c, u, ca, cb, p->a, area) &&
+             add(c, u, ca, ALL32, p->a, area) &&
              add(c, u, ALL32, ALL32, p->a, area);
     }
     ok = ok && add(c, ALL32, ca, cb, p->a, area) &&
@@ -364,7 +365,8 @@ static enum om_status build(struct ctx *c, const struct om_layer_view *av,
     r->ncells = c->ncells;
     r->nfeatures_a = (int64_t)av->nfeatures;
     for (size_t f = 0; f < av->nfeatures; f++) {
-        r->nskipped_a += (av->flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
+        r->nskipped_a +=
+            (av->flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
     }
     r->npieces = c->npieces;
     *out = r;
@@ -420,8 +422,8 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
             }
         }
         char buf[256];
-        for (size_t u = 0; st == OM_OK && fn >= 0 &&
-                           u < om_layer_nfeatures(opt->units);
+        for (size_t u = 0;
+             st == OM_OK && fn >= 0 && u < om_layer_nfeatures(opt->units);
              u++) {
             uint32_t k = c.un.feat[u];
             if (!c.unit_names[k]) {

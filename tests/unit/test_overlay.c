@@ -186,8 +186,7 @@ static double intersection_area(struct om_polyops *geos,
 
 TEST(test_pieces_against_geos)
 {
-    struct om_layer *a = make_parcels(40), *b = make_zones(),
-                    *u = make_units();
+    struct om_layer *a = make_parcels(40), *b = make_zones(), *u = make_units();
     struct om_crs *crs = NULL;
     struct om_error err;
     CHECK_OK(om_crs_new("EPSG:4530", &crs, &err), &err);
@@ -254,7 +253,8 @@ TEST(test_pieces_against_geos)
         for (size_t k = 0; k < nu; k++) {
             double want = intersection_area(geos, &av, f, &uv, k);
             in_units += want;
-            bad_unit += fabs(want - sum_au[f * (nu + 1) + k]) > 1e-9 * whole + 1e-6;
+            bad_unit +=
+                fabs(want - sum_au[f * (nu + 1) + k]) > 1e-9 * whole + 1e-6;
         }
         bad_unit += fabs(whole - in_units - sum_au[f * (nu + 1) + nu]) >
                     1e-9 * whole + 1e-6;
@@ -338,8 +338,8 @@ TEST(test_pieces_against_geos)
     run(&o, &gi);
     bool inside_ok = true;
     for (size_t i = 0; i < gi.n; i++) {
-        inside_ok &= gi.p[i].b != OM_OVERLAY_NONE &&
-                     gi.p[i].unit == OM_OVERLAY_NONE;
+        inside_ok &=
+            gi.p[i].b != OM_OVERLAY_NONE && gi.p[i].unit == OM_OVERLAY_NONE;
     }
     CHECK(inside_ok);
 
@@ -366,8 +366,7 @@ TEST(test_pieces_against_geos)
 /* Cross-tab rows add up to the stats of A by unit. */
 TEST(test_crosstab_consistent_with_stats)
 {
-    struct om_layer *a = make_parcels(30), *b = make_zones(),
-                    *u = make_units();
+    struct om_layer *a = make_parcels(30), *b = make_zones(), *u = make_units();
     struct om_error err;
     struct om_crosstab_options o = {0};
     o.a = a;
