@@ -169,6 +169,41 @@ static int write_html(const char *path, const char *project,
     } else if (om_html_p(h, "未发现冲突 / no conflicts found", &err) != OM_OK) {
         goto done;
     }
+    /* The rules evaluated, with their texts; skipped ones listed. */
+    if (om_html_h2(h, "规则", "Rules", &err) != OM_OK) {
+        goto done;
+    }
+    {
+        size_t nr = rules->nrules;
+        const char **cells = calloc(nr * 5 + 1, sizeof *cells);
+        if (!cells) {
+            goto done;
+        }
+        size_t row = 0;
+        for (size_t i = 0; i < nr; i++) {
+            const struct om_rule *ru = &rules->rules[i];
+            cells[5 * row + 0] = ru->id;
+            cells[5 * row + 1] = om_severity_name(ru->severity);
+            cells[5 * row + 2] = om_rule_kind_name(ru->kind);
+            cells[5 * row + 3] = ru->zh ? ru->zh : "";
+            cells[5 * row + 4] = ru->en ? ru->en : "";
+            row++;
+        }
+        const char *rh[] = {"rule_id", "severity", "kind", "说明",
+                            "description"};
+        enum om_status hs = om_html_table(h, rh, 5, cells, row, 0, NULL, &err);
+        free(cells);
+        if (hs != OM_OK) {
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < res->nskipped; i++) {
+        char line[700];
+        snprintf(line, sizeof line, "未检查 / skipped: %s", res->skipped[i]);
+        if (om_html_note(h, line, &err) != OM_OK) {
+            goto done;
+        }
+    }
     /* Map: admin units in grey, patches by severity. */
     struct om_rect ext = om_rect_empty();
     if (units) {

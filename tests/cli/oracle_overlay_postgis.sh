@@ -75,6 +75,11 @@ printf 'version: 1\nrules:\n  - id: P1\n    kind: must_not_overlap\n    en: trac
 ok conflicts "$ONEMAP" conflicts "$P" --rules "$T/r.yaml" --no-store --format gpkg -o "$T/c" -j 2
 ogrinfo -ro -q "$T/c/conflicts.gpkg" -sql "SELECT a_fid, b_fid, area_m2 FROM conflicts" |
     awk -F' = ' '/a_fid/ {a = $2} /b_fid/ {b = $2} /area_m2/ {print a "|" b "|" $2}' > "$T/om_pairs_raw"
+# every patch is a valid polygon (GEOS via SpatiaLite in GDAL's SQLite dialect)
+nbad=$(ogrinfo -ro -q "$T/c/conflicts.gpkg" -dialect sqlite \
+    -sql "SELECT count(*) AS n FROM conflicts WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)" |
+    awk -F' = ' '/n \(/ {print $2}')
+[ "$nbad" = 0 ] && pass patches_valid || fail patches_valid "$nbad invalid or empty patches"
 # patches of one pair split by nothing here: one per pair (no admin layer)
 awk -F'|' '{ s[$1 "|" $2] += $3 } END { for (k in s) printf "%s|%.9f\n", k, s[k] }' "$T/om_pairs_raw" > "$T/om_pairs"
 compare patches_vs_postgis "$T/om_pairs" "$T/pg_pairs"
