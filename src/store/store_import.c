@@ -75,6 +75,40 @@ static enum om_status check_code(const char *path, const char *code,
     return OM_OK;
 }
 
+/*
+ * A layer code must not be the name of a results layer or table written by
+ * a run (CONFLICTS, ...): its view "<name>" would be replaced silently.
+ */
+static enum om_status check_not_result(struct om_project *p, const char *code,
+                                       struct om_error *err)
+{
+    if (!om__store_has_table(p->db, "om_runs")) {
+        return OM_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        p->db, p->path,
+        "SELECT 1 FROM om_runs, json_each(om_runs.tables) j "
+        "WHERE json_extract(j.value, '$.name') = ?1 COLLATE NOCASE LIMIT 1",
+        &st, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        return om__error(err, OM_EINVAL, p->path, 0, -1,
+                         "layer code '%s' is the name of analysis results "
+                         "in this project; choose another code",
+                         code);
+    }
+    if (rc != SQLITE_DONE) {
+        return om__store_error(p->db, p->path, err, "cannot read om_runs");
+    }
+    return OM_OK;
+}
+
 /* SQL column names of the attributes: names kept, "fid"/"geom" and their
  * case variants get a "_1" (or "_2", ...) suffix. */
 static enum om_status column_names(const struct om_layer *l, char ***out,
@@ -693,6 +727,10 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
         *version = 0;
     }
     enum om_status s = check_code(p->path, meta->code, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = check_not_result(p, meta->code, err);
     if (s != OM_OK) {
         return s;
     }

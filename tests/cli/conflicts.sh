@@ -81,3 +81,6 @@ bad no_rules_file "cannot|No such|no such" "$ONEMAP" conflicts "$P" --rules "$T/
 # skipped and listed).
 ok builtin "$ONEMAP" conflicts "$P" --no-store
 grep -q "skipped rule" "$T/err" && pass builtin_skips_listed || fail builtin_skips_listed "$(head -c 300 "$T/err")"
+# A layer code may not take the name of results (it would replace the view).
+bad code_is_result_name "name of analysis results" \
+    "$ONEMAP" import "$P" "$S/zone.csv" --as CONFLICTS --src-crs EPSG:4530
