@@ -29,6 +29,7 @@ int cmd_info(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_overlay(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
 

@@ -26,6 +26,8 @@ static const struct cli_command commands[] = {
     {"overlay", cmd_overlay,
      "overlay cross-tab: class of A x class of B x admin unit",
      "叠加分析交叉统计"},
+    {"runs", cmd_runs, "list analysis runs; export a run's results",
+     "分析运行记录;导出结果"},
     {"export", cmd_export, "export a layer to a GIS file", "导出图层"},
     {"codes", cmd_codes, "list or check land-use codes (DLBM, 用地用海)",
      "查询或校验地类编码"},

@@ -84,3 +84,13 @@ grep -q "skipped rule" "$T/err" && pass builtin_skips_listed || fail builtin_ski
 # A layer code may not take the name of results (it would replace the view).
 bad code_is_result_name "name of analysis results" \
     "$ONEMAP" import "$P" "$S/zone.csv" --as CONFLICTS --src-crs EPSG:4530
+# The run history and the export of a run's results.
+ok runs_list "$ONEMAP" runs "$P" --format csv
+n=$(grep -c '^[0-9]*,conflicts,' "$T/out")
+[ "$n" = 2 ] && pass runs_listed || fail runs_listed "$n runs listed"
+ok runs_table "$ONEMAP" runs "$P"
+grep -q "DLTB v1" "$T/out" && pass runs_inputs_shown || fail runs_inputs_shown "$(head -3 "$T/out")"
+ok runs_export "$ONEMAP" runs "$P" --export CONFLICTS_r1 "$T/r1.geojson"
+c=$(ogrinfo -ro -so "$T/r1.geojson" CONFLICTS_r1 2>/dev/null | awk -F': ' '/Feature Count/ {print $2}')
+[ "$c" = 5 ] && pass runs_exported || fail runs_exported "$c features"
+bad runs_export_unknown "CONFLICTS_r9|not found|no results" "$ONEMAP" runs "$P" --export CONFLICTS_r9 "$T/x.geojson"
