@@ -7,6 +7,7 @@
 #ifndef ONEMAP_ONEMAP_H
 #define ONEMAP_ONEMAP_H
 
+#include "onemap/bbtxt.h"
 #include "onemap/codes.h"
 #include "onemap/conflicts.h"
 #include "onemap/crosstab.h"

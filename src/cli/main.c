@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
     {"runs", cmd_runs, "list analysis runs; export a run's results",
      "分析运行记录;导出结果"},
     {"export", cmd_export, "export a layer to a GIS file", "导出图层"},
+    {"convert", cmd_convert, "部标 TXT <-> GIS formats", "部标TXT与GIS互转"},
     {"codes", cmd_codes, "list or check land-use codes (DLBM, 用地用海)",
      "查询或校验地类编码"},
 };
