@@ -27,6 +27,20 @@ enum om_status om__store_set_crs_tx(struct om_project *p, const char *crs,
                                     struct om_error *err);
 void om__store_unset_crs(struct om_project *p);
 
+struct om__bytes;
+/*
+ * Append the standard GeoPackage 1.3 RTree triggers of `table` / `rtree`
+ * (names [A-Za-z0-9_]) to b. OM_ENOMEM or OM_ELIMIT from the buffer.
+ */
+enum om_status om__store_rtree_triggers_sql(struct om__buf *b,
+                                            const char *table,
+                                            const char *rtree);
+/* Bind fid, geometry blob and the attributes of feature f of l to the
+ * parameters of `ins` from index k on. */
+void om__store_bind_feature(const struct om_layer *l, int64_t fid,
+                            const struct om__bytes *blob, size_t f,
+                            sqlite3_stmt *ins, int k);
+
 /* Turn the connection's last error into OM_ESTORE (or OM_ENOMEM). */
 enum om_status om__store_error(sqlite3 *db, const char *path,
                                struct om_error *err, const char *what);

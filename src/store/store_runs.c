@@ -724,51 +724,13 @@ create_feature_table(struct writer *w, const struct om_layer *l, char **cols)
     return run_sql(w);
 }
 
-/* The standard GeoPackage 1.3 RTree triggers (%R rtree, %T table; both
- * are [A-Za-z0-9_] by check_name, so no quoting inside the quotes). */
+/* The standard GeoPackage 1.3 RTree triggers (table and rtree names are
+ * [A-Za-z0-9_] by check_name). */
 static enum om_status create_triggers(struct writer *w)
 {
-    static const char *const tmpl[] = {
-        "CREATE TRIGGER \"%R_insert\" AFTER INSERT ON \"%T\" "
-        "WHEN (new.\"geom\" NOT NULL AND NOT ST_IsEmpty(NEW.\"geom\")) "
-        "BEGIN INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
-        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
-        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
-        "CREATE TRIGGER \"%R_update1\" AFTER UPDATE OF \"geom\" ON \"%T\" "
-        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
-        "ST_IsEmpty(NEW.\"geom\")) BEGIN INSERT OR REPLACE INTO \"%R\" "
-        "VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
-        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
-        "CREATE TRIGGER \"%R_update2\" AFTER UPDATE OF \"geom\" ON \"%T\" "
-        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
-        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
-        "OLD.\"fid\"; END;",
-        "CREATE TRIGGER \"%R_update3\" AFTER UPDATE ON \"%T\" "
-        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
-        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
-        "OLD.\"fid\"; INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
-        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
-        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
-        "CREATE TRIGGER \"%R_update4\" AFTER UPDATE ON \"%T\" "
-        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
-        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id IN "
-        "(OLD.\"fid\", NEW.\"fid\"); END;",
-        "CREATE TRIGGER \"%R_delete\" AFTER DELETE ON \"%T\" "
-        "WHEN old.\"geom\" NOT NULL BEGIN DELETE FROM \"%R\" WHERE id = "
-        "OLD.\"fid\"; END;",
-    };
-    for (size_t i = 0; i < sizeof tmpl / sizeof tmpl[0]; i++) {
-        for (const char *c = tmpl[i]; *c; c++) {
-            if (c[0] == '%' && c[1] == 'R') {
-                put(w, w->rtree);
-                c++;
-            } else if (c[0] == '%' && c[1] == 'T') {
-                put(w, w->table);
-                c++;
-            } else if (!w->is_oom && om__buf_append(&w->sql, c, 1) != OM_OK) {
-                w->is_oom = true;
-            }
-        }
+    if (!w->is_oom &&
+        om__store_rtree_triggers_sql(&w->sql, w->table, w->rtree) != OM_OK) {
+        w->is_oom = true;
     }
     return run_sql(w);
 }
@@ -787,39 +749,6 @@ static enum om_status prepare_insert(struct writer *w, size_t rows,
         put(w, ")");
     }
     return prepare_sql(w, ins);
-}
-
-static void bind_feature(const struct om_layer *l, int64_t fid,
-                         const struct om__bytes *blob, size_t f,
-                         sqlite3_stmt *ins, int k)
-{
-    sqlite3_bind_int64(ins, k++, fid);
-    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len, SQLITE_TRANSIENT);
-    size_t nfields = om_layer_nfields(l);
-    for (size_t c = 0; c < nfields; c++, k++) {
-        if (om_layer_is_null(l, f, (int)c)) {
-            sqlite3_bind_null(ins, k);
-            continue;
-        }
-        switch (om_layer_field_type(l, (int)c)) {
-        case OM_FIELD_INT:
-            sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
-            break;
-        case OM_FIELD_REAL: {
-            double d = om_layer_get_real(l, f, (int)c);
-            if (isnan(d)) {
-                sqlite3_bind_null(ins, k);
-            } else {
-                sqlite3_bind_double(ins, k, d);
-            }
-            break;
-        }
-        default:
-            sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c), -1,
-                              SQLITE_STATIC);
-            break;
-        }
-    }
 }
 
 static enum om_status check_fids(struct writer *w, const struct om_layer *l)
@@ -880,7 +809,8 @@ static enum om_status write_features(struct writer *w, const struct om_layer *l,
         }
         sqlite3_stmt *ins = rank < full ? many : one;
         size_t row = rank < full ? rank % batch : 0;
-        bind_feature(l, v.fid[f], &blob, f, ins, (int)(row * nparams + 1));
+        om__store_bind_feature(l, v.fid[f], &blob, f, ins,
+                               (int)(row * nparams + 1));
         if (row + 1 < (rank < full ? batch : 1)) {
             continue;
         }

@@ -7,6 +7,8 @@
 #include "geom/wkb.h"
 #include "store/store_int.h"
 
+#include <math.h>
+
 enum which { IS_EMPTY, MIN_X, MAX_X, MIN_Y, MAX_Y };
 
 static void st_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -66,4 +68,92 @@ int om__store_register_functions(sqlite3 *db)
         }
     }
     return SQLITE_OK;
+}
+
+/* ---- shared by the layer writers (store_import.c, store_runs.c) ---- */
+
+enum om_status om__store_rtree_triggers_sql(struct om__buf *b,
+                                            const char *table,
+                                            const char *rtree)
+{
+    static const char *const tmpl[] = {
+        "CREATE TRIGGER \"%R_insert\" AFTER INSERT ON \"%T\" "
+        "WHEN (new.\"geom\" NOT NULL AND NOT ST_IsEmpty(NEW.\"geom\")) "
+        "BEGIN INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
+        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update1\" AFTER UPDATE OF \"geom\" ON \"%T\" "
+        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN INSERT OR REPLACE INTO \"%R\" "
+        "VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update2\" AFTER UPDATE OF \"geom\" ON \"%T\" "
+        "WHEN OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; END;",
+        "CREATE TRIGGER \"%R_update3\" AFTER UPDATE ON \"%T\" "
+        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; INSERT OR REPLACE INTO \"%R\" VALUES (NEW.\"fid\", "
+        "ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"), "
+        "ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;",
+        "CREATE TRIGGER \"%R_update4\" AFTER UPDATE ON \"%T\" "
+        "WHEN OLD.\"fid\" != NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR "
+        "ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM \"%R\" WHERE id IN "
+        "(OLD.\"fid\", NEW.\"fid\"); END;",
+        "CREATE TRIGGER \"%R_delete\" AFTER DELETE ON \"%T\" "
+        "WHEN old.\"geom\" NOT NULL BEGIN DELETE FROM \"%R\" WHERE id = "
+        "OLD.\"fid\"; END;",
+    };
+    /* Table names are [A-Za-z0-9_] (checked by the callers), so no
+     * quoting is needed inside the quotes. */
+    enum om_status st = OM_OK;
+    for (size_t i = 0; st == OM_OK && i < sizeof tmpl / sizeof tmpl[0]; i++) {
+        for (const char *c = tmpl[i]; st == OM_OK && *c; c++) {
+            if (c[0] == '%' && c[1] == 'R') {
+                st = om__buf_puts(b, rtree);
+                c++;
+            } else if (c[0] == '%' && c[1] == 'T') {
+                st = om__buf_puts(b, table);
+                c++;
+            } else {
+                st = om__buf_append(b, c, 1);
+            }
+        }
+    }
+    return st;
+}
+
+void om__store_bind_feature(const struct om_layer *l, int64_t fid,
+                            const struct om__bytes *blob, size_t f,
+                            sqlite3_stmt *ins, int k)
+{
+    sqlite3_bind_int64(ins, k++, fid);
+    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len, SQLITE_TRANSIENT);
+    size_t nfields = om_layer_nfields(l);
+    for (size_t c = 0; c < nfields; c++, k++) {
+        if (om_layer_is_null(l, f, (int)c)) {
+            sqlite3_bind_null(ins, k);
+            continue;
+        }
+        switch (om_layer_field_type(l, (int)c)) {
+        case OM_FIELD_INT:
+            sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
+            break;
+        case OM_FIELD_REAL: {
+            double d = om_layer_get_real(l, f, (int)c);
+            if (isnan(d)) {
+                sqlite3_bind_null(ins, k);
+            } else {
+                sqlite3_bind_double(ins, k, d);
+            }
+            break;
+        }
+        default:
+            /* the layer outlives the statement step */
+            sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c), -1,
+                              SQLITE_STATIC);
+            break;
+        }
+    }
 }
