@@ -93,6 +93,11 @@ void cli_table_add(struct cli_table *t, const char *const *cells);
 void cli_table_print(const struct cli_table *t, FILE *f, enum cli_format fmt);
 void cli_table_free(struct cli_table *t);
 
+/* "%.*f" of v, never a negative zero. */
+void cli_fmt_num(char *buf, size_t size, double v, int decimals);
+/* Area unit "m2", "ha" or "mu": the factor from m2; false if unknown. */
+bool cli_parse_unit(const char *s, double *factor);
+
 /* Parse a positive int option; false if invalid. */
 bool cli_parse_int(const char *s, long min, long max, long *out);
 

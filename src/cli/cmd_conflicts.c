@@ -92,22 +92,6 @@ static int mkdirs(const char *dir)
     return 0;
 }
 
-static void fmt_num(char *buf, size_t size, double v, int decimals)
-{
-    snprintf(buf, size, "%.*f", decimals, v);
-    if (buf[0] == '-') {
-        bool zero = true;
-        for (const char *c = buf + 1; *c; c++) {
-            if (*c != '0' && *c != '.') {
-                zero = false;
-            }
-        }
-        if (zero) {
-            memmove(buf, buf + 1, strlen(buf));
-        }
-    }
-}
-
 static const char *sev_color(const char *sev)
 {
     if (strcmp(sev, "error") == 0) {
@@ -299,6 +283,7 @@ int cmd_conflicts(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *rules_path = NULL, *formats = "table", *outdir = NULL;
     const char *unit = "ha";
+    double factor = 1.0 / 10000.0; /* m2 -> the output unit (ha) */
     long threads = 0, decimals = 4;
     struct om_conflicts_options o;
     memset(&o, 0, sizeof o);
@@ -325,8 +310,7 @@ int cmd_conflicts(int argc, char **argv)
             break;
         }
         case 'u':
-            if (strcmp(optarg, "m2") && strcmp(optarg, "ha") &&
-                strcmp(optarg, "mu")) {
+            if (!cli_parse_unit(optarg, &factor)) {
                 return cli_usage(
                     "conflicts", "%s '%s'",
                     T("unknown unit (m2, ha, mu)", "未知单位(m2、ha、mu)"),
@@ -414,9 +398,6 @@ int cmd_conflicts(int argc, char **argv)
     for (size_t i = 0; i < res->nskipped; i++) {
         cli_note("%s %s", T("skipped rule", "已跳过规则"), res->skipped[i]);
     }
-    double factor = strcmp(unit, "m2") == 0   ? 1.0
-                    : strcmp(unit, "mu") == 0 ? 15.0 / 10000.0
-                                              : 1.0 / 10000.0;
     /* Summary table; areas rounded so each rule's rows add up to its
      * total. */
     struct cli_table t;
@@ -458,16 +439,16 @@ int cmd_conflicts(int argc, char **argv)
             const struct om_conflict_summary *s = &res->summary[k];
             char np[24], a[40], e[40];
             snprintf(np, sizeof np, "%lld", (long long)s->npatches);
-            fmt_num(a, sizeof a, ra[k], (int)decimals);
-            fmt_num(e, sizeof e, re[k], (int)decimals);
+            cli_fmt_num(a, sizeof a, ra[k], (int)decimals);
+            cli_fmt_num(e, sizeof e, re[k], (int)decimals);
             const char *row[] = {
                 s->rule_id, s->severity, s->unit_code, s->unit_name, np, a, e};
             cli_table_add(&t, row);
         }
         char np[24], a[40], e[40];
         snprintf(np, sizeof np, "%lld", cnt);
-        fmt_num(a, sizeof a, ta, (int)decimals);
-        fmt_num(e, sizeof e, te, (int)decimals);
+        cli_fmt_num(a, sizeof a, ta, (int)decimals);
+        cli_fmt_num(e, sizeof e, te, (int)decimals);
         const char *trow[] = {res->summary[i].rule_id,
                               res->summary[i].severity,
                               "TOTAL",

@@ -57,23 +57,6 @@ static void help(void)
           "  -j N                线程数(默认全部核心)"));
 }
 
-static void fmt_num(char *buf, size_t size, double v, int decimals)
-{
-    if (v == 0.0) {
-        v = 0.0; /* never print a negative zero */
-    }
-    snprintf(buf, size, "%.*f", decimals, v);
-    if (buf[0] == '-') {
-        bool zero = true;
-        for (const char *c = buf + 1; *c; c++) {
-            zero &= *c == '0' || *c == '.';
-        }
-        if (zero) {
-            memmove(buf, buf + 1, strlen(buf));
-        }
-    }
-}
-
 static const char *cname(const struct om_crosstab_class *k, bool csv)
 {
     const char *n = cli_zh || csv ? k->name_zh : k->name_en;
@@ -204,6 +187,7 @@ int cmd_overlay(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *class_a = NULL, *class_b = NULL, *by = NULL;
     const char *area = "ellipsoidal", *unit = "ha", *outpath = NULL;
+    double factor = 1.0 / 10000.0; /* m2 -> the output unit (ha) */
     long level = 0, decimals = 2, threads = 0, ver_a = 0, ver_b = 0;
     double min_area = 0;
     enum cli_format fmt = CLI_TABLE;
@@ -237,8 +221,7 @@ int cmd_overlay(int argc, char **argv)
             area = optarg;
             break;
         case 'u':
-            if (strcmp(optarg, "m2") && strcmp(optarg, "ha") &&
-                strcmp(optarg, "mu")) {
+            if (!cli_parse_unit(optarg, &factor)) {
                 return cli_usage(
                     "overlay", "%s '%s'",
                     T("unknown unit (m2, ha, mu)", "未知单位(m2、ha、mu)"),
@@ -378,9 +361,6 @@ int cmd_overlay(int argc, char **argv)
     }
     cli_progress_end();
 
-    double factor = strcmp(unit, "m2") == 0   ? 1.0
-                    : strcmp(unit, "mu") == 0 ? 15.0 / 10000.0
-                                              : 1.0 / 10000.0;
     if (r->ncells > 0) {
         vals = round_cells(r, factor, (int)decimals);
         if (!vals) {
@@ -455,7 +435,7 @@ int cmd_overlay(int argc, char **argv)
             cbn = cname(&r->classes_b[cl->class_b], csv);
         }
         snprintf(cnt, sizeof cnt, "%lld", (long long)cl->nfeatures);
-        fmt_num(num, sizeof num, vals[i], (int)decimals);
+        cli_fmt_num(num, sizeof num, vals[i], (int)decimals);
         if (fmt == CLI_JSON) {
             fprintf(out, "%s\n    {", i ? "," : "");
             if (by_units) {

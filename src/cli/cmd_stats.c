@@ -70,23 +70,6 @@ static const char *unit_label(const char *unit)
     return T("ha", "公顷");
 }
 
-static void fmt_num(char *buf, size_t size, double v, int decimals)
-{
-    snprintf(buf, size, "%.*f", decimals, v);
-    if (strcmp(buf, "-0") == 0 || strncmp(buf, "-0.", 3) == 0) {
-        /* never print a negative zero */
-        bool zero = true;
-        for (const char *c = buf + 1; *c; c++) {
-            if (*c != '0' && *c != '.') {
-                zero = false;
-            }
-        }
-        if (zero) {
-            memmove(buf, buf + 1, strlen(buf));
-        }
-    }
-}
-
 struct out_row {
     const char *ucode, *uname, *ccode, *cname;
     long long count;
@@ -109,6 +92,7 @@ int cmd_stats(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *klass = NULL, *by = NULL, *by_field = NULL;
     const char *area = "ellipsoidal", *unit = "ha", *outpath = NULL;
+    double factor = 1.0 / 10000.0; /* m2 -> the output unit (ha) */
     long level = 0, prefix_len = 0, decimals = 2, threads = 0;
     enum cli_format fmt = CLI_TABLE;
     int c;
@@ -141,8 +125,7 @@ int cmd_stats(int argc, char **argv)
             area = optarg;
             break;
         case 'u':
-            if (strcmp(optarg, "m2") && strcmp(optarg, "ha") &&
-                strcmp(optarg, "mu")) {
+            if (!cli_parse_unit(optarg, &factor)) {
                 return cli_usage(
                     "stats", "%s '%s'",
                     T("unknown unit (m2, ha, mu)", "未知单位(m2、ha、mu)"),
@@ -278,9 +261,6 @@ int cmd_stats(int argc, char **argv)
     }
     cli_progress_end();
 
-    double factor = strcmp(unit, "m2") == 0   ? 1.0
-                    : strcmp(unit, "mu") == 0 ? 15.0 / 10000.0
-                                              : 1.0 / 10000.0;
     /* Rounded values: unit totals to the grand total, cells to the unit
      * total. */
     size_t nu = r->nunits;
@@ -356,7 +336,7 @@ int cmd_stats(int argc, char **argv)
                 "  \"split\": %lld,\n",
                 (long long)r->nfeatures, (long long)r->nskipped,
                 (long long)r->nsplit);
-        fmt_num(num, sizeof num, grand_r, (int)decimals);
+        cli_fmt_num(num, sizeof num, grand_r, (int)decimals);
         fprintf(out, "  \"total\": %s,\n  \"units\": [", num);
         size_t ci = 0;
         for (size_t u = 0; u < nu; u++) {
@@ -364,7 +344,7 @@ int cmd_stats(int argc, char **argv)
             cli_json_string(out, r->units[u].code);
             fprintf(out, ", \"name\": ");
             cli_json_string(out, r->units[u].name);
-            fmt_num(num, sizeof num, utot_r[u], (int)decimals);
+            cli_fmt_num(num, sizeof num, utot_r[u], (int)decimals);
             fprintf(out, ", \"features\": %lld, \"total\": %s, \"classes\": [",
                     ucount[u], num);
             bool first = true;
@@ -376,7 +356,7 @@ int cmd_stats(int argc, char **argv)
                 cli_json_string(out, k->code);
                 fprintf(out, ", \"name\": ");
                 cli_json_string(out, cli_zh ? k->name_zh : k->name_en);
-                fmt_num(num, sizeof num, cell_r[ci], (int)decimals);
+                cli_fmt_num(num, sizeof num, cell_r[ci], (int)decimals);
                 fprintf(out, ", \"features\": %lld, \"area\": %s}",
                         (long long)r->cells[ci].nfeatures, num);
             }
@@ -410,7 +390,7 @@ int cmd_stats(int argc, char **argv)
             const struct om_stats_unit *u = &r->units[cell->unit];
             char cnt[24];
             snprintf(cnt, sizeof cnt, "%lld", (long long)cell->nfeatures);
-            fmt_num(num, sizeof num, cell_r[i], (int)decimals);
+            cli_fmt_num(num, sizeof num, cell_r[i], (int)decimals);
             const char *cname =
                 cli_zh || fmt == CLI_CSV ? k->name_zh : k->name_en;
             const char *row[] = {u->code, u->name, k->code, cname ? cname : "",
@@ -420,7 +400,7 @@ int cmd_stats(int argc, char **argv)
                 i + 1 == r->ncells || r->cells[i + 1].unit != cell->unit;
             if (by_units && last) {
                 snprintf(cnt, sizeof cnt, "%lld", ucount[cell->unit]);
-                fmt_num(num, sizeof num, utot_r[cell->unit], (int)decimals);
+                cli_fmt_num(num, sizeof num, utot_r[cell->unit], (int)decimals);
                 const char *trow[] = {u->code, u->name, total_label,
                                       "",      cnt,     num};
                 cli_table_add(&t, trow);
@@ -434,7 +414,7 @@ int cmd_stats(int argc, char **argv)
                 }
                 char cnt[24];
                 snprintf(cnt, sizeof cnt, "%lld", ccount[k]);
-                fmt_num(num, sizeof num, ctot_r[k], (int)decimals);
+                cli_fmt_num(num, sizeof num, ctot_r[k], (int)decimals);
                 const struct om_stats_class *kl = &r->classes[k];
                 const char *cname =
                     cli_zh || fmt == CLI_CSV ? kl->name_zh : kl->name_en;
@@ -445,7 +425,7 @@ int cmd_stats(int argc, char **argv)
         }
         char cnt[24];
         snprintf(cnt, sizeof cnt, "%lld", grand_count);
-        fmt_num(num, sizeof num, grand_r, (int)decimals);
+        cli_fmt_num(num, sizeof num, grand_r, (int)decimals);
         const char *grow[] = {total_label, "", total_label, "", cnt, num};
         cli_table_add(&t, by_units ? grow : grow + 2);
         cli_table_print(&t, out, fmt);

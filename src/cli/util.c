@@ -393,3 +393,32 @@ void cli_table_print(const struct cli_table *t, FILE *f, enum cli_format fmt)
     }
     free(w);
 }
+
+void cli_fmt_num(char *buf, size_t size, double v, int decimals)
+{
+    snprintf(buf, size, "%.*f", decimals, v);
+    if (buf[0] == '-') {
+        /* never print a negative zero ("-0.00") */
+        bool zero = true;
+        for (const char *c = buf + 1; *c; c++) {
+            zero &= *c == '0' || *c == '.';
+        }
+        if (zero) {
+            memmove(buf, buf + 1, strlen(buf));
+        }
+    }
+}
+
+bool cli_parse_unit(const char *s, double *factor)
+{
+    if (strcmp(s, "m2") == 0) {
+        *factor = 1.0;
+    } else if (strcmp(s, "ha") == 0) {
+        *factor = 1.0 / 10000.0;
+    } else if (strcmp(s, "mu") == 0) {
+        *factor = 15.0 / 10000.0; /* 1 亩 = 10000/15 m2 */
+    } else {
+        return false;
+    }
+    return true;
+}
