@@ -7,10 +7,10 @@
  * in order at the end. Chunk boundaries do not depend on the thread count,
  * so the sums — and the printed table — are identical for any -j.
  *
- * Overlay assignment: a parcel's candidate units come from the unit layer's
- * R-tree; a prepared unit polygon that covers the parcel takes it whole
- * (the common case), otherwise the intersection is built with GEOS and its
- * area measured the same way as whole parcels (planar or ellipsoidal).
+ * Overlay assignment runs on the overlay engine (onemap/overlay.h, the
+ * same one as `onemap overlay` and the conflict checks): unit polygons are
+ * tiled, a tile covering a parcel takes it whole, and only parcels crossing
+ * a unit boundary are intersected with GEOS.
  */
 #include "onemap/stats.h"
 
@@ -18,7 +18,7 @@
 #include "onemap/codes.h"
 #include "onemap/crs.h"
 #include "onemap/geom.h"
-#include "onemap/polyops.h"
+#include "onemap/overlay.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -51,8 +51,6 @@ struct job {
     const uint32_t *feat_class; /* class index per parcel */
     const uint32_t *feat_unit;  /* PREFIX: unit per parcel, UINT32_MAX none */
     /* OVERLAY */
-    struct om_layer_view uv;
-    const struct om_rtree *uindex;
     const uint32_t *ufeat_unit; /* unit index per unit-layer feature */
     uint32_t unassigned;        /* unit index of "unassigned" */
 
@@ -69,38 +67,8 @@ struct job {
 
 struct worker {
     struct job *job;
-    struct om_polyops *geos;
     struct om_area_ctx *area;
-    struct om_layer *scratch;
-    struct om_prepared **prep; /* lazily prepared unit features */
-    size_t *cand;
-    size_t ncand, cap_cand;
-    bool cand_oom;
-    /* per-parcel sums by unit (a parcel may meet several tiles of one
-     * unit); emitted in first-seen order */
-    uint32_t *acc_unit;
-    double *acc_val;
-    size_t nacc, cap_acc_unit, cap_acc_val;
 };
-
-/* Add `value` to unit `unit` of the current parcel's sums. */
-static bool acc_add(struct worker *w, uint32_t unit, double value)
-{
-    for (size_t i = 0; i < w->nacc; i++) {
-        if (w->acc_unit[i] == unit) {
-            w->acc_val[i] += value;
-            return true;
-        }
-    }
-    if (!OM__GROW(w->acc_unit, w->cap_acc_unit, w->nacc + 1) ||
-        !OM__GROW(w->acc_val, w->cap_acc_val, w->nacc + 1)) {
-        return false;
-    }
-    w->acc_unit[w->nacc] = unit;
-    w->acc_val[w->nacc] = value;
-    w->nacc++;
-    return true;
-}
 
 static bool add_entry(struct chunk_out *c, uint32_t unit, uint32_t klass,
                       double area, uint32_t tag)
@@ -129,136 +97,6 @@ static enum om_status measure(struct worker *w, const struct om_layer_view *v,
     return OM_OK;
 }
 
-static bool collect_cand(void *ctx, size_t item)
-{
-    struct worker *w = ctx;
-    if (!OM__GROW(w->cand, w->cap_cand, w->ncand + 1)) {
-        w->cand_oom = true;
-        return false;
-    }
-    w->cand[w->ncand++] = item;
-    return true;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* One parcel under overlay assignment. */
-/*
- * `full` is the parcel's area in the chosen measure, `full_planar` its
- * planar area. Whether area is left outside every unit is decided on the
- * planar areas (exact up to GEOS's overlay); in ellipsoidal mode the split
- * points of cut edges lie on straight projected lines, not geodesics, so
- * the ellipsoidal pieces sum to the whole parcel only to ~1e-9 relative.
- */
-static enum om_status overlay_parcel(struct worker *w, size_t f, double full,
-                                     double full_planar, double field_area,
-                                     struct chunk_out *c, uint32_t tag,
-                                     struct om_error *err)
-{
-    struct job *j = w->job;
-    uint32_t klass = j->feat_class[f];
-    bool by_field = j->opt->area == OM_AREA_FIELD;
-    w->ncand = 0;
-    om_rtree_search(j->uindex, j->pv.bbox[f], collect_cand, w);
-    if (w->cand_oom) {
-        return om__enomem(err, om_layer_name(j->parcels));
-    }
-    /* Deterministic candidate order (R-tree order already is; sort to be
-     * independent of tree layout). */
-    qsort(w->cand, w->ncand, sizeof *w->cand, cmp_size);
-    double assigned = 0.0;
-    w->nacc = 0;
-    for (size_t k = 0; k < w->ncand; k++) {
-        size_t u = w->cand[k];
-        if (j->uv.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) {
-            continue;
-        }
-        enum om_status st;
-        if (!w->prep[u]) {
-            st = om_polyops_prepare(w->geos, &j->uv, u, &w->prep[u], err);
-            if (st != OM_OK) {
-                return st;
-            }
-        }
-        int rel = 0;
-        double planar_piece = 0.0;
-        st = om_layer_begin_feature(w->scratch, 0, err);
-        if (st == OM_OK) {
-            st = om_prepared_clip(w->geos, w->prep[u], &j->pv, f, w->scratch,
-                                  &rel, &planar_piece, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(w->scratch, err);
-        }
-        if (st != OM_OK) {
-            om_layer_abort_feature(w->scratch);
-            return st;
-        }
-        if (rel == OM_REL_DISJOINT) {
-            continue;
-        }
-        if (rel == OM_REL_COVERS) {
-            /* All of the parcel is in this unit (units and their tiles do
-             * not overlap, so nothing was added before). */
-            w->nacc = 0;
-            if (!acc_add(w, j->ufeat_unit[u], by_field ? field_area : full)) {
-                return om__enomem(err, NULL);
-            }
-            assigned = full_planar;
-            break;
-        }
-        /* Partial: measure the piece. */
-        struct om_layer_view sv;
-        om_layer_view(w->scratch, &sv);
-        size_t sf = sv.nfeatures - 1;
-        double piece_planar = sv.part_start[sf + 1] > sv.part_start[sf]
-                                  ? om_feature_area_planar(&sv, sf)
-                                  : 0.0;
-        double piece = piece_planar;
-        if (j->opt->area == OM_AREA_ELLIPSOIDAL && piece_planar > 0) {
-            st = measure(w, &sv, sf, &piece, err);
-            if (st != OM_OK) {
-                return st;
-            }
-        }
-        if (piece_planar > 0) {
-            double value = piece;
-            if (by_field) {
-                value = full_planar > 0
-                            ? field_area * (piece_planar / full_planar)
-                            : 0.0;
-            }
-            if (!acc_add(w, j->ufeat_unit[u], value)) {
-                return om__enomem(err, NULL);
-            }
-            assigned += piece_planar;
-        }
-    }
-    for (size_t i = 0; i < w->nacc; i++) {
-        if (!add_entry(c, w->acc_unit[i], klass, w->acc_val[i], tag)) {
-            return om__enomem(err, NULL);
-        }
-    }
-    if (w->nacc > 1) {
-        c->nsplit++;
-    }
-    /* Whatever is left lies outside every unit. Crumbs from floating-point
-     * overlay (1e-9 relative) are not reported as unassigned area. */
-    double rest = full_planar - assigned;
-    if (rest > 1e-9 * full_planar + 1e-6) {
-        double share = full_planar > 0 ? rest / full_planar : 0.0;
-        double value = by_field ? field_area * share : full * share;
-        if (!add_entry(c, j->unassigned, klass, value, tag)) {
-            return om__enomem(err, NULL);
-        }
-    }
-    return OM_OK;
-}
-
 static enum om_status run_chunk(struct worker *w, size_t ci,
                                 struct om_error *err)
 {
@@ -266,8 +104,7 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
     struct chunk_out *c = &j->out[ci];
     size_t f0 = ci * CHUNK;
     size_t f1 = f0 + CHUNK < j->pv.nfeatures ? f0 + CHUNK : j->pv.nfeatures;
-    bool geometric =
-        j->opt->area != OM_AREA_FIELD || j->opt->assign == OM_ASSIGN_OVERLAY;
+    bool geometric = j->opt->area != OM_AREA_FIELD;
     for (size_t f = f0; f < f1; f++) {
         uint32_t tag = (uint32_t)(f - f0);
         uint8_t fl = j->pv.flags[f];
@@ -275,7 +112,7 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
             c->nskipped++;
             continue;
         }
-        double field_area = 0.0, full = 0.0;
+        double field_area = 0.0;
         enum om_status st;
         if (j->opt->area == OM_AREA_FIELD) {
             field_area = om_layer_get_real(j->parcels, f, j->area_field);
@@ -283,33 +120,6 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
                 c->nskipped++;
                 continue;
             }
-        }
-        if (j->opt->assign == OM_ASSIGN_OVERLAY) {
-            /* The split needs a geometric measure of the whole parcel. */
-            double full_planar = om_feature_area_planar(&j->pv, f);
-            full = full_planar;
-            if (j->opt->area == OM_AREA_ELLIPSOIDAL) {
-                st = measure(w, &j->pv, f, &full, err);
-                if (st != OM_OK) {
-                    return st;
-                }
-            }
-            c->total += j->opt->area == OM_AREA_FIELD ? field_area : full;
-            st = overlay_parcel(w, f, full, full_planar, field_area, c, tag,
-                                err);
-            if (st != OM_OK) {
-                return st;
-            }
-            /* Drop the scratch pieces now and then to bound memory. */
-            if (om_layer_nfeatures(w->scratch) > 4096) {
-                om_layer_free(w->scratch);
-                w->scratch = NULL;
-                st = om_layer_new("pieces", &w->scratch, err);
-                if (st != OM_OK) {
-                    return st;
-                }
-            }
-            continue;
         }
         double value = field_area;
         if (j->opt->area != OM_AREA_FIELD) {
@@ -359,47 +169,18 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void worker_deinit(struct worker *w, size_t nunitfeat)
+static void worker_deinit(struct worker *w)
 {
-    if (w->prep) {
-        for (size_t u = 0; u < nunitfeat; u++) {
-            om_prepared_free(w->geos, w->prep[u]);
-        }
-        om__free(w->prep);
-    }
-    om_layer_free(w->scratch);
     om_area_ctx_free(w->area);
-    om_polyops_free(w->geos);
-    om__free(w->cand);
-    om__free(w->acc_unit);
-    om__free(w->acc_val);
 }
 
 static enum om_status worker_init(struct worker *w, struct job *j,
-                                  size_t nunitfeat, struct om_error *err)
+                                  struct om_error *err)
 {
     memset(w, 0, sizeof *w);
     w->job = j;
-    enum om_status st;
     if (j->opt->area == OM_AREA_ELLIPSOIDAL) {
-        st = om_area_ctx_new(j->opt->crs, &w->area, err);
-        if (st != OM_OK) {
-            return st;
-        }
-    }
-    if (j->opt->assign == OM_ASSIGN_OVERLAY) {
-        st = om_polyops_new(&w->geos, err);
-        if (st != OM_OK) {
-            return st;
-        }
-        st = om_layer_new("pieces", &w->scratch, err);
-        if (st != OM_OK) {
-            return st;
-        }
-        w->prep = om__calloc(nunitfeat ? nunitfeat : 1, sizeof *w->prep);
-        if (!w->prep) {
-            return om__enomem(err, NULL);
-        }
+        return om_area_ctx_new(j->opt->crs, &w->area, err);
     }
     return OM_OK;
 }
@@ -818,89 +599,104 @@ static enum om_status build_result(struct prep *p, struct job *j,
 }
 
 /*
- * The unit polygons as tiles of at most TILE_VERTICES vertices (units
- * smaller than TILE_SPLIT are kept whole), so that a parcel crossing a
- * unit boundary is intersected with a small local piece, never with a whole
- * township of 10^4-10^6 vertices (the big-polygon trap). Empty and invalid
- * units are left out. tile_unit[t] is the unit index of tile t.
+ * Overlay assignment runs on the overlay engine (onemap/overlay.h): the
+ * parcels split by the unit polygons (tiled there), one piece per parcel
+ * and unit, delivered in a fixed order, so results do not depend on -j.
+ * Pieces outside every unit go to "unassigned". A field area (TBDLMJ) is
+ * shared out in proportion to the planar areas of the pieces.
  */
-enum { TILE_SPLIT = 1024, TILE_VERTICES = 256 };
+struct overlay_acc {
+    struct job *j;
+    struct chunk_out *c;
+    size_t cur_a;
+    uint32_t last_unit;
+    int nunits_a; /* distinct units the current parcel lies in */
+};
 
-static enum om_status tile_units(const struct om_layer *units,
-                                 const uint32_t *ufeat_unit,
-                                 struct om_layer **out, uint32_t **tile_unit,
-                                 struct om_error *err)
+static enum om_status on_piece(void *ctx, const struct om_overlay_piece *pc,
+                               struct om_error *err)
 {
-    *out = NULL;
-    *tile_unit = NULL;
-    struct om_layer_view v;
-    om_layer_view(units, &v);
-    struct om_layer *tiles = NULL;
-    struct om_polyops *geos = NULL;
-    enum om_status st = om_layer_new("tiles", &tiles, err);
-    if (st == OM_OK) {
-        st = om_polyops_new(&geos, err);
+    struct overlay_acc *o = ctx;
+    struct job *j = o->j;
+    if (pc->a != o->cur_a) {
+        o->c->nsplit += o->nunits_a > 1;
+        o->cur_a = pc->a;
+        o->nunits_a = 0;
+        o->last_unit = UINT32_MAX;
     }
-    for (size_t u = 0; st == OM_OK && u < v.nfeatures; u++) {
-        if (v.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) {
-            continue;
-        }
-        if (om_feature_npoints(&v, u) > TILE_SPLIT) {
-            st = om_polyops_subdivide(geos, &v, u, TILE_VERTICES, tiles, NULL,
-                                      err);
-            continue;
-        }
-        st = om_layer_begin_feature(tiles, v.fid[u], err);
-        for (size_t q = v.part_start[u]; st == OM_OK && q < v.part_start[u + 1];
-             q++) {
-            st = om_layer_begin_part(tiles, err);
-            for (size_t r = v.ring_start[q];
-                 st == OM_OK && r < v.ring_start[q + 1]; r++) {
-                size_t a = v.point_start[r], b = v.point_start[r + 1];
-                st = om_layer_add_ring(tiles, v.xy + 2 * a, b - a, err);
-            }
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(tiles, err);
+    uint32_t unit = j->unassigned;
+    if (pc->unit != OM_OVERLAY_NONE) {
+        unit = j->ufeat_unit[pc->unit];
+        if (unit != o->last_unit) {
+            o->nunits_a++;
+            o->last_unit = unit;
         }
     }
-    om_polyops_free(geos);
-    if (st == OM_OK) {
-        st = om_layer_finish(tiles, 0, err);
+    double v = pc->planar_m2;
+    if (j->opt->area == OM_AREA_ELLIPSOIDAL) {
+        v = pc->ellipsoidal_m2;
+    } else if (j->opt->area == OM_AREA_FIELD) {
+        double full = om_feature_area_planar(&j->pv, pc->a);
+        double field = om_layer_get_real(j->parcels, pc->a, j->area_field);
+        v = full > 0 ? field * (pc->planar_m2 / full) : 0.0;
     }
-    size_t nt = st == OM_OK ? om_layer_nfeatures(tiles) : 0;
-    uint32_t *map = NULL;
-    if (st == OM_OK) {
-        map = om__reallocarray(NULL, nt ? nt : 1, sizeof *map);
-        if (!map) {
-            st = om__enomem(err, om_layer_name(units));
-        }
+    o->c->total += v;
+    if (!add_entry(o->c, unit, j->feat_class[pc->a], v, (uint32_t)pc->a)) {
+        return om__enomem(err, NULL);
     }
-    if (st == OM_OK) {
-        struct om_layer_view tv;
-        om_layer_view(tiles, &tv);
-        for (size_t t = 0; t < nt; t++) {
-            /* tiles carry their unit's fid; fids are unique in a layer */
-            size_t u = om_layer_find_fid(units, tv.fid[t]);
-            if (u == (size_t)-1) {
-                st = om__error(err, OM_EINTERNAL, om_layer_name(units), 0,
-                               tv.fid[t], "tile without its unit");
-                break;
-            }
-            map[t] = ufeat_unit[u];
-        }
-    }
-    if (st != OM_OK) {
-        if (err && err->status == OM_OK) {
-            err->status = st;
-        }
-        om_layer_free(tiles);
-        om__free(map);
-        return st;
-    }
-    *out = tiles;
-    *tile_unit = map;
     return OM_OK;
+}
+
+static enum om_status run_overlay(struct job *j, struct prep *p,
+                                  struct om_stats_result **out,
+                                  struct om_error *err)
+{
+    const struct om_stats_options *opt = j->opt;
+    struct chunk_out c;
+    memset(&c, 0, sizeof c);
+    size_t n = j->pv.nfeatures;
+    uint8_t *mask = om__malloc(n ? n : 1);
+    if (!mask) {
+        return om__enomem(err, NULL);
+    }
+    for (size_t f = 0; f < n; f++) {
+        bool use = !(j->pv.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID));
+        if (use && opt->area == OM_AREA_FIELD) {
+            use = isfinite(om_layer_get_real(j->parcels, f, j->area_field));
+        }
+        mask[f] = use;
+        c.nskipped += !use;
+    }
+    struct om_overlay_options o;
+    memset(&o, 0, sizeof o);
+    o.a = j->parcels;
+    o.a_mask = mask;
+    o.units = opt->units;
+    o.inside = o.outside = true;
+    o.ellipsoidal = opt->area == OM_AREA_ELLIPSOIDAL;
+    o.crs = opt->crs;
+    o.threads = opt->threads;
+    struct overlay_acc acc = {j, &c, (size_t)-1, UINT32_MAX, 0};
+    enum om_status st = om_overlay_run(&o, on_piece, &acc, j->progress, err);
+    c.nsplit += acc.nunits_a > 1;
+    om__free(mask);
+    if (st == OM_OK) {
+        j->nchunks = 1;
+        j->out = &c;
+        st = build_result(p, j, out, err);
+        j->out = NULL;
+        j->nchunks = 0;
+    }
+    if (st == OM_OK) {
+        struct om_layer_view uv;
+        om_layer_view(opt->units, &uv);
+        for (size_t u = 0; u < uv.nfeatures; u++) {
+            (*out)->nunits_unusable +=
+                (uv.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
+        }
+    }
+    om__free(c.e);
+    return st;
 }
 
 enum om_status om_stats_run(const struct om_layer *parcels,
@@ -949,32 +745,15 @@ enum om_status om_stats_run(const struct om_layer *parcels,
     j.feat_unit = p.feat_unit;
     j.ufeat_unit = p.ufeat_unit;
     j.unassigned = (uint32_t)p.nunits;
-    size_t nunitfeat = 0;
-    struct om_layer *tiles = NULL;
-    uint32_t *tile_unit = NULL;
-    int64_t nunusable = 0;
     if (opt->assign == OM_ASSIGN_OVERLAY) {
-        struct om_layer_view ov;
-        om_layer_view(opt->units, &ov);
-        for (size_t u = 0; u < ov.nfeatures; u++) {
-            nunusable += (ov.flags[u] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) != 0;
-        }
-        st = tile_units(opt->units, p.ufeat_unit, &tiles, &tile_unit, err);
-        if (st != OM_OK) {
-            prep_free(&p);
-            return st;
-        }
-        om_layer_view(tiles, &j.uv);
-        j.uindex = om_layer_index(tiles);
-        j.ufeat_unit = tile_unit;
-        nunitfeat = j.uv.nfeatures;
+        st = run_overlay(&j, &p, out, err);
+        prep_free(&p);
+        return st;
     }
     j.nchunks = (j.pv.nfeatures + CHUNK - 1) / CHUNK;
     j.out = om__calloc(j.nchunks ? j.nchunks : 1, sizeof *j.out);
     if (!j.out) {
         prep_free(&p);
-        om_layer_free(tiles);
-        om__free(tile_unit);
         return om__enomem(err, NULL);
     }
     int nthreads = opt->threads > 0 ? opt->threads : default_threads();
@@ -992,7 +771,7 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         goto done;
     }
     for (int t = 0; t < nthreads; t++) {
-        st = worker_init(&ws[t], &j, nunitfeat, err);
+        st = worker_init(&ws[t], &j, err);
         if (st != OM_OK) {
             goto done;
         }
@@ -1058,13 +837,10 @@ enum om_status om_stats_run(const struct om_layer *parcels,
         goto done;
     }
     st = build_result(&p, &j, out, err);
-    if (st == OM_OK) {
-        (*out)->nunits_unusable = nunusable;
-    }
 done:
     if (ws) {
         for (int t = 0; t < nthreads; t++) {
-            worker_deinit(&ws[t], nunitfeat);
+            worker_deinit(&ws[t]);
         }
     }
     om__free(ws);
@@ -1075,8 +851,6 @@ done:
     }
     om__free(j.out);
     prep_free(&p);
-    om_layer_free(tiles);
-    om__free(tile_unit);
     return st;
 }
 
