@@ -140,6 +140,113 @@ struct om_rule {
     int line;           /* 1-based line of the rule's "- id:" item */
 };
 
+/* ---- compliance review profiles (onemap check) ----
+ *
+ * The optional top-level `profiles:` section maps a profile name to the
+ * checks a construction site (a 部标 TXT parcel, or any polygon) is put
+ * through by `onemap check` (onemap/review.h):
+ *
+ *   profiles:
+ *     default:                              # [a-z][a-z0-9_-]{0,31}
+ *       zh: 一般建设项目
+ *       en: General construction project
+ *       tolerance: 1                        # m², default for its checks
+ *       checks:
+ *         - id: C001
+ *           kind: forbidden
+ *           layer: YJJBNTBHTB               # or {layer: DLTB, where: {...}}
+ *           zh: 不得占用永久基本农田
+ *           en: Must not occupy permanent basic farmland
+ *           basis: 《中华人民共和国土地管理法》第三十五条
+ *         - id: C003
+ *           kind: conditional
+ *           layer: {layer: DLTB, where: {DLBM: {group: cultivated}}}
+ *           by: DLBM                        # areas per class of this field
+ *         - id: C004
+ *           kind: must_be_within
+ *           layer: CZKFBJ
+ *           outcome: conditional            # default fail
+ *         - id: C005
+ *           kind: report
+ *           layer: DLTB
+ *           by: DLBM
+ *         - id: C006
+ *           kind: purpose
+ *           layer: GHYT
+ *           by: YDYHFLDM                    # required for purpose
+ *
+ * Kinds (what the check measures, and the outcome when it is violated):
+ *   forbidden       site ∩ selected features; area > tolerance → outcome
+ *                   (default fail)
+ *   conditional     site ∩ selected features; area > tolerance → outcome
+ *                   (default conditional, e.g. cultivated land needs
+ *                   占补平衡)
+ *   must_be_within  site \ union(selected features); area > tolerance →
+ *                   outcome (default fail)
+ *   report          site ∩ selected features per class; never decides
+ *                   (outcome is pass and may not be set)
+ *   purpose         the site's land-use code (地块用途 / 地类编码 of the
+ *                   parcel, or given by the user) against the planned use
+ *                   (field `by` of the selected features): the area where
+ *                   neither code is a prefix of the other, compared as
+ *                   用地用海 codes; area > tolerance → outcome (default
+ *                   conditional). A site without a use code: not
+ *                   evaluated (the finding says so).
+ *
+ * Ids are unique within a profile (the same id may appear in two
+ * profiles). `tolerance` (m², >= 0) defaults to the profile's, which
+ * defaults to `defaults.min_area` (1 when not given). Unknown keys are
+ * errors, as everywhere in the file. A rule file without `profiles:` gets
+ * none (om_rules_profile then finds nothing; onemap check falls back to
+ * the built-in default rule set's profiles).
+ */
+enum om_check_kind {
+    OM_CHECK_FORBIDDEN = 1,
+    OM_CHECK_CONDITIONAL,
+    OM_CHECK_MUST_BE_WITHIN,
+    OM_CHECK_REPORT,
+    OM_CHECK_PURPOSE
+};
+/* "forbidden", "conditional", "must_be_within", "report", "purpose";
+ * "?" otherwise. */
+const char *om_check_kind_name(enum om_check_kind k);
+
+/* A review decision, ordered by gravity. */
+enum om_decision {
+    OM_DECISION_PASS = 0,
+    OM_DECISION_CONDITIONAL = 1,
+    OM_DECISION_FAIL = 2
+};
+/* "pass", "conditional", "fail"; "?" otherwise. */
+const char *om_decision_name(enum om_decision d);
+/* "通过", "有条件通过", "不通过"; "?" otherwise. */
+const char *om_decision_zh(enum om_decision d);
+
+struct om_check_rule {
+    char *id;
+    enum om_check_kind kind;
+    struct om_rule_side layer; /* the layer and its filter (`layer:`) */
+    char *by;                  /* class field, NULL if none */
+    enum om_decision outcome;  /* when violated (report: PASS) */
+    double tolerance_m2;       /* >= 0 */
+    char *zh, *en;             /* never NULL (copy of each other) */
+    char *basis;               /* NULL if none */
+    int line;                  /* 1-based line of the "- id:" item */
+};
+
+struct om_check_profile {
+    char *name;
+    char *zh, *en; /* never NULL: missing ones are copies / the name */
+    double tolerance_m2;
+    struct om_check_rule *checks; /* in file order */
+    size_t nchecks;
+    int line;
+};
+
+/* Limits of the profiles section (exceeding one gives OM_ELIMIT). */
+#define OM_LIMIT_PROFILES 1000u       /* profiles in one file */
+#define OM_LIMIT_PROFILE_CHECKS 1000u /* checks in one profile */
+
 /* An entry of the `layers:` section. */
 struct om_layer_conf {
     char *code;  /* upper case */
@@ -162,6 +269,8 @@ struct om_rules {
     char *admin_name;      /* admin.name field, NULL if none */
     struct om_rule *rules; /* in file order; ids are unique */
     size_t nrules;
+    struct om_check_profile *profiles; /* in file order; names unique */
+    size_t nprofiles;
 };
 
 /* Read and parse the rule file at `path`. Free with om_rules_free. */
@@ -193,6 +302,10 @@ void om_rules_free(struct om_rules *r);
 /* The `layers:` entry of `code` (case-insensitive), or NULL. Borrowed. */
 const struct om_layer_conf *om_rules_layer(const struct om_rules *r,
                                            const char *code);
+
+/* The profile named `name` (exact), or NULL. Borrowed. */
+const struct om_check_profile *om_rules_profile(const struct om_rules *r,
+                                                const char *name);
 
 /* The rule with id `id` (exact), or NULL. Borrowed. */
 const struct om_rule *om_rules_find(const struct om_rules *r, const char *id);

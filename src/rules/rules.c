@@ -1,8 +1,9 @@
 /*
  * rules.c — the project / rule file (onemap.yaml): YAML parsing with
  * libyaml (the only file that includes <yaml.h>), validation into the
- * struct om_rules model of onemap/rules.h, feature filters
- * (om_rule_side_select) and the built-in default set (default_rules.c).
+ * struct om_rules model of onemap/rules.h (rules and compliance review
+ * profiles), feature filters (om_rule_side_select) and the built-in default
+ * set (default_rules.c).
  *
  * Parsing is two passes over the text: a scan of libyaml's events that
  * enforces the limits (nodes, depth) and refuses anchors and aliases before
@@ -35,6 +36,10 @@ static const char *const role_names[] = {
     "eco_redline", "urban_boundary",  "zoning",
     "planned_use", "farmland_target", "other"};
 static const char *const table_names[] = {"dlbm", "ydyh", "czcs"};
+static const char *const check_kind_names[] = {
+    "forbidden", "conditional", "must_be_within", "report", "purpose"};
+static const char *const decision_names[] = {"pass", "conditional", "fail"};
+static const char *const decision_zh[] = {"通过", "有条件通过", "不通过"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,6 +55,30 @@ const char *om_severity_name(enum om_severity s)
 {
     if (s >= OM_SEV_ERROR && s <= OM_SEV_INFO) {
         return severity_names[s - 1];
+    }
+    return "?";
+}
+
+const char *om_check_kind_name(enum om_check_kind k)
+{
+    if (k >= OM_CHECK_FORBIDDEN && k <= OM_CHECK_PURPOSE) {
+        return check_kind_names[k - 1];
+    }
+    return "?";
+}
+
+const char *om_decision_name(enum om_decision d)
+{
+    if (d >= OM_DECISION_PASS && d <= OM_DECISION_FAIL) {
+        return decision_names[d];
+    }
+    return "?";
+}
+
+const char *om_decision_zh(enum om_decision d)
+{
+    if (d >= OM_DECISION_PASS && d <= OM_DECISION_FAIL) {
+        return decision_zh[d];
     }
     return "?";
 }
@@ -105,6 +134,23 @@ void om_rules_free(struct om_rules *r)
         om__free(u->basis);
     }
     om__free(r->rules);
+    for (size_t i = 0; i < r->nprofiles; i++) {
+        struct om_check_profile *pf = &r->profiles[i];
+        for (size_t j = 0; j < pf->nchecks; j++) {
+            struct om_check_rule *c = &pf->checks[j];
+            om__free(c->id);
+            free_side(&c->layer);
+            om__free(c->by);
+            om__free(c->zh);
+            om__free(c->en);
+            om__free(c->basis);
+        }
+        om__free(pf->checks);
+        om__free(pf->name);
+        om__free(pf->zh);
+        om__free(pf->en);
+    }
+    om__free(r->profiles);
     om__free(r);
 }
 
@@ -114,6 +160,17 @@ const struct om_layer_conf *om_rules_layer(const struct om_rules *r,
     for (size_t i = 0; r && code && i < r->nlayers; i++) {
         if (om__strcasecmp(r->layers[i].code, code) == 0) {
             return &r->layers[i];
+        }
+    }
+    return NULL;
+}
+
+const struct om_check_profile *om_rules_profile(const struct om_rules *r,
+                                                const char *name)
+{
+    for (size_t i = 0; r && name && i < r->nprofiles; i++) {
+        if (strcmp(r->profiles[i].name, name) == 0) {
+            return &r->profiles[i];
         }
     }
     return NULL;
@@ -222,6 +279,7 @@ struct walk {
     struct om_rules *r;
     enum om_severity def_severity;
     double def_min_area, def_min_width;
+    bool has_def_min_area; /* defaults.min_area given (profile tolerance) */
 };
 
 static yaml_node_t *node_at(struct walk *w, int id)
@@ -959,6 +1017,7 @@ static enum om_status parse_defaults(struct walk *w, const yaml_node_t *n)
             OM_OK) {
         return st;
     }
+    w->has_def_min_area = v != NULL;
     if ((v = map_get(w, n, "min_width")) != NULL &&
         (st = parse_nonneg(w, v, "defaults: min_width", &w->def_min_width)) !=
             OM_OK) {
@@ -1122,10 +1181,318 @@ static enum om_status parse_rules(struct walk *w, const yaml_node_t *n)
     return OM_OK;
 }
 
+/* ---- compliance review profiles ---- */
+
+/* The outcome of a violated check when `outcome:` is not given. */
+static enum om_decision default_outcome(enum om_check_kind k)
+{
+    switch (k) {
+    case OM_CHECK_FORBIDDEN:
+    case OM_CHECK_MUST_BE_WITHIN:
+        return OM_DECISION_FAIL;
+    case OM_CHECK_CONDITIONAL:
+    case OM_CHECK_PURPOSE:
+        return OM_DECISION_CONDITIONAL;
+    default:
+        return OM_DECISION_PASS;
+    }
+}
+
+/* [a-z][a-z0-9_-]{0,31}: safe in file names, URLs and command lines. */
+static bool is_profile_name(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 32 || s[0] < 'a' || s[0] > 'z') {
+        return false;
+    }
+    for (const char *c = s + 1; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                  *c == '_' || *c == '-';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* zh / en of a profile or check: a missing one is a copy of the other. */
+static enum om_status fill_texts(struct walk *w, char **zh, char **en)
+{
+    if (!*zh && !(*zh = om__strdup(*en))) {
+        return om__enomem(w->err, w->source);
+    }
+    if (!*en && !(*en = om__strdup(*zh))) {
+        return om__enomem(w->err, w->source);
+    }
+    return OM_OK;
+}
+
+static enum om_status parse_check(struct walk *w, const yaml_node_t *n,
+                                  const struct om_check_profile *pf,
+                                  size_t index, struct om_check_rule *c)
+{
+    static const char *const keys[] = {"id", "kind",    "layer",
+                                       "by", "outcome", "tolerance",
+                                       "zh", "en",      "basis"};
+    char what[160], sub[192];
+    enum om_status st;
+    c->line = (int)n->start_mark.line + 1;
+    snprintf(what, sizeof what, "profile %s: check #%zu", pf->name, index + 1);
+    if ((st = expect_map(w, n, what)) != OM_OK) {
+        return st;
+    }
+    yaml_node_t *idn = map_get(w, n, "id");
+    if (!idn) {
+        return perr(w, n, "%s: missing 'id' (e.g. id: C%03zu)", what,
+                    index + 1);
+    }
+    snprintf(sub, sizeof sub, "profile %s: check id", pf->name);
+    if ((st = scalar_dup(w, idn, sub, &c->id)) != OM_OK) {
+        return st;
+    }
+    bool ok = strlen(c->id) <= OM_LIMIT_RULES_ID_BYTES;
+    for (const char *ch = c->id; *ch && ok; ch++) {
+        ok = is_id_char(*ch);
+    }
+    if (!ok) {
+        return perr(w, idn,
+                    "profile %s: check id '%.64s': use letters, digits, '_', "
+                    "'-' and '.' only, at most %u bytes",
+                    pf->name, c->id, OM_LIMIT_RULES_ID_BYTES);
+    }
+    for (size_t i = 0; i < index; i++) {
+        if (strcmp(pf->checks[i].id, c->id) == 0) {
+            return perr(w, idn,
+                        "profile %s: check id %s is used twice (first at "
+                        "line %d)",
+                        pf->name, c->id, pf->checks[i].line);
+        }
+    }
+    snprintf(what, sizeof what, "profile %s: check %s", pf->name, c->id);
+    if ((st = check_keys(w, n, what, keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    static const struct {
+        const char *key, *desc;
+    } required[] = {{"kind", "forbidden, conditional, must_be_within, report "
+                             "or purpose"},
+                    {"layer", "the layer checked, e.g. layer: YJJBNTBHTB"}};
+    for (size_t i = 0; i < NELEM(required); i++) {
+        if (!map_get(w, n, required[i].key)) {
+            return perr(w, n, "%s: missing '%s' (%s)", what, required[i].key,
+                        required[i].desc);
+        }
+    }
+    int k = 0;
+    snprintf(sub, sizeof sub, "%s: kind", what);
+    if ((st = parse_enum(w, map_get(w, n, "kind"), sub, check_kind_names,
+                         NELEM(check_kind_names), &k)) != OM_OK) {
+        return st;
+    }
+    c->kind = (enum om_check_kind)k;
+    snprintf(sub, sizeof sub, "%s: layer", what);
+    if ((st = parse_side(w, map_get(w, n, "layer"), &c->layer, sub)) != OM_OK) {
+        return st;
+    }
+    yaml_node_t *v = map_get(w, n, "by");
+    if (v && !is_null(v)) {
+        snprintf(sub, sizeof sub, "%s: by", what);
+        if ((st = scalar_dup(w, v, sub, &c->by)) != OM_OK) {
+            return st;
+        }
+        if (strlen(c->by) > OM_LIMIT_NAME_BYTES) {
+            return perr(w, v, "%s: field name longer than %u bytes", sub,
+                        OM_LIMIT_NAME_BYTES);
+        }
+        if (c->kind == OM_CHECK_MUST_BE_WITHIN) {
+            /* the area outside the layer has no class: a `by` there would
+             * be silently ignored */
+            return perr(w, v,
+                        "%s: a must_be_within check measures the site "
+                        "outside the layer, which has no class; remove 'by'",
+                        sub);
+        }
+    }
+    if (c->kind == OM_CHECK_PURPOSE && !c->by) {
+        return perr(w, n,
+                    "%s: missing 'by' (a purpose check compares the site's "
+                    "use with the planned use in this field, e.g. "
+                    "by: YDYHFLDM)",
+                    what);
+    }
+    c->outcome = default_outcome(c->kind);
+    if ((v = map_get(w, n, "outcome")) != NULL && !is_null(v)) {
+        snprintf(sub, sizeof sub, "%s: outcome", what);
+        if ((st = parse_enum(w, v, sub, decision_names, NELEM(decision_names),
+                             &k)) != OM_OK) {
+            return st;
+        }
+        c->outcome = (enum om_decision)(k - 1);
+        if (c->kind == OM_CHECK_REPORT && c->outcome != OM_DECISION_PASS) {
+            return perr(w, v,
+                        "%s: a report check never decides, its outcome can "
+                        "only be pass (use kind: conditional or forbidden "
+                        "to decide)",
+                        sub);
+        }
+    }
+    c->tolerance_m2 = pf->tolerance_m2;
+    if ((v = map_get(w, n, "tolerance")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: tolerance", what);
+        if ((st = parse_nonneg(w, v, sub, &c->tolerance_m2)) != OM_OK) {
+            return st;
+        }
+    }
+    if ((st = opt_str(w, n, "zh", what, &c->zh)) != OM_OK ||
+        (st = opt_str(w, n, "en", what, &c->en)) != OM_OK ||
+        (st = opt_str(w, n, "basis", what, &c->basis)) != OM_OK) {
+        return st;
+    }
+    if (!c->zh && !c->en) {
+        return perr(w, n,
+                    "%s: missing 'zh' and 'en' (a description in "
+                    "Chinese and/or English)",
+                    what);
+    }
+    return fill_texts(w, &c->zh, &c->en);
+}
+
+static enum om_status parse_profile(struct walk *w, const yaml_node_t *n,
+                                    struct om_check_profile *pf)
+{
+    static const char *const keys[] = {"zh", "en", "tolerance", "checks"};
+    char what[64];
+    enum om_status st;
+    snprintf(what, sizeof what, "profile %s", pf->name);
+    if (is_null(n)) {
+        return perr(w, n, "%s: empty; a profile needs 'checks:'", what);
+    }
+    if ((st = expect_map(w, n, what)) != OM_OK ||
+        (st = check_keys(w, n, what, keys, NELEM(keys))) != OM_OK ||
+        (st = opt_str(w, n, "zh", what, &pf->zh)) != OM_OK ||
+        (st = opt_str(w, n, "en", what, &pf->en)) != OM_OK) {
+        return st;
+    }
+    if (!pf->zh && !pf->en && !(pf->zh = om__strdup(pf->name))) {
+        return om__enomem(w->err, w->source);
+    }
+    if ((st = fill_texts(w, &pf->zh, &pf->en)) != OM_OK) {
+        return st;
+    }
+    pf->tolerance_m2 = w->has_def_min_area ? w->def_min_area : 1.0;
+    yaml_node_t *v = map_get(w, n, "tolerance");
+    if (v) {
+        char sub[96];
+        snprintf(sub, sizeof sub, "%s: tolerance", what);
+        if ((st = parse_nonneg(w, v, sub, &pf->tolerance_m2)) != OM_OK) {
+            return st;
+        }
+    }
+    v = map_get(w, n, "checks");
+    if (!v) {
+        return perr(w, n, "%s: missing 'checks:' (the list of checks)", what);
+    }
+    if (!is_null(v) && v->type != YAML_SEQUENCE_NODE) {
+        return perr(w, v,
+                    "%s: checks: expected a list of checks (each starting "
+                    "with '- id:'), found %s",
+                    what, type_name(v));
+    }
+    size_t count = is_null(v) ? 0
+                              : (size_t)(v->data.sequence.items.top -
+                                         v->data.sequence.items.start);
+    if (count == 0) {
+        /* a profile without checks would pass every site */
+        return perr(w, v, "%s: no checks (a profile needs at least one)", what);
+    }
+    if (count > OM_LIMIT_PROFILE_CHECKS) {
+        return om__error(w->err, OM_ELIMIT, w->source,
+                         (long)v->start_mark.line + 1, -1,
+                         "column %ld: %s: %zu checks, more than the limit of "
+                         "%u (OM_LIMIT_PROFILE_CHECKS)",
+                         (long)v->start_mark.column + 1, what, count,
+                         OM_LIMIT_PROFILE_CHECKS);
+    }
+    pf->checks = om__calloc(count, sizeof *pf->checks);
+    if (!pf->checks) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = node_at(w, v->data.sequence.items.start[i]);
+        pf->nchecks++;
+        st = parse_check(w, item ? item : v, pf, i, &pf->checks[i]);
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status parse_profiles(struct walk *w, const yaml_node_t *n)
+{
+    enum om_status st;
+    if (is_null(n)) {
+        return OM_OK; /* "profiles:" with nothing: no profiles */
+    }
+    if (n->type != YAML_MAPPING_NODE) {
+        return perr(w, n,
+                    "profiles: expected a mapping of profile names to "
+                    "profiles (e.g. default: {checks: [...]}), found %s",
+                    type_name(n));
+    }
+    size_t count =
+        (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (count > OM_LIMIT_PROFILES) {
+        return om__error(
+            w->err, OM_ELIMIT, w->source, (long)n->start_mark.line + 1, -1,
+            "column %ld: %zu profiles, more than the limit of %u "
+            "(OM_LIMIT_PROFILES)",
+            (long)n->start_mark.column + 1, count, OM_LIMIT_PROFILES);
+    }
+    if (count == 0) {
+        return OM_OK;
+    }
+    w->r->profiles = om__calloc(count, sizeof *w->r->profiles);
+    if (!w->r->profiles) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(w, p->key);
+        struct om_check_profile *pf = &w->r->profiles[w->r->nprofiles++];
+        pf->line = k ? (int)k->start_mark.line + 1 : 0;
+        if ((st = scalar_dup(w, k ? k : n, "profiles: profile name",
+                             &pf->name)) != OM_OK) {
+            return st;
+        }
+        if (!is_profile_name(pf->name)) {
+            return perr(w, k,
+                        "profiles: '%.64s' is not a profile name (a "
+                        "lower-case letter, then lower-case letters, digits, "
+                        "'_' or '-', at most 32 bytes)",
+                        pf->name);
+        }
+        for (size_t j = 0; j + 1 < w->r->nprofiles; j++) {
+            if (strcmp(w->r->profiles[j].name, pf->name) == 0) {
+                return perr(w, k,
+                            "profiles: profile %s is defined twice (first at "
+                            "line %d)",
+                            pf->name, w->r->profiles[j].line);
+            }
+        }
+        st = parse_profile(w, node_at(w, p->value), pf);
+        if (st != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
 static enum om_status parse_root(struct walk *w, const yaml_node_t *root)
 {
     static const char *const keys[] = {"version", "project",  "layers",
-                                       "admin",   "defaults", "rules"};
+                                       "admin",   "defaults", "rules",
+                                       "profiles"};
     enum om_status st;
     if (!root || root->type != YAML_MAPPING_NODE) {
         return perr(w, root,
@@ -1159,11 +1526,18 @@ static enum om_status parse_root(struct walk *w, const yaml_node_t *root)
         (st = parse_defaults(w, v)) != OM_OK) {
         return st;
     }
-    v = map_get(w, root, "rules");
-    if (!v) {
-        return perr(w, root, "missing 'rules:' (the list of rules)");
+    yaml_node_t *rn = map_get(w, root, "rules");
+    yaml_node_t *pn = map_get(w, root, "profiles");
+    if (!rn && !pn) {
+        return perr(w, root,
+                    "missing 'rules:' (the list of rules) or 'profiles:' "
+                    "(the review profiles); a rule file needs at least one "
+                    "of the two");
     }
-    return parse_rules(w, v);
+    if (rn && (st = parse_rules(w, rn)) != OM_OK) {
+        return st;
+    }
+    return pn ? parse_profiles(w, pn) : OM_OK;
 }
 
 /* ---- libyaml ---- */

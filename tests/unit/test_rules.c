@@ -3,7 +3,9 @@
  * set field by field, every class of malformed file with its line and
  * column, limits, anchors, out-of-memory at every allocation, and feature
  * selection by values, prefixes, code-table groups and negations on a small
- * built layer (expected masks written out by hand from the code tables).
+ * built layer (expected masks written out by hand from the code tables);
+ * the compliance review profiles: the shipped ones check by check, every
+ * key, every error with its line and column, limits and out-of-memory.
  */
 #include "onemap/rules.h"
 
@@ -566,6 +568,616 @@ TEST(test_term_match)
     CHECK(!om_filter_term_match(NULL, "0701"));
 }
 
+/* ---- compliance review profiles ---- */
+
+/* The shipped profiles, check by check (docs/rules.md section 6). */
+TEST(test_default_profiles)
+{
+    struct om_rules *r = NULL;
+    struct om_error err;
+    CHECK_OK(om_rules_default(&r, &err), &err);
+    CHECK_INT(r->nprofiles, 3);
+    CHECK_STR(r->profiles[0].name, "default");
+    CHECK_STR(r->profiles[1].name, "urban");
+    CHECK_STR(r->profiles[2].name, "linear");
+    CHECK(om_rules_profile(r, "urban") == &r->profiles[1]);
+    CHECK(om_rules_profile(r, "Urban") == NULL); /* exact */
+    CHECK(om_rules_profile(r, "nope") == NULL);
+    CHECK(om_rules_profile(r, NULL) == NULL);
+    CHECK(om_rules_profile(NULL, "default") == NULL);
+
+    static const struct {
+        const char *zh, *en;
+    } ptext[] = {
+        {"一般建设项目", "General construction project"},
+        {"城镇建设项目", "Urban construction project"},
+        {"线性基础设施（公路、铁路、水利等）",
+         "Linear infrastructure (roads, railways, water works)"},
+    };
+    /* one row per check: profile, id, kind, layer, nterms, by, outcome,
+     * has basis */
+    static const struct {
+        int profile;
+        const char *id;
+        enum om_check_kind kind;
+        const char *layer;
+        size_t nterms;
+        const char *by;
+        enum om_decision outcome;
+        bool basis;
+    } want[] = {
+        {0, "C001", OM_CHECK_FORBIDDEN, "YJJBNTBHTB", 0, NULL, OM_DECISION_FAIL,
+         true},
+        {0, "C002", OM_CHECK_FORBIDDEN, "STBHHX", 0, NULL, OM_DECISION_FAIL,
+         true},
+        {0, "C003", OM_CHECK_CONDITIONAL, "DLTB", 1, "DLBM",
+         OM_DECISION_CONDITIONAL, true},
+        {0, "C004", OM_CHECK_REPORT, "DLTB", 0, "DLBM", OM_DECISION_PASS,
+         false},
+        {0, "C005", OM_CHECK_REPORT, "GHYT", 0, "YDYHFLDM", OM_DECISION_PASS,
+         false},
+        {0, "C006", OM_CHECK_PURPOSE, "GHYT", 0, "YDYHFLDM",
+         OM_DECISION_CONDITIONAL, false},
+        {1, "C001", OM_CHECK_FORBIDDEN, "YJJBNTBHTB", 0, NULL, OM_DECISION_FAIL,
+         true},
+        {1, "C002", OM_CHECK_FORBIDDEN, "STBHHX", 0, NULL, OM_DECISION_FAIL,
+         true},
+        {1, "U001", OM_CHECK_MUST_BE_WITHIN, "CZKFBJ", 0, NULL,
+         OM_DECISION_FAIL, true},
+        {1, "C003", OM_CHECK_CONDITIONAL, "DLTB", 1, "DLBM",
+         OM_DECISION_CONDITIONAL, true},
+        {1, "C004", OM_CHECK_REPORT, "DLTB", 0, "DLBM", OM_DECISION_PASS,
+         false},
+        {1, "C005", OM_CHECK_REPORT, "GHYT", 0, "YDYHFLDM", OM_DECISION_PASS,
+         false},
+        {1, "C006", OM_CHECK_PURPOSE, "GHYT", 0, "YDYHFLDM",
+         OM_DECISION_CONDITIONAL, false},
+        {2, "L001", OM_CHECK_CONDITIONAL, "YJJBNTBHTB", 0, NULL,
+         OM_DECISION_CONDITIONAL, true},
+        {2, "L002", OM_CHECK_CONDITIONAL, "STBHHX", 0, NULL,
+         OM_DECISION_CONDITIONAL, true},
+        {2, "C003", OM_CHECK_CONDITIONAL, "DLTB", 1, "DLBM",
+         OM_DECISION_CONDITIONAL, true},
+        {2, "C004", OM_CHECK_REPORT, "DLTB", 0, "DLBM", OM_DECISION_PASS,
+         false},
+        {2, "C005", OM_CHECK_REPORT, "GHYT", 0, "YDYHFLDM", OM_DECISION_PASS,
+         false},
+        {2, "C006", OM_CHECK_PURPOSE, "GHYT", 0, "YDYHFLDM",
+         OM_DECISION_CONDITIONAL, false},
+    };
+    size_t row = 0;
+    for (int p = 0; p < 3; p++) {
+        const struct om_check_profile *pf = &r->profiles[p];
+        CHECK_STR(pf->zh, ptext[p].zh);
+        CHECK_STR(pf->en, ptext[p].en);
+        CHECK(pf->tolerance_m2 == 1.0);
+        CHECK(pf->line > 0);
+        CHECK_INT(pf->nchecks, p == 1 ? 7 : 6);
+        for (size_t i = 0; i < pf->nchecks; i++, row++) {
+            const struct om_check_rule *c = &pf->checks[i];
+            CHECK(row < sizeof want / sizeof want[0]);
+            CHECK_INT(want[row].profile, p);
+            CHECK_STR(c->id, want[row].id);
+            CHECK_INT(c->kind, want[row].kind);
+            CHECK_STR(c->layer.layer, want[row].layer);
+            CHECK_INT(c->layer.nterms, want[row].nterms);
+            if (want[row].by) {
+                CHECK_STR(c->by, want[row].by);
+            } else {
+                CHECK(c->by == NULL);
+            }
+            CHECK_INT(c->outcome, want[row].outcome);
+            CHECK((c->basis != NULL) == want[row].basis);
+            CHECK(c->tolerance_m2 == 1.0);
+            CHECK(c->zh && c->en && strlen(c->zh) >= 12 && strlen(c->en) > 10 &&
+                  strcmp(c->zh, c->en) != 0);
+            CHECK(c->line > pf->line);
+            CHECK(i == 0 || c->line > pf->checks[i - 1].line);
+        }
+    }
+    CHECK_INT(row, sizeof want / sizeof want[0]);
+
+    /* an id shared with the default profile means the same check */
+    for (int p = 1; p < 3; p++) {
+        const struct om_check_profile *pf = &r->profiles[p];
+        for (size_t i = 0; i < pf->nchecks; i++) {
+            const struct om_check_rule *c = &pf->checks[i];
+            for (size_t j = 0; j < r->profiles[0].nchecks; j++) {
+                const struct om_check_rule *d = &r->profiles[0].checks[j];
+                if (strcmp(c->id, d->id) != 0) {
+                    continue;
+                }
+                CHECK_STR(c->zh, d->zh);
+                CHECK_STR(c->en, d->en);
+                CHECK_STR(c->layer.text, d->layer.text);
+                CHECK_INT(c->kind, d->kind);
+                CHECK_INT(c->outcome, d->outcome);
+            }
+        }
+    }
+
+    const struct om_check_rule *c = &r->profiles[0].checks[0];
+    CHECK_STR(c->zh, "不得占用永久基本农田");
+    CHECK_STR(c->basis, "《中华人民共和国土地管理法》第三十五条");
+    c = &r->profiles[0].checks[2];
+    CHECK_INT(c->layer.terms[0].op, OM_FILTER_GROUP);
+    CHECK_INT(c->layer.terms[0].table, OM_CODES_DLBM);
+    CHECK_STR(c->layer.text, "DLTB where DLBM in group cultivated (耕地)");
+    CHECK_STR(c->basis, "《中华人民共和国土地管理法》第三十条");
+    CHECK_CONTAINS(c->zh, "占补平衡");
+    c = &r->profiles[2].checks[0];
+    CHECK_CONTAINS(c->zh, "论证");
+    CHECK_CONTAINS(c->en, "approval");
+    CHECK_CONTAINS(r->profiles[2].checks[1].zh, "论证");
+    CHECK_CONTAINS(r->profiles[1].checks[2].en, "urban development boundary");
+    om_rules_free(r);
+
+    CHECK_STR(om_check_kind_name(OM_CHECK_FORBIDDEN), "forbidden");
+    CHECK_STR(om_check_kind_name(OM_CHECK_CONDITIONAL), "conditional");
+    CHECK_STR(om_check_kind_name(OM_CHECK_MUST_BE_WITHIN), "must_be_within");
+    CHECK_STR(om_check_kind_name(OM_CHECK_REPORT), "report");
+    CHECK_STR(om_check_kind_name(OM_CHECK_PURPOSE), "purpose");
+    CHECK_STR(om_check_kind_name((enum om_check_kind)0), "?");
+    CHECK_STR(om_check_kind_name((enum om_check_kind)6), "?");
+    CHECK_STR(om_decision_name(OM_DECISION_PASS), "pass");
+    CHECK_STR(om_decision_name(OM_DECISION_CONDITIONAL), "conditional");
+    CHECK_STR(om_decision_name(OM_DECISION_FAIL), "fail");
+    CHECK_STR(om_decision_name((enum om_decision)3), "?");
+    CHECK_STR(om_decision_name((enum om_decision) - 1), "?");
+    CHECK_STR(om_decision_zh(OM_DECISION_PASS), "通过");
+    CHECK_STR(om_decision_zh(OM_DECISION_CONDITIONAL), "有条件通过");
+    CHECK_STR(om_decision_zh(OM_DECISION_FAIL), "不通过");
+    CHECK_STR(om_decision_zh((enum om_decision)7), "?");
+    CHECK(OM_DECISION_PASS < OM_DECISION_CONDITIONAL &&
+          OM_DECISION_CONDITIONAL < OM_DECISION_FAIL);
+}
+
+/* Every key of the profiles section, defaults and inheritance. */
+TEST(test_profiles_format)
+{
+    const char *y = "version: 1\n"                   /* 1 */
+                    "defaults: {min_area: 2.5}\n"    /* 2 */
+                    "profiles:\n"                    /* 3 */
+                    "  a-1_x:\n"                     /* 4 */
+                    "    zh: 甲\n"                   /* 5 */
+                    "    tolerance: 0.5\n"           /* 6 */
+                    "    checks:\n"                  /* 7 */
+                    "      - id: K.1\n"              /* 8 */
+                    "        kind: forbidden\n"      /* 9 */
+                    "        layer: yjjbntbhtb\n"    /* 10 */
+                    "        en: only english\n"     /* 11 */
+                    "        outcome: conditional\n" /* 12 */
+                    "        tolerance: 0\n"         /* 13 */
+                    "        basis: 某文件\n"        /* 14 */
+                    "      - id: K2\n"               /* 15 */
+                    "        kind: conditional\n"    /* 16 */
+                    "        layer: {layer: dltb, where: {DLBM: [0101, 02*]}}\n"
+                    "        by: DLBM\n"      /* 18 */
+                    "        zh: 只有中文\n"  /* 19 */
+                    "        outcome: fail\n" /* 20 */
+                    "      - {id: K3, kind: must_be_within, layer: CZKFBJ, "
+                    "zh: x, en: y, outcome: pass}\n" /* 21 */
+                    "      - {id: K4, kind: report, layer: DLTB, by: ~, "
+                    "zh: r, outcome: pass}\n" /* 22 */
+                    "      - {id: K5, kind: purpose, layer: GHYT, "
+                    "by: YDYHFLDM, zh: p}\n" /* 23 */
+                    "      - {id: K6, kind: report, layer: DLTB, zh: q}\n"
+                    "  b:\n"        /* 25 */
+                    "    en: Bee\n" /* 26 */
+                    "    checks: [{id: K.1, kind: conditional, layer: X, "
+                    "zh: z}]\n"     /* 27 */
+                    "  c:\n"        /* 28 */
+                    "    checks:\n" /* 29 */
+                    "      - {id: Z, kind: forbidden, layer: X, zh: z}\n";
+    struct om_rules *r = NULL;
+    struct om_error err;
+    /* a profile-only file is a valid rule file */
+    CHECK_OK(om_rules_parse(y, strlen(y), "p.yaml", &r, &err), &err);
+    CHECK_INT(r->nrules, 0);
+    CHECK(r->rules == NULL);
+    CHECK_INT(r->nprofiles, 3);
+
+    const struct om_check_profile *pf = om_rules_profile(r, "a-1_x");
+    CHECK(pf == &r->profiles[0]);
+    CHECK_STR(pf->zh, "甲");
+    CHECK_STR(pf->en, "甲"); /* copy of the other */
+    CHECK(pf->tolerance_m2 == 0.5);
+    CHECK_INT(pf->line, 4);
+    CHECK_INT(pf->nchecks, 6);
+    const struct om_check_rule *c = &pf->checks[0];
+    CHECK_STR(c->id, "K.1");
+    CHECK_INT(c->kind, OM_CHECK_FORBIDDEN);
+    CHECK_STR(c->layer.layer, "YJJBNTBHTB"); /* upper-cased */
+    CHECK_STR(c->layer.text, "YJJBNTBHTB");
+    CHECK_INT(c->layer.nterms, 0);
+    CHECK(c->by == NULL);
+    CHECK_INT(c->outcome, OM_DECISION_CONDITIONAL);
+    CHECK(c->tolerance_m2 == 0.0);
+    CHECK_STR(c->zh, "only english");
+    CHECK_STR(c->en, "only english");
+    CHECK_STR(c->basis, "某文件");
+    CHECK_INT(c->line, 8);
+
+    c = &pf->checks[1];
+    CHECK_INT(c->kind, OM_CHECK_CONDITIONAL);
+    CHECK_STR(c->layer.layer, "DLTB");
+    CHECK_INT(c->layer.nterms, 1);
+    CHECK_INT(c->layer.terms[0].op, OM_FILTER_IN);
+    CHECK_INT(c->layer.terms[0].line, 17);
+    CHECK_STR(c->layer.text, "DLTB where DLBM in [0101, 02*]");
+    CHECK_STR(c->by, "DLBM");
+    CHECK_INT(c->outcome, OM_DECISION_FAIL);
+    CHECK(c->tolerance_m2 == 0.5); /* the profile's */
+    CHECK_STR(c->en, "只有中文");
+    CHECK(c->basis == NULL);
+    CHECK_INT(c->line, 15);
+
+    c = &pf->checks[2];
+    CHECK_INT(c->kind, OM_CHECK_MUST_BE_WITHIN);
+    CHECK_INT(c->outcome, OM_DECISION_PASS);
+    CHECK_STR(c->zh, "x");
+    CHECK_STR(c->en, "y");
+    CHECK_INT(c->line, 21);
+    c = &pf->checks[3];
+    CHECK_INT(c->kind, OM_CHECK_REPORT);
+    CHECK(c->by == NULL); /* by: ~ is no field */
+    CHECK_INT(c->outcome, OM_DECISION_PASS);
+    c = &pf->checks[4];
+    CHECK_INT(c->kind, OM_CHECK_PURPOSE);
+    CHECK_STR(c->by, "YDYHFLDM");
+    CHECK_INT(c->outcome, OM_DECISION_CONDITIONAL); /* default */
+    c = &pf->checks[5];
+    CHECK_INT(c->outcome, OM_DECISION_PASS); /* report default */
+
+    /* the same id in two profiles; tolerance from defaults.min_area */
+    pf = om_rules_profile(r, "b");
+    CHECK_STR(pf->zh, "Bee");
+    CHECK_STR(pf->en, "Bee");
+    CHECK(pf->tolerance_m2 == 2.5);
+    CHECK_STR(pf->checks[0].id, "K.1");
+    CHECK_INT(pf->checks[0].outcome, OM_DECISION_CONDITIONAL);
+    CHECK(pf->checks[0].tolerance_m2 == 2.5);
+    CHECK_INT(pf->checks[0].line, 27);
+    pf = om_rules_profile(r, "c");
+    CHECK_STR(pf->zh, "c"); /* neither zh nor en: the name */
+    CHECK_STR(pf->en, "c");
+    CHECK_INT(pf->checks[0].outcome, OM_DECISION_FAIL);
+    om_rules_free(r);
+
+    /* without defaults.min_area the tolerance is 1 m²; rules and profiles
+     * together; defaults.min_area: 0 is kept */
+    const char *z = "version: 1\n"
+                    "rules: [{id: R1, kind: must_cover, a: A, b: B, zh: r}]\n"
+                    "profiles: {p: {checks: [{id: C, kind: report, "
+                    "layer: A, zh: c}]}}\n";
+    CHECK_OK(om_rules_parse(z, strlen(z), NULL, &r, &err), &err);
+    CHECK_INT(r->nrules, 1);
+    CHECK_INT(r->nprofiles, 1);
+    CHECK(r->profiles[0].tolerance_m2 == 1.0);
+    CHECK(r->profiles[0].checks[0].tolerance_m2 == 1.0);
+    CHECK(r->rules[0].min_area_m2 == 0.0); /* rules unchanged */
+    om_rules_free(r);
+    z = "version: 1\ndefaults: {min_area: 0}\n"
+        "profiles: {p: {checks: [{id: C, kind: report, layer: A, zh: c}]}}\n";
+    CHECK_OK(om_rules_parse(z, strlen(z), NULL, &r, &err), &err);
+    CHECK(r->profiles[0].tolerance_m2 == 0.0);
+    om_rules_free(r);
+
+    /* empty sections: no profiles / no rules */
+    z = "version: 1\nrules: []\nprofiles:\n";
+    CHECK_OK(om_rules_parse(z, strlen(z), NULL, &r, &err), &err);
+    CHECK(r->nprofiles == 0 && r->profiles == NULL);
+    CHECK(om_rules_profile(r, "default") == NULL);
+    om_rules_free(r);
+    z = "version: 1\nprofiles: {}\n";
+    CHECK_OK(om_rules_parse(z, strlen(z), NULL, &r, &err), &err);
+    CHECK(r->nprofiles == 0 && r->nrules == 0);
+    om_rules_free(r);
+}
+
+/* Each malformed profile: status, line, "column N:" and a phrase. */
+TEST(test_profile_errors)
+{
+#define PH "version: 1\nprofiles:\n  p:\n    checks:\n"
+#define CK "      - id: C1\n"
+    static const struct {
+        const char *text;
+        enum om_status st;
+        long line;
+        const char *col;
+        const char *phrase;
+    } cases[] = {
+        /* 0: unknown check key with a suggestion */
+        {PH CK "        kind: forbidden\n        layer: A\n        zh: x\n"
+               "        outcom: fail\n",
+         OM_EPARSE, 9, "column 9:",
+         "profile p: check C1: unknown key 'outcom' (did you mean "
+         "'outcome'?)"},
+        /* 1: unknown profile key */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "    tolerence: 1\n",
+         OM_EPARSE, 9, "column 5:",
+         "profile p: unknown key 'tolerence' (did you mean 'tolerance'?)"},
+        /* 2: unknown top-level key suggests profiles */
+        {"version: 1\nprofile: {}\n", OM_EPARSE, 2,
+         "column 1:", "unknown key 'profile' (did you mean 'profiles'?)"},
+        /* 3: bad kind */
+        {PH CK "        kind: forbiden\n        layer: A\n        zh: x\n",
+         OM_EPARSE, 6, "column 15:",
+         "unknown value 'forbiden' (did you mean 'forbidden'?) (one of: "
+         "forbidden, conditional, must_be_within, report, purpose)"},
+        /* 4: a must_not_overlap rule kind is not a check kind */
+        {PH CK "        kind: must_not_overlap\n        layer: A\n"
+               "        zh: x\n",
+         OM_EPARSE, 6, NULL, "check C1: kind: unknown value"},
+        /* 5: bad outcome */
+        {PH CK "        kind: forbidden\n        layer: A\n        zh: x\n"
+               "        outcome: failed\n",
+         OM_EPARSE, 9, "column 18:",
+         "unknown value 'failed' (did you mean 'fail'?) (one of: pass, "
+         "conditional, fail)"},
+        /* 6: report deciding */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "        outcome: fail\n",
+         OM_EPARSE, 9,
+         "column 18:", "check C1: outcome: a report check never decides"},
+        /* 7 */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "        outcome: conditional\n",
+         OM_EPARSE, 9, NULL, "can only be pass"},
+        /* 8: purpose without by */
+        {PH CK "        kind: purpose\n        layer: GHYT\n        zh: x\n",
+         OM_EPARSE, 5, "column 9:", "check C1: missing 'by'"},
+        /* 9: purpose with a null by */
+        {PH CK "        kind: purpose\n        layer: GHYT\n        by:\n"
+               "        zh: x\n",
+         OM_EPARSE, 5, NULL, "missing 'by'"},
+        /* 10: by on must_be_within */
+        {PH CK "        kind: must_be_within\n        layer: A\n"
+               "        by: DLBM\n        zh: x\n",
+         OM_EPARSE, 8, "column 13:", "remove 'by'"},
+        /* 11: by not a single value */
+        {PH CK "        kind: report\n        layer: A\n        by: [A, B]\n"
+               "        zh: x\n",
+         OM_EPARSE, 8, NULL, "check C1: by: expected a single value"},
+        /* 12: duplicate id */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "      - id: C2\n        kind: report\n        layer: A\n"
+               "        zh: x\n"
+               "      - id: C1\n",
+         OM_EPARSE, 13, "column 13:",
+         "profile p: check id C1 is used twice (first at line 5)"},
+        /* 13: bad id */
+        {PH "      - id: C 1\n", OM_EPARSE, 5,
+         "column 13:", "check id 'C 1': use letters, digits"},
+        /* 14: missing id */
+        {PH "      - kind: report\n", OM_EPARSE, 5,
+         "column 9:", "profile p: check #1: missing 'id'"},
+        /* 15: missing kind */
+        {PH CK "        layer: A\n        zh: x\n", OM_EPARSE, 5, NULL,
+         "check C1: missing 'kind'"},
+        /* 16: missing layer */
+        {PH CK "        kind: report\n        zh: x\n", OM_EPARSE, 5, NULL,
+         "check C1: missing 'layer'"},
+        /* 17: missing zh and en */
+        {PH CK "        kind: report\n        layer: A\n", OM_EPARSE, 5, NULL,
+         "check C1: missing 'zh' and 'en'"},
+        /* 18: the layer side: bad group, with the existing side parser */
+        {PH CK "        kind: report\n        layer: {layer: DLTB, where: "
+               "{DLBM: {group: cultivate}}}\n        zh: x\n",
+         OM_EPARSE, 7, NULL,
+         "check C1: layer: where: unknown group 'cultivate' of table dlbm "
+         "(did you mean 'cultivated'?)"},
+        /* 19 */
+        {PH CK "        kind: report\n        layer: {layr: DLTB}\n"
+               "        zh: x\n",
+         OM_EPARSE, 7, NULL, "did you mean 'layer'?"},
+        /* 20 */
+        {PH CK "        kind: report\n        layer: A-B\n        zh: x\n",
+         OM_EPARSE, 7, NULL, "'A-B' is not a layer code"},
+        /* 21: bad profile names */
+        {"version: 1\nprofiles:\n  Default:\n    checks: []\n", OM_EPARSE, 3,
+         "column 3:", "profiles: 'Default' is not a profile name"},
+        /* 22 */
+        {"version: 1\nprofiles:\n  1a: {}\n", OM_EPARSE, 3, NULL,
+         "is not a profile name"},
+        /* 23 */
+        {"version: 1\nprofiles:\n  a.b: {}\n", OM_EPARSE, 3, NULL,
+         "is not a profile name"},
+        /* 24: 33 bytes */
+        {"version: 1\nprofiles:\n  abcdefghijabcdefghijabcdefghijabc: {}\n",
+         OM_EPARSE, 3, NULL, "at most 32 bytes"},
+        /* 25: profile defined twice */
+        {"version: 1\nprofiles:\n  p: {checks: [{id: C, kind: report, "
+         "layer: A, zh: x}]}\n  p: {}\n",
+         OM_EPARSE, 4,
+         "column 3:", "profiles: profile p is defined twice (first at line 3)"},
+        /* 26: negative tolerances */
+        {"version: 1\nprofiles:\n  p:\n    tolerance: -1\n", OM_EPARSE, 4,
+         "column 16:", "profile p: tolerance: -1 is negative"},
+        /* 27 */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "        tolerance: -0.5\n",
+         OM_EPARSE, 9, "column 20:",
+         "check C1: tolerance: -0.5 is negative; must be 0 or more"},
+        /* 28 */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "        tolerance: 1 m2\n",
+         OM_EPARSE, 9, NULL, "'1 m2' is not a number"},
+        /* 29: missing / empty / bad checks */
+        {"version: 1\nprofiles:\n  p: {zh: x}\n", OM_EPARSE, 3,
+         "column 6:", "profile p: missing 'checks:'"},
+        /* 30 */
+        {"version: 1\nprofiles:\n  p: {checks: []}\n", OM_EPARSE, 3, NULL,
+         "profile p: no checks"},
+        /* 31 */
+        {"version: 1\nprofiles:\n  p: {checks: }\n", OM_EPARSE, 3, NULL,
+         "profile p: no checks"},
+        /* 32 */
+        {"version: 1\nprofiles:\n  p: {checks: {id: C1}}\n", OM_EPARSE, 3, NULL,
+         "profile p: checks: expected a list of checks"},
+        /* 33: not mappings */
+        {"version: 1\nprofiles: [default]\n", OM_EPARSE, 2,
+         "column 11:", "profiles: expected a mapping of profile names"},
+        /* 34 */
+        {"version: 1\nprofiles:\n  p: x\n", OM_EPARSE, 3, NULL,
+         "profile p: expected a mapping"},
+        /* 35 */
+        {PH "      - C1\n", OM_EPARSE, 5, NULL,
+         "profile p: check #1: expected a mapping"},
+        /* 36: a key given twice inside a check */
+        {PH CK "        kind: report\n        layer: A\n        zh: x\n"
+               "        kind: report\n",
+         OM_EPARSE, 9, NULL, "key 'kind' given twice (first at line 6)"},
+        /* 37: neither rules nor profiles */
+        {"version: 1\nlayers: {}\n", OM_EPARSE, 1,
+         "column 1:", "missing 'rules:' (the list of rules) or 'profiles:'"},
+        /* 38: a rule error is still reported with profiles present */
+        {"version: 1\nrules: [{id: R1}]\nprofiles: {}\n", OM_EPARSE, 2, NULL,
+         "rule R1: missing 'kind'"},
+        /* 39: an empty profile */
+        {"version: 1\nprofiles:\n  p:\n", OM_EPARSE, 3,
+         "column 5:", "profile p: empty; a profile needs 'checks:'"},
+        /* 40: a profile name that is not a single value */
+        {"version: 1\nprofiles:\n  [a]: {}\n", OM_EPARSE, 3, NULL,
+         "profile name: expected a single value"},
+    };
+#undef PH
+#undef CK
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct om_rules *r = (struct om_rules *)&cases; /* must be reset */
+        struct om_error err;
+        om_error_clear(&err);
+        enum om_status st = om_rules_parse(cases[i].text, strlen(cases[i].text),
+                                           "bad.yaml", &r, &err);
+        if (st != cases[i].st || r != NULL) {
+            FAILF("case %zu: status %s (%s), want %s", i, om_status_name(st),
+                  err.msg, om_status_name(cases[i].st));
+            om_rules_free(st == OM_OK ? r : NULL);
+            return;
+        }
+        if (err.line != cases[i].line || strcmp(err.source, "bad.yaml") != 0) {
+            FAILF("case %zu: line %ld source %s, want %ld (%s)", i, err.line,
+                  err.source, cases[i].line, err.msg);
+            return;
+        }
+        if ((cases[i].col &&
+             strncmp(err.msg, cases[i].col, strlen(cases[i].col)) != 0) ||
+            !strstr(err.msg, cases[i].phrase)) {
+            FAILF("case %zu: message \"%s\", want \"%s\" ... \"%s\"", i,
+                  err.msg, cases[i].col ? cases[i].col : "", cases[i].phrase);
+            return;
+        }
+    }
+}
+
+/* OM_LIMIT_PROFILES and OM_LIMIT_PROFILE_CHECKS, at and over the limit. */
+static char *profiles_text(size_t nprofiles, size_t nchecks)
+{
+    size_t cap = 64 + nprofiles * 128 + nchecks * 64;
+    char *t = malloc(cap);
+    if (!t) {
+        return NULL;
+    }
+    size_t off = (size_t)snprintf(t, cap, "version: 1\nprofiles:\n");
+    for (size_t p = 0; p < nprofiles; p++) {
+        off +=
+            (size_t)snprintf(t + off, cap - off, "  p%zu:\n    checks:\n", p);
+        size_t n = p == 0 ? nchecks : 1;
+        for (size_t c = 0; c < n; c++) {
+            off += (size_t)snprintf(
+                t + off, cap - off,
+                "      - {id: C%zu, kind: report, layer: A, zh: x}\n", c);
+        }
+    }
+    return t;
+}
+
+TEST(test_profile_limits)
+{
+    struct om_rules *r = NULL;
+    struct om_error err;
+    char *t = profiles_text(OM_LIMIT_PROFILES, OM_LIMIT_PROFILE_CHECKS);
+    CHECK(t != NULL);
+    enum om_status st = om_rules_parse(t, strlen(t), "max.yaml", &r, &err);
+    free(t);
+    CHECK_OK(st, &err);
+    CHECK_INT(r->nprofiles, OM_LIMIT_PROFILES);
+    CHECK_INT(r->profiles[0].nchecks, OM_LIMIT_PROFILE_CHECKS);
+    CHECK_STR(om_rules_profile(r, "p999")->checks[0].id, "C0");
+    om_rules_free(r);
+
+    t = profiles_text(OM_LIMIT_PROFILES + 1, 1);
+    CHECK(t != NULL);
+    st = om_rules_parse(t, strlen(t), "many.yaml", &r, &err);
+    free(t);
+    CHECK_INT(st, OM_ELIMIT);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 3);
+    CHECK_CONTAINS(err.msg, "1001 profiles");
+    CHECK_CONTAINS(err.msg, "OM_LIMIT_PROFILES");
+
+    t = profiles_text(1, OM_LIMIT_PROFILE_CHECKS + 1);
+    CHECK(t != NULL);
+    st = om_rules_parse(t, strlen(t), "long.yaml", &r, &err);
+    free(t);
+    CHECK_INT(st, OM_ELIMIT);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 5);
+    CHECK_CONTAINS(err.msg, "profile p0: 1001 checks");
+    CHECK_CONTAINS(err.msg, "OM_LIMIT_PROFILE_CHECKS");
+}
+
+/* A profile-heavy file failing at every allocation in turn, and the
+ * failure of a later check after earlier ones were built: no leak. */
+TEST(test_profiles_out_of_memory)
+{
+    const char *y =
+        "version: 1\n"
+        "profiles:\n"
+        "  a:\n"
+        "    checks:\n"
+        "      - {id: C1, kind: conditional, layer: {layer: DLTB, where: "
+        "{DLBM: {group: cultivated}, N: [1, 2*]}}, by: DLBM, zh: x, en: y, "
+        "basis: b}\n"
+        "      - {id: C2, kind: purpose, layer: GHYT, by: YDYHFLDM, en: p}\n"
+        "  b: {zh: 乙, checks: [{id: C1, kind: report, layer: A, zh: z}]}\n";
+    struct om_error err;
+    int nfail = 0;
+    for (int i = 0; i < 10000; i++) {
+        struct om_rules *r = NULL;
+        test_fail_allocs_after(i);
+        enum om_status st = om_rules_parse(y, strlen(y), "m.yaml", &r, &err);
+        test_fail_allocs_after(-1);
+        if (st == OM_OK) {
+            CHECK(r != NULL && r->nprofiles == 2);
+            CHECK_INT(r->profiles[0].checks[0].layer.nterms, 2);
+            om_rules_free(r);
+            break;
+        }
+        CHECK_INT(st, OM_ENOMEM);
+        CHECK(r == NULL);
+        nfail++;
+    }
+    CHECK(nfail > 20);
+    /* parse errors after partial profiles were built */
+    const char *late = "version: 1\n"
+                       "profiles:\n"
+                       "  a: {checks: [{id: C1, kind: report, layer: "
+                       "{layer: D, where: {F: [1]}}, by: F, zh: x}]}\n"
+                       "  b:\n"
+                       "    zh: b\n"
+                       "    checks:\n"
+                       "      - {id: C1, kind: report, layer: A, zh: x}\n"
+                       "      - {id: C2, kind: report, layer: A, zh: x, "
+                       "outcome: fail}\n";
+    struct om_rules *r = NULL;
+    CHECK_STATUS(om_rules_parse(late, strlen(late), "l.yaml", &r, &err),
+                 OM_EPARSE);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 8);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_rules");
@@ -577,5 +1189,10 @@ int main(void)
     RUN(test_out_of_memory);
     RUN(test_select);
     RUN(test_term_match);
+    RUN(test_default_profiles);
+    RUN(test_profiles_format);
+    RUN(test_profile_errors);
+    RUN(test_profile_limits);
+    RUN(test_profiles_out_of_memory);
     TEST_MAIN_END();
 }
