@@ -2,9 +2,10 @@
  * overlay.c — the overlay engine: pieces of A ∩ B and A \ B split by admin
  * unit, with planar and ellipsoidal areas and (on request) geometry.
  *
- * B and the units are cut into tiles (om_polyops_subdivide for features of
- * more than TILE_SPLIT vertices) whose fid is the index of their source
- * feature, so no A feature is ever overlaid with a whole big polygon. For
+ * B and the units are cut into tiles (ops/tiles.h: om_polyops_subdivide for
+ * features of more than OM__TILE_SPLIT vertices) whose fid is the index of
+ * their source feature, so no A feature is ever overlaid with a whole big
+ * polygon. For
  * one A feature: its candidate B tiles (R-tree, sorted by B feature then
  * tile) are clipped once each (om_prepared_clip: covers / disjoint /
  * partial); the fragments of one B feature form its piece; the outside
@@ -30,6 +31,7 @@
 #include "onemap/crs.h"
 #include "onemap/geom.h"
 #include "onemap/polyops.h"
+#include "ops/tiles.h"
 
 #include <limits.h>
 #include <math.h>
@@ -38,14 +40,14 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { CHUNK = 512, MAX_THREADS = 64, TILE_SPLIT = 1024, TILE_VERTICES = 256 };
+enum { CHUNK = 512, MAX_THREADS = 64 };
 enum { SCRATCH_MAX = 4096 };
 
 /* ---- tiles ---- */
 
-static enum om_status copy_feature(struct om_layer *dst,
-                                   const struct om_layer_view *v, size_t f,
-                                   int64_t fid, struct om_error *err)
+enum om_status om__copy_feature(struct om_layer *dst,
+                                const struct om_layer_view *v, size_t f,
+                                int64_t fid, struct om_error *err)
 {
     enum om_status st = om_layer_begin_feature(dst, fid, err);
     for (size_t q = v->part_start[f]; st == OM_OK && q < v->part_start[f + 1];
@@ -65,14 +67,9 @@ static enum om_status copy_feature(struct om_layer *dst,
     return st;
 }
 
-/*
- * The selected, usable features of `src` as tiles of at most TILE_VERTICES
- * vertices (features up to TILE_SPLIT vertices kept whole); the fid of a
- * tile is the index of its source feature.
- */
-static enum om_status make_tiles(const struct om_layer *src,
-                                 const uint8_t *mask, struct om_layer **out,
-                                 struct om_error *err)
+/* See ops/tiles.h. */
+enum om_status om__tiles_make(const struct om_layer *src, const uint8_t *mask,
+                              struct om_layer **out, struct om_error *err)
 {
     *out = NULL;
     struct om_layer_view v;
@@ -88,21 +85,21 @@ static enum om_status make_tiles(const struct om_layer *src,
             (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
             continue;
         }
-        if (om_feature_npoints(&v, f) <= TILE_SPLIT) {
-            st = copy_feature(tiles, &v, f, (int64_t)f, err);
+        if (om_feature_npoints(&v, f) <= OM__TILE_SPLIT) {
+            st = om__copy_feature(tiles, &v, f, (int64_t)f, err);
             continue;
         }
         struct om_layer *tmp = NULL;
         st = om_layer_new("subdivided", &tmp, err);
         if (st == OM_OK) {
-            st = om_polyops_subdivide(geos, &v, f, TILE_VERTICES, tmp, NULL,
+            st = om_polyops_subdivide(geos, &v, f, OM__TILE_VERTICES, tmp, NULL,
                                       err);
         }
         if (st == OM_OK) {
             struct om_layer_view tv;
             om_layer_view(tmp, &tv);
             for (size_t t = 0; st == OM_OK && t < tv.nfeatures; t++) {
-                st = copy_feature(tiles, &tv, t, (int64_t)f, err);
+                st = om__copy_feature(tiles, &tv, t, (int64_t)f, err);
             }
         } else {
             om__error_prefix(err, "%s: cannot tile feature %lld",
@@ -324,8 +321,8 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
         int64_t fid = w->job->av.fid[a];
         enum om_status st;
         if (n == 1) {
-            st = copy_feature(c->geom, src_view(w, fr[0].src), fr[0].f, fid,
-                              err);
+            st = om__copy_feature(c->geom, src_view(w, fr[0].src), fr[0].f, fid,
+                                  err);
         } else {
             w->nrefs = 0;
             if (!OM__GROW(w->refs, w->cap_refs, n)) {
@@ -925,14 +922,14 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     struct om_layer *btiles = NULL, *utiles = NULL;
     enum om_status st = OM_OK;
     if (opt->b) {
-        st = make_tiles(opt->b, opt->b_mask, &btiles, err);
+        st = om__tiles_make(opt->b, opt->b_mask, &btiles, err);
         if (st == OM_OK) {
             om_layer_view(btiles, &j.btv);
             j.btree = om_layer_index(btiles);
         }
     }
     if (st == OM_OK && opt->units) {
-        st = make_tiles(opt->units, NULL, &utiles, err);
+        st = om__tiles_make(opt->units, NULL, &utiles, err);
         if (st == OM_OK) {
             om_layer_view(utiles, &j.utv);
             j.utree = om_layer_index(utiles);
