@@ -11,6 +11,10 @@
 
 /* From svgmap.c (src/report has no private header). */
 enum om_status om__xml_escape(struct om__buf *b, const char *s, bool nl_br);
+/* Append trusted markup (for review_report.c: the decision badge and the
+ * list of reasons, which the builder has no element for). */
+enum om_status om__html_raw(struct om_html *h, const char *markup,
+                            struct om_error *err);
 
 /* Tables up to this many rows are kept on one page when printed. */
 #define SHORT_TABLE_ROWS 30
@@ -184,6 +188,17 @@ enum om_status om_html_page_break(struct om_html *h, struct om_error *err)
     size_t len0 = h->body.len;
     enum om_status st =
         om__buf_puts(&h->body, "<div class=\"pagebreak\"></div>\n");
+    return st ? fail(h, len0, st, err) : OM_OK;
+}
+
+enum om_status om__html_raw(struct om_html *h, const char *markup,
+                            struct om_error *err)
+{
+    if (check(h, err)) {
+        return OM_EINVAL;
+    }
+    size_t len0 = h->body.len;
+    enum om_status st = om__buf_puts(&h->body, markup ? markup : "");
     return st ? fail(h, len0, st, err) : OM_OK;
 }
 
