@@ -30,6 +30,9 @@ static const struct cli_command commands[] = {
      "分析运行记录;导出结果"},
     {"export", cmd_export, "export a layer to a GIS file", "导出图层"},
     {"convert", cmd_convert, "部标 TXT <-> GIS formats", "部标TXT与GIS互转"},
+    {"check", cmd_check,
+     "compliance review of construction sites (部标 TXT, GIS files)",
+     "建设项目合规性审查(部标TXT、GIS文件)"},
     {"codes", cmd_codes, "list or check land-use codes (DLBM, 用地用海)",
      "查询或校验地类编码"},
 };
