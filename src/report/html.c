@@ -6,15 +6,9 @@
  */
 #include "core/core.h"
 #include "onemap/report.h"
+#include "report/report_int.h"
 
 #include <string.h>
-
-/* From svgmap.c (src/report has no private header). */
-enum om_status om__xml_escape(struct om__buf *b, const char *s, bool nl_br);
-/* Append trusted markup (for review_report.c: the decision badge and the
- * list of reasons, which the builder has no element for). */
-enum om_status om__html_raw(struct om_html *h, const char *markup,
-                            struct om_error *err);
 
 /* Tables up to this many rows are kept on one page when printed. */
 #define SHORT_TABLE_ROWS 30

@@ -11,17 +11,13 @@
 #include "onemap/onemap.h"
 #include "onemap/report.h"
 #include "onemap/review.h"
+#include "report/report_int.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* From html.c / svgmap.c (src/report has no private header). */
-enum om_status om__xml_escape(struct om__buf *b, const char *s, bool nl_br);
-enum om_status om__html_raw(struct om_html *h, const char *markup,
-                            struct om_error *err);
 
 #define M2_PER_HA 10000.0
 #define M2_PER_MU (10000.0 / 15.0)

@@ -6,13 +6,10 @@
  */
 #include "core/core.h"
 #include "onemap/report.h"
+#include "report/report_int.h"
 
 #include <math.h>
 #include <string.h>
-
-/* Shared with html.c. */
-enum om_status om__xml_escape(struct om__buf *b, const char *s, bool nl_br);
-void om__fmt_num(char *out, size_t size, double v, int decimals);
 
 #define MAP_MIN_PX 16
 #define MAP_MAX_PX 20000

@@ -1,0 +1,25 @@
+/*
+ * report_int.h — internal: what the report modules (svgmap.c, html.c,
+ * review_report.c) share and nothing else uses.
+ */
+#ifndef ONEMAP_REPORT_INT_H
+#define ONEMAP_REPORT_INT_H
+
+#include "core/core.h"
+#include "onemap/report.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Append `s` escaped for HTML/XML text and attributes (svgmap.c);
+ * with nl_br, newlines become <br>. */
+enum om_status om__xml_escape(struct om__buf *b, const char *s, bool nl_br);
+/* `v` with `decimals` decimals, '.' whatever the locale (svgmap.c). */
+void om__fmt_num(char *out, size_t size, double v, int decimals);
+/* Append trusted markup to the document body (html.c): for elements the
+ * builder has none of (the review decision badge, lists). The caller
+ * escapes every text it puts inside. */
+enum om_status om__html_raw(struct om_html *h, const char *markup,
+                            struct om_error *err);
+
+#endif
