@@ -4,11 +4,13 @@
  * county uses) in CGCS2000 3-degree Gauss-Krüger zone 42 (EPSG:4530), for
  * the demo, the tests and the benchmarks.
  *
- *   synth [--seed N] [--cells N] -o DIR
+ *   synth [--seed N] [--cells N] [--sites N] -o DIR
  *
  * Writes DIR/landuse/DLTB.shp (GBK DBF without .cpg), DIR/admin/XZQ.geojson
- * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ), the same plan
- * layers with exact coordinates in DIR/plan.gpkg, and DIR/README.txt.
+ * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ, GHYT), the same
+ * plan layers with exact coordinates in DIR/plan.gpkg, construction sites
+ * as 部标 TXT in DIR/sites (with README.md and expected.csv: the expected
+ * review decisions, measured with GEOS) and DIR/README.txt.
  * docs/SAMPLE-DATA.md explains what and why.
  *
  * How it works: a grid of cells x cells square cells (200 m) whose nodes
@@ -31,10 +33,12 @@
  *
  * This is a tool: it prints and exits; it uses only the public API.
  */
+#include "onemap/bbtxt.h"
 #include "onemap/codes.h"
 #include "onemap/crs.h"
 #include "onemap/io.h"
 #include "onemap/layer.h"
+#include "onemap/polyops.h"
 #include "onemap/status.h"
 
 #include <dirent.h>
@@ -60,6 +64,7 @@
 #define SURVEY_YEAR 2023
 #define DEFAULT_CELLS 240
 #define DEFAULT_SEED 42
+#define DEFAULT_SITES 12
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -197,7 +202,9 @@ enum salt {
     S_MINE,
     S_RES,
     S_SLOPE,
-    S_ROAD
+    S_ROAD,
+    S_GHYT,
+    S_SITE
 };
 
 /* ---- dynamic arrays ---- */
@@ -1357,6 +1364,7 @@ struct parcel {
 
 static struct parcel *P;
 static int NP;
+static uint8_t *JSEL; /* per parcel: in permanent basic farmland */
 
 static uint64_t cell_key(size_t c)
 {
@@ -1541,7 +1549,7 @@ static double kcxs_of(int grade, int gdlx)
 }
 
 struct totals {
-    size_t nparcels, nislands, nxzq, njbnt, nstbhhx, nczkfbj;
+    size_t nparcels, nislands, nxzq, njbnt, nstbhhx, nczkfbj, nghyt, nsites;
     double dltb_planar, dltb_ell, xzq_planar, jbnt_ell;
     size_t dltb_points;
 };
@@ -1767,7 +1775,7 @@ static struct om_layer *build_jbnt(struct area_calc *ac, struct totals *tot)
     poly_free(&poly);
     free(ring.xy);
     free(key);
-    free(sel);
+    JSEL = sel; /* kept: GHYT and the sites need it */
     return l;
 }
 
@@ -1988,6 +1996,385 @@ static struct om_layer *build_czkfbj(struct area_calc *ac, struct totals *tot)
     return l;
 }
 
+/* ---- planned land use (GHYT 规划用途) ----
+ *
+ * One feature per DLTB parcel, with the parcel's exact geometry, so GHYT is
+ * a clean coverage sharing every edge with DLTB. The planned code is:
+ *   - parcels the urban development boundary covers (GEOS relate), except
+ *     basic farmland, water and highways: an urban class picked per
+ *     cluster of a warped Voronoi field (clusters of ~3 x 3 cells);
+ *   - elsewhere the 三调 -> 用地用海 crosswalk of the DLBM (its first
+ *     alternative where the crosswalk gives only a 一级类: plans are drawn
+ *     in 二级类), with planned village expansion 0703 on cultivated land
+ *     round villages and industrial land 1001 round township seats;
+ *   - on purpose, a few conflicts: planned village land on three basic
+ *     farmland parcels (rule R006) and planned industry on two forest or
+ *     grass parcels inside the ecological red line (R005).
+ */
+
+struct zones {
+    uint8_t *in_czk;   /* per parcel: covered by an urban boundary */
+    uint8_t *meet_czk; /* per parcel: interiors meet an urban boundary */
+    uint8_t *red;      /* per parcel: interiors meet a red line */
+    const char **ghyt; /* per parcel: planned 用地用海 code (static) */
+    int nconf_jbnt, nconf_red;
+    int conf_jbnt[8], conf_red[8]; /* parcels of the deliberate conflicts */
+};
+
+static struct zones Z;
+
+static const struct {
+    const char *code;
+    double w;
+} urban_mix[] = {{"0701", 0.33}, {"0702", 0.03}, {"0901", 0.12}, {"1001", 0.16},
+                 {"1101", 0.05}, {"0801", 0.04}, {"0804", 0.04}, {"0806", 0.02},
+                 {"1401", 0.12}, {"1402", 0.04}, {"1403", 0.02}, {"16", 0.03}};
+#define NURBAN (sizeof urban_mix / sizeof urban_mix[0])
+
+static char ghyt_base[NCLS][8];
+
+static const char *ydyh_name(const char *code)
+{
+    const struct om_code *c = om_code_find(OM_CODES_YDYH, code);
+    if (!c) {
+        die("用地用海 code %s is not in the code table", code);
+    }
+    return c->name_zh;
+}
+
+static void init_ghyt_codes(void)
+{
+    for (int c = 0; c < NCLS; c++) {
+        const struct om_code_xwalk *x = om_dlbm_xwalk(cls_code[c]);
+        if (!x) {
+            die("DLBM %s has no crosswalk row", cls_code[c]);
+        }
+        const char *code = x->ydyh;
+        size_t n = strlen(code);
+        if (n == 2 && x->alternatives[0]) {
+            code = x->alternatives;
+            n = strcspn(code, " ");
+        }
+        if (n >= sizeof ghyt_base[c]) {
+            die("crosswalk code too long for %s", cls_code[c]);
+        }
+        memcpy(ghyt_base[c], code, n);
+        ghyt_base[c][n] = 0;
+        (void)ydyh_name(ghyt_base[c]);
+    }
+    for (size_t k = 0; k < NURBAN; k++) {
+        (void)ydyh_name(urban_mix[k].code);
+    }
+}
+
+static const char *urban_class(double x, double y)
+{
+    double sp = 3.0;
+    int nlx = (int)ceil(G.w / sp) + 1;
+    uint64_t id = nearest_seed(S_GHYT, x, y, sp, nlx);
+    double u = u01(S_GHYT, id, 7), acc = 0;
+    for (size_t k = 0; k < NURBAN; k++) {
+        acc += urban_mix[k].w;
+        if (u < acc) {
+            return urban_mix[k].code;
+        }
+    }
+    return urban_mix[0].code;
+}
+
+/* Relate every parcel to every feature of `zone` with GEOS: covered[k]
+ * when a feature covers parcel k, meet[k] when their interiors meet. */
+static void relate_parcels(struct om_polyops *ops, const struct om_layer *dltb,
+                           const struct om_layer *zone, uint8_t *covered,
+                           uint8_t *meet)
+{
+    struct om_error err;
+    struct om_layer_view dv, zv;
+    om_layer_view(dltb, &dv);
+    om_layer_view(zone, &zv);
+    for (size_t f = 0; f < zv.nfeatures; f++) {
+        struct om_prepared *pr;
+        check(om_polyops_prepare(ops, &zv, f, &pr, &err), &err, "prepare");
+        for (size_t k = 0; k < dv.nfeatures; k++) {
+            if (!om_rect_intersects(dv.bbox[k], zv.bbox[f])) {
+                continue;
+            }
+            int rel;
+            check(om_prepared_relate(ops, pr, &dv, k, &rel, &err), &err,
+                  "relate");
+            if (rel == OM_REL_COVERS && covered) {
+                covered[k] = 1;
+            }
+            if (rel != OM_REL_DISJOINT && meet) {
+                meet[k] = 1;
+            }
+        }
+        om_prepared_free(ops, pr);
+    }
+}
+
+/*
+ * The same without GEOS for a layer of huge polygons (the red lines: a
+ * GEOS relate rebuilds a 40,000-vertex edge graph for every parcel): ring
+ * edges in chunks of 64 with boxes. A parcel whose box meets no chunk box
+ * lies wholly inside or outside (point in polygon of its first vertex);
+ * one whose box meets a chunk box is taken as meeting, never as covered:
+ * `meet` errs on the safe side, `covered` is exact where set.
+ */
+#define CHUNK 64
+
+static bool ring_contains(const double *xy, size_t n, const struct om_rect *box,
+                          size_t nch, double px, double py)
+{
+    bool in = false;
+    for (size_t c = 0; c < nch; c++) {
+        if (py < box[c].miny || py >= box[c].maxy || box[c].maxx < px) {
+            continue;
+        }
+        size_t e = (c + 1) * CHUNK < n - 1 ? (c + 1) * CHUNK : n - 1;
+        for (size_t i = c * CHUNK; i < e; i++) {
+            double ax = xy[2 * i], ay = xy[2 * i + 1];
+            double bx = xy[2 * i + 2], by = xy[2 * i + 3];
+            if ((ay > py) != (by > py) &&
+                px < ax + (py - ay) * (bx - ax) / (by - ay)) {
+                in = !in;
+            }
+        }
+    }
+    return in;
+}
+
+static void locate_parcels(const struct om_layer *dltb,
+                           const struct om_layer *zone, uint8_t *covered,
+                           uint8_t *meet)
+{
+    struct om_layer_view dv, zv;
+    om_layer_view(dltb, &dv);
+    om_layer_view(zone, &zv);
+    for (size_t f = 0; f < zv.nfeatures; f++) {
+        size_t r0 = zv.ring_start[zv.part_start[f]];
+        size_t r1 = zv.ring_start[zv.part_start[f + 1]];
+        size_t nr = r1 - r0;
+        struct om_rect **box = xcalloc(nr, sizeof *box);
+        size_t *nch = xcalloc(nr, sizeof *nch);
+        for (size_t r = 0; r < nr; r++) {
+            size_t a = zv.point_start[r0 + r],
+                   n = zv.point_start[r0 + r + 1] - a;
+            nch[r] = (n - 1 + CHUNK - 1) / CHUNK;
+            box[r] = xmalloc(nch[r] * sizeof **box);
+            for (size_t c = 0; c < nch[r]; c++) {
+                struct om_rect b = om_rect_empty();
+                size_t e = (c + 1) * CHUNK < n - 1 ? (c + 1) * CHUNK : n - 1;
+                for (size_t i = c * CHUNK; i <= e; i++) {
+                    struct om_rect p = {
+                        zv.xy[2 * (a + i)], zv.xy[2 * (a + i) + 1],
+                        zv.xy[2 * (a + i)], zv.xy[2 * (a + i) + 1]};
+                    b = om_rect_union(b, p);
+                }
+                box[r][c] = b;
+            }
+        }
+        for (size_t k = 0; k < dv.nfeatures; k++) {
+            if (!om_rect_intersects(dv.bbox[k], zv.bbox[f])) {
+                continue;
+            }
+            bool near = false;
+            for (size_t r = 0; r < nr && !near; r++) {
+                for (size_t c = 0; c < nch[r] && !near; c++) {
+                    near = om_rect_intersects(dv.bbox[k], box[r][c]);
+                }
+            }
+            if (near) {
+                meet[k] = 1;
+                continue;
+            }
+            const double *p =
+                dv.xy + 2 * dv.point_start[dv.ring_start[dv.part_start[k]]];
+            bool in = true;
+            for (size_t r = 0; r < nr && in; r++) {
+                size_t a = zv.point_start[r0 + r],
+                       n = zv.point_start[r0 + r + 1] - a;
+                bool c =
+                    ring_contains(zv.xy + 2 * a, n, box[r], nch[r], p[0], p[1]);
+                in = r == 0 ? c : !c;
+            }
+            if (in) {
+                meet[k] = 1;
+                covered[k] = 1;
+            }
+        }
+        for (size_t r = 0; r < nr; r++) {
+            free(box[r]);
+        }
+        free(box);
+        free(nch);
+    }
+}
+
+static double cell_dist(size_t a, size_t b)
+{
+    double dx = (double)(a % (size_t)G.w) - (double)(b % (size_t)G.w);
+    double dy = (double)(a / (size_t)G.w) - (double)(b / (size_t)G.w);
+    return sqrt(dx * dx + dy * dy);
+}
+
+/* The cell a parcel is judged by: its first cell, or its host's. */
+static size_t parcel_cell(int k)
+{
+    return P[k].island_of >= 0 ? P[P[k].island_of].start : P[k].start;
+}
+
+/* Pick up to `want` parcels with pred(k) true, in hash order. */
+static int pick_parcels(bool (*pred)(int), uint64_t salt, int want, int *out)
+{
+    int n = 0;
+    uint64_t hv[8];
+    for (int k = 0; k < NP; k++) {
+        if (!pred(k)) {
+            continue;
+        }
+        uint64_t h = hash3(S_GHYT, salt, (uint64_t)k);
+        int pos;
+        if (n < want) {
+            pos = n++;
+        } else if (h < hv[want - 1]) {
+            pos = want - 1;
+        } else {
+            continue;
+        }
+        while (pos > 0 && hv[pos - 1] > h) {
+            hv[pos] = hv[pos - 1];
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        hv[pos] = h;
+        out[pos] = k;
+    }
+    return n;
+}
+
+static bool near_village(int k)
+{
+    size_t c = parcel_cell(k);
+    return cell_dist(c, K.vils[K.village[c]].seat) <= 3.0;
+}
+
+static bool conflict_jbnt_pred(int k)
+{
+    return JSEL[k] && P[k].island_of < 0 && !Z.red[k] && !Z.meet_czk[k] &&
+           near_village(k);
+}
+
+static bool conflict_red_pred(int k)
+{
+    int c = P[k].cls;
+    return Z.in_czk[k] == 0 && P[k].island_of < 0 && P[k].island < 0 &&
+           !JSEL[k] &&
+           (c == C_0301 || c == C_0305 || c == C_0307 || c == C_0404);
+}
+
+static uint8_t *RED_COVER; /* per parcel: covered by a red line */
+
+static bool conflict_red_pred2(int k)
+{
+    return RED_COVER[k] && conflict_red_pred(k);
+}
+
+static void plan_ghyt(struct om_polyops *ops, const struct om_layer *dltb,
+                      const struct om_layer *czkfbj,
+                      const struct om_layer *stbhhx)
+{
+    init_ghyt_codes();
+    Z.in_czk = xcalloc((size_t)NP, 1);
+    Z.meet_czk = xcalloc((size_t)NP, 1);
+    Z.red = xcalloc((size_t)NP, 1);
+    RED_COVER = xcalloc((size_t)NP, 1);
+    Z.ghyt = xcalloc((size_t)NP, sizeof(char *));
+    relate_parcels(ops, dltb, czkfbj, Z.in_czk, Z.meet_czk);
+    locate_parcels(dltb, stbhhx, RED_COVER, Z.red);
+    for (int k = 0; k < NP; k++) {
+        const struct parcel *p = &P[k];
+        int cl = p->cls;
+        size_t c = parcel_cell(k);
+        double x = (double)(c % (size_t)G.w) + 0.5;
+        double y = (double)(c / (size_t)G.w) + 0.5;
+        bool keep = cl == C_1101 || cl == C_1103 || cl == C_1104 ||
+                    cl == C_1003 || cl == C_1004 || JSEL[k];
+        const char *code = ghyt_base[cl];
+        if (Z.in_czk[k] && !keep) {
+            code = urban_class(x, y);
+        } else if (!Z.meet_czk[k] && !JSEL[k] && !Z.red[k] &&
+                   is_cultivated(cl)) {
+            const struct village *V = &K.vils[K.village[c]];
+            const struct town *T = &K.towns[V->town];
+            double dt = cell_dist(c, T->seat);
+            if (cell_dist(c, V->seat) <= 3.0 &&
+                u01(S_GHYT, (uint64_t)k, 1) < 0.5) {
+                code = "0703"; /* planned village expansion */
+            } else if (T->kind != 0 && dt > T->radius &&
+                       dt <= T->radius + 4.0 &&
+                       u01(S_GHYT, (uint64_t)k, 2) < 0.3) {
+                code = "1001"; /* township industrial land */
+            }
+        }
+        Z.ghyt[k] = code;
+    }
+    Z.nconf_jbnt = pick_parcels(conflict_jbnt_pred, 1, 3, Z.conf_jbnt);
+    for (int m = 0; m < Z.nconf_jbnt; m++) {
+        Z.ghyt[Z.conf_jbnt[m]] = "0703";
+    }
+    Z.nconf_red = pick_parcels(conflict_red_pred2, 2, 2, Z.conf_red);
+    for (int m = 0; m < Z.nconf_red; m++) {
+        Z.ghyt[Z.conf_red[m]] = "1001";
+    }
+}
+
+/* Append feature `k` of view `v` to the current feature of `l`. */
+static void copy_geometry(struct om_layer *l, const struct om_layer_view *v,
+                          size_t k)
+{
+    struct om_error err;
+    for (size_t p = v->part_start[k]; p < v->part_start[k + 1]; p++) {
+        check(om_layer_begin_part(l, &err), &err, "layer");
+        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
+            size_t a = v->point_start[r], b = v->point_start[r + 1];
+            check(om_layer_add_ring(l, v->xy + 2 * a, b - a, &err), &err,
+                  "layer");
+        }
+    }
+}
+
+static struct om_layer *build_ghyt(const struct om_layer *dltb,
+                                   struct totals *tot)
+{
+    struct om_error err;
+    struct om_layer *l;
+    check(om_layer_new("GHYT", &l, &err), &err, "layer");
+    check(om_layer_set_crs(l, "EPSG:4530", &err), &err, "layer");
+    int fBSM = add_field(l, "BSM", OM_FIELD_TEXT);
+    int fDM = add_field(l, "YDYHFLDM", OM_FIELD_TEXT);
+    int fMC = add_field(l, "YDYHFLMC", OM_FIELD_TEXT);
+    int fXZQ = add_field(l, "XZQDM", OM_FIELD_TEXT);
+    struct om_layer_view v;
+    om_layer_view(dltb, &v);
+    if (v.nfeatures != (size_t)NP) {
+        die("internal: DLTB has %zu features for %d parcels", v.nfeatures, NP);
+    }
+    char buf[64];
+    for (int k = 0; k < NP; k++) {
+        check(om_layer_begin_feature(l, k + 1, &err), &err, "layer");
+        copy_geometry(l, &v, (size_t)k);
+        snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, k + 1);
+        set_text(l, fBSM, buf);
+        set_text(l, fDM, Z.ghyt[k]);
+        set_text(l, fMC, ydyh_name(Z.ghyt[k]));
+        set_text(l, fXZQ, K.towns[K.town[parcel_cell(k)]].code);
+        check(om_layer_end_feature(l, &err), &err, "layer");
+    }
+    tot->nghyt = (size_t)NP;
+    return l;
+}
+
 /* ---- files ---- */
 
 static void mkdir_p(const char *path)
@@ -2074,15 +2461,969 @@ static void fix_dbf(const char *path)
     }
 }
 
+/* ---- construction sites (部标 TXT) ----
+ *
+ * DIR/sites/siteNN.txt: the project boundaries a reviewer meets, each
+ * designed on the cell grid to show one case (see docs/SAMPLE-DATA.md):
+ * parcels are placed inside cells whose parcels have the wanted
+ * properties, with a margin of 0.2 cell, which the jittered and wiggled
+ * cell edges (at most 0.18 cell off the nominal grid) never reach. The
+ * expected decisions in sites/README.md and sites/expected.csv are then
+ * measured exactly with GEOS, as the review profiles of the default rule
+ * set define them, so they never rest on the design alone.
+ */
+
+#define SITE_MAX_PARCELS 3
+#define NDESIGNS 12
+#define SITE_TOL_M2 1.0 /* the profiles' default tolerance */
+
+struct site_parcel {
+    struct poly poly;
+    char name[200];
+    char use[16];  /* 地块用途 as written */
+    char dlbm[16]; /* 地类编码 as written, "" none */
+    char ydyh[16]; /* the 用地用海 code a review uses */
+    char code[16]; /* 地块编号 */
+    double area, jbnt, red, cult, out_czk, purpose, out_county;
+    int dec[3]; /* default, urban, linear */
+    size_t nvertices;
+};
+
+struct site {
+    char file[32];
+    char project[160];
+    const char *zh, *en; /* what it is designed to show */
+    int nparcels;
+    struct site_parcel parcel[SITE_MAX_PARCELS];
+    int dec[3];
+};
+
+static uint8_t *USED; /* per cell: taken by a site, with a 1-cell margin */
+
+enum {
+    Q_CZK = 1u,     /* parcel covered by an urban development boundary */
+    Q_NOCZK = 2u,   /* parcel does not meet any boundary */
+    Q_CULT = 4u,    /* cultivated (0101-0103) */
+    Q_NOCULT = 8u,  /* not cultivated */
+    Q_FARM = 16u,   /* permanent basic farmland */
+    Q_NOFARM = 32u, /* not permanent basic farmland */
+    Q_NORED = 64u,  /* parcel does not meet a red line */
+    Q_URBAN_OK = Q_CZK | Q_NOCULT | Q_NOFARM | Q_NORED
+};
+
+static bool cell_ok(int i, int j, unsigned q, const char *ghyt)
+{
+    if (i < 0 || j < 0 || i >= G.w || j >= G.h) {
+        return false;
+    }
+    size_t c = cell_id(i, j);
+    if (!K.mask[c] || USED[c]) {
+        return false;
+    }
+    int k = K.parcel[c];
+    const struct parcel *p = &P[k];
+    if (p->island >= 0 && p->start == c) {
+        return false; /* holds an island parcel of another class */
+    }
+    bool cult = is_cultivated(p->cls);
+    return !((q & Q_CZK) && !Z.in_czk[k]) &&
+           !((q & Q_NOCZK) && Z.meet_czk[k]) && !((q & Q_CULT) && !cult) &&
+           !((q & Q_NOCULT) && cult) && !((q & Q_FARM) && !JSEL[k]) &&
+           !((q & Q_NOFARM) && JSEL[k]) && !((q & Q_NORED) && Z.red[k]) &&
+           !(ghyt && strcmp(Z.ghyt[k], ghyt) != 0);
+}
+
+struct blockq {
+    int w, h;
+    unsigned q;
+    const char *ghyt; /* wanted planned code, NULL any */
+    bool uniform;     /* all cells of one planned code */
+    size_t near;      /* SIZE_MAX, or prefer anchors nearest this cell */
+    double maxd;
+    int prefer_kind; /* -1, or prefer townships of this kind */
+};
+
+/* The anchor (lower-left cell) of a w x h block meeting `b`, least hash
+ * first (nearest first when b->near is set). */
+static bool find_block(const struct blockq *b, uint64_t salt, int *oi, int *oj)
+{
+    double best = 1e300;
+    bool found = false;
+    for (int j = 0; j + b->h <= G.h; j++) {
+        for (int i = 0; i + b->w <= G.w; i++) {
+            size_t c0 = cell_id(i, j);
+            if (!K.mask[c0]) {
+                continue;
+            }
+            double score = u01(S_SITE, salt, c0);
+            if (b->near != SIZE_MAX) {
+                double d = cell_dist(c0, b->near);
+                if (d > b->maxd || d < 2.0) {
+                    continue;
+                }
+                score += floor(d);
+            }
+            if (b->prefer_kind >= 0 &&
+                K.towns[K.town[c0]].kind != b->prefer_kind) {
+                score += 1000;
+            }
+            if (score >= best) {
+                continue;
+            }
+            const char *g = b->ghyt;
+            bool ok = true;
+            for (int dj = 0; dj < b->h && ok; dj++) {
+                for (int di = 0; di < b->w && ok; di++) {
+                    ok = cell_ok(i + di, j + dj, b->q, g);
+                    if (ok && b->uniform && !g) {
+                        g = Z.ghyt[K.parcel[cell_id(i + di, j + dj)]];
+                    }
+                }
+            }
+            if (ok) {
+                best = score;
+                *oi = i;
+                *oj = j;
+                found = true;
+            }
+        }
+    }
+    return found;
+}
+
+static void use_cells(int i0, int j0, int i1, int j1)
+{
+    for (int j = j0 - 1; j <= j1 + 1; j++) {
+        for (int i = i0 - 1; i <= i1 + 1; i++) {
+            if (i >= 0 && j >= 0 && i < G.w && j < G.h) {
+                USED[cell_id(i, j)] = 1;
+            }
+        }
+    }
+}
+
+static void use_box(double x0, double y0, double x1, double y1)
+{
+    use_cells((int)floor((x0 - X0) / CELL_M), (int)floor((y0 - Y0) / CELL_M),
+              (int)floor((x1 - X0) / CELL_M), (int)floor((y1 - Y0) / CELL_M));
+}
+
+/* Whether every cell under the box is in the county, free and passes q. */
+static bool box_ok(double x0, double y0, double x1, double y1, unsigned q)
+{
+    int i0 = (int)floor((x0 - X0) / CELL_M),
+        j0 = (int)floor((y0 - Y0) / CELL_M);
+    int i1 = (int)floor((x1 - X0) / CELL_M),
+        j1 = (int)floor((y1 - Y0) / CELL_M);
+    for (int j = j0; j <= j1; j++) {
+        for (int i = i0; i <= i1; i++) {
+            if (i < 0 || j < 0 || i >= G.w || j >= G.h) {
+                return false;
+            }
+            size_t c = cell_id(i, j);
+            int k = K.parcel[c];
+            if (!K.mask[c] || USED[c] || ((q & Q_NORED) && Z.red[k]) ||
+                ((q & Q_NOCZK) && Z.meet_czk[k])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void ring_rect(struct pts *r, double x0, double y0, double x1, double y1)
+{
+    r->n = 0;
+    pts_push(r, round_mm(x0), round_mm(y0));
+    pts_push(r, round_mm(x1), round_mm(y0));
+    pts_push(r, round_mm(x1), round_mm(y1));
+    pts_push(r, round_mm(x0), round_mm(y1));
+    pts_push(r, round_mm(x0), round_mm(y0));
+}
+
+/* A rectangle inside block (i,j,w,h), each side 0.2-0.3 cell in. */
+static void block_rect(struct site_parcel *sp, struct pts *tmp, uint64_t salt,
+                       int i, int j, int w, int h)
+{
+    double m[4];
+    for (int k = 0; k < 4; k++) {
+        m[k] = 0.2 + 0.1 * u01(S_SITE, salt, 50 + (uint64_t)k);
+    }
+    ring_rect(tmp, X0 + CELL_M * (i + m[0]), Y0 + CELL_M * (j + m[1]),
+              X0 + CELL_M * (i + w - m[2]), Y0 + CELL_M * (j + h - m[3]));
+    poly_add_ring(&sp->poly, tmp);
+}
+
+static void set_use(struct site_parcel *sp, const char *ydyh)
+{
+    snprintf(sp->use, sizeof sp->use, "%s", ydyh);
+    snprintf(sp->ydyh, sizeof sp->ydyh, "%s", ydyh);
+    sp->dlbm[0] = 0;
+}
+
+static const char *town_at(size_t c)
+{
+    return K.towns[K.town[c]].name;
+}
+
+/* The town seat of kind 1 nearest the county seat with a straight line
+ * inside the county, as (a, b). */
+static bool road_ends(size_t *a, size_t *b)
+{
+    int seat = -1;
+    for (int t = 0; t < K.ntowns; t++) {
+        if (K.towns[t].kind == 0) {
+            seat = t;
+        }
+    }
+    if (seat < 0) {
+        return false;
+    }
+    *a = K.towns[seat].seat;
+    double best = 1e300;
+    bool found = false;
+    for (int t = 0; t < K.ntowns; t++) {
+        if (t == seat) {
+            continue;
+        }
+        size_t c = K.towns[t].seat;
+        double d = cell_dist(*a, c);
+        if (d < 15 || d >= best) {
+            continue;
+        }
+        bool ok = true;
+        for (int s = 0; s <= 200 && ok; s++) {
+            double f = s / 200.0;
+            double x = (double)(*a % (size_t)G.w) * (1 - f) +
+                       (double)(c % (size_t)G.w) * f + 0.5;
+            double y = (double)(*a / (size_t)G.w) * (1 - f) +
+                       (double)(c / (size_t)G.w) * f + 0.5;
+            int ci = (int)x, cj = (int)y;
+            for (int dj = -2; dj <= 2 && ok; dj++) {
+                for (int di = -2; di <= 2 && ok; di++) {
+                    int i = ci + di, j = cj + dj;
+                    ok = i >= 0 && j >= 0 && i < G.w && j < G.h &&
+                         K.mask[cell_id(i, j)];
+                }
+            }
+        }
+        if (ok) {
+            best = d;
+            *b = c;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* A corridor `width` m wide along a meandering line from cell a to cell b,
+ * a vertex every ~4 m on either side. */
+static void road_ring(size_t a, size_t b, double width, uint64_t salt,
+                      struct pts *out)
+{
+    double ax = cell_cx(a), ay = cell_cy(a), bx = cell_cx(b), by = cell_cy(b);
+    double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
+    double nx = -dy / len, ny = dx / len;
+    double amp = 120 + 60 * u01(S_SITE, salt, 1);
+    double waves = floor(len / 1500) + 1;
+    double ph = M_PI * u01(S_SITE, salt, 2);
+    int n = (int)(len / 4.0);
+    struct pts c = {0};
+    for (int s = 0; s <= n; s++) {
+        double t = (double)s / n;
+        double off = amp * sin(M_PI * t) * sin(2 * M_PI * waves * t + ph) -
+                     amp * sin(M_PI * t) * sin(ph) * (1 - t);
+        pts_push(&c, ax + t * dx + off * nx, ay + t * dy + off * ny);
+    }
+    out->n = 0;
+    for (int side = 0; side < 2; side++) {
+        for (int s0 = 0; s0 <= n; s0++) {
+            int s = side == 0 ? s0 : n - s0;
+            int sa = s > 0 ? s - 1 : s, sb = s < n ? s + 1 : s;
+            double tx = c.xy[2 * sb] - c.xy[2 * sa];
+            double ty = c.xy[2 * sb + 1] - c.xy[2 * sa + 1];
+            double tl = sqrt(tx * tx + ty * ty);
+            double h = (side == 0 ? -0.5 : 0.5) * width;
+            pts_push(out, round_mm(c.xy[2 * s] - h * ty / tl),
+                     round_mm(c.xy[2 * s + 1] + h * tx / tl));
+        }
+    }
+    pts_push(out, out->xy[0], out->xy[1]);
+    if (ring_area(out->xy, out->n) < 0) {
+        reverse_ring(out->xy, out->n);
+    }
+    free(c.xy);
+}
+
+struct site_ctx {
+    struct om_polyops *ops;
+    const struct om_layer *dltb, *jbnt, *stbhhx, *czkfbj;
+    struct om_layer *scratch;
+    struct pts tmp;
+};
+
+/* Design d: fill s (parcels, names); false when it finds no place. */
+static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
+{
+    uint64_t salt = (uint64_t)d + 100u * (uint64_t)rep;
+    struct pts *tmp = &sc->tmp;
+    int i = 0, j = 0;
+    struct site_parcel *sp = &s->parcel[0];
+    s->nparcels = 1;
+    switch (d) {
+    case 0: { /* industrial park on planned industrial land in the boundary */
+        static const int wh[][2] = {{3, 2}, {2, 3}, {2, 2}, {2, 1}, {1, 1}};
+        struct blockq b = {0, 0, Q_URBAN_OK, "1001", true, SIZE_MAX, 0, -1};
+        bool ok = false;
+        for (size_t k = 0; k < 5 && !ok; k++) {
+            b.w = wh[k][0];
+            b.h = wh[k][1];
+            ok = find_block(&b, salt, &i, &j);
+        }
+        if (!ok) {
+            return false;
+        }
+        block_rect(sp, tmp, salt, i, j, b.w, b.h);
+        use_cells(i, j, i + b.w - 1, j + b.h - 1);
+        set_use(sp, "1001");
+        snprintf(s->project, sizeof s->project, "%s%s产业园区标准厂房项目",
+                 COUNTY_NAME, town_at(cell_id(i, j)));
+        s->zh = "城镇开发边界内规划工业用地上的矩形地块，不占耕地、永久基本农田"
+                "和生态保护红线";
+        s->en =
+            "rectangle on planned industrial land inside the urban development "
+            "boundary; no cultivated land, farmland or red line";
+        return true;
+    }
+    case 1:    /* housing estate: irregular polygon on planned housing land */
+    case 10: { /* the same land, industrial use: contradicts GHYT */
+        struct blockq b = {2, 2, Q_URBAN_OK, "0701", true, SIZE_MAX, 0, -1};
+        double r = 0.56;
+        if (!find_block(&b, salt, &i, &j)) {
+            b.w = b.h = 1;
+            r = 0.21;
+            if (!find_block(&b, salt, &i, &j)) {
+                return false;
+            }
+        }
+        star_ring(700 + salt, X0 + CELL_M * (i + b.w / 2.0),
+                  Y0 + CELL_M * (j + b.h / 2.0), CELL_M * r, d == 1 ? 48 : 9,
+                  d == 1 ? 6 : 3, tmp);
+        poly_add_ring(&sp->poly, tmp);
+        use_cells(i, j, i + b.w - 1, j + b.h - 1);
+        if (d == 1) {
+            set_use(sp, "0701");
+            snprintf(s->project, sizeof s->project, "%s%s住宅小区项目",
+                     COUNTY_NAME, town_at(cell_id(i, j)));
+            s->zh = "城镇开发边界内规划城镇住宅用地上的不规则地块，用途相符";
+            s->en =
+                "irregular polygon on planned urban housing land inside the "
+                "boundary, use as planned";
+        } else {
+            /* 地块用途 as text: the review takes the use from 地类编码
+             * (三调 0601 工业用地 -> 用地用海 1001) */
+            snprintf(sp->use, sizeof sp->use, "工业");
+            snprintf(sp->dlbm, sizeof sp->dlbm, "0601");
+            snprintf(sp->ydyh, sizeof sp->ydyh, "1001");
+            snprintf(s->project, sizeof s->project, "%s%s机械加工厂项目",
+                     COUNTY_NAME, town_at(cell_id(i, j)));
+            s->zh = "规划为城镇住宅用地（0701）的土地上建工厂：用途与规划不符"
+                    "（地块用途为文字“工业”，地类编码 0601 "
+                    "经三调→用地用海对照为 1001）";
+            s->en = "a factory on land planned as urban housing (0701): use "
+                    "contradicts GHYT (地块用途 is text; 地类编码 0601 maps to "
+                    "1001)";
+        }
+        return true;
+    }
+    case 2: { /* over permanent basic farmland */
+        struct blockq b = {
+            2, 2, Q_FARM | Q_NORED | Q_NOCZK, NULL, false, SIZE_MAX, 0, -1};
+        if (!find_block(&b, salt, &i, &j)) {
+            b.w = b.h = 1;
+            if (!find_block(&b, salt, &i, &j)) {
+                return false;
+            }
+        }
+        block_rect(sp, tmp, salt, i, j, b.w, b.h);
+        use_cells(i, j, i + b.w - 1, j + b.h - 1);
+        set_use(sp, "1001");
+        snprintf(s->project, sizeof s->project, "%s%s农产品加工厂项目",
+                 COUNTY_NAME, town_at(cell_id(i, j)));
+        s->zh = "占用永久基本农田的工业项目";
+        s->en = "industrial project on permanent basic farmland";
+        return true;
+    }
+    case 3: { /* across the ecological red line */
+        struct om_layer_view v;
+        om_layer_view(sc->stbhhx, &v);
+        size_t nf = v.nfeatures;
+        for (size_t f0 = 0; f0 < nf; f0++) {
+            size_t f = (f0 + (size_t)rep) % nf;
+            size_t a = v.point_start[v.ring_start[v.part_start[f]]];
+            size_t e = v.point_start[v.ring_start[v.part_start[f]] + 1] - 1;
+            size_t off = (size_t)(hash3(S_SITE, salt, 3) % (e - a));
+            for (size_t t = 0; t < e - a; t += 97) {
+                size_t q = a + (off + t) % (e - a);
+                double x = round(v.xy[2 * q]), y = round(v.xy[2 * q + 1]);
+                if (box_ok(x - 260, y - 160, x + 260, y + 160, Q_NOCZK)) {
+                    ring_rect(tmp, x - 200, y - 125, x + 200, y + 125);
+                    poly_add_ring(&sp->poly, tmp);
+                    use_box(x - 200, y - 125, x + 200, y + 125);
+                    set_use(sp, "1002");
+                    size_t c = cell_id((int)floor((x - X0) / CELL_M),
+                                       (int)floor((y - Y0) / CELL_M));
+                    snprintf(s->project, sizeof s->project,
+                             "%s%s采石场扩建项目", COUNTY_NAME, town_at(c));
+                    s->zh = "跨越生态保护红线边界的采矿项目（一半在红线内）";
+                    s->en = "quarry extension across the ecological red line "
+                            "boundary (about half inside)";
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    case 4: { /* cultivated land outside farmland: planned village land */
+        struct blockq b = {2,      1,    Q_CULT | Q_NOFARM | Q_NORED | Q_NOCZK,
+                           "0703", true, SIZE_MAX,
+                           0,      -1};
+        bool ok = find_block(&b, salt, &i, &j);
+        if (!ok) {
+            b.ghyt = NULL;
+            ok = find_block(&b, salt, &i, &j);
+        }
+        if (!ok) {
+            b.w = 1;
+            ok = find_block(&b, salt, &i, &j);
+        }
+        if (!ok) {
+            return false;
+        }
+        block_rect(sp, tmp, salt, i, j, b.w, b.h);
+        use_cells(i, j, i + b.w - 1, j + b.h - 1);
+        set_use(sp, Z.ghyt[K.parcel[cell_id(i, j)]]);
+        snprintf(s->project, sizeof s->project, "%s%s%s村民住宅建设项目",
+                 COUNTY_NAME, town_at(cell_id(i, j)),
+                 K.vils[K.village[cell_id(i, j)]].name);
+        s->zh = "占用永久基本农田以外的一般耕地，用途与规划相符：需落实耕地占补"
+                "平衡";
+        s->en = "cultivated land outside permanent basic farmland, use as "
+                "planned: needs compensation of cultivated land (占补平衡)";
+        return true;
+    }
+    case 5: { /* exactly a parcel, sharing an edge with farmland */
+        struct om_layer_view v;
+        om_layer_view(sc->dltb, &v);
+        int best = -1;
+        double bh = 2;
+        for (int k = 0; k < NP; k++) {
+            const struct parcel *p = &P[k];
+            if (p->island_of >= 0 || p->island >= 0 || JSEL[k] ||
+                is_cultivated(p->cls) || Z.red[k] || Z.meet_czk[k] ||
+                !(p->cls == C_0702 || p->cls == C_1202 || p->cls == C_0301 ||
+                  p->cls == C_0305 || p->cls == C_0404)) {
+                continue;
+            }
+            double h = u01(S_SITE, salt, (uint64_t)k);
+            if (h >= bh) {
+                continue;
+            }
+            int si = (int)(p->start % (size_t)G.w),
+                sj = (int)(p->start / (size_t)G.w);
+            bool ok = true, touch = false;
+            for (int dj = -4; dj <= 4 && ok; dj++) {
+                for (int di = -4; di <= 4 && ok; di++) {
+                    int ci = si + di, cj = sj + dj;
+                    if (ci < 0 || cj < 0 || ci >= G.w || cj >= G.h ||
+                        K.parcel[cell_id(ci, cj)] != k) {
+                        continue;
+                    }
+                    ok = !USED[cell_id(ci, cj)] && ci > 0 && cj > 0 &&
+                         ci < G.w - 1 && cj < G.h - 1;
+                    for (int s4 = 0; s4 < 4 && ok; s4++) {
+                        size_t n = across(ci, cj, s4);
+                        touch =
+                            touch || (n != SIZE_MAX && K.parcel[n] >= 0 &&
+                                      K.parcel[n] != k && JSEL[K.parcel[n]]);
+                    }
+                }
+            }
+            if (ok && touch) {
+                best = k;
+                bh = h;
+            }
+        }
+        if (best < 0) {
+            return false;
+        }
+        size_t f = (size_t)best;
+        size_t a = v.point_start[v.ring_start[v.part_start[f]]];
+        size_t e = v.point_start[v.ring_start[v.part_start[f]] + 1];
+        tmp->n = 0;
+        for (size_t q = a; q < e; q++) {
+            pts_push(tmp, v.xy[2 * q], v.xy[2 * q + 1]);
+        }
+        poly_add_ring(&sp->poly, tmp);
+        use_box(v.bbox[f].minx, v.bbox[f].miny, v.bbox[f].maxx, v.bbox[f].maxy);
+        set_use(sp, Z.ghyt[best]);
+        snprintf(s->project, sizeof s->project, "%s%s%s%s地块项目", COUNTY_NAME,
+                 town_at(P[best].start), K.vils[P[best].village].name,
+                 ydyh_name(Z.ghyt[best]));
+        s->zh =
+            "与一块地类图斑完全重合（同一批顶点），沿共用边界紧邻永久基本农田："
+            "只接边不重叠，占用面积应为 0";
+        s->en = "exactly one land-use parcel (the same vertices), sharing an "
+                "edge with permanent basic farmland: touching, not "
+                "overlapping, 0 m² occupied";
+        return true;
+    }
+    case 6: { /* ring round a small farmland patch, the patch as a hole */
+        struct om_layer_view v;
+        om_layer_view(sc->jbnt, &v);
+        size_t best = SIZE_MAX;
+        double ba = 1e300;
+        for (size_t g = 0; g < v.nfeatures; g++) {
+            if (v.part_start[g + 1] - v.part_start[g] != 1) {
+                continue;
+            }
+            struct om_rect r = v.bbox[g];
+            double x0 = floor(r.minx) - 100, y0 = floor(r.miny) - 100;
+            double x1 = ceil(r.maxx) + 100, y1 = ceil(r.maxy) + 100;
+            size_t pa = v.point_start[v.ring_start[v.part_start[g]]];
+            size_t pe = v.point_start[v.ring_start[v.part_start[g]] + 1];
+            double area =
+                ring_area(v.xy + 2 * pa, pe - pa) + u01(S_SITE, salt, g);
+            if (area >= ba || x1 - x0 > 1200 || y1 - y0 > 1200 ||
+                !box_ok(x0, y0, x1, y1, Q_NORED | Q_NOCZK)) {
+                continue;
+            }
+            struct om_rect e = {x0, y0, x1, y1};
+            bool alone = true;
+            for (size_t h = 0; h < v.nfeatures && alone; h++) {
+                alone = h == g || !om_rect_intersects(e, v.bbox[h]);
+            }
+            if (alone) {
+                best = g;
+                ba = area;
+            }
+        }
+        if (best == SIZE_MAX) {
+            return false;
+        }
+        struct om_rect r = v.bbox[best];
+        double x0 = floor(r.minx) - 100, y0 = floor(r.miny) - 100;
+        double x1 = ceil(r.maxx) + 100, y1 = ceil(r.maxy) + 100;
+        ring_rect(tmp, x0, y0, x1, y1);
+        poly_add_ring(&sp->poly, tmp);
+        size_t pa = v.point_start[v.ring_start[v.part_start[best]]];
+        size_t pe = v.point_start[v.ring_start[v.part_start[best]] + 1];
+        tmp->n = 0;
+        for (size_t q = pa; q < pe; q++) {
+            pts_push(tmp, v.xy[2 * q], v.xy[2 * q + 1]);
+        }
+        if (ring_area(tmp->xy, tmp->n) > 0) {
+            reverse_ring(tmp->xy, tmp->n);
+        }
+        poly_add_ring(&sp->poly, tmp);
+        use_box(x0, y0, x1, y1);
+        set_use(sp, "1101");
+        size_t c = cell_id((int)floor((x0 + 100 - X0) / CELL_M),
+                           (int)floor((y0 + 100 - Y0) / CELL_M));
+        snprintf(s->project, sizeof s->project, "%s%s物流仓储项目", COUNTY_NAME,
+                 town_at(c));
+        s->zh = "环绕一块永久基本农田的地块，该农田恰为地块的内环（洞）："
+                "不占用永久基本农田（0 平方米）";
+        s->en = "a site round a permanent basic farmland patch whose boundary "
+                "is exactly the site's hole: 0 m² of farmland occupied";
+        return true;
+    }
+    case 7: { /* three parcels in one file */
+        struct blockq b = {1, 1, Q_URBAN_OK, NULL, true, SIZE_MAX, 0, -1};
+        int ia, ja;
+        if (!find_block(&b, salt, &ia, &ja)) {
+            return false;
+        }
+        size_t ca = cell_id(ia, ja);
+        use_cells(ia, ja, ia, ja);
+        block_rect(&s->parcel[0], tmp, salt, ia, ja, 1, 1);
+        set_use(&s->parcel[0], Z.ghyt[K.parcel[ca]]);
+        b.near = ca;
+        b.maxd = 15;
+        s->nparcels = 1;
+        if (find_block(&b, salt + 1000, &i, &j)) {
+            use_cells(i, j, i, j);
+            block_rect(&s->parcel[1], tmp, salt + 1000, i, j, 1, 1);
+            set_use(&s->parcel[1], Z.ghyt[K.parcel[cell_id(i, j)]]);
+            s->nparcels = 2;
+        }
+        b.q = Q_CULT | Q_NOFARM | Q_NORED;
+        if (find_block(&b, salt + 2000, &i, &j)) {
+            struct site_parcel *pc = &s->parcel[s->nparcels++];
+            use_cells(i, j, i, j);
+            block_rect(pc, tmp, salt + 2000, i, j, 1, 1);
+            set_use(pc, Z.ghyt[K.parcel[cell_id(i, j)]]);
+        }
+        snprintf(s->project, sizeof s->project, "%s%s城区综合开发项目",
+                 COUNTY_NAME, town_at(ca));
+        s->zh = "一个文件中的多个地块：两块在城镇开发边界内、用途相符，"
+                "一块占用一般耕地（需占补平衡）";
+        s->en = "several parcels in one file: two inside the boundary with "
+                "the planned use, one on cultivated land (compensation "
+                "needed)";
+        return true;
+    }
+    case 8: { /* road corridor, thousands of vertices */
+        size_t a, b;
+        if (!road_ends(&a, &b)) {
+            return false;
+        }
+        road_ring(a, b, 30.0, salt, tmp);
+        poly_add_ring(&sp->poly, tmp);
+        set_use(sp, "1202");
+        snprintf(s->project, sizeof s->project, "%s%s至%s公路工程", COUNTY_NAME,
+                 town_at(a), town_at(b));
+        s->zh = "线性工程：宽 30 米、长数公里的公路用地，数千个顶点，"
+                "穿越耕地和永久基本农田";
+        s->en = "linear project: a 30 m wide road corridor several km long, "
+                "thousands of vertices, across cultivated land and farmland";
+        return true;
+    }
+    case 9: { /* a few thousand vertices inside a boundary */
+        struct blockq b = {4, 4, Q_CZK | Q_NOFARM, NULL, false, SIZE_MAX,
+                           0, -1};
+        if (!find_block(&b, salt, &i, &j)) {
+            return false;
+        }
+        star_ring(900 + salt, X0 + CELL_M * (i + 2.0), Y0 + CELL_M * (j + 2.0),
+                  CELL_M * 1.1, 3000, 24, tmp);
+        poly_add_ring(&sp->poly, tmp);
+        use_cells(i, j, i + 3, j + 3);
+        set_use(sp, "1101");
+        snprintf(s->project, sizeof s->project, "%s%s物流园区项目", COUNTY_NAME,
+                 town_at(cell_id(i, j)));
+        s->zh = "城镇开发边界内 3000 个顶点的不规则地块，跨多种规划用途";
+        s->en = "an irregular 3000-vertex site inside the boundary over "
+                "several planned uses";
+        return true;
+    }
+    case 11: { /* a small petrol station (090105 in planned 0901) */
+        struct blockq b = {1, 1, Q_URBAN_OK, "0901", true, SIZE_MAX, 0, 1};
+        if (!find_block(&b, salt, &i, &j)) {
+            return false;
+        }
+        double cx = X0 + CELL_M * (i + 0.5), cy = Y0 + CELL_M * (j + 0.5);
+        ring_rect(tmp, cx - 35.5, cy - 35, cx + 35.5, cy + 35);
+        poly_add_ring(&sp->poly, tmp);
+        use_cells(i, j, i, j);
+        set_use(sp, "090105");
+        snprintf(s->project, sizeof s->project, "%s%s加油站项目", COUNTY_NAME,
+                 town_at(cell_id(i, j)));
+        s->zh = "约 0.5 公顷的加油站：用途 090105（三级类）在规划商业用地 0901 "
+                "之内，"
+                "前缀相容";
+        s->en = "a 0.5 ha petrol station: use 090105 (level 3) within planned "
+                "commercial land 0901, compatible by prefix";
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool codes_compatible(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    return strncmp(a, b, na < nb ? na : nb) == 0;
+}
+
+/* Planar area of the prepared site parcel ∩ each feature of `l`, summed. */
+static double meet_area(struct site_ctx *sc, const struct om_prepared *pr,
+                        struct om_rect box, const struct om_layer *l)
+{
+    struct om_error err;
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    double sum = 0;
+    for (size_t k = 0; k < v.nfeatures; k++) {
+        if (!om_rect_intersects(box, v.bbox[k])) {
+            continue;
+        }
+        double a = 0;
+        check(om_layer_begin_feature(sc->scratch, 1, &err), &err, "layer");
+        check(
+            om_prepared_intersection(sc->ops, pr, &v, k, sc->scratch, &a, &err),
+            &err, "site intersection");
+        om_layer_abort_feature(sc->scratch);
+        sum += a;
+    }
+    return sum;
+}
+
+/* One pass over the parcels: cultivated land, use conflicts with GHYT
+ * (whose features are the parcels) and the part outside the county. */
+static void dltb_areas(struct site_ctx *sc, const struct om_prepared *pr,
+                       struct om_rect box, struct site_parcel *sp)
+{
+    struct om_error err;
+    struct om_layer_view v;
+    om_layer_view(sc->dltb, &v);
+    double inside = 0;
+    sp->cult = sp->purpose = 0;
+    for (size_t k = 0; k < v.nfeatures; k++) {
+        if (!om_rect_intersects(box, v.bbox[k])) {
+            continue;
+        }
+        double a = 0;
+        check(om_layer_begin_feature(sc->scratch, 1, &err), &err, "layer");
+        check(
+            om_prepared_intersection(sc->ops, pr, &v, k, sc->scratch, &a, &err),
+            &err, "site intersection");
+        om_layer_abort_feature(sc->scratch);
+        inside += a;
+        if (is_cultivated(P[k].cls)) {
+            sp->cult += a;
+        }
+        if (!codes_compatible(sp->ydyh, Z.ghyt[k])) {
+            sp->purpose += a;
+        }
+    }
+    sp->out_county = sp->area - inside;
+}
+
+static int worst(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+/* Measure every parcel of `s` (features of `l`, in order) and decide. */
+static void measure_site(struct site_ctx *sc, const struct om_layer *l,
+                         struct site *s)
+{
+    struct om_error err;
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    s->dec[0] = s->dec[1] = s->dec[2] = 0;
+    for (int k = 0; k < s->nparcels; k++) {
+        struct site_parcel *sp = &s->parcel[k];
+        struct om_prepared *pr;
+        check(om_polyops_area(sc->ops, &v, (size_t)k, &sp->area, &err), &err,
+              "site area");
+        check(om_polyops_prepare(sc->ops, &v, (size_t)k, &pr, &err), &err,
+              "site");
+        struct om_rect box = v.bbox[k];
+        sp->jbnt = meet_area(sc, pr, box, sc->jbnt);
+        sp->red = meet_area(sc, pr, box, sc->stbhhx);
+        sp->out_czk = sp->area - meet_area(sc, pr, box, sc->czkfbj);
+        dltb_areas(sc, pr, box, sp);
+        om_prepared_free(sc->ops, pr);
+        /* rounding noise of the sums: below 1e-6 m² is nothing */
+        if (fabs(sp->out_county) < 1e-6) {
+            sp->out_county = 0;
+        }
+        if (fabs(sp->out_czk) < 1e-6) {
+            sp->out_czk = 0;
+        }
+        bool lines = sp->jbnt > SITE_TOL_M2 || sp->red > SITE_TOL_M2;
+        bool cond = sp->cult > SITE_TOL_M2 || sp->purpose > SITE_TOL_M2 ||
+                    sp->out_county > SITE_TOL_M2;
+        sp->dec[0] = lines ? 2 : cond ? 1 : 0;
+        sp->dec[1] = lines || sp->out_czk > SITE_TOL_M2 ? 2 : cond ? 1 : 0;
+        sp->dec[2] = lines || cond ? 1 : 0;
+        for (int p = 0; p < 3; p++) {
+            s->dec[p] = worst(s->dec[p], sp->dec[p]);
+        }
+    }
+}
+
+static const char *const dec_en[3] = {"pass", "conditional", "fail"};
+static const char *const dec_zh[3] = {"通过", "有条件通过", "不通过"};
+
+/* Remove DIR/sites/site*.txt of an earlier run. */
+static void clear_sites(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        die("cannot open %s: %s", dir, strerror(errno));
+    }
+    char buf[4096];
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "site", 4) != 0 || n < 8 ||
+            strcmp(e->d_name + n - 4, ".txt") != 0) {
+            continue;
+        }
+        int len = snprintf(buf, sizeof buf, "%s/%s", dir, e->d_name);
+        if (len < 0 || (size_t)len >= sizeof buf || unlink(buf) != 0) {
+            die("cannot remove %s: %s", buf, strerror(errno));
+        }
+    }
+    closedir(d);
+}
+
+static const char *const cn_num[] = {"一", "二", "三"};
+
+static void build_sites(struct site_ctx *sc, const char *outdir, int nsites,
+                        struct totals *tot)
+{
+    struct om_error err;
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/sites", outdir);
+    mkdir_p(dir);
+    clear_sites(dir);
+    USED = xcalloc(G.ncells, 1);
+    struct site *S = xcalloc((size_t)(nsites > 0 ? nsites : 1), sizeof *S);
+    int n = 0;
+    for (int m = 0; m < nsites; m++) {
+        int d = m % NDESIGNS, rep = m / NDESIGNS;
+        struct site *s = &S[n];
+        if (!design_site(sc, d, rep, s)) {
+            fprintf(stderr,
+                    "synth: site design %d (round %d): no place in "
+                    "this county, skipped\n",
+                    d + 1, rep + 1);
+            for (int k = 0; k < SITE_MAX_PARCELS; k++) {
+                poly_free(&s->parcel[k].poly);
+            }
+            memset(s, 0, sizeof *s);
+            continue;
+        }
+        n++;
+        snprintf(s->file, sizeof s->file, "site%02d.txt", n);
+        struct om_layer *l;
+        check(om_layer_new("site", &l, &err), &err, "layer");
+        check(om_layer_set_crs(l, "EPSG:4530", &err), &err, "layer");
+        int fBH = add_field(l, "DKBH", OM_FIELD_TEXT);
+        int fMC = add_field(l, "DKMC", OM_FIELD_TEXT);
+        int fYT = add_field(l, "DKYT", OM_FIELD_TEXT);
+        int fDL = add_field(l, "DLBM", OM_FIELD_TEXT);
+        for (int k = 0; k < s->nparcels; k++) {
+            struct site_parcel *sp = &s->parcel[k];
+            check(om_layer_begin_feature(l, k + 1, &err), &err, "layer");
+            check(om_layer_begin_part(l, &err), &err, "layer");
+            size_t b = 0;
+            for (size_t r = 0; r < sp->poly.nrings; r++) {
+                size_t e = sp->poly.ring_end[r];
+                check(om_layer_add_ring(l, sp->poly.xy.xy + 2 * b, e - b, &err),
+                      &err, "layer");
+                b = e;
+            }
+            sp->nvertices = sp->poly.xy.n;
+            snprintf(sp->code, sizeof sp->code, "S%02d-%d", n, k + 1);
+            if (s->nparcels > 1) {
+                snprintf(sp->name, sizeof sp->name, "%s（%s号地块）",
+                         s->project, cn_num[k]);
+            } else {
+                snprintf(sp->name, sizeof sp->name, "%s", s->project);
+            }
+            set_text(l, fBH, sp->code);
+            set_text(l, fMC, sp->name);
+            set_text(l, fYT, sp->use);
+            set_text(l, fDL, sp->dlbm[0] ? sp->dlbm : NULL);
+            check(om_layer_end_feature(l, &err), &err, "layer");
+        }
+        check(om_layer_finish(l, OM_LAYER_KEEP_ORDER, &err), &err, "site");
+        measure_site(sc, l, s);
+        snprintf(path, sizeof path, "%s/%s", dir, s->file);
+        struct om_bbtxt_write_options o = {0};
+        o.producer = "onemap synth 示例数据（虚构）";
+        o.date = "2023-12-31";
+        check(om_bbtxt_write(l, path, &o, &err), &err, path);
+        om_layer_free(l);
+    }
+    tot->nsites = (size_t)n;
+
+    /* README.md (UTF-8) and expected.csv */
+    snprintf(path, sizeof path, "%s/README.md", dir);
+    FILE *f = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/expected.csv", dir);
+    FILE *c = fopen(path, "w");
+    if (!f || !c) {
+        die("cannot write %s/README.md or expected.csv", dir);
+    }
+    fprintf(f,
+            "示例建设项目用地范围（部标 TXT）/ sample construction sites\n"
+            "NOT real projects: invented on the synthetic county %s (%s).\n\n"
+            "Files: GBK, CRLF, 2000国家大地坐标系, 3-degree zone 42, eastings "
+            "with the zone prefix\n(EPSG:4530). Each file is designed to show "
+            "one case a reviewer meets. The\nexpected decisions are those of "
+            "the shipped review profiles (data/rules/onemap.yaml:\n"
+            "default, urban, linear; tolerance 1 m²), measured exactly with "
+            "GEOS on the\ngenerated layers with GHYT imported: farmland = "
+            "YJJBNTBHTB, red line =\nSTBHHX, cultivated = DLTB 0101/0102/0103, "
+            "outside CZKFBJ = site minus CZKFBJ,\nuse conflict = GHYT where "
+            "neither the site's use code nor YDYHFLDM is a prefix\nof the "
+            "other, outside county = site minus DLTB. Areas are planar "
+            "(EPSG:4530), m².\n"
+            "default: fail on farmland or red line > 1 m²; conditional on "
+            "cultivated land,\n         use conflict or outside the county "
+            "> 1 m²; else pass.\n"
+            "urban:   as default, and fail outside CZKFBJ > 1 m².\n"
+            "linear:  as default, but farmland and red line are conditional.\n"
+            "A file's decision is the worst of its parcels'. expected.csv "
+            "holds the same\nnumbers, one row per parcel.\n",
+            COUNTY_NAME, COUNTY_CODE);
+    fprintf(c, "file,parcel,code,name,use,ydyh,nvertices,area_m2,farmland_m2,"
+               "redline_m2,cultivated_m2,outside_czkfbj_m2,use_conflict_m2,"
+               "outside_county_m2,default,urban,linear\n");
+    for (int m = 0; m < n; m++) {
+        const struct site *s = &S[m];
+        double area = 0;
+        for (int k = 0; k < s->nparcels; k++) {
+            area += s->parcel[k].area;
+        }
+        fprintf(f,
+                "\n%s  %s\n  %.4f ha, %d parcel%s\n  %s\n  %s\n"
+                "  expected: default %s %s, urban %s %s, linear %s %s\n",
+                s->file, s->project, area / 10000.0, s->nparcels,
+                s->nparcels > 1 ? "s" : "", s->zh, s->en, dec_en[s->dec[0]],
+                dec_zh[s->dec[0]], dec_en[s->dec[1]], dec_zh[s->dec[1]],
+                dec_en[s->dec[2]], dec_zh[s->dec[2]]);
+        for (int k = 0; k < s->nparcels; k++) {
+            const struct site_parcel *sp = &s->parcel[k];
+            fprintf(f,
+                    "  parcel %d %s: use %s%s%s (用地用海 %s), %zu "
+                    "vertices, %.2f m²\n"
+                    "    farmland %.2f, red line %.2f, cultivated %.2f, "
+                    "outside CZKFBJ %.2f,\n    use conflict %.2f, outside "
+                    "county %.2f -> %s / %s / %s\n",
+                    k + 1, sp->code, sp->use, sp->dlbm[0] ? ", 地类编码 " : "",
+                    sp->dlbm, sp->ydyh, sp->nvertices, sp->area, sp->jbnt,
+                    sp->red, sp->cult, sp->out_czk, sp->purpose, sp->out_county,
+                    dec_en[sp->dec[0]], dec_en[sp->dec[1]], dec_en[sp->dec[2]]);
+            fprintf(c,
+                    "%s,%d,%s,%s,%s,%s,%zu,%.3f,%.3f,%.3f,%.3f,%.3f,"
+                    "%.3f,%.3f,%s,%s,%s\n",
+                    s->file, k + 1, sp->code, sp->name, sp->use, sp->ydyh,
+                    sp->nvertices, sp->area, sp->jbnt, sp->red, sp->cult,
+                    sp->out_czk, sp->purpose, sp->out_county,
+                    dec_en[sp->dec[0]], dec_en[sp->dec[1]], dec_en[sp->dec[2]]);
+        }
+    }
+    if (fclose(f) != 0 || fclose(c) != 0) {
+        die("cannot write %s", dir);
+    }
+    for (int m = 0; m < nsites; m++) {
+        for (int k = 0; k < SITE_MAX_PARCELS; k++) {
+            poly_free(&S[m].parcel[k].poly);
+        }
+    }
+    free(S);
+    free(USED);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: synth [--seed N] [--cells N] -o DIR\n"
+            "usage: synth [--seed N] [--cells N] [--sites N] -o DIR\n"
             "  --seed N   random seed (default %d); same seed, same bytes\n"
             "  --cells N  grid cells per side (default %d: about 20,000 "
             "parcels;\n"
-            "             parcels grow with N², e.g. 1200 gives ~500,000)\n",
-            DEFAULT_SEED, DEFAULT_CELLS);
+            "             parcels grow with N², e.g. 1200 gives ~500,000)\n"
+            "  --sites N  construction sites written to DIR/sites (default "
+            "%d, 0-120)\n",
+            DEFAULT_SEED, DEFAULT_CELLS, DEFAULT_SITES);
 }
 
 int main(int argc, char **argv)
@@ -2090,6 +3431,7 @@ int main(int argc, char **argv)
     const char *outdir = NULL;
     unsigned long long seed = DEFAULT_SEED;
     long cells = DEFAULT_CELLS;
+    long nsites = DEFAULT_SITES;
     for (int a = 1; a < argc; a++) {
         char *end;
         if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc) {
@@ -2102,6 +3444,11 @@ int main(int argc, char **argv)
             cells = strtol(argv[++a], &end, 10);
             if (*end || cells < 20 || cells > 4000) {
                 die("--cells wants an integer from 20 to 4000");
+            }
+        } else if (strcmp(argv[a], "--sites") == 0 && a + 1 < argc) {
+            nsites = strtol(argv[++a], &end, 10);
+            if (*end || nsites < 0 || nsites > 120) {
+                die("--sites wants an integer from 0 to 120");
             }
         } else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
             outdir = argv[++a];
@@ -2149,7 +3496,6 @@ int main(int argc, char **argv)
     struct om_layer *dltb = build_dltb(&ac, &tot);
     snprintf(path, sizeof path, "%s/landuse/DLTB.shp", outdir);
     write_layer(dltb, path, "CP936", false);
-    om_layer_free(dltb);
     snprintf(path, sizeof path, "%s/landuse/DLTB.cpg", outdir);
     if (unlink(path) != 0 && errno != ENOENT) {
         die("cannot remove %s: %s", path, strerror(errno));
@@ -2169,18 +3515,39 @@ int main(int argc, char **argv)
     /* The plan layers go to a FileGDB, as bureaus receive them, and to a
      * GeoPackage: FileGDB snaps coordinates to its storage grid (origin
      * -2147483647, scale 10000), so the GDB's farmland edges match the
-     * parcels only to ~2e-7 m (the realistic case), the GPKG's exactly. */
-    struct om_layer *plan[3] = {build_jbnt(&ac, &tot), build_stbhhx(&ac, &tot),
-                                build_czkfbj(&ac, &tot)};
+     * parcels only to ~2e-7 m (the realistic case), the GPKG's exactly.
+     * GHYT (planned land use) is derived from the parcels and the other
+     * plan layers, so it comes last. */
+    struct om_polyops *ops;
+    check(om_polyops_new(&ops, &err), &err, "GEOS");
+    struct om_layer *plan[4] = {build_jbnt(&ac, &tot), build_stbhhx(&ac, &tot),
+                                build_czkfbj(&ac, &tot), NULL};
+    plan_ghyt(ops, dltb, plan[2], plan[1]);
+    plan[3] = build_ghyt(dltb, &tot);
     char gpkg[4096];
     snprintf(path, sizeof path, "%s/plan.gdb", outdir);
     snprintf(gpkg, sizeof gpkg, "%s/plan.gpkg", outdir);
     remove_gdb(path);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         write_layer(plan[k], path, NULL, k > 0);
         write_layer(plan[k], gpkg, NULL, k > 0);
+    }
+
+    struct site_ctx sc = {0};
+    sc.ops = ops;
+    sc.dltb = dltb;
+    sc.jbnt = plan[0];
+    sc.stbhhx = plan[1];
+    sc.czkfbj = plan[2];
+    check(om_layer_new("scratch", &sc.scratch, &err), &err, "layer");
+    build_sites(&sc, outdir, (int)nsites, &tot);
+    om_layer_free(sc.scratch);
+    free(sc.tmp.xy);
+    for (int k = 0; k < 4; k++) {
         om_layer_free(plan[k]);
     }
+    om_layer_free(dltb);
+    om_polyops_free(ops);
 
     om_area_ctx_free(ac.ctx);
     om_crs_free(gk);
@@ -2207,22 +3574,29 @@ int main(int argc, char **argv)
             "plan.gdb/YJJBNTBHTB   %zu permanent basic farmland patches\n"
             "plan.gdb/STBHHX       %zu ecological red line polygons\n"
             "plan.gdb/CZKFBJ       %zu urban development boundaries\n"
-            "plan.gpkg             the same three layers with exact "
+            "plan.gdb/GHYT         %zu planned land-use features "
+            "(用地用海 2023, one per parcel)\n"
+            "plan.gpkg             the same four layers with exact "
             "coordinates\n"
-            "                      (FileGDB snaps to its grid: ~2e-7 m)\n\n"
+            "                      (FileGDB snaps to its grid: ~2e-7 m)\n"
+            "sites/site*.txt       %zu construction sites (部标 TXT, GBK); "
+            "sites/README.md\n"
+            "                      says what each shows and its expected "
+            "review decisions\n\n"
             "county area: planar %.2f m2, ellipsoidal %.2f m2\n"
             "sum of DLTB planar areas: %.2f m2\n"
             "sum of YJJBNTBHTB ellipsoidal areas: %.2f m2\n",
             COUNTY_NAME, COUNTY_CODE, seed, G.w, G.h, CELL_M, tot.nparcels,
             tot.nislands, tot.dltb_points, tot.nxzq, tot.njbnt, tot.nstbhhx,
-            tot.nczkfbj, tot.xzq_planar, tot.dltb_ell, tot.dltb_planar,
-            tot.jbnt_ell);
+            tot.nczkfbj, tot.nghyt, tot.nsites, tot.xzq_planar, tot.dltb_ell,
+            tot.dltb_planar, tot.jbnt_ell);
     if (fclose(f) != 0) {
         die("cannot write %s", path);
     }
     printf("synth: %s: %zu parcels, %zu townships, %zu farmland patches, "
-           "%zu red lines, %zu development boundaries\n",
-           outdir, tot.nparcels, tot.nxzq, tot.njbnt, tot.nstbhhx, tot.nczkfbj);
+           "%zu red lines, %zu development boundaries, %zu sites\n",
+           outdir, tot.nparcels, tot.nxzq, tot.njbnt, tot.nstbhhx, tot.nczkfbj,
+           tot.nsites);
 
     free(K.mask);
     free(K.town);
@@ -2235,5 +3609,11 @@ int main(int argc, char **argv)
     free(K.towns);
     free(K.vils);
     free(P);
+    free(JSEL);
+    free(Z.in_czk);
+    free(Z.meet_czk);
+    free(Z.red);
+    free(Z.ghyt);
+    free(RED_COVER);
     return 0;
 }
