@@ -84,10 +84,10 @@ const char *om_review_project_path(const struct om_review *r);
 /* A layer loaded by the review (checks' layers, then the admin units). */
 struct om_review_layer {
     const char *code;
-    const char *role;   /* om_layer_role_for / the rules' layers: role */
-    const char *title;  /* display name (rules' layers: name), may be NULL */
+    const char *role;  /* om_layer_role_for / the rules' layers: role */
+    const char *title; /* display name (rules' layers: name), may be NULL */
     int version;
-    const char *sha256; /* of its source, "" if unknown */
+    const char *sha256;           /* of its source, "" if unknown */
     const struct om_layer *layer; /* the original features, finished */
     bool is_admin;                /* the admin units */
 };
@@ -125,7 +125,7 @@ struct om_review_finding {
      * their union; purpose: area of planned use incompatible with the
      * site's use. 0 when missing. */
     double planar_m2, ellipsoidal_m2;
-    double share;   /* planar_m2 / the parcel's (site's) planar area */
+    double share;         /* planar_m2 / the parcel's (site's) planar area */
     bool below_tolerance; /* area > 0 but <= the tolerance: reported,
                              not decisive */
     struct om_review_class *classes; /* by value (byte order); for
@@ -151,7 +151,7 @@ struct om_review_parcel {
     char *use;         /* land-use code used by purpose checks, NULL none */
     double planar_m2, ellipsoidal_m2;
     size_t nvertices;
-    enum om_decision decision; /* worst of its findings */
+    enum om_decision decision;          /* worst of its findings */
     struct om_review_finding *findings; /* one per profile check, in order */
     size_t nfindings;
     struct om_review_unit *units; /* by code; area outside every unit is
@@ -164,7 +164,7 @@ struct om_review_parcel {
 };
 
 struct om_review_result {
-    char *profile;             /* profile name */
+    char *profile; /* profile name */
     char *rules_sha256;
     enum om_decision decision; /* worst over the parcels */
     struct om_review_parcel *parcels;
@@ -188,9 +188,9 @@ struct om_review_result {
      * area_m2 (REAL), area_ell_m2 (REAL). Owned.
      */
     struct om_layer *pieces;
-    double elapsed_ms; /* wall time of om_review_check */
-    int64_t run_id;    /* the stored review record, 0 when not stored */
-    char *source;      /* the site's source (path), may be NULL */
+    double elapsed_ms;   /* wall time of om_review_check */
+    int64_t run_id;      /* the stored review record, 0 when not stored */
+    char *source;        /* the site's source (path), may be NULL */
     char *source_sha256; /* of the source file, "" if unknown */
 };
 
@@ -234,8 +234,7 @@ void om_review_result_free(struct om_review_result *res);
  * res->run_id. `p` must be the project the review was opened on, opened
  * read-write.
  */
-enum om_status om_review_store(const struct om_review *r,
-                               struct om_project *p,
+enum om_status om_review_store(const struct om_review *r, struct om_project *p,
                                struct om_review_result *res,
                                struct om_error *err);
 
@@ -262,8 +261,8 @@ void om_review_free_string(char *s);
 /* ---- report ---- */
 
 struct om_review_report_info {
-    const char *title;   /* project name (项目名称), NULL = source name */
-    const char *source;  /* site file path, may be NULL */
+    const char *title;     /* project name (项目名称), NULL = source name */
+    const char *source;    /* site file path, may be NULL */
     const char *applicant; /* may be NULL */
     /* The TXT the site came from, for the 界址点成果表 with the file's own
      * point names and coordinates; NULL = points numbered J1.. from the
