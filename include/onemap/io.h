@@ -102,6 +102,13 @@ void om_source_layers_free(struct om_source_layer *layers, size_t n);
  * A CSV with a WKT column (named WKT, geometry, geom or the_geom) is read
  * with that column as geometry; give its CRS with src_crs.
  *
+ * A plain text file named *.wkt or *.ewkt holds one or more WKT
+ * geometries in any layout ('#' starts a comment; ';' and ',' between
+ * geometries are allowed), each optionally with an EWKT "SRID=<epsg>;"
+ * prefix (all the same). Feature fids are 1, 2, ... in file order, no
+ * attributes; the CRS is src_crs, else the SRID, else OM_ECRS. Malformed
+ * WKT gives OM_EPARSE with err->line = the line where the geometry starts.
+ *
  * Errors: OM_EIO (missing or unreadable file), OM_EFORMAT (not GIS data),
  * OM_ENOTFOUND / OM_EINVAL (layer selection), OM_EGEOM (no polygons),
  * OM_ECRS (no CRS and no src_crs: "<file>: has no coordinate reference

@@ -15,6 +15,7 @@
 #include "onemap/io.h"
 #include "onemap/layer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -718,6 +719,180 @@ static enum om_status set_layer_crs(struct reader *r, OGRLayerH l,
     return st;
 }
 
+/* ---- plain WKT / EWKT text files ---- */
+
+/* Size limit of a .wkt file (the text, not its geometries). */
+#define WKT_FILE_MAX ((size_t)256 << 20)
+
+/* 1-based line of byte offset `off` in `text`. */
+static long line_of(const char *text, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off; i++) {
+        line += text[i] == '\n';
+    }
+    return line;
+}
+
+/* Skip blanks, separators (';' ',') and '#' comments to the end of line. */
+static const char *wkt_skip(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+               *p == ';' || *p == ',') {
+            p++;
+        }
+        if (*p != '#') {
+            return p;
+        }
+        while (*p && *p != '\n') {
+            p++;
+        }
+    }
+}
+
+/* A file of WKT geometries (one or more, any layout, '#' comments), each
+ * optionally with an EWKT "SRID=n;" prefix. */
+static enum om_status read_wkt_file(struct reader *r,
+                                    const struct om_read_options *opt,
+                                    struct om_error *err)
+{
+    FILE *f = fopen(r->path, "rb");
+    if (!f) {
+        return om__error(err, OM_EIO, r->path, 0, -1, "cannot open: %s",
+                         strerror(errno));
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    enum om_status st = OM_OK;
+    for (;;) {
+        if (len + 65536 + 1 > cap) {
+            if (cap >= WKT_FILE_MAX) {
+                st = om__error(err, OM_ELIMIT, r->path, 0, -1,
+                               "WKT file larger than %zu MiB",
+                               WKT_FILE_MAX >> 20);
+                break;
+            }
+            size_t ncap = cap ? cap * 2 : 65536 * 2;
+            char *t = om__realloc(text, ncap);
+            if (!t) {
+                st = om__enomem(err, r->path);
+                break;
+            }
+            text = t;
+            cap = ncap;
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                st = om__error(err, OM_EIO, r->path, 0, -1, "read error");
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (st != OM_OK) {
+        om__free(text);
+        return st;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        om__free(text);
+        return om__error(err, OM_EFORMAT, r->path, 0, -1,
+                         "not a WKT text file (NUL bytes)");
+    }
+    int srid = 0;
+    int64_t fid = 0;
+    const char *p = wkt_skip(text);
+    while (st == OM_OK && *p) {
+        long line = line_of(text, (size_t)(p - text));
+        if (strncmp(p, "SRID=", 5) == 0 || strncmp(p, "srid=", 5) == 0) {
+            char *end = NULL;
+            long v = strtol(p + 5, &end, 10);
+            if (end == p + 5 || *end != ';' || v <= 0 || v > 999999 ||
+                (srid && srid != v)) {
+                st = om__error(err, OM_EPARSE, r->path, line, -1,
+                               "bad or inconsistent EWKT SRID prefix");
+                break;
+            }
+            srid = (int)v;
+            p = end + 1;
+        }
+        char *q = (char *)p;
+        OGRGeometryH g = NULL;
+        if (OGR_G_CreateFromWkt(&q, NULL, &g) != OGRERR_NONE || !g) {
+            st = om__error(err, OM_EPARSE, r->path, line, fid + 1,
+                           "not valid WKT near '%.40s'", p);
+            break;
+        }
+        fid++;
+        st = om_layer_begin_feature(r->layer, fid, err);
+        if (st == OM_OK) {
+            r->nparts = 0;
+            size_t before = r->nnonareal;
+            if (!OGR_G_IsEmpty(g)) {
+                st = add_geometry(r, g, fid, 0, err);
+            }
+            if (st == OM_OK && r->nparts == 0 && r->nnonareal > before) {
+                om_layer_abort_feature(r->layer);
+                r->nskipped++;
+            } else if (st == OM_OK) {
+                if (r->nparts == 0) {
+                    om_layer_set_flags(r->layer, OM_FEAT_EMPTY);
+                }
+                st = om_layer_end_feature(r->layer, err);
+            }
+            if (st != OM_OK) {
+                om_layer_abort_feature(r->layer);
+                if (err && err->line <= 0) {
+                    err->line = line;
+                }
+            }
+        }
+        OGR_G_DestroyGeometry(g);
+        p = wkt_skip(q);
+    }
+    om__free(text);
+    if (st != OM_OK) {
+        return st;
+    }
+    if (om_layer_nfeatures(r->layer) == 0) {
+        return om__error(err, OM_EGEOM, r->path, 0, -1,
+                         r->nskipped ? "holds no polygons (only points or "
+                                       "open lines)"
+                                     : "holds no WKT geometry");
+    }
+    char crs[32];
+    const char *name = opt ? opt->src_crs : NULL;
+    if (!name && srid) {
+        snprintf(crs, sizeof crs, "EPSG:%d", srid);
+        name = crs;
+    }
+    if (!name) {
+        return om__error(err, OM_ECRS, r->path, 0, -1,
+                         "has no coordinate reference system (plain WKT); "
+                         "give it with --src-crs, e.g. --src-crs EPSG:4530, "
+                         "or write EWKT (SRID=4530;POLYGON(...))");
+    }
+    OGRSpatialReferenceH srs = NULL;
+    st = om__gdal_srs_from_user(name, r->path, &srs, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    char *crsname = NULL;
+    st = om__gdal_srs_name(srs, &crsname);
+    OSRDestroySpatialReference(srs);
+    if (st != OM_OK) {
+        return st == OM_ENOMEM ? om__enomem(err, r->path)
+                               : om__error(err, OM_ECRS, r->path, 0, -1,
+                                           "unusable CRS %s", name);
+    }
+    st = om_layer_set_crs(r->layer, crsname, err);
+    om__free(crsname);
+    return st;
+}
+
 enum om_status om_source_read(const char *path,
                               const struct om_read_options *opt,
                               struct om_layer **out,
@@ -729,6 +904,31 @@ enum om_status om_source_read(const char *path,
     }
     if (!out) {
         return om__error(err, OM_EINVAL, path, 0, -1, "no output layer");
+    }
+    char ext[16] = "";
+    if (path) {
+        om__gdal_path_ext(path, ext, sizeof ext);
+    }
+    if (strcmp(ext, ".wkt") == 0 || strcmp(ext, ".ewkt") == 0) {
+        struct reader w;
+        memset(&w, 0, sizeof w);
+        w.path = path;
+        w.lname = "wkt";
+        om__gdal_init();
+        enum om_status st = om_layer_new("wkt", &w.layer, err);
+        if (st == OM_OK) {
+            st = read_wkt_file(&w, opt, err);
+        }
+        om__free(w.xy);
+        if (st != OM_OK) {
+            om_layer_free(w.layer);
+            return st;
+        }
+        if (opt && opt->nskipped) {
+            *opt->nskipped = w.nskipped;
+        }
+        *out = w.layer;
+        return OM_OK;
     }
     GDALDatasetH ds = NULL;
     enum om_status st = open_source(path, opt, &ds, err);

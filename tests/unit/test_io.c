@@ -525,6 +525,68 @@ TEST(test_dxf_closed_polylines)
     om_layer_free(l);
 }
 
+TEST(test_wkt_files)
+{
+    /* plain WKT: several geometries, pretty-printed across lines, with
+     * comments; a point is skipped; an EWKT SRID sets the CRS */
+    char path[1024];
+    tmp_path("site.wkt", path, sizeof path);
+    CHECK(write_text(path, "# site boundary\n"
+                           "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0),\n"
+                           "         (2 2, 2 4, 4 4, 4 2, 2 2))\n"
+                           "POINT (1 1)\n"
+                           "MULTIPOLYGON (((20 0, 30 0, 30 5, 20 0)))\n"));
+    struct om_layer *l = NULL;
+    struct om_error err = {0};
+    CHECK_STATUS(om_source_read(path, NULL, &l, NULL, &err), OM_ECRS);
+    CHECK_CONTAINS(err.msg, "--src-crs");
+    CHECK(l == NULL);
+    struct om_read_options o = {0};
+    size_t nskipped = 0;
+    o.src_crs = "EPSG:4530";
+    o.nskipped = &nskipped;
+    CHECK_OK(om_source_read(path, &o, &l, NULL, &err), &err);
+    CHECK_INT(nskipped, 1);
+    CHECK_STR(om_layer_crs(l), "EPSG:4530");
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    CHECK_INT(v.nfeatures, 2);
+    CHECK_INT(v.fid[0], 1);
+    CHECK_INT(v.fid[1], 3);
+    CHECK_INT(v.nrings, 3);
+    om_layer_free(l);
+    l = NULL;
+
+    tmp_path("site.ewkt", path, sizeof path);
+    CHECK(write_text(path, "SRID=4490;POLYGON((125 43,125.01 43,125.01 43.01,"
+                           "125 43.01,125 43))\n"));
+    CHECK_OK(om_source_read(path, NULL, &l, NULL, &err), &err);
+    CHECK_STR(om_layer_crs(l), "EPSG:4490");
+    om_layer_free(l);
+    l = NULL;
+
+    /* errors name the file and the line */
+    tmp_path("bad.wkt", path, sizeof path);
+    CHECK(
+        write_text(path, "POLYGON((0 0,1 0,1 1,0 0))\n\nPOLYGON((0 0, 1 1)\n"));
+    CHECK_STATUS(om_source_read(path, &o, &l, NULL, &err), OM_EPARSE);
+    CHECK_INT(err.line, 3);
+    CHECK_CONTAINS(err.source, "bad.wkt");
+    CHECK(l == NULL);
+    tmp_path("srid.wkt", path, sizeof path);
+    CHECK(write_text(path, "SRID=4530;POLYGON((0 0,1 0,1 1,0 0))\n"
+                           "SRID=4490;POLYGON((0 0,1 0,1 1,0 0))\n"));
+    CHECK_STATUS(om_source_read(path, NULL, &l, NULL, &err), OM_EPARSE);
+    CHECK_INT(err.line, 2);
+    tmp_path("points.wkt", path, sizeof path);
+    CHECK(write_text(path, "POINT(1 2)\n"));
+    CHECK_STATUS(om_source_read(path, &o, &l, NULL, &err), OM_EGEOM);
+    tmp_path("empty.wkt", path, sizeof path);
+    CHECK(write_text(path, "# nothing\n"));
+    CHECK_STATUS(om_source_read(path, &o, &l, NULL, &err), OM_EGEOM);
+    CHECK(l == NULL);
+}
+
 /* ---- bad input ---- */
 
 TEST(test_bad_input)
@@ -1309,6 +1371,7 @@ int main(void)
     RUN(test_geometry_cases);
     RUN(test_nonfinite);
     RUN(test_dxf_closed_polylines);
+    RUN(test_wkt_files);
     RUN(test_bad_input);
     RUN(test_gbk_shapefile);
     RUN(test_gbk_csv);
