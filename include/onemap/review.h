@@ -258,6 +258,117 @@ enum om_status om_review_result_json(const struct om_review *r,
                                      struct om_error *err);
 void om_review_free_string(char *s);
 
+/* ---- reproducing a stored review (review records) ----
+ *
+ * A stored review (om_review_store) keeps what is needed to make the
+ * decision again: the site (CHECK_SITES_r<N>: the parcels' geometry in the
+ * project CRS and, per parcel, code, name and the land-use code the
+ * purpose checks used), the profile, the use option, the rules' SHA-256
+ * and every loaded layer's version (layer versions are never overwritten,
+ * only superseded). om_review_record_read reads it back;
+ * om_review_rerun checks the site again on the same layer versions (or
+ * on the current ones) and om_review_compare lists what differs from the
+ * stored result.
+ */
+
+/* A layer version to load instead of the current one. */
+struct om_review_pin {
+    const char *code; /* layer code (compared without ASCII case) */
+    int version;      /* >= 1 */
+};
+
+/*
+ * om_review_open on given layer versions: a layer named in `pins` is read
+ * at that version; a pinned version the project does not have (any more)
+ * is OM_ENOTFOUND naming the code and the version. When `exact`, a layer
+ * the pins do not name is treated as not in the project — as it was when
+ * the pinned review was made: its checks are reported missing, and there
+ * are no admin units unless pinned (a rules' `admin:` layer that is not
+ * pinned is OM_ENOTFOUND). Without `exact`, unnamed layers are read at
+ * their current version. A pin with a NULL code or a version < 1 is
+ * OM_EINVAL. om_review_open = no pins, not exact.
+ */
+enum om_status
+om_review_open_pinned(struct om_project *p, const struct om_rules *rules,
+                      const char *profile_name,
+                      const struct om_review_pin *pins, size_t npins,
+                      bool exact, struct om_review **out,
+                      const struct om_progress *progress, struct om_error *err);
+
+/* A stored review record read back (om_review_record_read). */
+struct om_review_record {
+    int64_t run_id;
+    char started_at[32];
+    char *profile;       /* the profile checked */
+    char *source;        /* the site's source path, NULL if none */
+    char *source_sha256; /* "" if unknown */
+    char *use;           /* the --use option of the review, NULL if none */
+    char *rules_source;  /* "(built-in)" or a path; NULL if none */
+    char rules_sha256[65];
+    struct om_review_pin *pins; /* every layer version loaded (inputs);
+                                   codes owned by the record */
+    size_t npins;
+    /*
+     * The site rebuilt from CHECK_SITES_r<N> (finished, project CRS,
+     * KEEP_ORDER) with the parcels' original fids (from the stored
+     * result) and the fields DKBH (code), DKMC (name) and DKYT (the
+     * 用地用海 code the purpose checks used, NULL when none): checked
+     * again it gives the same parcel codes and uses. The parcels' other
+     * original attributes are not kept (they do not enter a decision).
+     */
+    struct om_layer *site;
+    char *summary; /* the stored result JSON (om_review_result_json) */
+};
+
+/*
+ * Read run `run_id` of the project as a review record. Errors:
+ * OM_ENOTFOUND (no such run: the message lists the check runs), OM_EINVAL
+ * (the run is not of kind "check", naming its kind), OM_ESTORE (the
+ * record is incomplete or not JSON: its CHECK_SITES table, params,
+ * inputs or summary), store errors, OM_ENOMEM. `p` may be read-only.
+ */
+enum om_status om_review_record_read(struct om_project *p, int64_t run_id,
+                                     struct om_review_record **out,
+                                     struct om_error *err);
+void om_review_record_free(struct om_review_record *rec);
+
+/*
+ * Check the recorded site again with the recorded profile, use option
+ * and source. Without `current`: on the recorded layer versions
+ * (om_review_open_pinned, exact), and `rules` must be the rules the
+ * decision was made under: a SHA-256 other than rec->rules_sha256 is
+ * OM_EINVAL naming both hashes and the recorded rules source. With
+ * `current`: on the current layer versions, with any rules that have the
+ * profile (a rule change then shows in om_review_compare). *review and
+ * *result are the caller's (om_review_free, om_review_result_free); both
+ * NULL on failure. Nothing is written to the project. Errors: those of
+ * om_review_open_pinned and om_review_check.
+ */
+enum om_status
+om_review_rerun(struct om_project *p, const struct om_review_record *rec,
+                const struct om_rules *rules, bool current,
+                struct om_review **review, struct om_review_result **result,
+                const struct om_progress *progress, struct om_error *err);
+
+/*
+ * Compare a result (normally of om_review_rerun) with the record's
+ * stored result: the rules hash, the inputs' versions, the decision, and
+ * per parcel (by position) its code, use, decision and areas, per
+ * finding (matched by check id) its decision, missing flag, areas and
+ * per-class areas, and the totals the same way. Areas are equal when
+ * |a − b| <= 1e-6 m² + 1e-9·max(|a|, |b|) (the stored result keeps 6
+ * decimals); elapsed time, run id and the onemap version are not
+ * compared. *out (free with om_review_free_string) has one line per
+ * difference, e.g. "parcel 1 (J1) C001: decision pass -> fail; area_m2
+ * 0.000000 -> 5000.000000", "" when identical; *ndiffs the number of
+ * lines. Errors: OM_ESTORE (the stored summary is not a review result),
+ * OM_ENOMEM.
+ */
+enum om_status om_review_compare(const struct om_review_record *rec,
+                                 const struct om_review *r,
+                                 const struct om_review_result *res, char **out,
+                                 size_t *ndiffs, struct om_error *err);
+
 /* ---- report ---- */
 
 struct om_review_report_info {

@@ -45,7 +45,10 @@ static void help(void)
           "                    [--src-crs CRS] [--layer NAME] "
           "[--encoding ENC] [--zone N]\n"
           "                    [--title TEXT] [--applicant TEXT] "
-          "[--lang zh|en]",
+          "[--lang zh|en]\n"
+          "       onemap check PROJECT.gpkg --rerun N [--against-current] "
+          "[--rules FILE]\n"
+          "                    [--format LIST] [-o DIR]",
           "用法: onemap check 项目.gpkg 用地范围... [--profile 方案] "
           "[--rules 规则文件]\n"
           "                   [--use 用途编码] [--format 列表] [-o 目录] "
@@ -53,7 +56,10 @@ static void help(void)
           "                   [--src-crs 坐标系] [--layer 图层] "
           "[--encoding 编码] [--zone 带号]\n"
           "                   [--title 项目名称] [--applicant 申请单位] "
-          "[--lang zh|en]"),
+          "[--lang zh|en]\n"
+          "      onemap check 项目.gpkg --rerun 编号 [--against-current] "
+          "[--rules 规则文件]\n"
+          "                   [--format 列表] [-o 目录]"),
         T("Compliance review of construction sites (合规性审查): each SITE "
           "(a 部标 TXT\nfile, or a Shapefile, GeoJSON, KML, DXF, GPKG, "
           "CSV+WKT ...) is checked\nagainst the project's control lines and "
@@ -85,6 +91,16 @@ static void help(void)
           "  --title TEXT        project name in the report (default: the "
           "file name)\n"
           "  --applicant TEXT    applicant in the report\n"
+          "  --rerun N           reproduce stored review N on the layer "
+          "versions it used\n"
+          "                      (read-only; --rules FILE = the rules it "
+          "was made under)\n"
+          "                      and compare with the stored result; "
+          "exit 0 identical,\n"
+          "                      1 different, 3 cannot rerun\n"
+          "  --against-current   with --rerun: the same site and profile "
+          "on the current\n"
+          "                      layer versions: what changed since\n"
           "Exit status: 0 all sites pass, 1 at least one conditional or "
           "fail, 2 usage\nerror, 3 a site (or the project) could not be "
           "checked.",
@@ -109,6 +125,14 @@ static void help(void)
           "  --zone 带号         TXT 横坐标无带号前缀且缺少带号时的带号\n"
           "  --title 名称        报告中的项目名称(默认文件名)\n"
           "  --applicant 单位    报告中的申请单位\n"
+          "  --rerun 编号        按原审查所用图层版本重新审查第 N 号审查记录"
+          "(只读;\n"
+          "                      --rules 给出原规则文件)并与存档结果比较;"
+          "退出码 0 一致,\n"
+          "                      1 不一致,3 无法复核\n"
+          "  --against-current   与 --rerun 同用:同一用地范围和方案按现行"
+          "图层版本审查,\n"
+          "                      显示此后的变化\n"
           "退出码:0 全部通过,1 至少一个有条件通过或不通过,2 用法错误,"
           "3 有用地范围\n(或项目)无法审查。"));
 }
@@ -1089,6 +1113,105 @@ static enum om_status load_rules(const char *path, const char *name,
     return OM_ENOTFOUND;
 }
 
+/* ---- reproducing a stored review (--rerun N) ---- */
+
+/* Exit status of --rerun: 0 identical, 1 different, 3 cannot rerun. */
+static int rerun_run(struct check_ctx *c, long run_id, const char *rules_path,
+                     bool current)
+{
+    struct om_error err;
+    om_error_clear(&err);
+    struct om_review_record *rec = NULL;
+    struct om_rules *rules = NULL;
+    struct om_review *r = NULL;
+    struct om_review_result *res = NULL;
+    char *diff = NULL;
+    size_t ndiffs = 0;
+    int rc = CHECK_ERROR;
+    if (om_project_open(c->project, true, &c->p, &err) != OM_OK ||
+        om_review_record_read(c->p, run_id, &rec, &err) != OM_OK ||
+        load_rules(rules_path, rec->profile, &rules, &err) != OM_OK) {
+        cli_report(&err);
+        goto done;
+    }
+    const struct om_progress *prog = cli_progress();
+    enum om_status st =
+        om_review_rerun(c->p, rec, rules, current, &r, &res, prog, &err);
+    cli_progress_end();
+    if (st == OM_OK) {
+        st = om_review_compare(rec, r, res, &diff, &ndiffs, &err);
+    }
+    if (st != OM_OK) {
+        cli_report(&err);
+        goto done;
+    }
+    c->r = r;
+    const char *src = rec->source ? rec->source : "-";
+    printf("%s %ld (%s): %s %s, %s %s, %s %s\n", T("run", "审查记录"), run_id,
+           rec->started_at, T("profile", "审查方案"), rec->profile,
+           T("site", "用地范围"), src, T("rules", "规则"),
+           rec->rules_source ? rec->rules_source : "-");
+    printf("%s:", current ? T("current layers", "现行图层")
+                          : T("layers of the run", "原审查所用图层"));
+    for (size_t i = 0; i < om_review_nlayers(r); i++) {
+        const struct om_review_layer *l = om_review_layer_at(r, i);
+        printf(" %s v%d", l->code, l->version);
+    }
+    printf("\n");
+    if (c->f_table) {
+        print_site(src, res);
+    }
+    if (ndiffs == 0) {
+        printf("%s\n",
+               current ? T("unchanged since the run: same decisions "
+                           "and areas",
+                           "与原审查相比无变化:结论与面积相同")
+                       : T("reproduced: identical", "复核:结论与面积完全一致"));
+        rc = CLI_OK;
+    } else {
+        printf("%s (%zu):\n",
+               current ? T("changed since the run", "与原审查相比有变化")
+                       : T("reproduced: DIFFERENT", "复核:与原审查结果不一致"),
+               ndiffs);
+        for (const char *q = diff; *q;) {
+            const char *e = strchr(q, '\n');
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            printf("  %.*s\n", (int)len, q);
+            q += len + (e ? 1 : 0);
+        }
+        rc = CLI_FAIL;
+    }
+    char prefix[4096], path[4200];
+    snprintf(prefix, sizeof prefix, "%s%srerun-%ld%s",
+             c->outdir ? c->outdir : "", c->outdir ? "/" : "", run_id,
+             current ? "-current" : "");
+    static const char *exts[] = {"html", "json", "csv"};
+    const bool want[] = {c->f_html, c->f_json, c->f_csv};
+    for (size_t k = 0; k < 3; k++) {
+        if (!want[k]) {
+            continue;
+        }
+        snprintf(path, sizeof path, "%s.%s", prefix, exts[k]);
+        int w = k == 0   ? write_html(path, c, src, NULL, res)
+                : k == 1 ? write_json(path, r, res)
+                         : write_csv(path, src, res);
+        if (w != CLI_OK) {
+            rc = CHECK_ERROR;
+        } else {
+            printf("%s %s\n", T("wrote", "已写入"), path);
+        }
+    }
+done:
+    om_review_free_string(diff);
+    om_review_result_free(res);
+    om_review_free(r);
+    om_rules_free(rules);
+    om_review_record_free(rec);
+    om_project_close(c->p);
+    c->p = NULL;
+    return rc;
+}
+
 /* ---- the command ---- */
 
 int cmd_check(int argc, char **argv)
@@ -1106,6 +1229,8 @@ int cmd_check(int argc, char **argv)
         {"title", required_argument, 0, 't'},
         {"applicant", required_argument, 0, 'a'},
         {"lang", required_argument, 0, 'L'},
+        {"rerun", required_argument, 0, 'R'},
+        {"against-current", no_argument, 0, 'C'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -1113,13 +1238,25 @@ int cmd_check(int argc, char **argv)
     struct check_ctx c;
     memset(&c, 0, sizeof c);
     c.store = true;
-    long zone = 0;
+    long zone = 0, rerun_id = 0;
+    bool against_current = false, has_profile = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:q", opts, NULL)) != -1) {
         switch (opt) {
         case 'P':
             profile = optarg;
+            has_profile = true;
+            break;
+        case 'R':
+            if (!cli_parse_int(optarg, 1, 2000000000L, &rerun_id)) {
+                return cli_usage("check", "%s",
+                                 T("--rerun needs a run id (1, 2, ...)",
+                                   "--rerun 须为审查记录编号(1、2……)"));
+            }
+            break;
+        case 'C':
+            against_current = true;
             break;
         case 'r':
             rules_path = optarg;
@@ -1171,7 +1308,25 @@ int cmd_check(int argc, char **argv)
             return cli_usage("check", "%s", T("bad option", "选项错误"));
         }
     }
-    if (optind + 2 > argc) {
+    if (against_current && !rerun_id) {
+        return cli_usage("check", "%s",
+                         T("--against-current needs --rerun N",
+                           "--against-current 须与 --rerun N 同用"));
+    }
+    if (rerun_id) {
+        if (optind + 1 != argc || has_profile || c.use) {
+            return cli_usage(
+                "check", "%s",
+                T("--rerun N takes only the project (the site, profile and "
+                  "use are the run's; nothing is stored)",
+                  "--rerun N 只需项目路径(用地范围、方案与用途取自原审查;"
+                  "不写入项目)"));
+        }
+        if (!formats) {
+            formats = c.outdir ? "html,json,csv" : "";
+        }
+    }
+    if (!rerun_id && optind + 2 > argc) {
         return cli_usage("check", "%s",
                          T("expected a project and at least one site",
                            "需要项目路径和至少一个用地范围文件"));
@@ -1199,6 +1354,14 @@ int cmd_check(int argc, char **argv)
     c.f_csv = in_list(formats, "csv");
     c.zone = (int)zone;
     c.project = argv[optind];
+    if (rerun_id) {
+        if (c.outdir && mkdirs(c.outdir) != 0) {
+            cli_fail("%s: %s", c.outdir,
+                     T("cannot create folder", "无法创建目录"));
+            return CHECK_ERROR;
+        }
+        return rerun_run(&c, rerun_id, rules_path, against_current);
+    }
     size_t nsites = (size_t)(argc - optind - 1);
     char **sites = argv + optind + 1;
     c.batch = nsites > 1;

@@ -89,6 +89,10 @@ struct om_review {
     pthread_mutex_t pool_lock;
     struct om_area_ctx *pool[8];
     size_t npool;
+    /* Only during om_review_open_pinned: the versions to load. */
+    const struct om_review_pin *pins;
+    size_t npins;
+    bool pins_exact;
 };
 
 /* A result with what the public struct has no room for. */
@@ -305,10 +309,33 @@ static enum om_status load_layer(struct om_review *r, struct om_project *p,
     if (*index >= 0 && !rec_out) {
         return OM_OK;
     }
+    const struct om_review_pin *pin = NULL;
+    for (size_t i = 0; i < r->npins && !pin; i++) {
+        if (om__strcasecmp(r->pins[i].code, code) == 0) {
+            pin = &r->pins[i];
+        }
+    }
+    if (!pin && r->pins_exact) {
+        /* not an input of the pinned review: as if not in the project */
+        if (missing_ok) {
+            *index = -1;
+            return OM_OK;
+        }
+        return om__error(err, OM_ENOTFOUND, r->project_path, 0, -1,
+                         "layer %s is not among the pinned layer versions",
+                         code);
+    }
     struct om_layer_record rec;
     struct om_error e2;
     om_error_clear(&e2);
-    enum om_status st = om_project_layer_record(p, code, 0, &rec, &e2);
+    enum om_status st =
+        om_project_layer_record(p, code, pin ? pin->version : 0, &rec, &e2);
+    if (st == OM_ENOTFOUND && pin) {
+        return om__error(err, OM_ENOTFOUND, r->project_path, 0, -1,
+                         "layer %s version %d is not in the project (any "
+                         "more): %s",
+                         code, pin->version, e2.msg);
+    }
     if (st == OM_ENOTFOUND && missing_ok) {
         *index = -1;
         return OM_OK;
@@ -545,14 +572,35 @@ enum om_status om_review_open(struct om_project *p,
                               const struct om_progress *progress,
                               struct om_error *err)
 {
+    return om_review_open_pinned(p, rules, profile_name, NULL, 0, false, out,
+                                 progress, err);
+}
+
+enum om_status
+om_review_open_pinned(struct om_project *p, const struct om_rules *rules,
+                      const char *profile_name,
+                      const struct om_review_pin *pins, size_t npins,
+                      bool exact, struct om_review **out,
+                      const struct om_progress *progress, struct om_error *err)
+{
     if (!out) {
         return om__error(err, OM_EINVAL, NULL, 0, -1,
                          "om_review_open: out is NULL");
     }
     *out = NULL;
-    if (!p || !rules || !profile_name) {
+    if (!p || !rules || !profile_name || (npins && !pins)) {
         return om__error(err, OM_EINVAL, NULL, 0, -1,
-                         "om_review_open: NULL project, rules or profile");
+                         "om_review_open: NULL project, rules, profile or "
+                         "pins");
+    }
+    for (size_t i = 0; i < npins; i++) {
+        if (!pins[i].code || pins[i].version < 1) {
+            return om__error(err, OM_EINVAL, NULL, 0, -1,
+                             "om_review_open_pinned: pin %zu (%s version %d) "
+                             "needs a code and a version >= 1",
+                             i + 1, pins[i].code ? pins[i].code : "NULL",
+                             pins[i].version);
+        }
     }
     const struct om_check_profile *prof = NULL;
     for (size_t i = 0; i < rules->nprofiles; i++) {
@@ -582,6 +630,9 @@ enum om_status om_review_open(struct om_project *p,
         return om__enomem(err, NULL);
     }
     pthread_mutex_init(&r->pool_lock, NULL);
+    r->pins = pins;
+    r->npins = npins;
+    r->pins_exact = exact;
     r->admin = -1;
     r->unit_code_f = r->unit_name_f = -1;
     r->extent = om_rect_empty();
@@ -614,6 +665,9 @@ enum om_status om_review_open(struct om_project *p,
     if (st == OM_OK) {
         st = open_tiles(r, progress, err);
     }
+    r->pins = NULL; /* the caller's, borrowed for the call only */
+    r->npins = 0;
+    r->pins_exact = false;
     if (st != OM_OK) {
         om_review_free(r);
         return st;
@@ -2712,4 +2766,858 @@ enum om_status om_review_store(const struct om_review *r, struct om_project *p,
         res->run_id = 0;
     }
     return st;
+}
+
+/* ---- reading a stored review back ----
+ *
+ * The stored params, inputs and summary are JSON written by this module
+ * and the store; a small DOM parser (arena-allocated) reads them back
+ * rather than a JSON library: onemap has none, and SQLite's JSON
+ * functions belong to the store bridge.
+ */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+    enum jtype t;
+    bool b;
+    double num;
+    char *s;   /* J_STR */
+    char *key; /* member name inside an object */
+    struct jv *kid, *next;
+    size_t n; /* J_ARR / J_OBJ: members */
+};
+
+struct jparse {
+    const char *p, *end;
+    struct om__arena *a;
+    int depth;
+    bool oom;
+};
+
+enum { JSON_DEPTH_MAX = 64 };
+
+static void jws(struct jparse *j)
+{
+    while (j->p < j->end &&
+           (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) {
+        j->p++;
+    }
+}
+
+static void utf8_put(char **o, unsigned long c)
+{
+    char *q = *o;
+    if (c < 0x80) {
+        *q++ = (char)c;
+    } else if (c < 0x800) {
+        *q++ = (char)(0xC0 | (c >> 6));
+        *q++ = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        *q++ = (char)(0xE0 | (c >> 12));
+        *q++ = (char)(0x80 | ((c >> 6) & 0x3F));
+        *q++ = (char)(0x80 | (c & 0x3F));
+    } else {
+        *q++ = (char)(0xF0 | (c >> 18));
+        *q++ = (char)(0x80 | ((c >> 12) & 0x3F));
+        *q++ = (char)(0x80 | ((c >> 6) & 0x3F));
+        *q++ = (char)(0x80 | (c & 0x3F));
+    }
+    *o = q;
+}
+
+static bool hex4(const char *p, const char *end, unsigned long *out)
+{
+    if (end - p < 4) {
+        return false;
+    }
+    unsigned long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) {
+            return false;
+        }
+        v = v * 16 + (unsigned long)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* A string at j->p (on the opening quote); NULL on error. */
+static char *jstring(struct jparse *j)
+{
+    const char *s = ++j->p;
+    while (j->p < j->end && *j->p != '"') {
+        j->p += *j->p == '\\' ? 2 : 1;
+    }
+    if (j->p >= j->end) {
+        return NULL;
+    }
+    /* escapes never grow the text (\uXXXX: 6 bytes -> at most 4) */
+    char *out = om__arena_alloc(j->a, (size_t)(j->p - s) + 1);
+    if (!out) {
+        j->oom = true;
+        return NULL;
+    }
+    char *o = out;
+    for (const char *q = s; q < j->p;) {
+        if (*q != '\\') {
+            *o++ = *q++;
+            continue;
+        }
+        char c = q[1];
+        q += 2;
+        switch (c) {
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            unsigned long c1 = 0, c2 = 0;
+            if (!hex4(q, j->p, &c1)) {
+                return NULL;
+            }
+            q += 4;
+            if (c1 >= 0xD800 && c1 < 0xDC00 && j->p - q >= 6 && q[0] == '\\' &&
+                q[1] == 'u' && hex4(q + 2, j->p, &c2) && c2 >= 0xDC00 &&
+                c2 < 0xE000) {
+                c1 = 0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00);
+                q += 6;
+            }
+            utf8_put(&o, c1);
+            break;
+        }
+        default:
+            *o++ = c; /* \" \\ \/ */
+            break;
+        }
+    }
+    *o = '\0';
+    j->p++;
+    return out;
+}
+
+static struct jv *jvalue(struct jparse *j);
+
+static struct jv *jnew(struct jparse *j, enum jtype t)
+{
+    struct jv *v = om__arena_alloc(j->a, sizeof *v);
+    if (!v) {
+        j->oom = true;
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->t = t;
+    return v;
+}
+
+/* The members of an array or object (j->p after the opening bracket). */
+static struct jv *jmembers(struct jparse *j, struct jv *v, char close)
+{
+    struct jv **tail = &v->kid;
+    jws(j);
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        return v;
+    }
+    for (;;) {
+        char *key = NULL;
+        jws(j);
+        if (v->t == J_OBJ) {
+            if (j->p >= j->end || *j->p != '"' || !(key = jstring(j))) {
+                return NULL;
+            }
+            jws(j);
+            if (j->p >= j->end || *j->p != ':') {
+                return NULL;
+            }
+            j->p++;
+        }
+        struct jv *m = jvalue(j);
+        if (!m) {
+            return NULL;
+        }
+        m->key = key;
+        *tail = m;
+        tail = &m->next;
+        v->n++;
+        jws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            return v;
+        }
+        return NULL;
+    }
+}
+
+static struct jv *jvalue(struct jparse *j)
+{
+    jws(j);
+    if (j->p >= j->end || ++j->depth > JSON_DEPTH_MAX) {
+        return NULL;
+    }
+    struct jv *v = NULL;
+    char c = *j->p;
+    if (c == '{' || c == '[') {
+        j->p++;
+        v = jnew(j, c == '{' ? J_OBJ : J_ARR);
+        v = v ? jmembers(j, v, c == '{' ? '}' : ']') : NULL;
+    } else if (c == '"') {
+        v = jnew(j, J_STR);
+        if (v && !(v->s = jstring(j))) {
+            v = NULL;
+        }
+    } else if (strncmp(j->p, "null", 4) == 0 && j->end - j->p >= 4) {
+        j->p += 4;
+        v = jnew(j, J_NULL);
+    } else if (strncmp(j->p, "true", 4) == 0 && j->end - j->p >= 4) {
+        j->p += 4;
+        if ((v = jnew(j, J_BOOL)) != NULL) {
+            v->b = true;
+        }
+    } else if (strncmp(j->p, "false", 5) == 0 && j->end - j->p >= 5) {
+        j->p += 5;
+        v = jnew(j, J_BOOL);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        char *e = NULL;
+        double x = strtod(j->p, &e);
+        if (e == j->p || e > j->end) {
+            return NULL;
+        }
+        j->p = e;
+        if ((v = jnew(j, J_NUM)) != NULL) {
+            v->num = x;
+        }
+    }
+    j->depth--;
+    return v;
+}
+
+/* Parse NUL-terminated `text` into `a`; NULL when not JSON (or OOM). */
+static struct jv *json_parse(struct om__arena *a, const char *text, bool *oom)
+{
+    struct jparse j = {text, text + strlen(text), a, 0, false};
+    struct jv *v = jvalue(&j);
+    jws(&j);
+    *oom = j.oom;
+    return v && j.p == j.end ? v : NULL;
+}
+
+static const struct jv *jget(const struct jv *o, const char *key)
+{
+    if (!o || o->t != J_OBJ) {
+        return NULL;
+    }
+    for (const struct jv *m = o->kid; m; m = m->next) {
+        if (strcmp(m->key, key) == 0) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static const struct jv *jat(const struct jv *a, size_t i)
+{
+    if (!a || a->t != J_ARR) {
+        return NULL;
+    }
+    const struct jv *m = a->kid;
+    for (; m && i > 0; i--) {
+        m = m->next;
+    }
+    return m;
+}
+
+/* String member, NULL when absent or not a string. */
+static const char *jgets(const struct jv *o, const char *key)
+{
+    const struct jv *v = jget(o, key);
+    return v && v->t == J_STR ? v->s : NULL;
+}
+
+/* Number member; NaN when absent, null or not a number. */
+static double jgetn(const struct jv *o, const char *key)
+{
+    const struct jv *v = jget(o, key);
+    return v && v->t == J_NUM ? v->num : NAN;
+}
+
+static bool jgetb(const struct jv *o, const char *key)
+{
+    const struct jv *v = jget(o, key);
+    return v && v->t == J_BOOL && v->b;
+}
+
+/* A record with its parsed summary. */
+struct record_priv {
+    struct om_review_record pub;
+    struct om__arena arena;
+    const struct jv *summary; /* parsed pub.summary */
+};
+
+void om_review_record_free(struct om_review_record *rec)
+{
+    if (!rec) {
+        return;
+    }
+    struct record_priv *rp = (struct record_priv *)rec;
+    om__free(rec->profile);
+    om__free(rec->source);
+    om__free(rec->source_sha256);
+    om__free(rec->use);
+    om__free(rec->rules_source);
+    for (size_t i = 0; i < rec->npins; i++) {
+        om__free((char *)rec->pins[i].code);
+    }
+    om__free(rec->pins);
+    om_layer_free(rec->site);
+    om__free(rec->summary);
+    om__arena_deinit(&rp->arena);
+    om__free(rp);
+}
+
+/* The run record of `run_id`, which must be a check run. */
+static enum om_status find_run(struct om_project *p, int64_t run_id,
+                               struct om_run_record **runs, size_t *nruns,
+                               struct om_run_record **out, struct om_error *err)
+{
+    *out = NULL;
+    enum om_status st = om_project_runs(p, NULL, runs, nruns, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    char list[200] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < *nruns; i++) {
+        struct om_run_record *r = &(*runs)[i];
+        if (r->id == run_id) {
+            if (strcmp(r->kind, "check") != 0) {
+                return om__error(err, OM_EINVAL, om_project_path(p), 0, -1,
+                                 "run %lld is a %s run, not a review (check) "
+                                 "run",
+                                 (long long)run_id, r->kind);
+            }
+            *out = r;
+            return OM_OK;
+        }
+        if (strcmp(r->kind, "check") == 0 && n < sizeof list) {
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%lld",
+                                  n ? ", " : "", (long long)r->id);
+        }
+    }
+    return om__error(err, OM_ENOTFOUND, om_project_path(p), 0, -1,
+                     "no run %lld in the project (review runs: %s)",
+                     (long long)run_id, n ? list : "none");
+}
+
+static enum om_status record_pins(struct om_review_record *rec,
+                                  const char *inputs, struct om__arena *a,
+                                  const char *path, struct om_error *err)
+{
+    bool oom = false;
+    const struct jv *in = json_parse(a, inputs ? inputs : "[]", &oom);
+    if (oom) {
+        return om__enomem(err, path);
+    }
+    if (!in || in->t != J_ARR) {
+        return om__error(err, OM_ESTORE, path, 0, -1,
+                         "run %lld: its inputs are not a JSON array",
+                         (long long)rec->run_id);
+    }
+    rec->pins = om__calloc(in->n + 1, sizeof *rec->pins);
+    if (!rec->pins) {
+        return om__enomem(err, path);
+    }
+    for (const struct jv *m = in->kid; m; m = m->next) {
+        const char *code = jgets(m, "code");
+        double v = jgetn(m, "version");
+        if (!code || !(v >= 1 && v <= 1e9)) {
+            return om__error(err, OM_ESTORE, path, 0, -1,
+                             "run %lld: input %zu has no code or version",
+                             (long long)rec->run_id, rec->npins + 1);
+        }
+        char *c = om__strdup(code);
+        if (!c) {
+            return om__enomem(err, path);
+        }
+        rec->pins[rec->npins].code = c;
+        rec->pins[rec->npins].version = (int)v;
+        rec->npins++;
+    }
+    return OM_OK;
+}
+
+/* The site from CHECK_SITES_r<N>: DKBH, DKMC, DKYT and the original fids
+ * (the stored result's parcels, in parcel order). */
+static enum om_status record_site(struct om_project *p,
+                                  struct om_review_record *rec,
+                                  const struct jv *summary,
+                                  struct om_error *err)
+{
+    char table[64];
+    snprintf(table, sizeof table, "CHECK_SITES_r%lld", (long long)rec->run_id);
+    struct om_layer *cs = NULL;
+    enum om_status st = om_project_read_result(p, table, &cs, NULL, err);
+    if (st != OM_OK) {
+        return st == OM_ENOTFOUND ? OM_ESTORE : st;
+    }
+    int f_code = om_layer_field_index(cs, "code");
+    int f_name = om_layer_field_index(cs, "name");
+    int f_use = om_layer_field_index(cs, "use");
+    const struct jv *parcels = jget(summary, "parcels");
+    size_t n = om_layer_nfeatures(cs);
+    if (f_code < 0 || f_name < 0 || f_use < 0 || n == 0 || !parcels ||
+        parcels->t != J_ARR || parcels->n != n) {
+        om_layer_free(cs);
+        return om__error(err, OM_ESTORE, om_project_path(p), 0, -1,
+                         "%s does not match the stored result of run %lld "
+                         "(fields code, name, use; one feature per parcel)",
+                         table, (long long)rec->run_id);
+    }
+    const char *base = rec->source ? strrchr(rec->source, '/') : NULL;
+    base = base ? base + 1 : rec->source;
+    struct om_layer *l = NULL;
+    st = om_layer_new(base && *base ? base : table, &l, err);
+    static const char *fields[] = {"DKBH", "DKMC", "DKYT"};
+    for (size_t i = 0; st == OM_OK && i < 3; i++) {
+        st = om_layer_add_field(l, fields[i], OM_FIELD_TEXT, NULL, err);
+    }
+    struct om_layer_view v;
+    om_layer_view(cs, &v);
+    const int src[3] = {f_code, f_name, f_use};
+    const struct jv *pj = parcels->kid;
+    for (size_t i = 0; st == OM_OK && i < n; i++, pj = pj->next) {
+        double fid = jgetn(pj, "fid");
+        st = om_layer_begin_feature(
+            l, isfinite(fid) ? (int64_t)fid : (int64_t)i + 1, err);
+        if (st == OM_OK) {
+            st = append_parts(l, &v, i, err);
+        }
+        for (int k = 0; st == OM_OK && k < 3; k++) {
+            const char *t = om_layer_is_null(cs, i, src[k])
+                                ? NULL
+                                : om_layer_get_text(cs, i, src[k]);
+            if (t && (k < 2 || *t)) {
+                st = om_layer_set_text(l, k, t, err);
+            }
+        }
+        st = end_piece(l, st, err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_set_crs(l, om_layer_crs(cs), err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_finish(l, OM_LAYER_KEEP_ORDER, err);
+    }
+    om_layer_free(cs);
+    if (st != OM_OK) {
+        om_layer_free(l);
+        return st;
+    }
+    rec->site = l;
+    return OM_OK;
+}
+
+static enum om_status record_fill(struct om_project *p, struct record_priv *rp,
+                                  const struct om_run_record *run,
+                                  struct om_error *err)
+{
+    struct om_review_record *rec = &rp->pub;
+    const char *path = om_project_path(p);
+    rec->run_id = run->id;
+    om__strlcpy(rec->started_at, run->started_at, sizeof rec->started_at);
+    om__strlcpy(rec->rules_sha256, run->rules_sha256, sizeof rec->rules_sha256);
+    bool oom = false;
+    const struct jv *params =
+        json_parse(&rp->arena, run->params ? run->params : "null", &oom);
+    const struct jv *summary =
+        run->summary ? json_parse(&rp->arena, run->summary, &oom) : NULL;
+    if (oom) {
+        return om__enomem(err, path);
+    }
+    const char *profile = jgets(params, "profile");
+    if (!profile || !summary || summary->t != J_OBJ) {
+        return om__error(
+            err, OM_ESTORE, path, 0, -1,
+            "run %lld is an incomplete review record (%s)", (long long)run->id,
+            !profile ? "no profile in its params" : "no stored result");
+    }
+    rp->summary = summary;
+    rec->profile = dup_or_null(profile, &oom);
+    rec->source = dup_or_null(jgets(params, "source"), &oom);
+    const char *ssha = jgets(params, "source_sha256");
+    rec->source_sha256 = dup_or_null(ssha ? ssha : "", &oom);
+    rec->use = dup_or_null(jgets(params, "use"), &oom);
+    rec->rules_source = dup_or_null(run->rules_source, &oom);
+    rec->summary = dup_or_null(run->summary, &oom);
+    if (oom) {
+        return om__enomem(err, path);
+    }
+    enum om_status st = record_pins(rec, run->inputs, &rp->arena, path, err);
+    if (st == OM_OK) {
+        st = record_site(p, rec, summary, err);
+    }
+    return st;
+}
+
+enum om_status om_review_record_read(struct om_project *p, int64_t run_id,
+                                     struct om_review_record **out,
+                                     struct om_error *err)
+{
+    if (!out) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_record_read: out is NULL");
+    }
+    *out = NULL;
+    if (!p) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_record_read: NULL project");
+    }
+    struct om_run_record *runs = NULL, *run = NULL;
+    size_t nruns = 0;
+    enum om_status st = find_run(p, run_id, &runs, &nruns, &run, err);
+    struct record_priv *rp = NULL;
+    if (st == OM_OK) {
+        rp = om__calloc(1, sizeof *rp);
+        if (!rp) {
+            st = om__enomem(err, NULL);
+        }
+    }
+    if (st == OM_OK) {
+        om__arena_init(&rp->arena);
+        st = record_fill(p, rp, run, err);
+    }
+    om_run_records_free(runs, nruns);
+    if (st != OM_OK) {
+        om_review_record_free(rp ? &rp->pub : NULL);
+        return st;
+    }
+    *out = &rp->pub;
+    return OM_OK;
+}
+
+enum om_status
+om_review_rerun(struct om_project *p, const struct om_review_record *rec,
+                const struct om_rules *rules, bool current,
+                struct om_review **review, struct om_review_result **result,
+                const struct om_progress *progress, struct om_error *err)
+{
+    if (!review || !result) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_rerun: NULL output");
+    }
+    *review = NULL;
+    *result = NULL;
+    if (!p || !rec || !rules) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_rerun: NULL project, record or rules");
+    }
+    if (!current && strcmp(rules->sha256, rec->rules_sha256) != 0) {
+        return om__error(
+            err, OM_EINVAL, rules->source, 0, -1,
+            "run %lld was decided under other rules: %s (sha256 %s), not "
+            "%s (sha256 %s); give the rules it used (--rules FILE)",
+            (long long)rec->run_id,
+            rec->rules_source ? rec->rules_source : "(unknown)",
+            rec->rules_sha256[0] ? rec->rules_sha256 : "unknown",
+            rules->source ? rules->source : "(buffer)", rules->sha256);
+    }
+    struct om_review *r = NULL;
+    enum om_status st =
+        current ? om_review_open(p, rules, rec->profile, &r, progress, err)
+                : om_review_open_pinned(p, rules, rec->profile, rec->pins,
+                                        rec->npins, true, &r, progress, err);
+    if (st != OM_OK) {
+        om__error_prefix(err, "rerun of run %lld", (long long)rec->run_id);
+        return st;
+    }
+    struct om_review_site_options o;
+    memset(&o, 0, sizeof o);
+    o.use = rec->use;
+    o.source = rec->source;
+    o.source_sha256 = rec->source_sha256 ? rec->source_sha256 : "";
+    st = om_review_check(r, rec->site, &o, result, err);
+    if (st != OM_OK) {
+        om_review_free(r);
+        return st;
+    }
+    *review = r;
+    return OM_OK;
+}
+
+/* ---- comparing with the stored result ---- */
+
+struct cmp {
+    struct om__buf b;
+    size_t n;
+    char where[200]; /* "parcel 1 (J1) C001" */
+    bool line_open;
+    enum om_status st;
+};
+
+/* Begin (or continue) the difference line of the current `where`. */
+static void diff_add(struct cmp *c, const char *fmt, ...) OM__PRINTF(2, 3);
+static void diff_add(struct cmp *c, const char *fmt, ...)
+{
+    if (c->st != OM_OK) {
+        return;
+    }
+    if (!c->line_open) {
+        c->st = om__buf_printf(&c->b, "%s%s: ", c->n ? "\n" : "", c->where);
+        c->n++;
+        c->line_open = true;
+    } else {
+        c->st = om__buf_puts(&c->b, "; ");
+    }
+    char tmp[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (c->st == OM_OK) {
+        c->st = om__buf_puts(&c->b, tmp);
+    }
+}
+
+static void diff_where(struct cmp *c, const char *fmt, ...) OM__PRINTF(2, 3);
+static void diff_where(struct cmp *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->where, sizeof c->where, fmt, ap);
+    va_end(ap);
+    c->line_open = false;
+}
+
+static bool same_area(double a, double b)
+{
+    if (!isfinite(a) || !isfinite(b)) {
+        return isfinite(a) == isfinite(b);
+    }
+    return fabs(a - b) <= 1e-6 + 1e-9 * fmax(fabs(a), fabs(b));
+}
+
+static void cmp_area(struct cmp *c, const char *key, double stored, double now)
+{
+    if (!same_area(stored, now)) {
+        diff_add(c, "%s %.6f -> %.6f", key, stored, now);
+    }
+}
+
+static void cmp_text(struct cmp *c, const char *key, const char *stored,
+                     const char *now)
+{
+    const char *a = stored ? stored : "", *b = now ? now : "";
+    if (strcmp(a, b) != 0) {
+        diff_add(c, "%s %s -> %s", key, a[0] ? a : "-", b[0] ? b : "-");
+    }
+}
+
+static void cmp_classes(struct cmp *c, const struct jv *sf,
+                        const struct om_review_finding *f)
+{
+    const struct jv *cls = jget(sf, "classes");
+    size_t ns = cls && cls->t == J_ARR ? cls->n : 0;
+    const char *v0 = ns ? jgets(cls->kid, "value") : "";
+    if (ns <= 1 && f->nclasses <= 1 && (!v0 || !v0[0]) &&
+        (f->nclasses == 0 || !f->classes[0].value[0])) {
+        return; /* no `by`: the one class is the finding's area */
+    }
+    for (const struct jv *m = ns ? cls->kid : NULL; m; m = m->next) {
+        const char *v = jgets(m, "value");
+        v = v ? v : "";
+        double now = 0.0;
+        for (size_t i = 0; i < f->nclasses; i++) {
+            if (strcmp(f->classes[i].value, v) == 0) {
+                now = f->classes[i].planar_m2;
+            }
+        }
+        if (!same_area(jgetn(m, "area_m2"), now)) {
+            diff_add(c, "class %s %.6f -> %.6f", v[0] ? v : "-",
+                     jgetn(m, "area_m2"), now);
+        }
+    }
+    for (size_t i = 0; i < f->nclasses; i++) {
+        bool seen = false;
+        for (const struct jv *m = ns ? cls->kid : NULL; m && !seen;
+             m = m->next) {
+            const char *v = jgets(m, "value");
+            seen = strcmp(v ? v : "", f->classes[i].value) == 0;
+        }
+        if (!seen && !same_area(0.0, f->classes[i].planar_m2)) {
+            diff_add(c, "class %s %.6f -> %.6f",
+                     f->classes[i].value[0] ? f->classes[i].value : "-", 0.0,
+                     f->classes[i].planar_m2);
+        }
+    }
+}
+
+static void cmp_findings(struct cmp *c, const char *prefix,
+                         const struct jv *stored,
+                         const struct om_review_finding *fs, size_t nf)
+{
+    size_t ns = stored && stored->t == J_ARR ? stored->n : 0;
+    for (size_t k = 0; k < nf; k++) {
+        const struct om_review_finding *f = &fs[k];
+        const struct jv *sf = NULL;
+        for (const struct jv *m = ns ? stored->kid : NULL; m && !sf;
+             m = m->next) {
+            const char *id = jgets(m, "check_id");
+            sf = id && strcmp(id, f->check_id) == 0 ? m : NULL;
+        }
+        diff_where(c, "%s%s", prefix, f->check_id);
+        if (!sf) {
+            diff_add(c, "not in the stored result (now %s)",
+                     om_decision_name(f->decision));
+            continue;
+        }
+        cmp_text(c, "decision", jgets(sf, "decision"),
+                 om_decision_name(f->decision));
+        if (jgetb(sf, "missing") != f->missing) {
+            diff_add(c, "layer %s %s -> %s", f->layer,
+                     f->missing ? "present" : "missing",
+                     f->missing ? "missing" : "present");
+        }
+        cmp_area(c, "area_m2", jgetn(sf, "area_m2"), f->planar_m2);
+        cmp_area(c, "area_ell_m2", jgetn(sf, "area_ell_m2"), f->ellipsoidal_m2);
+        cmp_classes(c, sf, f);
+    }
+    for (const struct jv *m = ns ? stored->kid : NULL; m; m = m->next) {
+        const char *id = jgets(m, "check_id");
+        bool seen = false;
+        for (size_t k = 0; k < nf && id && !seen; k++) {
+            seen = strcmp(fs[k].check_id, id) == 0;
+        }
+        if (!seen) {
+            diff_where(c, "%s%s", prefix, id ? id : "?");
+            diff_add(c, "stored %s, not checked now",
+                     jgets(m, "decision") ? jgets(m, "decision") : "?");
+        }
+    }
+}
+
+static void cmp_inputs(struct cmp *c, const struct jv *stored,
+                       const struct om_review *r)
+{
+    size_t ns = stored && stored->t == J_ARR ? stored->n : 0;
+    for (size_t i = 0; i < r->nlayers; i++) {
+        const struct jv *sm = NULL;
+        for (const struct jv *m = ns ? stored->kid : NULL; m && !sm;
+             m = m->next) {
+            const char *code = jgets(m, "code");
+            sm =
+                code && om__strcasecmp(code, r->layers[i].code) == 0 ? m : NULL;
+        }
+        int now = r->layers[i].pub.version;
+        double was = jgetn(sm, "version");
+        if (!sm || was != (double)now) {
+            diff_where(c, "layer %s", r->layers[i].code);
+            if (sm) {
+                diff_add(c, "version %.0f -> %d", was, now);
+            } else {
+                diff_add(c, "not loaded -> version %d", now);
+            }
+        }
+    }
+    for (const struct jv *m = ns ? stored->kid : NULL; m; m = m->next) {
+        const char *code = jgets(m, "code");
+        if (code && find_layer(r, code) < 0) {
+            diff_where(c, "layer %s", code);
+            diff_add(c, "version %.0f -> not loaded", jgetn(m, "version"));
+        }
+    }
+}
+
+enum om_status om_review_compare(const struct om_review_record *rec,
+                                 const struct om_review *r,
+                                 const struct om_review_result *res, char **out,
+                                 size_t *ndiffs, struct om_error *err)
+{
+    if (!out) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_compare: out is NULL");
+    }
+    *out = NULL;
+    if (ndiffs) {
+        *ndiffs = 0;
+    }
+    if (!rec || !r || !res) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_review_compare: NULL record, review or result");
+    }
+    const struct jv *s = ((const struct record_priv *)rec)->summary;
+    const struct jv *sparcels = jget(s, "parcels");
+    if (!s || !sparcels || sparcels->t != J_ARR) {
+        return om__error(err, OM_ESTORE, NULL, 0, -1,
+                         "run %lld: the stored summary is not a review result",
+                         (long long)rec->run_id);
+    }
+    struct cmp c;
+    memset(&c, 0, sizeof c);
+    om__buf_init(&c.b, 0);
+    c.st = om__buf_puts(&c.b, "");
+    diff_where(&c, "rules");
+    cmp_text(&c, "sha256", jgets(s, "rules_sha256"), res->rules_sha256);
+    cmp_inputs(&c, jget(s, "inputs"), r);
+    diff_where(&c, "site");
+    cmp_text(&c, "decision", jgets(s, "decision"),
+             om_decision_name(res->decision));
+    if (sparcels->n != res->nparcels) {
+        diff_add(&c, "%zu parcels -> %zu", sparcels->n, res->nparcels);
+    }
+    cmp_area(&c, "area_m2", jgetn(s, "area_m2"), res->planar_m2);
+    cmp_area(&c, "area_ell_m2", jgetn(s, "area_ell_m2"), res->ellipsoidal_m2);
+    for (size_t i = 0; i < res->nparcels && i < sparcels->n; i++) {
+        const struct om_review_parcel *P = &res->parcels[i];
+        const struct jv *sp = jat(sparcels, i);
+        char prefix[160];
+        if (P->code[0]) {
+            snprintf(prefix, sizeof prefix, "parcel %zu (%.100s) ", i + 1,
+                     P->code);
+        } else {
+            snprintf(prefix, sizeof prefix, "parcel %zu ", i + 1);
+        }
+        diff_where(&c, "parcel %zu%s%.100s%s", i + 1, P->code[0] ? " (" : "",
+                   P->code, P->code[0] ? ")" : "");
+        cmp_text(&c, "code", jgets(sp, "code"), P->code);
+        cmp_text(&c, "use", jgets(sp, "use"), P->use);
+        cmp_text(&c, "decision", jgets(sp, "decision"),
+                 om_decision_name(P->decision));
+        cmp_area(&c, "area_m2", jgetn(sp, "area_m2"), P->planar_m2);
+        cmp_area(&c, "area_ell_m2", jgetn(sp, "area_ell_m2"),
+                 P->ellipsoidal_m2);
+        cmp_area(&c, "outside_m2", jgetn(sp, "outside_m2"),
+                 P->outside_planar_m2);
+        cmp_findings(&c, prefix, jget(sp, "findings"), P->findings,
+                     P->nfindings);
+    }
+    cmp_findings(&c, "total ", jget(s, "totals"), res->totals, res->ntotals);
+    if (c.st != OM_OK) {
+        om__buf_deinit(&c.b);
+        return om__enomem(err, NULL);
+    }
+    *out = om__buf_take(&c.b);
+    if (ndiffs) {
+        *ndiffs = c.n;
+    }
+    return OM_OK;
 }

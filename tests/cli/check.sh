@@ -4,7 +4,8 @@
 # a site whose hole is exactly the red line passes with 0, the same site
 # as GeoJSON in EPSG:4490 gives the same areas, batch summary and exit
 # codes, a broken site in a batch, --no-store, review records, profiles,
-# JSON / HTML validity, languages.
+# JSON / HTML validity, languages, reproducing a review record (--rerun N,
+# --against-current after a plan revision).
 SUITE=check
 . "$(dirname "$0")/lib.sh"
 P=$T/p.gpkg
@@ -359,3 +360,86 @@ bad missing_site "nope.geojson" "$ONEMAP" check "$P" "$T/nope.geojson" $R --no-s
 # a TXT in zone 41 is outside the project (zone 42): the engine refuses it
 sed 's/=42$/=41/; s/,42511/,41511/g; s/,42512/,41512/g' "$T/half.txt" >"$T/z41.txt"
 bad site_outside_project "outside|extent|zone" "$ONEMAP" check "$P" "$T/z41.txt" $R --no-store
+
+# --- reproducing a stored review: --rerun N [--against-current] ---
+"$ONEMAP" check "$P" "$T/half.txt" $R >"$T/out" 2>"$T/err"
+N=$(sed -n 's/.*(review record run \([0-9]*\)).*/\1/p' "$T/out" | head -1)
+[ -n "$N" ] && pass rerun_stored_record || fail rerun_stored_record "$(head -3 "$T/out")"
+RR="--rules $T/rules.yaml"
+h2=$(sha256sum "$P" | cut -d' ' -f1)
+"$ONEMAP" check "$P" --rerun "$N" $RR -o "$T/o7" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q "^reproduced: identical" "$T/out" && pass rerun_identical ||
+    fail rerun_identical "exit $rc: $(cat "$T/out" "$T/err" | head -c 400)"
+grep -q "YJJBNTBHTB v1" "$T/out" && pass rerun_layer_versions ||
+    fail rerun_layer_versions "$(head -3 "$T/out")"
+python3 - "$T/o7/rerun-$N.json" >"$T/jv" 2>&1 <<'Y'
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = {f["check_id"]: f for f in j["totals"]}
+print(j["decision"], t["T001"]["decision"], "%.6f" % t["T001"]["area_m2"])
+Y
+[ "$(cat "$T/jv")" = "fail fail 10000.000000" ] && pass rerun_json ||
+    fail rerun_json "$(cat "$T/jv")"
+# the rerun opens the project read-only
+[ "$(sha256sum "$P" | cut -d' ' -f1)" = "$h2" ] && pass rerun_read_only ||
+    fail rerun_read_only "the project changed"
+# other rules (one comment added): refused, naming both hashes, exit 3
+cp "$T/rules.yaml" "$T/rules2.yaml"
+echo "# edited" >>"$T/rules2.yaml"
+s1=$(sha256sum "$T/rules.yaml" | cut -d' ' -f1)
+s2=$(sha256sum "$T/rules2.yaml" | cut -d' ' -f1)
+"$ONEMAP" check "$P" --rerun "$N" --rules "$T/rules2.yaml" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 3 ] && grep -q "other rules.*$s1.*$s2" "$T/err" && pass rerun_other_rules_refused ||
+    fail rerun_other_rules_refused "exit $rc: $(head -c 400 "$T/err")"
+"$ONEMAP" check "$P" --rerun 999 $RR >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 3 ] && grep -q "no run 999" "$T/err" && pass rerun_unknown_run ||
+    fail rerun_unknown_run "exit $rc: $(head -c 300 "$T/err")"
+# a conflicts run is not a review record
+cat >"$T/crules.yaml" <<'Y'
+version: 1
+rules:
+  - id: K001
+    kind: must_not_overlap
+    a: DLTB
+    b: YJJBNTBHTB
+    zh: 现状地类压占永久基本农田
+    en: Land use over permanent basic farmland
+Y
+"$ONEMAP" conflicts "$P" --rules "$T/crules.yaml" -o "$T/oc" >"$T/out" 2>"$T/err"
+C=$("$ONEMAP" runs "$P" --kind conflicts --format csv 2>/dev/null | awk -F, 'NR > 1 { id = $1 } END { print id }')
+if [ -n "$C" ]; then
+    "$ONEMAP" check "$P" --rerun "$C" $RR >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$rc" = 3 ] && grep -q "conflicts run, not a review" "$T/err" &&
+        pass rerun_conflicts_run_refused ||
+        fail rerun_conflicts_run_refused "exit $rc: $(head -c 300 "$T/err")"
+else
+    fail rerun_conflicts_run_refused "no conflicts run: $(head -c 300 "$T/err")"
+fi
+"$ONEMAP" check "$P" "$T/half.txt" --rerun "$N" $RR >/dev/null 2>&1
+[ $? = 2 ] && pass rerun_with_site_usage || fail rerun_with_site_usage "not exit 2"
+"$ONEMAP" check "$P" --against-current >/dev/null 2>&1
+[ $? = 2 ] && pass against_current_needs_rerun || fail against_current_needs_rerun "not exit 2"
+# a plan revision: the farmland moves off the site (version 2)
+cat >"$T/farm2.csv" <<Y
+WKT,BSM
+"POLYGON ((42512500 4856000,42512700 4856000,42512700 4856200,42512500 4856200,42512500 4856000))",1
+Y
+cp "$T/farm.csvt" "$T/farm2.csvt"
+"$ONEMAP" import "$P" "$T/farm2.csv" --as YJJBNTBHTB --src-crs EPSG:4530 >/dev/null 2>"$T/err" ||
+    fail rerun_import_v2 "$(cat "$T/err")"
+"$ONEMAP" check "$P" --rerun "$N" $RR >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q "^reproduced: identical" "$T/out" && grep -q "YJJBNTBHTB v1" "$T/out" &&
+    pass rerun_after_revision_identical ||
+    fail rerun_after_revision_identical "exit $rc: $(cat "$T/out" "$T/err" | head -c 400)"
+"$ONEMAP" check "$P" --rerun "$N" --against-current $RR >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "^changed since the run" "$T/out" &&
+    grep -q "layer YJJBNTBHTB: version 1 -> 2" "$T/out" &&
+    grep -q "T001: decision fail -> pass; area_m2 10000.000000 -> 0.000000" "$T/out" &&
+    pass rerun_against_current ||
+    fail rerun_against_current "exit $rc: $(cat "$T/out" "$T/err" | head -c 600)"

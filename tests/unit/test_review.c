@@ -2,7 +2,8 @@
  * test_review.c — the compliance review engine (onemap/review.h): exact
  * hand-computable areas on axis-aligned squares, tiling of a big polygon
  * against the GEOS slow path, ellipsoidal areas, CRS of the site, errors,
- * JSON, the stored record, threads and out-of-memory paths.
+ * JSON, the stored record, threads and out-of-memory paths, and
+ * reproducing a stored record (rerun on its layer versions, compare).
  *
  * Coordinates are EPSG:4530 (CGCS2000 GK zone 42 with prefix), relative to
  * (X0, Y0). The project, built once in main:
@@ -1208,6 +1209,241 @@ TEST(test_enomem)
     CHECK(n_ok > 0);
 }
 
+/* ---- reproducing a stored review ---- */
+
+static bool rules_of(const char *extra, struct om_rules **out)
+{
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s", rules_text, extra);
+    struct om_error e;
+    return om_rules_parse(text, strlen(text), "test.yaml", out, &e) == OM_OK;
+}
+
+/* Check `site` with `profile`, store it; returns the run id (0 on error). */
+static int64_t store_review(struct om_project *p, const struct om_rules *rules,
+                            const char *profile, const struct om_layer *site,
+                            const char *use)
+{
+    struct om_review *r = NULL;
+    struct om_review_result *res = NULL;
+    struct om_error e;
+    struct om_review_site_options o = {use, "sites/a.txt", "cafe"};
+    enum om_status st = om_review_open(p, rules, profile, &r, NULL, &e);
+    if (st == OM_OK) {
+        st = om_review_check(r, site, &o, &res, &e);
+    }
+    if (st == OM_OK) {
+        st = om_review_store(r, p, res, &e);
+    }
+    if (st != OM_OK) {
+        fprintf(stderr, "store_review: %s\n", e.msg);
+    }
+    int64_t id = st == OM_OK ? res->run_id : 0;
+    om_review_result_free(res);
+    om_review_free(r);
+    return id;
+}
+
+/* Rerun `id` (on its versions or the current ones) and compare. */
+static enum om_status rerun_diff(struct om_project *p,
+                                 const struct om_rules *rules, int64_t id,
+                                 bool current, char **diff, size_t *ndiffs,
+                                 enum om_decision *decision, struct om_error *e)
+{
+    struct om_review_record *rec = NULL;
+    struct om_review *r = NULL;
+    struct om_review_result *res = NULL;
+    *diff = NULL;
+    enum om_status st = om_review_record_read(p, id, &rec, e);
+    if (st == OM_OK) {
+        st = om_review_rerun(p, rec, rules, current, &r, &res, NULL, e);
+    }
+    if (st == OM_OK) {
+        *decision = res->decision;
+        st = om_review_compare(rec, r, res, diff, ndiffs, e);
+    }
+    om_review_result_free(res);
+    om_review_free(r);
+    om_review_record_free(rec);
+    return st;
+}
+
+TEST(test_rerun)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/rerun.gpkg", test_tmpdir());
+    CHECK(copy_file(g_project, path));
+    struct om_project *p = NULL;
+    struct om_rules *rules = NULL, *other = NULL;
+    struct om_error e;
+    CHECK_OK(om_project_open(path, false, &p, &e), &e);
+    bool ok = rules_of("", &rules) && rules_of("# edited\n", &other);
+    /* J1 half over farmland fid 1, with use 1001; J2 over DLTB; original
+     * fids 7 and 9 (not the parcel numbers) */
+    struct om_layer *site = site_new();
+    ok = ok && site && rect(site, 7, 50, 0, 150, 100, "J1", "1001") &&
+         rect(site, 9, 100, 600, 450, 700, "J2", "0701");
+    site = site_done(site, "EPSG:4530");
+    int64_t id = ok && site ? store_review(p, rules, "default", site, NULL) : 0;
+    int64_t id_missing =
+        id ? store_review(p, rules, "missing", site, "0701") : 0;
+    om_layer_free(site);
+    /* a plan revision: farmland fid 1 removed; GHFQ now exists */
+    struct om_layer *l = new_layer("YJJBNTBHTB", "DLBM", NULL);
+    bool imported = l && rect(l, 2, 300, 0, 400, 100, "0103", NULL) &&
+                    import(p, l, "YJJBNTBHTB", NULL, NULL);
+    l = imported ? new_layer("GHFQ", NULL, NULL) : NULL;
+    imported = imported && l && rect(l, 1, 0, 0, 1000, 1000, NULL, NULL) &&
+               import(p, l, "GHFQ", NULL, NULL);
+
+    /* the record */
+    struct om_review_record *rec = NULL;
+    enum om_status st =
+        id > 0 ? om_review_record_read(p, id, &rec, &e) : OM_EINVAL;
+    bool rec_ok = st == OM_OK && strcmp(rec->profile, "default") == 0 &&
+                  rec->use == NULL && strcmp(rec->source, "sites/a.txt") == 0 &&
+                  strcmp(rec->source_sha256, "cafe") == 0 &&
+                  strcmp(rec->rules_sha256, rules->sha256) == 0 &&
+                  om_layer_nfeatures(rec->site) == 2;
+    bool pin_v1 = false;
+    for (size_t i = 0; rec_ok && i < rec->npins; i++) {
+        pin_v1 |= strcmp(rec->pins[i].code, "YJJBNTBHTB") == 0 &&
+                  rec->pins[i].version == 1;
+    }
+    struct om_layer_view v;
+    if (rec_ok) {
+        om_layer_view(rec->site, &v);
+        int fk = om_layer_field_index(rec->site, "DKBH");
+        int fu = om_layer_field_index(rec->site, "DKYT");
+        rec_ok = v.fid[0] == 7 && v.fid[1] == 9 &&
+                 strcmp(om_layer_get_text(rec->site, 0, fk), "J1") == 0 &&
+                 strcmp(om_layer_get_text(rec->site, 0, fu), "1001") == 0 &&
+                 strcmp(om_layer_get_text(rec->site, 1, fu), "0701") == 0;
+    }
+    /* rules other than the recorded ones are refused, naming both hashes */
+    struct om_review *r = NULL;
+    struct om_review_result *res = NULL;
+    struct om_error e2;
+    enum om_status st_other =
+        rec ? om_review_rerun(p, rec, other, false, &r, &res, NULL, &e2)
+            : OM_OK;
+    bool refused = st_other == OM_EINVAL && !r && !res &&
+                   strstr(e2.msg, rules->sha256) &&
+                   strstr(e2.msg, other->sha256);
+    om_review_record_free(rec);
+
+    char *same = NULL, *now = NULL, *same_m = NULL, *now_m = NULL;
+    size_t nsame = 99, nnow = 0, nsame_m = 99, nnow_m = 0;
+    enum om_decision d_same = OM_DECISION_PASS, d_now = OM_DECISION_FAIL;
+    enum om_decision d_m = OM_DECISION_PASS, d_m_now = OM_DECISION_PASS;
+    enum om_status st1 =
+        rerun_diff(p, rules, id, false, &same, &nsame, &d_same, &e);
+    enum om_status st2 =
+        rerun_diff(p, rules, id, true, &now, &nnow, &d_now, &e);
+    enum om_status st3 =
+        rerun_diff(p, rules, id_missing, false, &same_m, &nsame_m, &d_m, &e);
+    enum om_status st4 =
+        rerun_diff(p, rules, id_missing, true, &now_m, &nnow_m, &d_m_now, &e);
+    bool diffs_ok =
+        st1 == OM_OK && st2 == OM_OK && st3 == OM_OK && st4 == OM_OK &&
+        nsame == 0 && strcmp(same, "") == 0 && d_same == OM_DECISION_FAIL &&
+        d_now == OM_DECISION_CONDITIONAL && nnow >= 3 &&
+        strstr(now, "layer YJJBNTBHTB: version 1 -> 2") &&
+        strstr(now, "site: decision fail -> conditional") &&
+        strstr(now, "parcel 1 (J1) C001: decision fail -> pass; area_m2 "
+                    "5000.000000 -> 0.000000") &&
+        nsame_m == 0 && d_m == OM_DECISION_CONDITIONAL && nnow_m > 0 &&
+        strstr(now_m, "layer GHFQ: not loaded -> version 1") &&
+        strstr(now_m, "M001: decision conditional -> fail");
+    if (!diffs_ok || getenv("ONEMAP_TEST_VERBOSE")) {
+        fprintf(stderr, "same: %s\nnow: %s\nsame_m: %s\nnow_m: %s\n%s\n",
+                same ? same : "-", now ? now : "-", same_m ? same_m : "-",
+                now_m ? now_m : "-", e.msg);
+    }
+    om_review_free_string(same);
+    om_review_free_string(now);
+    om_review_free_string(same_m);
+    om_review_free_string(now_m);
+
+    /* unknown run, a run of another kind, a pinned version gone */
+    struct om_review_record *bad = NULL;
+    enum om_status st_unknown = om_review_record_read(p, 99, &bad, &e2);
+    bool unknown_ok =
+        st_unknown == OM_ENOTFOUND && !bad && strstr(e2.msg, "no run 99");
+    struct om_run *run = NULL;
+    struct om_run_begin b;
+    memset(&b, 0, sizeof b);
+    b.kind = "conflicts";
+    enum om_status st_kind = om_run_begin(p, &b, &run, &e2);
+    int64_t cid = st_kind == OM_OK ? om_run_id(run) : 0;
+    if (st_kind == OM_OK) {
+        st_kind = om_run_commit(run, NULL, &e2);
+    }
+    if (st_kind == OM_OK) {
+        st_kind = om_review_record_read(p, cid, &bad, &e2);
+    }
+    bool kind_ok =
+        st_kind == OM_EINVAL && !bad && strstr(e2.msg, "conflicts run");
+    struct om_review_pin pin = {"YJJBNTBHTB", 9};
+    enum om_status st_pin = om_review_open_pinned(p, rules, "default", &pin, 1,
+                                                  false, &r, NULL, &e2);
+    bool pin_ok = st_pin == OM_ENOTFOUND && !r && strstr(e2.msg, "version 9");
+    om_rules_free(rules);
+    om_rules_free(other);
+    om_project_close(p);
+    CHECK(ok);
+    CHECK(id > 0 && id_missing > 0);
+    CHECK(imported);
+    CHECK_OK(st, &e);
+    CHECK(rec_ok);
+    CHECK(pin_v1);
+    CHECK(refused);
+    CHECK(diffs_ok);
+    CHECK(unknown_ok);
+    CHECK(kind_ok);
+    CHECK(pin_ok);
+}
+
+/* Reading, rerunning and comparing with every allocation failing in
+ * turn: an error, no output, no leak. */
+TEST(test_rerun_enomem)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/rerun_nomem.gpkg", test_tmpdir());
+    CHECK(copy_file(g_project, path));
+    struct om_project *p = NULL;
+    struct om_rules *rules = NULL;
+    struct om_error e;
+    CHECK_OK(om_project_open(path, false, &p, &e), &e);
+    bool ok = rules_of("", &rules);
+    struct om_layer *site = site_new();
+    ok = ok && site && rect(site, 1, 50, 0, 150, 100, "J1", "1001");
+    site = site_done(site, "EPSG:4530");
+    int64_t id = ok && site ? store_review(p, rules, "default", site, NULL) : 0;
+    om_layer_free(site);
+    int n_ok = -1;
+    for (int n = 0; n < 200000 && id > 0 && ok; n += 13) {
+        char *diff = NULL;
+        size_t nd = 0;
+        enum om_decision d;
+        test_fail_allocs_after(n);
+        enum om_status st = rerun_diff(p, rules, id, false, &diff, &nd, &d, &e);
+        test_fail_allocs_after(-1);
+        if (st == OM_OK) {
+            n_ok = n;
+            ok = nd == 0;
+            om_review_free_string(diff);
+            break;
+        }
+        ok = diff == NULL;
+    }
+    om_rules_free(rules);
+    om_project_close(p);
+    CHECK(id > 0);
+    CHECK(ok);
+    CHECK(n_ok > 0);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_review.c");
@@ -1234,5 +1470,7 @@ int main(void)
     RUN(test_threads);
     RUN(test_store);
     RUN(test_enomem);
+    RUN(test_rerun);
+    RUN(test_rerun_enomem);
     TEST_MAIN_END();
 }
