@@ -47,10 +47,15 @@ imp columbus_src_crs EPSG:3857 spdata/columbus.shp 49 --src-crs EPSG:4326
 # Jilin with --crs auto picks zone 42 (EPSG:4530) from the outline's centre.
 c=$("$ONEMAP" layers "$T/jilin_outline.gpkg" --format csv | awk -F, 'NR==2 {print $7}')
 [ "$c" = EPSG:4530 ] && pass auto_crs_jilin_zone42 || fail auto_crs_jilin_zone42 "chose $c"
-# The jts WKT files are not a GIS format GDAL opens: a clear error.
+# The jts WKT files (plain WKT, lon/lat): without a CRS a clear error; with
+# --src-crs every polygon of the README's count is read.
 "$ONEMAP" init "$T/w.gpkg" --crs EPSG:3857 >/dev/null 2>&1
-bad jts_wkt_rejected "format|recogni|cannot open|not supported" \
+bad jts_wkt_needs_crs "no coordinate reference system.*--src-crs" \
     "$ONEMAP" import "$T/w.gpkg" "$DATA/jts-testdata/africa.wkt" --as L
+ok jts_wkt_import "$ONEMAP" import "$T/w.gpkg" "$DATA/jts-testdata/africa.wkt" \
+    --as AFRICA --src-crs EPSG:4326
+n=$("$ONEMAP" layers "$T/w.gpkg" --format csv | awk -F, '$1 == "AFRICA" {print $5}')
+[ "$n" = 49 ] && pass jts_wkt_count || fail jts_wkt_count "$n features, README says 49"
 # us-atlas counties quantised: 22 invalid geometries flagged (data README).
 inv=$("$ONEMAP" layers "$T/us_atlas_counties.gpkg" --format csv | awk -F, 'NR==2 {print $6}')
 [ "$inv" = 22 ] && pass us_atlas_invalid_22 || fail us_atlas_invalid_22 "$inv invalid flagged, README says 22"

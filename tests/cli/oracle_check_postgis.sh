@@ -57,7 +57,7 @@ q -c "SELECT s.fid, 'T4', '', ST_Area(x.pg), $(ell x.pg) FROM site s, il,
       LATERAL (SELECT ST_CollectionExtract(ST_Difference(s.geom, il.geom), 3) AS pg) x
       WHERE ST_Area(x.pg) > 0" > "$T/pg_t4"
 X
-if T=$T pg_virtualenv -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
+if T=$T pg_virtualenv -t -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
     pass postgis_run
 else
     fail postgis_run "$(tail -c 600 "$T/pg.log" | tr '\n' '|')"

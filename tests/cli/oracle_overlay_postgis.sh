@@ -36,7 +36,7 @@ q -c "SELECT t.countyfp, d.g, sum(ST_Area(ST_CollectionExtract(ST_Intersection(t
       FROM tract t JOIN dis d ON ST_Intersects(t.geom, d.geom) GROUP BY 1, 2
       HAVING sum(ST_Area(ST_CollectionExtract(ST_Intersection(t.geom, d.geom), 3))) > 1e-6 ORDER BY 1, 2" > "$T/pg_dis"
 X
-if T=$T pg_virtualenv -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
+if T=$T pg_virtualenv -t -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
     pass postgis_run
 else
     fail postgis_run "$(tail -c 600 "$T/pg.log" | tr '\n' '|')"

@@ -44,7 +44,7 @@ psql -qXAt -F'|' -c "$Q SELECT unit, class, sum(ST_Area(ST_Transform(g, 4269)::g
 psql -qXAt -F'|' -c "$Q SELECT unit, class, sum(ST_Area(g)) FROM pieces WHERE NOT ST_IsEmpty(g) GROUP BY 1,2 HAVING sum(ST_Area(g)) > 0 ORDER BY 1,2" > "$T/pg_planar"
 psql -qXAt -c "SELECT sum(ST_Area(ST_Transform(geom, 4269)::geography)) FROM tract" > "$T/pg_total"
 X
-if T=$T pg_virtualenv -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
+if T=$T pg_virtualenv -t -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
     pass postgis_run
 else
     fail postgis_run "$(tail -c 600 "$T/pg.log" | tr '\n' '|')"
