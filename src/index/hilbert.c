@@ -55,8 +55,23 @@ void om__hilbert_keys(const struct om_rect *boxes, size_t n,
     }
 }
 
+/* Below this many keys a stable insertion sort beats clearing the radix
+ * sort's 2 x 65536 counters (small layers: sites, tiles of one parcel). */
+#define SMALL_SORT 64
+
 bool om__hilbert_order(const uint32_t *keys, size_t n, size_t *perm)
 {
+    if (n <= SMALL_SORT) {
+        for (size_t i = 0; i < n; i++) {
+            size_t x = perm[i] = i, k = i;
+            while (k > 0 && keys[perm[k - 1]] > keys[x]) {
+                perm[k] = perm[k - 1];
+                k--;
+            }
+            perm[k] = x;
+        }
+        return true;
+    }
     /* LSD radix sort, 16 bits per pass: stable, O(n). */
     size_t *tmp = om__reallocarray(NULL, n ? n : 1, sizeof *tmp);
     size_t *cnt = om__calloc(65536 + 1, sizeof *cnt);

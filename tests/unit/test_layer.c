@@ -7,6 +7,8 @@
 #include "onemap/layer.h"
 #include "test.h"
 
+#include "index/hilbert.h"
+
 static uint64_t rng_state = 88172645463325252ull;
 static double rnd(void)
 {
@@ -284,9 +286,37 @@ TEST(test_core_helpers)
     CHECK_STR(om_status_name(OM_ELIMIT), "OM_ELIMIT");
 }
 
+/* om__hilbert_order is a stable sort by key on both of its paths (the
+ * insertion sort for small n, the radix sort above). */
+TEST(test_hilbert_order_stable)
+{
+    static const size_t sizes[] = {0, 1, 2, 17, 64, 65, 1000};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        uint32_t *keys = malloc((n ? n : 1) * sizeof *keys);
+        size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+        CHECK(keys && perm);
+        uint32_t x = 12345u;
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            /* few distinct keys, spread over both 16-bit halves */
+            keys[i] = (x >> 8) % 7u * 0x10001u;
+        }
+        CHECK(om__hilbert_order(keys, n, perm));
+        for (size_t i = 1; i < n; i++) {
+            CHECK(
+                keys[perm[i - 1]] < keys[perm[i]] ||
+                (keys[perm[i - 1]] == keys[perm[i]] && perm[i - 1] < perm[i]));
+        }
+        free(keys);
+        free(perm);
+    }
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
+    RUN(test_hilbert_order_stable);
     RUN(test_build_and_sort);
     RUN(test_rtree_matches_brute_force);
     RUN(test_holes_multipart_empty_and_invalid);
