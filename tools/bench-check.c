@@ -213,8 +213,8 @@ int main(int argc, char **argv)
             paths[nsites++] = a;
         }
     }
-    if (!project || nsites == 0 || reps < 1 || reps > 100000 ||
-        open_reps < 1 || open_reps > 1000 || threads < 1 || threads > 256) {
+    if (!project || nsites == 0 || reps < 1 || reps > 100000 || open_reps < 1 ||
+        open_reps > 1000 || threads < 1 || threads > 256) {
         free(paths);
         return usage();
     }
