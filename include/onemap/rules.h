@@ -247,6 +247,108 @@ struct om_check_profile {
 #define OM_LIMIT_PROFILES 1000u       /* profiles in one file */
 #define OM_LIMIT_PROFILE_CHECKS 1000u /* checks in one profile */
 
+/* ---- quality control (onemap qc) ----
+ *
+ * The optional top-level `qc:` section configures `onemap qc`
+ * (onemap/qc.h). Missing keys take the defaults shown; a rule file
+ * without `qc:` uses the built-in default rule set's section.
+ * om_rules_parse fills the thresholds, coverage and extent defaults for
+ * every file (qc.present says whether the file had `qc:`); a `qc:`
+ * section without `schemas:` gets the built-in set's schemas, a file
+ * without `qc:` gets none (the caller falls back to the built-in set).
+ * Written out as null (`coverage:`, `extent: ~`, `schemas:`) or empty
+ * (`coverage: []`, `schemas: {}`), a key means none. A file may hold only
+ * `qc:` (no rules or profiles).
+ *
+ *   qc:
+ *     thresholds:
+ *       sliver_area: 1          # m²: a feature (or overlap / gap) smaller
+ *                               #   is a sliver
+ *       sliver_width: 0.1       # m: 2·area/perimeter below is a sliver
+ *       near_distance: 0.05     # m: a vertex this close to a neighbour's
+ *                               #   edge without lying on it = near miss
+ *       micro_segment: 0.001    # m: shorter segments are micro-segments
+ *       spike_angle: 1          # degrees: sharper vertices are spikes
+ *       area_rel: 0.001         # recorded vs computed area: relative and
+ *       area_abs: 1             #   absolute (m²) tolerance, both exceeded
+ *       tbdlmj_abs: 0.01        # m²: |TBDLMJ - (TBMJ - KCMJ)| tolerance
+ *       crop_rel: 0.05          # farmland on non-cultivated land: share
+ *     coverage: [DLTB, XZQ]     # layers that must tile without overlaps
+ *                               #   or gaps (topology checks)
+ *     extent: XZQ               # layer whose union is the planning
+ *                               #   extent (outside-extent checks); none
+ *                               #   when absent from the project
+ *     schemas:
+ *       DLTB:
+ *         single_part: true     # multi-part features are reported
+ *         area_field: TBMJ      # recorded ellipsoidal area (m²)
+ *         net_area: {net: TBDLMJ, gross: TBMJ, deduct: KCMJ}
+ *         fields:
+ *           BSM: {type: text, required: true, unique: true}
+ *           DLBM: {type: text, required: true, domain: dlbm}
+ *           TBMJ: {type: real, required: true}
+ *           ZLDWDM: {type: text, domain: xzqdm}
+ *           QSXZ: {type: text, values: ['10', '20', '30', '40']}
+ *
+ * Thresholds are plain numbers >= 0; spike_angle is in (0, 90) and
+ * crop_rel at most 1. net_area needs all three of net, gross and deduct,
+ * three different fields. Booleans are true or false. Schema layer codes
+ * are upper-cased and unique; field names are unique without ASCII case.
+ * A field listed with nothing (`XZQMC:`) is any type, optional. A field
+ * has `domain` or `values`, not both.
+ *
+ * Field `type`: text | integer | real | number (integer or real) | any
+ * (default any). `domain`: dlbm (三调 DLBM, om_dlbm_check), ydyh (用地用海,
+ * om_ydyh_check), czcs (城镇村属性码), xzqdm (6, 9 or 12 digits, or 19 for
+ * a village-group code; digits only). `values`: an explicit list (exact,
+ * after trimming blanks). `required`: the field must exist and be
+ * non-NULL / non-blank in every feature. `unique`: no two features share
+ * a non-blank value.
+ */
+enum om_qc_domain {
+    OM_QC_DOMAIN_NONE = 0,
+    OM_QC_DOMAIN_DLBM,
+    OM_QC_DOMAIN_YDYH,
+    OM_QC_DOMAIN_CZCS,
+    OM_QC_DOMAIN_XZQDM
+};
+
+struct om_qc_field {
+    char *name; /* as written (matched without ASCII case) */
+    int type;   /* 0 any, else an om_field_type; -1 number */
+    bool required, unique;
+    enum om_qc_domain domain;
+    char **values; /* explicit value list, NULL if none */
+    size_t nvalues;
+    int line;
+};
+
+struct om_qc_schema {
+    char *layer; /* upper case */
+    bool single_part;
+    char *area_field;                             /* NULL if none */
+    char *net_field, *gross_field, *deduct_field; /* all NULL or all set */
+    struct om_qc_field *fields;
+    size_t nfields;
+    int line;
+};
+
+/* Limits of the qc section (exceeding one gives OM_ELIMIT); the coverage
+ * list and a field's `values` are lists (OM_LIMIT_RULES_VALUES). */
+#define OM_LIMIT_QC_SCHEMAS 1000u /* layer schemas in qc.schemas */
+#define OM_LIMIT_QC_FIELDS 1000u  /* fields in one schema */
+
+struct om_qc_conf {
+    double sliver_area_m2, sliver_width_m, near_distance_m, micro_segment_m,
+        spike_angle_deg, area_rel, area_abs_m2, tbdlmj_abs_m2, crop_rel;
+    char **coverage; /* upper case */
+    size_t ncoverage;
+    char *extent_layer; /* upper case, NULL = none */
+    struct om_qc_schema *schemas;
+    size_t nschemas;
+    bool present; /* the file had a qc: section */
+};
+
 /* An entry of the `layers:` section. */
 struct om_layer_conf {
     char *code;  /* upper case */
@@ -271,6 +373,7 @@ struct om_rules {
     size_t nrules;
     struct om_check_profile *profiles; /* in file order; names unique */
     size_t nprofiles;
+    struct om_qc_conf qc; /* defaults when the file has no qc: */
 };
 
 /* Read and parse the rule file at `path`. Free with om_rules_free. */
@@ -306,6 +409,10 @@ const struct om_layer_conf *om_rules_layer(const struct om_rules *r,
 /* The profile named `name` (exact), or NULL. Borrowed. */
 const struct om_check_profile *om_rules_profile(const struct om_rules *r,
                                                 const char *name);
+
+/* The qc schema of layer `code` (ASCII case-insensitive), or NULL. */
+const struct om_qc_schema *om_rules_qc_schema(const struct om_rules *r,
+                                              const char *code);
 
 /* The rule with id `id` (exact), or NULL. Borrowed. */
 const struct om_rule *om_rules_find(const struct om_rules *r, const char *id);

@@ -1,9 +1,9 @@
 /*
  * rules.c — the project / rule file (onemap.yaml): YAML parsing with
  * libyaml (the only file that includes <yaml.h>), validation into the
- * struct om_rules model of onemap/rules.h (rules and compliance review
- * profiles), feature filters (om_rule_side_select) and the built-in default
- * set (default_rules.c).
+ * struct om_rules model of onemap/rules.h (rules, compliance review
+ * profiles and the quality control section), feature filters
+ * (om_rule_side_select) and the built-in default set (default_rules.c).
  *
  * Parsing is two passes over the text: a scan of libyaml's events that
  * enforces the limits (nodes, depth) and refuses anchors and aliases before
@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,8 @@ const char *om_decision_zh(enum om_decision d)
 
 /* ---- freeing ---- */
 
+static void free_qc(struct om_qc_conf *q);
+
 static void free_strv(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -151,6 +154,7 @@ void om_rules_free(struct om_rules *r)
         om__free(pf->en);
     }
     om__free(r->profiles);
+    free_qc(&r->qc);
     om__free(r);
 }
 
@@ -280,6 +284,7 @@ struct walk {
     enum om_severity def_severity;
     double def_min_area, def_min_width;
     bool has_def_min_area; /* defaults.min_area given (profile tolerance) */
+    bool is_builtin;       /* parsing the built-in set itself */
 };
 
 static yaml_node_t *node_at(struct walk *w, int id)
@@ -1488,11 +1493,562 @@ static enum om_status parse_profiles(struct walk *w, const yaml_node_t *n)
     return OM_OK;
 }
 
+/* ---- quality control (qc:) ---- */
+
+/* The thresholds: key, member and default (onemap/rules.h). */
+#define QC_OFF(m) offsetof(struct om_qc_conf, m)
+static const struct {
+    const char *key;
+    size_t off;
+    double def;
+} qc_thresholds[] = {
+    {"sliver_area", QC_OFF(sliver_area_m2), 1.0},
+    {"sliver_width", QC_OFF(sliver_width_m), 0.1},
+    {"near_distance", QC_OFF(near_distance_m), 0.05},
+    {"micro_segment", QC_OFF(micro_segment_m), 0.001},
+    {"spike_angle", QC_OFF(spike_angle_deg), 1.0},
+    {"area_rel", QC_OFF(area_rel), 0.001},
+    {"area_abs", QC_OFF(area_abs_m2), 1.0},
+    {"tbdlmj_abs", QC_OFF(tbdlmj_abs_m2), 0.01},
+    {"crop_rel", QC_OFF(crop_rel), 0.05},
+};
+#undef QC_OFF
+
+static const char *const qc_type_names[] = {"text", "integer", "real", "number",
+                                            "any"};
+static const int qc_type_codes[] = {OM_FIELD_TEXT, OM_FIELD_INT, OM_FIELD_REAL,
+                                    -1, 0};
+static const char *const qc_domain_names[] = {"dlbm", "ydyh", "czcs", "xzqdm"};
+
+static double *qc_threshold(struct om_qc_conf *q, size_t i)
+{
+    return (double *)(void *)((char *)q + qc_thresholds[i].off);
+}
+
+/* Thresholds, coverage [DLTB, XZQ] and extent XZQ: every parsed file has
+ * them, with or without a qc: section. */
+static enum om_status qc_defaults(struct walk *w, struct om_qc_conf *q)
+{
+    for (size_t i = 0; i < NELEM(qc_thresholds); i++) {
+        *qc_threshold(q, i) = qc_thresholds[i].def;
+    }
+    static const char *const coverage[] = {"DLTB", "XZQ"};
+    q->coverage = om__calloc(NELEM(coverage), sizeof *q->coverage);
+    if (!q->coverage) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < NELEM(coverage); i++) {
+        if (!(q->coverage[q->ncoverage] = om__strdup(coverage[i]))) {
+            return om__enomem(w->err, w->source);
+        }
+        q->ncoverage++;
+    }
+    q->extent_layer = om__strdup("XZQ");
+    return q->extent_layer ? OM_OK : om__enomem(w->err, w->source);
+}
+
+static void free_qc_schema(struct om_qc_schema *s)
+{
+    om__free(s->layer);
+    om__free(s->area_field);
+    om__free(s->net_field);
+    om__free(s->gross_field);
+    om__free(s->deduct_field);
+    for (size_t i = 0; i < s->nfields; i++) {
+        om__free(s->fields[i].name);
+        free_strv(s->fields[i].values, s->fields[i].nvalues);
+    }
+    om__free(s->fields);
+}
+
+static void free_qc(struct om_qc_conf *q)
+{
+    free_strv(q->coverage, q->ncoverage);
+    q->coverage = NULL;
+    q->ncoverage = 0;
+    om__free(q->extent_layer);
+    q->extent_layer = NULL;
+    for (size_t i = 0; i < q->nschemas; i++) {
+        free_qc_schema(&q->schemas[i]);
+    }
+    om__free(q->schemas);
+    q->schemas = NULL;
+    q->nschemas = 0;
+}
+
+const struct om_qc_schema *om_rules_qc_schema(const struct om_rules *r,
+                                              const char *code)
+{
+    for (size_t i = 0; r && code && i < r->qc.nschemas; i++) {
+        if (om__strcasecmp(r->qc.schemas[i].layer, code) == 0) {
+            return &r->qc.schemas[i];
+        }
+    }
+    return NULL;
+}
+
+/* true / false (YAML 1.2 core schema spellings). */
+static enum om_status parse_bool(struct walk *w, const yaml_node_t *n,
+                                 const char *what, bool *out)
+{
+    static const char *const yes[] = {"true", "True", "TRUE"};
+    static const char *const no[] = {"false", "False", "FALSE"};
+    if (is_null(n) || n->type != YAML_SCALAR_NODE) {
+        return perr(w, n, "%s: expected true or false, found %s", what,
+                    is_null(n) ? "nothing" : type_name(n));
+    }
+    for (size_t i = 0; i < NELEM(yes); i++) {
+        if (scalar_is(n, yes[i]) || scalar_is(n, no[i])) {
+            *out = scalar_is(n, yes[i]);
+            return OM_OK;
+        }
+    }
+    char *s = NULL;
+    enum om_status st = scalar_dup(w, n, what, &s);
+    if (st == OM_OK) {
+        st = perr(w, n, "%s: '%.64s' is not true or false", what, s);
+    }
+    om__free(s);
+    return st;
+}
+
+/* An attribute field name: a single value of at most OM_LIMIT_NAME_BYTES. */
+static enum om_status parse_field_name(struct walk *w, const yaml_node_t *n,
+                                       const char *what, char **out)
+{
+    enum om_status st = scalar_dup(w, n, what, out);
+    if (st == OM_OK && strlen(*out) > OM_LIMIT_NAME_BYTES) {
+        om__free(*out);
+        *out = NULL;
+        st = perr(w, n, "%s: field name longer than %u bytes", what,
+                  OM_LIMIT_NAME_BYTES);
+    }
+    return st;
+}
+
+static enum om_status parse_qc_thresholds(struct walk *w, const yaml_node_t *n,
+                                          struct om_qc_conf *q)
+{
+    const char *keys[NELEM(qc_thresholds)];
+    for (size_t i = 0; i < NELEM(qc_thresholds); i++) {
+        keys[i] = qc_thresholds[i].key;
+    }
+    enum om_status st;
+    if ((st = expect_map(w, n, "qc: thresholds")) != OM_OK ||
+        (st = check_keys(w, n, "qc: thresholds", keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < NELEM(qc_thresholds); i++) {
+        yaml_node_t *v = map_get(w, n, keys[i]);
+        if (!v) {
+            continue;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "qc: thresholds: %s", keys[i]);
+        double d = 0;
+        if ((st = parse_nonneg(w, v, what, &d)) != OM_OK) {
+            return st;
+        }
+        if (strcmp(keys[i], "spike_angle") == 0 && !(d > 0 && d < 90)) {
+            return perr(w, v,
+                        "%s: %g is out of range; must be more than 0 and "
+                        "less than 90 (degrees)",
+                        what, d);
+        }
+        if (strcmp(keys[i], "crop_rel") == 0 && d > 1) {
+            return perr(w, v,
+                        "%s: %g is more than 1; it is a share (0.05 = 5%%)",
+                        what, d);
+        }
+        *qc_threshold(q, i) = d;
+    }
+    return OM_OK;
+}
+
+/* `coverage:` a layer code or a list of them; null or [] = none. */
+static enum om_status parse_qc_coverage(struct walk *w, const yaml_node_t *n,
+                                        struct om_qc_conf *q)
+{
+    const char *what = "qc: coverage";
+    free_strv(q->coverage, q->ncoverage);
+    q->coverage = NULL;
+    q->ncoverage = 0;
+    if (is_null(n)) {
+        return OM_OK;
+    }
+    if (n->type == YAML_MAPPING_NODE) {
+        return perr(w, n,
+                    "%s: expected a layer code or a list of them, found %s",
+                    what, type_name(n));
+    }
+    size_t count = n->type == YAML_SCALAR_NODE
+                       ? 1
+                       : (size_t)(n->data.sequence.items.top -
+                                  n->data.sequence.items.start);
+    if (count > OM_LIMIT_RULES_VALUES) {
+        return om__error(
+            w->err, OM_ELIMIT, w->source, (long)n->start_mark.line + 1, -1,
+            "column %ld: %s: %zu layers, more than the limit of %u "
+            "(OM_LIMIT_RULES_VALUES)",
+            (long)n->start_mark.column + 1, what, count, OM_LIMIT_RULES_VALUES);
+    }
+    if (count == 0) {
+        return OM_OK;
+    }
+    q->coverage = om__calloc(count, sizeof *q->coverage);
+    if (!q->coverage) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *item =
+            n->type == YAML_SCALAR_NODE
+                ? n
+                : node_at(w, n->data.sequence.items.start[i]);
+        enum om_status st =
+            parse_code(w, item ? item : n, what, &q->coverage[i]);
+        if (st != OM_OK) {
+            return st;
+        }
+        q->ncoverage++;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(q->coverage[j], q->coverage[i]) == 0) {
+                return perr(w, item, "%s: layer %s is listed twice", what,
+                            q->coverage[i]);
+            }
+        }
+    }
+    return OM_OK;
+}
+
+/* `net_area: {net, gross, deduct}`: all three, three different fields. */
+static enum om_status parse_qc_net_area(struct walk *w, const yaml_node_t *n,
+                                        const char *what,
+                                        struct om_qc_schema *s)
+{
+    static const char *const keys[] = {"net", "gross", "deduct"};
+    enum om_status st;
+    if ((st = expect_map(w, n, what)) != OM_OK ||
+        (st = check_keys(w, n, what, keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < NELEM(keys); i++) {
+        if (!map_get(w, n, keys[i])) {
+            return perr(w, n,
+                        "%s: missing '%s' (net, gross and deduct are all "
+                        "needed: net = gross - deduct, e.g. {net: TBDLMJ, "
+                        "gross: TBMJ, deduct: KCMJ})",
+                        what, keys[i]);
+        }
+    }
+    char *v[3] = {NULL, NULL, NULL};
+    for (size_t i = 0; i < NELEM(keys); i++) {
+        char sub[160];
+        snprintf(sub, sizeof sub, "%s: %s", what, keys[i]);
+        if ((st = parse_field_name(w, map_get(w, n, keys[i]), sub, &v[i])) !=
+            OM_OK) {
+            break;
+        }
+    }
+    if (st == OM_OK) {
+        for (size_t i = 0; i < 3 && st == OM_OK; i++) {
+            for (size_t j = i + 1; j < 3 && st == OM_OK; j++) {
+                if (om__strcasecmp(v[i], v[j]) == 0) {
+                    st = perr(w, map_get(w, n, keys[j]),
+                              "%s: %s and %s are both %s; they must be three "
+                              "different fields",
+                              what, keys[i], keys[j], v[j]);
+                }
+            }
+        }
+    }
+    if (st != OM_OK) {
+        for (size_t i = 0; i < 3; i++) {
+            om__free(v[i]);
+        }
+        return st;
+    }
+    s->net_field = v[0];
+    s->gross_field = v[1];
+    s->deduct_field = v[2];
+    return OM_OK;
+}
+
+static enum om_status parse_qc_field(struct walk *w, const yaml_node_t *n,
+                                     const char *what, struct om_qc_field *f)
+{
+    static const char *const keys[] = {"type", "required", "unique", "domain",
+                                       "values"};
+    enum om_status st;
+    if (is_null(n)) {
+        return OM_OK; /* listed only: any type, optional */
+    }
+    if ((st = expect_map(w, n, what)) != OM_OK ||
+        (st = check_keys(w, n, what, keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    char sub[256];
+    int k = 0;
+    yaml_node_t *v;
+    if ((v = map_get(w, n, "type")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: type", what);
+        if ((st = parse_enum(w, v, sub, qc_type_names, NELEM(qc_type_names),
+                             &k)) != OM_OK) {
+            return st;
+        }
+        f->type = qc_type_codes[k - 1];
+    }
+    if ((v = map_get(w, n, "required")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: required", what);
+        if ((st = parse_bool(w, v, sub, &f->required)) != OM_OK) {
+            return st;
+        }
+    }
+    if ((v = map_get(w, n, "unique")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: unique", what);
+        if ((st = parse_bool(w, v, sub, &f->unique)) != OM_OK) {
+            return st;
+        }
+    }
+    if ((v = map_get(w, n, "domain")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: domain", what);
+        if ((st = parse_enum(w, v, sub, qc_domain_names, NELEM(qc_domain_names),
+                             &k)) != OM_OK) {
+            return st;
+        }
+        f->domain = (enum om_qc_domain)k;
+    }
+    if ((v = map_get(w, n, "values")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: values", what);
+        if (f->domain != OM_QC_DOMAIN_NONE) {
+            /* one value set per field: a list next to a code table would
+             * be read two ways (narrowing it, or widening it) */
+            return perr(w, v,
+                        "%s: give either 'domain' (a code table) or "
+                        "'values' (a list), not both",
+                        sub);
+        }
+        if ((st = parse_strv(w, v, sub, &f->values, &f->nvalues)) != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status parse_qc_fields(struct walk *w, const yaml_node_t *n,
+                                      const char *what, struct om_qc_schema *s)
+{
+    enum om_status st;
+    if (is_null(n)) {
+        return OM_OK;
+    }
+    if ((st = expect_map(w, n, what)) != OM_OK) {
+        return st;
+    }
+    size_t count =
+        (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (count > OM_LIMIT_QC_FIELDS) {
+        return om__error(
+            w->err, OM_ELIMIT, w->source, (long)n->start_mark.line + 1, -1,
+            "column %ld: %s: %zu fields, more than the limit of %u "
+            "(OM_LIMIT_QC_FIELDS)",
+            (long)n->start_mark.column + 1, what, count, OM_LIMIT_QC_FIELDS);
+    }
+    if (count == 0) {
+        return OM_OK;
+    }
+    s->fields = om__calloc(count, sizeof *s->fields);
+    if (!s->fields) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(w, p->key);
+        struct om_qc_field *f = &s->fields[s->nfields++];
+        f->line = k ? (int)k->start_mark.line + 1 : 0;
+        if ((st = parse_field_name(w, k ? k : n, what, &f->name)) != OM_OK) {
+            return st;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (om__strcasecmp(s->fields[j].name, f->name) == 0) {
+                return perr(w, k,
+                            "%s: field %s is listed twice (first at line %d; "
+                            "names are matched without case)",
+                            what, f->name, s->fields[j].line);
+            }
+        }
+        char sub[224];
+        snprintf(sub, sizeof sub, "%s: %.64s", what, f->name);
+        if ((st = parse_qc_field(w, node_at(w, p->value), sub, f)) != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status parse_qc_schema(struct walk *w, const yaml_node_t *n,
+                                      struct om_qc_schema *s)
+{
+    static const char *const keys[] = {"single_part", "area_field", "net_area",
+                                       "fields"};
+    char what[96], sub[128];
+    enum om_status st;
+    snprintf(what, sizeof what, "qc: schemas: %s", s->layer);
+    if (is_null(n)) {
+        return OM_OK;
+    }
+    if ((st = expect_map(w, n, what)) != OM_OK ||
+        (st = check_keys(w, n, what, keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    yaml_node_t *v;
+    if ((v = map_get(w, n, "single_part")) != NULL) {
+        snprintf(sub, sizeof sub, "%s: single_part", what);
+        if ((st = parse_bool(w, v, sub, &s->single_part)) != OM_OK) {
+            return st;
+        }
+    }
+    if ((v = map_get(w, n, "area_field")) != NULL && !is_null(v)) {
+        snprintf(sub, sizeof sub, "%s: area_field", what);
+        if ((st = parse_field_name(w, v, sub, &s->area_field)) != OM_OK) {
+            return st;
+        }
+    }
+    if ((v = map_get(w, n, "net_area")) != NULL && !is_null(v)) {
+        snprintf(sub, sizeof sub, "%s: net_area", what);
+        if ((st = parse_qc_net_area(w, v, sub, s)) != OM_OK) {
+            return st;
+        }
+    }
+    snprintf(sub, sizeof sub, "%s: fields", what);
+    return parse_qc_fields(w, map_get(w, n, "fields"), sub, s);
+}
+
+static enum om_status parse_qc_schemas(struct walk *w, const yaml_node_t *n,
+                                       struct om_qc_conf *q)
+{
+    enum om_status st;
+    if (is_null(n)) {
+        return OM_OK; /* "schemas:" with nothing: no schemas */
+    }
+    if (n->type != YAML_MAPPING_NODE) {
+        return perr(w, n,
+                    "qc: schemas: expected a mapping of layer codes to "
+                    "schemas (e.g. DLTB: {fields: {...}}), found %s",
+                    type_name(n));
+    }
+    size_t count =
+        (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (count > OM_LIMIT_QC_SCHEMAS) {
+        return om__error(
+            w->err, OM_ELIMIT, w->source, (long)n->start_mark.line + 1, -1,
+            "column %ld: qc: schemas: %zu schemas, more than the limit of %u "
+            "(OM_LIMIT_QC_SCHEMAS)",
+            (long)n->start_mark.column + 1, count, OM_LIMIT_QC_SCHEMAS);
+    }
+    if (count == 0) {
+        return OM_OK;
+    }
+    q->schemas = om__calloc(count, sizeof *q->schemas);
+    if (!q->schemas) {
+        return om__enomem(w->err, w->source);
+    }
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        yaml_node_t *k = node_at(w, p->key);
+        struct om_qc_schema *s = &q->schemas[q->nschemas++];
+        s->line = k ? (int)k->start_mark.line + 1 : 0;
+        if ((st = parse_code(w, k ? k : n, "qc: schemas", &s->layer)) !=
+            OM_OK) {
+            return st;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(q->schemas[j].layer, s->layer) == 0) {
+                return perr(w, k,
+                            "qc: schemas: layer %s has two schemas (first at "
+                            "line %d)",
+                            s->layer, q->schemas[j].line);
+            }
+        }
+        if ((st = parse_qc_schema(w, node_at(w, p->value), s)) != OM_OK) {
+            return st;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status parse_text(const char *text, size_t len,
+                                 const char *source, bool is_builtin,
+                                 struct om_rules **out, struct om_error *err);
+
+/*
+ * A qc: section without `schemas:` gets the built-in set's schemas ("missing
+ * keys take the defaults"). The built-in set itself has them; were it ever
+ * edited to lack them, it gets none rather than recursing.
+ */
+static enum om_status builtin_schemas(struct walk *w, struct om_qc_conf *q)
+{
+    if (w->is_builtin) {
+        return OM_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    enum om_status st = om_rules_default_text(&text, &len, w->err);
+    if (st != OM_OK) {
+        return st;
+    }
+    struct om_rules *d = NULL;
+    st = parse_text(text, len, "(built-in)", true, &d, w->err);
+    om__free(text);
+    if (st != OM_OK) {
+        return st;
+    }
+    q->schemas = d->qc.schemas;
+    q->nschemas = d->qc.nschemas;
+    d->qc.schemas = NULL;
+    d->qc.nschemas = 0;
+    om_rules_free(d);
+    return OM_OK;
+}
+
+static enum om_status parse_qc(struct walk *w, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"thresholds", "coverage", "extent",
+                                       "schemas"};
+    struct om_qc_conf *q = &w->r->qc;
+    enum om_status st;
+    q->present = true;
+    if (is_null(n)) {
+        return builtin_schemas(w, q); /* "qc:" alone: every default */
+    }
+    if ((st = expect_map(w, n, "qc")) != OM_OK ||
+        (st = check_keys(w, n, "qc", keys, NELEM(keys))) != OM_OK) {
+        return st;
+    }
+    yaml_node_t *v = map_get(w, n, "thresholds");
+    if (v && !is_null(v) && (st = parse_qc_thresholds(w, v, q)) != OM_OK) {
+        return st;
+    }
+    if ((v = map_get(w, n, "coverage")) != NULL &&
+        (st = parse_qc_coverage(w, v, q)) != OM_OK) {
+        return st;
+    }
+    if ((v = map_get(w, n, "extent")) != NULL) {
+        om__free(q->extent_layer);
+        q->extent_layer = NULL;
+        if (!is_null(v) &&
+            (st = parse_code(w, v, "qc: extent", &q->extent_layer)) != OM_OK) {
+            return st;
+        }
+    }
+    v = map_get(w, n, "schemas");
+    return v ? parse_qc_schemas(w, v, q) : builtin_schemas(w, q);
+}
+
 static enum om_status parse_root(struct walk *w, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"version", "project",  "layers",
-                                       "admin",   "defaults", "rules",
-                                       "profiles"};
+    static const char *const keys[] = {"version",  "project",  "layers",
+                                       "admin",    "defaults", "rules",
+                                       "profiles", "qc"};
     enum om_status st;
     if (!root || root->type != YAML_MAPPING_NODE) {
         return perr(w, root,
@@ -1528,16 +2084,20 @@ static enum om_status parse_root(struct walk *w, const yaml_node_t *root)
     }
     yaml_node_t *rn = map_get(w, root, "rules");
     yaml_node_t *pn = map_get(w, root, "profiles");
-    if (!rn && !pn) {
+    yaml_node_t *qn = map_get(w, root, "qc");
+    if (!rn && !pn && !qn) {
         return perr(w, root,
                     "missing 'rules:' (the list of rules) or 'profiles:' "
-                    "(the review profiles); a rule file needs at least one "
-                    "of the two");
+                    "(the review profiles) or 'qc:' (quality control); a "
+                    "rule file needs at least one of the three");
     }
     if (rn && (st = parse_rules(w, rn)) != OM_OK) {
         return st;
     }
-    return pn ? parse_profiles(w, pn) : OM_OK;
+    if (pn && (st = parse_profiles(w, pn)) != OM_OK) {
+        return st;
+    }
+    return qn ? parse_qc(w, qn) : OM_OK;
 }
 
 /* ---- libyaml ---- */
@@ -1675,6 +2235,13 @@ static enum om_status scan_events(const char *text, size_t len,
 enum om_status om_rules_parse(const char *text, size_t len, const char *source,
                               struct om_rules **out, struct om_error *err)
 {
+    return parse_text(text, len, source, false, out, err);
+}
+
+static enum om_status parse_text(const char *text, size_t len,
+                                 const char *source, bool is_builtin,
+                                 struct om_rules **out, struct om_error *err)
+{
     if (!out) {
         return om__error(err, OM_EINVAL, source, 0, -1,
                          "om_rules_parse: out is NULL");
@@ -1722,8 +2289,12 @@ enum om_status om_rules_parse(const char *text, size_t len, const char *source,
                      .source = source,
                      .err = err,
                      .r = r,
-                     .def_severity = OM_SEV_ERROR};
-    st = parse_root(&w, yaml_document_get_root_node(&doc));
+                     .def_severity = OM_SEV_ERROR,
+                     .is_builtin = is_builtin};
+    st = qc_defaults(&w, &r->qc);
+    if (st == OM_OK) {
+        st = parse_root(&w, yaml_document_get_root_node(&doc));
+    }
     yaml_document_delete(&doc);
     yaml_parser_delete(&p);
     if (st != OM_OK) {
@@ -1824,7 +2395,7 @@ enum om_status om_rules_default(struct om_rules **out, struct om_error *err)
     if (st != OM_OK) {
         return st;
     }
-    st = om_rules_parse(text, len, "(built-in)", out, err);
+    st = parse_text(text, len, "(built-in)", true, out, err);
     om__free(text);
     return st;
 }

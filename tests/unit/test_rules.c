@@ -5,7 +5,10 @@
  * selection by values, prefixes, code-table groups and negations on a small
  * built layer (expected masks written out by hand from the code tables);
  * the compliance review profiles: the shipped ones check by check, every
- * key, every error with its line and column, limits and out-of-memory.
+ * key, every error with its line and column, limits and out-of-memory;
+ * the quality control section: defaults with and without it, the shipped
+ * schemas (and against the fields the sample data generator writes),
+ * every key, every error, limits and out-of-memory.
  */
 #include "onemap/rules.h"
 
@@ -1178,6 +1181,719 @@ TEST(test_profiles_out_of_memory)
     CHECK_INT(err.line, 8);
 }
 
+/* ---- quality control (qc:) ---- */
+
+static void check_qc_thresholds_default(const struct om_qc_conf *q, int *ok)
+{
+    *ok = q->sliver_area_m2 == 1.0 && q->sliver_width_m == 0.1 &&
+          q->near_distance_m == 0.05 && q->micro_segment_m == 0.001 &&
+          q->spike_angle_deg == 1.0 && q->area_rel == 0.001 &&
+          q->area_abs_m2 == 1.0 && q->tbdlmj_abs_m2 == 0.01 &&
+          q->crop_rel == 0.05;
+}
+
+/* A file without qc: has the documented defaults, no schemas. */
+TEST(test_qc_absent)
+{
+    const char *y = "version: 1\nrules: []\n";
+    struct om_rules *r = NULL;
+    struct om_error err;
+    int ok = 0;
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK(!r->qc.present);
+    check_qc_thresholds_default(&r->qc, &ok);
+    CHECK(ok);
+    CHECK_INT(r->qc.ncoverage, 2);
+    CHECK_STR(r->qc.coverage[0], "DLTB");
+    CHECK_STR(r->qc.coverage[1], "XZQ");
+    CHECK_STR(r->qc.extent_layer, "XZQ");
+    CHECK_INT(r->qc.nschemas, 0);
+    CHECK(r->qc.schemas == NULL);
+    CHECK(om_rules_qc_schema(r, "DLTB") == NULL);
+    CHECK(om_rules_qc_schema(NULL, "DLTB") == NULL);
+    om_rules_free(r);
+
+    /* an empty qc: section is present, with every default, and the
+     * schemas of the built-in set */
+    y = "version: 1\nqc:\n";
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK(r->qc.present);
+    CHECK_INT(r->nrules, 0);
+    CHECK_INT(r->nprofiles, 0);
+    check_qc_thresholds_default(&r->qc, &ok);
+    CHECK(ok);
+    CHECK_INT(r->qc.ncoverage, 2);
+    CHECK_STR(r->qc.extent_layer, "XZQ");
+    CHECK_INT(r->qc.nschemas, 6);
+    CHECK_INT(om_rules_qc_schema(r, "DLTB")->nfields, 19);
+    CHECK(om_rules_qc_schema(r, "DLTB")->line > 300); /* built-in's line */
+    om_rules_free(r);
+
+    /* thresholds only: the rest is default */
+    y = "version: 1\nqc: {thresholds: {sliver_area: 5}}\n";
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK(r->qc.present);
+    CHECK(r->qc.sliver_area_m2 == 5.0);
+    CHECK(r->qc.sliver_width_m == 0.1);
+    CHECK(r->qc.crop_rel == 0.05);
+    CHECK_INT(r->qc.ncoverage, 2);
+    CHECK_INT(r->qc.nschemas, 6);
+    om_rules_free(r);
+}
+
+/* The shipped qc section, key by key. */
+TEST(test_qc_default_set)
+{
+    struct om_rules *r = NULL;
+    struct om_error err;
+    int ok = 0;
+    CHECK_OK(om_rules_default(&r, &err), &err);
+    const struct om_qc_conf *q = &r->qc;
+    CHECK(q->present);
+    /* the shipped values are the documented defaults */
+    check_qc_thresholds_default(q, &ok);
+    CHECK(ok);
+    CHECK_INT(q->ncoverage, 2);
+    CHECK_STR(q->coverage[0], "DLTB");
+    CHECK_STR(q->coverage[1], "XZQ");
+    CHECK_STR(q->extent_layer, "XZQ");
+    CHECK_INT(q->nschemas, 6);
+    static const char *const layers[] = {"DLTB",   "XZQ",    "YJJBNTBHTB",
+                                         "STBHHX", "CZKFBJ", "GHYT"};
+    static const size_t nfields[] = {19, 2, 5, 4, 5, 4};
+    for (size_t i = 0; i < 6; i++) {
+        CHECK_STR(q->schemas[i].layer, layers[i]);
+        CHECK_INT(q->schemas[i].nfields, nfields[i]);
+        CHECK(q->schemas[i].line > 0);
+        CHECK(om_rules_qc_schema(r, layers[i]) == &q->schemas[i]);
+        /* every layer's identifier is required (and BSM unique) */
+        const struct om_qc_field *f0 = &q->schemas[i].fields[0];
+        CHECK(f0->required && f0->unique && f0->type == OM_FIELD_TEXT);
+    }
+    CHECK(om_rules_qc_schema(r, "NOPE") == NULL);
+
+    const struct om_qc_schema *s = om_rules_qc_schema(r, "dltb");
+    CHECK(s == &q->schemas[0]);
+    CHECK(s->single_part);
+    CHECK_STR(s->area_field, "TBMJ");
+    CHECK_STR(s->net_field, "TBDLMJ");
+    CHECK_STR(s->gross_field, "TBMJ");
+    CHECK_STR(s->deduct_field, "KCMJ");
+    static const struct {
+        const char *name;
+        int type;
+        bool required, unique;
+        enum om_qc_domain domain;
+    } dltb[] = {
+        {"BSM", OM_FIELD_TEXT, true, true, 0},
+        {"YSDM", OM_FIELD_TEXT, false, false, 0},
+        {"TBBH", OM_FIELD_TEXT, true, false, 0},
+        {"DLBM", OM_FIELD_TEXT, true, false, OM_QC_DOMAIN_DLBM},
+        {"DLMC", OM_FIELD_TEXT, true, false, 0},
+        {"QSXZ", OM_FIELD_TEXT, false, false, 0},
+        {"QSDWDM", OM_FIELD_TEXT, false, false, OM_QC_DOMAIN_XZQDM},
+        {"QSDWMC", OM_FIELD_TEXT, false, false, 0},
+        {"ZLDWDM", OM_FIELD_TEXT, false, false, OM_QC_DOMAIN_XZQDM},
+        {"ZLDWMC", OM_FIELD_TEXT, false, false, 0},
+        {"TBMJ", OM_FIELD_REAL, true, false, 0},
+        {"KCDLBM", OM_FIELD_TEXT, false, false, 0},
+        {"KCXS", OM_FIELD_REAL, false, false, 0},
+        {"KCMJ", OM_FIELD_REAL, false, false, 0},
+        {"TBDLMJ", OM_FIELD_REAL, true, false, 0},
+        {"GDLX", OM_FIELD_TEXT, false, false, 0},
+        {"GDPDJB", OM_FIELD_TEXT, false, false, 0},
+        {"CZCSXM", OM_FIELD_TEXT, false, false, OM_QC_DOMAIN_CZCS},
+        {"SJNF", OM_FIELD_INT, false, false, 0},
+    };
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct om_qc_field *f = &s->fields[i];
+        CHECK_STR(f->name, dltb[i].name);
+        CHECK_INT(f->type, dltb[i].type);
+        CHECK_INT(f->required, dltb[i].required);
+        CHECK_INT(f->unique, dltb[i].unique);
+        CHECK_INT(f->domain, dltb[i].domain);
+        CHECK(f->values == NULL && f->nvalues == 0);
+        CHECK(f->line > s->line);
+    }
+
+    s = om_rules_qc_schema(r, "XZQ");
+    CHECK(!s->single_part && !s->area_field && !s->net_field);
+    CHECK_STR(s->fields[0].name, "XZQDM");
+    CHECK_INT(s->fields[0].domain, OM_QC_DOMAIN_XZQDM);
+    CHECK(s->fields[1].required && !s->fields[1].unique);
+
+    s = om_rules_qc_schema(r, "GHYT");
+    CHECK_STR(s->fields[1].name, "YDYHFLDM");
+    CHECK(s->fields[1].required);
+    CHECK_INT(s->fields[1].domain, OM_QC_DOMAIN_YDYH);
+    CHECK_INT(s->fields[3].domain, OM_QC_DOMAIN_XZQDM);
+    CHECK(!s->fields[3].required);
+
+    s = om_rules_qc_schema(r, "YJJBNTBHTB");
+    CHECK_STR(s->fields[4].name, "JBNTMJ");
+    CHECK_INT(s->fields[4].type, OM_FIELD_REAL);
+    CHECK(s->area_field == NULL);
+    om_rules_free(r);
+}
+
+/*
+ * An independent check of the shipped schemas against the sample data
+ * generator (tools/synth.c, read as text): every required field, area
+ * field and net-area field of a shipped schema is a field the generator
+ * writes on that layer, with a type the schema accepts. The synthetic
+ * county must pass the shipped schema.
+ */
+static bool synth_field(const char *src, const char *layer, const char *field,
+                        char *type, size_t tsize)
+{
+    char key[64];
+    snprintf(key, sizeof key, "om_layer_new(\"%s\"", layer);
+    const char *p = strstr(src, key);
+    if (!p) {
+        return false;
+    }
+    const char *end = strstr(p + 1, "om_layer_new(");
+    snprintf(key, sizeof key, "add_field(l, \"%s\", ", field);
+    const char *f = strstr(p, key);
+    if (!f || (end && f > end)) {
+        return false;
+    }
+    f += strlen(key);
+    size_t n = strcspn(f, ")");
+    snprintf(type, tsize, "%.*s", (int)(n < tsize ? n : tsize - 1), f);
+    return true;
+}
+
+TEST(test_qc_default_vs_synth)
+{
+    FILE *fp = fopen("tools/synth.c", "rb");
+    if (!fp) {
+        printf("SKIP test_rules:test_qc_default_vs_synth: tools/synth.c not "
+               "found (run from the repository root)\n");
+        return;
+    }
+    static char src[1 << 18];
+    size_t n = fread(src, 1, sizeof src - 1, fp);
+    fclose(fp);
+    CHECK(n > 10000 && n < sizeof src - 1);
+    src[n] = '\0';
+    struct om_rules *r = NULL;
+    struct om_error err;
+    CHECK_OK(om_rules_default(&r, &err), &err);
+    size_t nchecked = 0;
+    for (size_t i = 0; i < r->qc.nschemas; i++) {
+        const struct om_qc_schema *s = &r->qc.schemas[i];
+        for (size_t j = 0; j < s->nfields + 4; j++) {
+            const char *name;
+            int type;
+            if (j < s->nfields) {
+                name = s->fields[j].name;
+                type = s->fields[j].type;
+            } else {
+                const char *extra[4] = {s->area_field, s->net_field,
+                                        s->gross_field, s->deduct_field};
+                name = extra[j - s->nfields];
+                type = -1; /* numeric */
+            }
+            if (!name || (j < s->nfields && !s->fields[j].required)) {
+                continue;
+            }
+            char t[32];
+            if (!synth_field(src, s->layer, name, t, sizeof t)) {
+                FAILF("layer %s: the generator writes no field %s", s->layer,
+                      name);
+                break;
+            }
+            bool ok = type == 0 ||
+                      (type == OM_FIELD_TEXT && !strcmp(t, "OM_FIELD_TEXT")) ||
+                      (type == OM_FIELD_INT && !strcmp(t, "OM_FIELD_INT")) ||
+                      (type == OM_FIELD_REAL && !strcmp(t, "OM_FIELD_REAL")) ||
+                      (type == -1 && (!strcmp(t, "OM_FIELD_REAL") ||
+                                      !strcmp(t, "OM_FIELD_INT")));
+            if (!ok) {
+                FAILF("layer %s: field %s is %s in the generator", s->layer,
+                      name, t);
+                break;
+            }
+            nchecked++;
+        }
+    }
+    om_rules_free(r);
+    CHECK(nchecked >= 15);
+}
+
+/* Every key of the section. */
+TEST(test_qc_format)
+{
+    const char *y = "version: 1\n"
+                    "qc:\n"
+                    "  thresholds:\n"
+                    "    sliver_area: 2\n"
+                    "    sliver_width: 0.2\n"
+                    "    near_distance: 0\n"
+                    "    micro_segment: 1e-4\n"
+                    "    spike_angle: 89.5\n"
+                    "    area_rel: 0.01\n"
+                    "    area_abs: 10\n"
+                    "    tbdlmj_abs: 0.5\n"
+                    "    crop_rel: 1\n"
+                    "  coverage: dltb\n"
+                    "  extent: xzq_2023\n"
+                    "  schemas:\n"
+                    "    dltb:\n"
+                    "      single_part: True\n"
+                    "      area_field: MJ\n"
+                    "      net_area: {net: JMJ, gross: MJ, deduct: KC}\n"
+                    "      fields:\n"
+                    "        A: {type: text, required: true, unique: false}\n"
+                    "        B: {type: integer, unique: TRUE, domain: dlbm}\n"
+                    "        C: {type: real, required: false, domain: ydyh}\n"
+                    "        D: {type: number, domain: czcs}\n"
+                    "        E: {type: any, domain: xzqdm}\n"
+                    "        F: {values: ['10', 20, \" 30 \"]}\n"
+                    "        G: {values: x}\n"
+                    "        地类编码:\n"
+                    "        H: {}\n"
+                    "    XZQ:\n"
+                    "    GHYT: {single_part: false, fields: }\n";
+    struct om_rules *r = NULL;
+    struct om_error err;
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    const struct om_qc_conf *q = &r->qc;
+    CHECK(q->present);
+    CHECK(q->sliver_area_m2 == 2 && q->sliver_width_m == 0.2);
+    CHECK(q->near_distance_m == 0 && q->micro_segment_m == 1e-4);
+    CHECK(q->spike_angle_deg == 89.5 && q->area_rel == 0.01);
+    CHECK(q->area_abs_m2 == 10 && q->tbdlmj_abs_m2 == 0.5);
+    CHECK(q->crop_rel == 1);
+    CHECK_INT(q->ncoverage, 1);
+    CHECK_STR(q->coverage[0], "DLTB");
+    CHECK_STR(q->extent_layer, "XZQ_2023");
+    CHECK_INT(q->nschemas, 3);
+    const struct om_qc_schema *s = om_rules_qc_schema(r, "Dltb");
+    CHECK(s == &q->schemas[0]);
+    CHECK_STR(s->layer, "DLTB");
+    CHECK_INT(s->line, 16);
+    CHECK(s->single_part);
+    CHECK_STR(s->area_field, "MJ");
+    CHECK_STR(s->net_field, "JMJ");
+    CHECK_STR(s->gross_field, "MJ");
+    CHECK_STR(s->deduct_field, "KC");
+    CHECK_INT(s->nfields, 9);
+    static const struct {
+        const char *name;
+        int type;
+        bool required, unique;
+        enum om_qc_domain domain;
+        size_t nvalues;
+        int line;
+    } want[] = {
+        {"A", OM_FIELD_TEXT, true, false, OM_QC_DOMAIN_NONE, 0, 21},
+        {"B", OM_FIELD_INT, false, true, OM_QC_DOMAIN_DLBM, 0, 22},
+        {"C", OM_FIELD_REAL, false, false, OM_QC_DOMAIN_YDYH, 0, 23},
+        {"D", -1, false, false, OM_QC_DOMAIN_CZCS, 0, 24},
+        {"E", 0, false, false, OM_QC_DOMAIN_XZQDM, 0, 25},
+        {"F", 0, false, false, OM_QC_DOMAIN_NONE, 3, 26},
+        {"G", 0, false, false, OM_QC_DOMAIN_NONE, 1, 27},
+        {"地类编码", 0, false, false, OM_QC_DOMAIN_NONE, 0, 28},
+        {"H", 0, false, false, OM_QC_DOMAIN_NONE, 0, 29},
+    };
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct om_qc_field *f = &s->fields[i];
+        CHECK_STR(f->name, want[i].name);
+        CHECK_INT(f->type, want[i].type);
+        CHECK_INT(f->required, want[i].required);
+        CHECK_INT(f->unique, want[i].unique);
+        CHECK_INT(f->domain, want[i].domain);
+        CHECK_INT(f->nvalues, want[i].nvalues);
+        CHECK((f->values != NULL) == (want[i].nvalues > 0));
+        CHECK_INT(f->line, want[i].line);
+    }
+    /* values are text as written, trimmed */
+    CHECK_STR(s->fields[5].values[0], "10");
+    CHECK_STR(s->fields[5].values[1], "20");
+    CHECK_STR(s->fields[5].values[2], "30");
+    CHECK_STR(s->fields[6].values[0], "x");
+
+    s = om_rules_qc_schema(r, "xzq");
+    CHECK(s && !s->single_part && s->nfields == 0 && s->fields == NULL);
+    CHECK(!s->area_field && !s->net_field && !s->gross_field &&
+          !s->deduct_field);
+    s = om_rules_qc_schema(r, "GHYT");
+    CHECK(s && !s->single_part && s->nfields == 0);
+    CHECK(om_rules_qc_schema(r, "DLTB_2") == NULL);
+    om_rules_free(r);
+
+    /* explicit "none": no coverage, no extent, no schemas */
+    y = "version: 1\nqc: {coverage: [], extent: ~, schemas: {}}\n";
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK(r->qc.present);
+    CHECK(r->qc.ncoverage == 0 && r->qc.coverage == NULL);
+    CHECK(r->qc.extent_layer == NULL);
+    CHECK(r->qc.nschemas == 0 && r->qc.schemas == NULL);
+    om_rules_free(r);
+    y = "version: 1\nqc:\n  coverage:\n  extent:\n  schemas:\n"
+        "  thresholds:\n";
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK(r->qc.ncoverage == 0 && r->qc.extent_layer == NULL &&
+          r->qc.nschemas == 0);
+    CHECK(r->qc.spike_angle_deg == 1.0);
+    om_rules_free(r);
+
+    /* a coverage list, with rules and profiles in the same file */
+    y = "version: 1\n"
+        "rules: [{id: R1, kind: must_cover, a: XZQ, b: DLTB, zh: x}]\n"
+        "profiles: {p: {checks: [{id: C1, kind: report, layer: A, zh: x}]}}\n"
+        "qc: {coverage: [DLTB, xzq, GHFQ], schemas: {A: {fields: {X: }}}}\n";
+    CHECK_OK(om_rules_parse(y, strlen(y), "t.yaml", &r, &err), &err);
+    CHECK_INT(r->nrules, 1);
+    CHECK_INT(r->nprofiles, 1);
+    CHECK_INT(r->qc.ncoverage, 3);
+    CHECK_STR(r->qc.coverage[1], "XZQ");
+    CHECK_STR(r->qc.coverage[2], "GHFQ");
+    CHECK_STR(r->qc.extent_layer, "XZQ");
+    CHECK_INT(r->qc.nschemas, 1);
+    CHECK_STR(r->qc.schemas[0].fields[0].name, "X");
+    om_rules_free(r);
+}
+
+TEST(test_qc_errors)
+{
+#define QH "version: 1\nqc:\n"
+#define SH QH "  schemas:\n    DLTB:\n"
+#define FH SH "      fields:\n"
+    static const struct {
+        const char *text;
+        enum om_status st;
+        long line;
+        const char *col;
+        const char *phrase;
+    } cases[] = {
+        /* 0: unknown keys at every level, with suggestions */
+        {QH "  threshold: {}\n", OM_EPARSE, 3, "column 3:",
+         "qc: unknown key 'threshold' (did you mean 'thresholds'?) (known "
+         "keys: thresholds, coverage, extent, schemas)"},
+        /* 1 */
+        {QH "  thresholds: {sliver_areas: 1}\n", OM_EPARSE, 3, "column 16:",
+         "qc: thresholds: unknown key 'sliver_areas' (did you mean "
+         "'sliver_area'?)"},
+        /* 2 */
+        {SH "      singlepart: true\n", OM_EPARSE, 5, "column 7:",
+         "qc: schemas: DLTB: unknown key 'singlepart' (did you mean "
+         "'single_part'?)"},
+        /* 3 */
+        {FH "        BSM: {type: text, requried: true}\n", OM_EPARSE, 6,
+         "column 27:",
+         "qc: schemas: DLTB: fields: BSM: unknown key 'requried' (did you "
+         "mean 'required'?)"},
+        /* 4 */
+        {SH "      net_area: {net: A, gros: B, deduct: C}\n", OM_EPARSE, 5,
+         "column 26:",
+         "qc: schemas: DLTB: net_area: unknown key 'gros' "
+         "(did you mean 'gross'?)"},
+        /* 5: bad type and domain */
+        {FH "        BSM: {type: string}\n", OM_EPARSE, 6, "column 21:",
+         "qc: schemas: DLTB: fields: BSM: type: unknown value 'string' (one "
+         "of: text, integer, real, number, any)"},
+        /* 6 */
+        {FH "        BSM: {type: intger}\n", OM_EPARSE, 6, NULL,
+         "unknown value 'intger' (did you mean 'integer'?)"},
+        /* 7 */
+        {FH "        DM: {domain: xzqm}\n", OM_EPARSE, 6, "column 22:",
+         "fields: DM: domain: unknown value 'xzqm' (did you mean 'xzqdm'?) "
+         "(one of: dlbm, ydyh, czcs, xzqdm)"},
+        /* 8: booleans */
+        {FH "        BSM: {required: yes}\n", OM_EPARSE, 6,
+         "column 25:", "fields: BSM: required: 'yes' is not true or false"},
+        /* 9 */
+        {SH "      single_part: [true]\n", OM_EPARSE, 5,
+         "column 20:", "single_part: expected true or false, found a list"},
+        /* 10 */
+        {FH "        BSM: {unique: }\n", OM_EPARSE, 6, NULL,
+         "unique: expected true or false, found nothing"},
+        /* 11: incomplete net_area */
+        {SH "      net_area: {net: TBDLMJ, gross: TBMJ}\n", OM_EPARSE, 5,
+         "column 17:",
+         "qc: schemas: DLTB: net_area: missing 'deduct' (net, gross and "
+         "deduct are all needed"},
+        /* 12 */
+        {SH "      net_area: {gross: TBMJ, deduct: KCMJ}\n", OM_EPARSE, 5, NULL,
+         "net_area: missing 'net'"},
+        /* 13 */
+        {SH "      net_area: TBDLMJ\n", OM_EPARSE, 5,
+         "column 17:", "net_area: expected a mapping"},
+        /* 14 */
+        {SH "      net_area: {net: A, gross: a, deduct: C}\n", OM_EPARSE, 5,
+         "column 33:",
+         "net_area: net and gross are both a; they must be three different "
+         "fields"},
+        /* 15 */
+        {SH "      net_area: {net: A, gross: B, deduct: [C]}\n", OM_EPARSE, 5,
+         NULL, "net_area: deduct: expected a single value, found a list"},
+        /* 16: negative and out-of-range thresholds */
+        {QH "  thresholds: {sliver_area: -1}\n", OM_EPARSE, 3, "column 29:",
+         "qc: thresholds: sliver_area: -1 is negative; must be 0 or more"},
+        /* 17 */
+        {QH "  thresholds:\n    tbdlmj_abs: -0.01\n", OM_EPARSE, 4, NULL,
+         "tbdlmj_abs: -0.01 is negative"},
+        /* 18 */
+        {QH "  thresholds: {near_distance: 5cm}\n", OM_EPARSE, 3, NULL,
+         "near_distance: '5cm' is not a number"},
+        /* 19 */
+        {QH "  thresholds: {spike_angle: 0}\n", OM_EPARSE, 3, "column 29:",
+         "spike_angle: 0 is out of range; must be more than 0 and less than "
+         "90 (degrees)"},
+        /* 20 */
+        {QH "  thresholds: {spike_angle: 90}\n", OM_EPARSE, 3, NULL,
+         "spike_angle: 90 is out of range"},
+        /* 21 */
+        {QH "  thresholds: {crop_rel: 5}\n", OM_EPARSE, 3, NULL,
+         "crop_rel: 5 is more than 1; it is a share"},
+        /* 22 */
+        {QH "  thresholds: {area_abs: .nan}\n", OM_EPARSE, 3, NULL,
+         "is not a number"},
+        /* 23: duplicate schema (codes are upper-cased) */
+        {SH "    xzq: {}\n    dltb: {}\n", OM_EPARSE, 6, "column 5:",
+         "qc: schemas: layer DLTB has two schemas (first at line 4)"},
+        /* 24: duplicate field (names match without case) */
+        {FH "        BSM: {type: text}\n        bsm: {type: text}\n", OM_EPARSE,
+         7, "column 9:",
+         "qc: schemas: DLTB: fields: field bsm is listed twice (first at "
+         "line 6"},
+        /* 25: a key given twice */
+        {FH "        BSM: {type: text, type: real}\n", OM_EPARSE, 6, NULL,
+         "key 'type' given twice"},
+        /* 26: duplicate coverage layer */
+        {QH "  coverage: [DLTB, XZQ, dltb]\n", OM_EPARSE, 3,
+         "column 25:", "qc: coverage: layer DLTB is listed twice"},
+        /* 27: bad layer codes */
+        {QH "  coverage: [DLTB, X-Y]\n", OM_EPARSE, 3,
+         "column 20:", "qc: coverage: 'X-Y' is not a layer code"},
+        /* 28 */
+        {QH "  coverage: {DLTB: 1}\n", OM_EPARSE, 3, NULL,
+         "qc: coverage: expected a layer code or a list of them"},
+        /* 29 */
+        {QH "  extent: [XZQ]\n", OM_EPARSE, 3,
+         "column 11:", "qc: extent: expected a single value, found a list"},
+        /* 30 */
+        {QH "  schemas:\n    DL TB: {}\n", OM_EPARSE, 4,
+         "column 5:", "qc: schemas: 'DL TB' is not a layer code"},
+        /* 31: wrong shapes */
+        {QH "  schemas: [DLTB]\n", OM_EPARSE, 3, "column 12:",
+         "qc: schemas: expected a mapping of layer codes to schemas"},
+        /* 32 */
+        {SH "      fields: [BSM, DLBM]\n", OM_EPARSE, 5,
+         "column 15:", "qc: schemas: DLTB: fields: expected a mapping"},
+        /* 33 */
+        {FH "        BSM: text\n", OM_EPARSE, 6,
+         "column 14:", "fields: BSM: expected a mapping"},
+        /* 34 */
+        {QH "  thresholds: 1\n", OM_EPARSE, 3, NULL,
+         "qc: thresholds: expected a mapping"},
+        /* 35 */
+        {QH "  - a\n", OM_EPARSE, 3, NULL, "qc: expected a mapping"},
+        /* 36 */
+        {"version: 1\nqc: x\n", OM_EPARSE, 2,
+         "column 5:", "qc: expected a mapping"},
+        /* 37: values */
+        {FH "        QSXZ: {values: []}\n", OM_EPARSE, 6, NULL,
+         "fields: QSXZ: values: empty list"},
+        /* 38 */
+        {FH "        QSXZ: {values: {a: 1}}\n", OM_EPARSE, 6, NULL,
+         "values: expected a value or a list of values"},
+        /* 39 */
+        {FH "        QSXZ: {values: [10, '']}\n", OM_EPARSE, 6, NULL,
+         "values: empty value"},
+        /* 40: field names */
+        {FH "        [A]: {}\n", OM_EPARSE, 6, NULL,
+         "fields: expected a single value"},
+        /* 41 */
+        {SH "      area_field: [TBMJ]\n", OM_EPARSE, 5, NULL,
+         "area_field: expected a single value"},
+        /* 42: domain and values together */
+        {FH "        DLBM: {domain: dlbm, values: ['0101']}\n", OM_EPARSE, 6,
+         "column 38:",
+         "fields: DLBM: values: give either 'domain' (a code table) or "
+         "'values' (a list), not both"},
+        /* 43: the qc section is checked whatever else the file has */
+        {"version: 1\nrules: []\nqc: {extent: XZQ, coverge: [DLTB]}\n",
+         OM_EPARSE, 3, "column 19:", "did you mean 'coverage'?"},
+    };
+#undef QH
+#undef SH
+#undef FH
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct om_rules *r = (struct om_rules *)&cases; /* must be reset */
+        struct om_error err;
+        om_error_clear(&err);
+        enum om_status st = om_rules_parse(cases[i].text, strlen(cases[i].text),
+                                           "bad.yaml", &r, &err);
+        if (st != cases[i].st || r != NULL) {
+            FAILF("case %zu: status %s (%s), want %s", i, om_status_name(st),
+                  err.msg, om_status_name(cases[i].st));
+            om_rules_free(st == OM_OK ? r : NULL);
+            return;
+        }
+        if (err.line != cases[i].line || strcmp(err.source, "bad.yaml") != 0) {
+            FAILF("case %zu: line %ld source %s, want %ld (%s)", i, err.line,
+                  err.source, cases[i].line, err.msg);
+            return;
+        }
+        if ((cases[i].col &&
+             strncmp(err.msg, cases[i].col, strlen(cases[i].col)) != 0) ||
+            !strstr(err.msg, cases[i].phrase)) {
+            FAILF("case %zu: message \"%s\", want \"%s\" ... \"%s\"", i,
+                  err.msg, cases[i].col ? cases[i].col : "", cases[i].phrase);
+            return;
+        }
+    }
+}
+
+/* `nschemas` schemas, the first with `nfields` fields. */
+static char *qc_text(size_t nschemas, size_t nfields)
+{
+    size_t cap = 64 + nschemas * 64 + nfields * 48;
+    char *t = malloc(cap);
+    if (!t) {
+        return NULL;
+    }
+    size_t off = (size_t)snprintf(t, cap, "version: 1\nqc:\n  schemas:\n");
+    for (size_t s = 0; s < nschemas; s++) {
+        off += (size_t)snprintf(t + off, cap - off,
+                                "    L%zu:\n      fields:\n", s);
+        size_t n = s == 0 ? nfields : 1;
+        for (size_t f = 0; f < n; f++) {
+            off += (size_t)snprintf(t + off, cap - off,
+                                    "        F%zu: {type: text}\n", f);
+        }
+    }
+    return t;
+}
+
+TEST(test_qc_limits)
+{
+    struct om_rules *r = NULL;
+    struct om_error err;
+    char *t = qc_text(OM_LIMIT_QC_SCHEMAS, OM_LIMIT_QC_FIELDS);
+    CHECK(t != NULL);
+    enum om_status st = om_rules_parse(t, strlen(t), "max.yaml", &r, &err);
+    free(t);
+    CHECK_OK(st, &err);
+    CHECK_INT(r->qc.nschemas, OM_LIMIT_QC_SCHEMAS);
+    CHECK_INT(r->qc.schemas[0].nfields, OM_LIMIT_QC_FIELDS);
+    CHECK_STR(om_rules_qc_schema(r, "l999")->fields[0].name, "F0");
+    om_rules_free(r);
+
+    t = qc_text(OM_LIMIT_QC_SCHEMAS + 1, 1);
+    CHECK(t != NULL);
+    st = om_rules_parse(t, strlen(t), "many.yaml", &r, &err);
+    free(t);
+    CHECK_INT(st, OM_ELIMIT);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 4);
+    CHECK_CONTAINS(err.msg, "qc: schemas: 1001 schemas");
+    CHECK_CONTAINS(err.msg, "OM_LIMIT_QC_SCHEMAS");
+
+    t = qc_text(1, OM_LIMIT_QC_FIELDS + 1);
+    CHECK(t != NULL);
+    st = om_rules_parse(t, strlen(t), "wide.yaml", &r, &err);
+    free(t);
+    CHECK_INT(st, OM_ELIMIT);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 6);
+    CHECK_CONTAINS(err.msg, "qc: schemas: L0: fields: 1001 fields");
+    CHECK_CONTAINS(err.msg, "OM_LIMIT_QC_FIELDS");
+
+    /* a values list over OM_LIMIT_RULES_VALUES */
+    size_t nv = OM_LIMIT_RULES_VALUES + 1;
+    t = malloc(128 + nv * 8);
+    CHECK(t != NULL);
+    size_t off = (size_t)sprintf(t, "version: 1\nqc:\n  schemas:\n    A:\n"
+                                    "      fields:\n        F: {values: [");
+    for (size_t i = 0; i < nv; i++) {
+        off += (size_t)sprintf(t + off, "%s%zu", i ? "," : "", i);
+    }
+    strcpy(t + off, "]}\n");
+    st = om_rules_parse(t, strlen(t), "values.yaml", &r, &err);
+    free(t);
+    CHECK_INT(st, OM_ELIMIT);
+    CHECK(r == NULL);
+    CHECK_CONTAINS(err.msg, "OM_LIMIT_RULES_VALUES");
+
+    /* a field name over OM_LIMIT_NAME_BYTES */
+    char name[OM_LIMIT_NAME_BYTES + 2];
+    memset(name, 'N', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    char y[600];
+    snprintf(y, sizeof y, "version: 1\nqc: {schemas: {A: {area_field: %s}}}\n",
+             name);
+    CHECK_STATUS(om_rules_parse(y, strlen(y), "n.yaml", &r, &err), OM_EPARSE);
+    CHECK(r == NULL);
+    CHECK_CONTAINS(err.msg, "area_field: field name longer than 255 bytes");
+}
+
+/* A qc-heavy file failing at every allocation in turn: OM_ENOMEM and no
+ * leak, also inside the built-in schemas a qc: without schemas takes. */
+TEST(test_qc_out_of_memory)
+{
+    static const char *const texts[] = {
+        "version: 1\n"
+        "qc:\n"
+        "  thresholds: {sliver_area: 2, spike_angle: 5}\n"
+        "  coverage: [DLTB, XZQ, GHFQ]\n"
+        "  extent: XZQ\n"
+        "  schemas:\n"
+        "    DLTB:\n"
+        "      single_part: true\n"
+        "      area_field: TBMJ\n"
+        "      net_area: {net: TBDLMJ, gross: TBMJ, deduct: KCMJ}\n"
+        "      fields:\n"
+        "        BSM: {type: text, required: true, unique: true}\n"
+        "        QSXZ: {type: text, values: ['10', '20', '30', '40']}\n"
+        "        DLBM: {domain: dlbm}\n"
+        "    XZQ: {fields: {XZQDM: {domain: xzqdm}, XZQMC: }}\n",
+        "version: 1\nqc: {coverage: DLTB}\n",
+    };
+    static const size_t want[] = {2, 6};
+    struct om_error err;
+    for (size_t k = 0; k < 2; k++) {
+        int nfail = 0;
+        for (int i = 0; i < 100000; i++) {
+            struct om_rules *r = NULL;
+            test_fail_allocs_after(i);
+            enum om_status st =
+                om_rules_parse(texts[k], strlen(texts[k]), "m.yaml", &r, &err);
+            test_fail_allocs_after(-1);
+            if (st == OM_OK) {
+                CHECK(r != NULL && r->qc.nschemas == want[k]);
+                om_rules_free(r);
+                break;
+            }
+            CHECK_INT(st, OM_ENOMEM);
+            CHECK(r == NULL);
+            nfail++;
+        }
+        CHECK(nfail > 20);
+    }
+    /* a parse error after schemas and fields were built */
+    const char *late = "version: 1\n"
+                       "qc:\n"
+                       "  coverage: [A, B]\n"
+                       "  schemas:\n"
+                       "    A: {net_area: {net: N, gross: G, deduct: D}, "
+                       "fields: {X: {values: [1, 2]}}}\n"
+                       "    B:\n"
+                       "      area_field: M\n"
+                       "      fields:\n"
+                       "        Y: {type: text}\n"
+                       "        Z: {type: txt}\n";
+    struct om_rules *r = NULL;
+    CHECK_STATUS(om_rules_parse(late, strlen(late), "l.yaml", &r, &err),
+                 OM_EPARSE);
+    CHECK(r == NULL);
+    CHECK_INT(err.line, 10);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_rules");
@@ -1194,5 +1910,12 @@ int main(void)
     RUN(test_profile_errors);
     RUN(test_profile_limits);
     RUN(test_profiles_out_of_memory);
+    RUN(test_qc_absent);
+    RUN(test_qc_default_set);
+    RUN(test_qc_default_vs_synth);
+    RUN(test_qc_format);
+    RUN(test_qc_errors);
+    RUN(test_qc_limits);
+    RUN(test_qc_out_of_memory);
     TEST_MAIN_END();
 }
