@@ -339,6 +339,21 @@ enum om_status om_run_write_layer(struct om_run *r, const char *name,
                                   struct om_error *err);
 
 /*
+ * Write a POINT feature table "<name>_r<id>" (gpkg_geometry_columns type
+ * POINT, the project srs, RTree with triggers, view "<name>", identifier
+ * "<name> run <id>"): `n` points at xy[2i], xy[2i+1] (a non-finite
+ * coordinate stores a NULL geometry), fid = i + 1, with attribute columns
+ * as om_run_write_table describes (cells[i * ncols + col], NULL = SQL
+ * NULL; same typing of columns). QGIS shows it as a point layer. Name
+ * rules and failure behaviour as for om_run_write_layer.
+ */
+enum om_status om_run_write_points(struct om_run *r, const char *name,
+                                   const double *xy, size_t n,
+                                   const char *const *columns, size_t ncols,
+                                   const char *const *cells,
+                                   struct om_error *err);
+
+/*
  * Write a non-spatial attribute table "<name>_r<id>" (gpkg_contents
  * data_type 'attributes', identifier "<name> run <id>") with `ncols`
  * columns and `nrows` rows; cells[row * ncols + col] is UTF-8 text or
@@ -396,7 +411,8 @@ void om_run_records_free(struct om_run_record *r, size_t n);
  * run's table ("CONFLICTS_r3") or a results name ("CONFLICTS" = the latest
  * run's table), compared without ASCII case. Returns a FINISHED layer in
  * fid order (OM_LAYER_KEEP_ORDER) named after the table, with the project
- * CRS. Anything else gives OM_ENOTFOUND listing the results tables.
+ * CRS. Anything else gives OM_ENOTFOUND listing the results tables; a
+ * point table (om_run_write_points) gives OM_EINVAL.
  */
 enum om_status om_project_read_result(struct om_project *p, const char *table,
                                       struct om_layer **out,

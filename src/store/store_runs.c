@@ -402,7 +402,8 @@ struct writer {
     char rtree[160];
     struct om__buf sql;
     struct om_error *err;
-    bool is_oom; /* a buffer append failed */
+    const char *geom_type; /* gpkg_geometry_columns type of features */
+    bool is_oom;           /* a buffer append failed */
 };
 
 static void put(struct writer *w, const char *s)
@@ -466,6 +467,7 @@ static enum om_status writer_init(struct writer *w, struct om_run *r,
     w->r = r;
     w->name = name;
     w->err = err;
+    w->geom_type = "MULTIPOLYGON";
     om__buf_init(&w->sql, 0);
     snprintf(w->table, sizeof w->table, "%s_r%" PRId64, name, r->id);
     snprintf(w->rtree, sizeof w->rtree, "rtree_%s_geom", w->table);
@@ -567,13 +569,14 @@ static enum om_status register_contents(struct writer *w, const char *name,
     }
     s = om__store_prepare(p->db, p->path,
                           "INSERT OR REPLACE INTO gpkg_geometry_columns "
-                          "VALUES (?1, 'geom', 'MULTIPOLYGON', ?2, 0, 0)",
+                          "VALUES (?1, 'geom', ?3, ?2, 0, 0)",
                           &st, w->err);
     if (s != OM_OK) {
         return s;
     }
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, om_project_srs_id(p));
+    sqlite3_bind_text(st, 3, w->geom_type, -1, SQLITE_STATIC);
     s = step_done(w, st, "cannot write gpkg_geometry_columns");
     sqlite3_finalize(st);
     return s;
@@ -1115,6 +1118,176 @@ enum om_status om_run_write_table(struct om_run *r, const char *name,
     return s;
 }
 
+/* ---- point tables ---- */
+
+/* A GeoPackage blob of POINT(x y): little endian, no envelope. */
+static void point_blob(uint8_t out[29], int32_t srs_id, double x, double y)
+{
+    uint32_t srs = (uint32_t)srs_id;
+    out[0] = 'G';
+    out[1] = 'P';
+    out[2] = 0;    /* version 1 */
+    out[3] = 0x01; /* little endian, no envelope, not empty */
+    for (int i = 0; i < 4; i++) {
+        out[4 + i] = (uint8_t)(srs >> (8 * i));
+    }
+    out[8] = 1; /* WKB little endian */
+    out[9] = 1; /* wkbPoint */
+    out[10] = out[11] = out[12] = 0;
+    uint64_t bx, by;
+    memcpy(&bx, &x, sizeof bx);
+    memcpy(&by, &y, sizeof by);
+    for (int i = 0; i < 8; i++) {
+        out[13 + i] = (uint8_t)(bx >> (8 * i));
+        out[21 + i] = (uint8_t)(by >> (8 * i));
+    }
+}
+
+static enum om_status write_points(struct writer *w, const enum col_kind *kinds,
+                                   const double *xy, size_t n, size_t ncols,
+                                   const char *const *cells, struct om_rect *e)
+{
+    sqlite3_stmt *ins = NULL, *idx = NULL;
+    put(w, "INSERT INTO ");
+    put_id(w, w->table);
+    put(w, " VALUES (?, ?");
+    for (size_t c = 0; c < ncols; c++) {
+        put(w, ", ?");
+    }
+    put(w, ")");
+    enum om_status s = prepare_sql(w, &ins);
+    if (s == OM_OK) {
+        put(w, "INSERT INTO ");
+        put_id(w, w->rtree);
+        put(w, " VALUES (?1, ?2, ?2, ?3, ?3)");
+        s = prepare_sql(w, &idx);
+    }
+    int32_t srs_id = om_project_srs_id(w->r->p);
+    *e = om_rect_empty();
+    for (size_t r = 0; s == OM_OK && r < n; r++) {
+        double x = xy[2 * r], y = xy[2 * r + 1];
+        bool has = isfinite(x) && isfinite(y);
+        uint8_t blob[29];
+        sqlite3_bind_int64(ins, 1, (sqlite3_int64)(r + 1));
+        if (has) {
+            point_blob(blob, srs_id, x, y);
+            sqlite3_bind_blob(ins, 2, blob, (int)sizeof blob, SQLITE_TRANSIENT);
+            *e = om_rect_union(*e, (struct om_rect){x, y, x, y});
+        } else {
+            sqlite3_bind_null(ins, 2);
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            const char *v = cells ? cells[r * ncols + c] : NULL;
+            int k = (int)c + 3;
+            int64_t i = 0;
+            double d = 0;
+            if (!v) {
+                sqlite3_bind_null(ins, k);
+            } else if (kinds[c] == COL_INT && is_int_literal(v, &i)) {
+                sqlite3_bind_int64(ins, k, i);
+            } else if (kinds[c] == COL_REAL && is_number(v, &d)) {
+                sqlite3_bind_double(ins, k, d);
+            } else {
+                sqlite3_bind_text(ins, k, v, -1, SQLITE_STATIC);
+            }
+        }
+        s = step_done(w, ins, "cannot write a results point");
+        if (s == OM_OK && has) {
+            /* SQLite's rtree rounds min down and max up to float. */
+            sqlite3_bind_int64(idx, 1, (sqlite3_int64)(r + 1));
+            sqlite3_bind_double(idx, 2, x);
+            sqlite3_bind_double(idx, 3, y);
+            s = step_done(w, idx, "cannot index a results point");
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(idx);
+    return s;
+}
+
+enum om_status om_run_write_points(struct om_run *r, const char *name,
+                                   const double *xy, size_t n,
+                                   const char *const *columns, size_t ncols,
+                                   const char *const *cells,
+                                   struct om_error *err)
+{
+    struct om_project *p = r->p;
+    enum om_status s = OM_OK;
+    if (ncols > OM_LIMIT_FIELDS) {
+        s = om__error(err, OM_ELIMIT, name, 0, -1, "more than %u fields",
+                      OM_LIMIT_FIELDS);
+    } else if (ncols) {
+        s = check_columns(r, name, columns, ncols, err);
+    }
+    if (s == OM_OK && n && (!xy || (ncols && !cells))) {
+        s = om__error(err, OM_EINVAL, p->path, 0, -1,
+                      "results points %s: %zu points but no coordinates or "
+                      "cells",
+                      name ? name : "", n);
+    }
+    if (s != OM_OK) {
+        return s;
+    }
+    s = write_begin(r, name, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    struct writer w;
+    char **cols = NULL;
+    enum col_kind *kinds = NULL;
+    struct om_rect e = om_rect_empty();
+    s = writer_init(&w, r, name, err);
+    w.geom_type = "POINT";
+    if (s == OM_OK && !(kinds = om__calloc(ncols ? ncols : 1, sizeof *kinds))) {
+        s = om__enomem(err, p->path);
+    }
+    if (s == OM_OK) {
+        s = column_names(columns, ncols, true, &cols, err, p->path);
+    }
+    if (s == OM_OK) {
+        put(&w, "CREATE TABLE ");
+        put_id(&w, w.table);
+        put(&w, " (fid INTEGER PRIMARY KEY NOT NULL, geom POINT");
+        for (size_t c = 0; c < ncols; c++) {
+            kinds[c] = cells ? column_kind(cells, ncols, n, c) : COL_TEXT;
+            put(&w, ", ");
+            put_id(&w, cols[c]);
+            put(&w, kinds[c] == COL_INT    ? " INTEGER"
+                    : kinds[c] == COL_REAL ? " REAL"
+                                           : " TEXT");
+        }
+        put(&w, "); CREATE VIRTUAL TABLE ");
+        put_id(&w, w.rtree);
+        put(&w, " USING rtree(id, minx, maxx, miny, maxy);");
+        s = run_sql(&w);
+    }
+    if (s == OM_OK) {
+        s = write_points(&w, kinds, xy, n, ncols, cells, &e);
+    }
+    if (s == OM_OK) {
+        s = create_triggers(&w);
+    }
+    if (s == OM_OK) {
+        s = register_table(&w, true, e);
+    }
+    if (s == OM_OK) {
+        s = create_view(&w, true, e);
+    }
+    size_t mark = r->tables.len;
+    if (s == OM_OK) {
+        s = note_table(&w, true, n);
+    }
+    s = write_end(r, s, err);
+    if (s != OM_OK && r->tables.len != mark) {
+        r->tables.len = mark;
+        r->tables.data[mark] = '\0';
+    }
+    free_names(cols, ncols);
+    om__free(kinds);
+    om__buf_deinit(&w.sql);
+    return s;
+}
+
 /* ---- commit ---- */
 
 enum om_status om_run_commit(struct om_run *r, const char *summary_json,
@@ -1334,6 +1507,35 @@ static enum om_status resolve_result(struct om_project *p, const char *name,
                      list[0] ? list : "none");
 }
 
+/* Layers hold polygons: a point table (QC_ERRORS) is for GDAL / QGIS. */
+static enum om_status check_polygonal(struct om_project *p, const char *table,
+                                      struct om_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        p->db, p->path,
+        "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
+        "table_name = ?1 COLLATE NOCASE",
+        &st, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    char type[32] = "";
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        col_copy(st, 0, type, sizeof type);
+    }
+    sqlite3_finalize(st);
+    if (om__strcasecmp(type, "POINT") == 0) {
+        return om__error(err, OM_EINVAL, p->path, 0, -1,
+                         "results table %s holds points, not polygons: "
+                         "open it with GDAL or QGIS (ogr2ogr, onemap "
+                         "reads polygon results only)",
+                         table);
+    }
+    return OM_OK;
+}
+
 enum om_status om_project_read_result(struct om_project *p, const char *table,
                                       struct om_layer **out,
                                       const struct om_progress *progress,
@@ -1352,6 +1554,9 @@ enum om_status om_project_read_result(struct om_project *p, const char *table,
     }
     char name[128];
     s = resolve_result(p, table, name, err);
+    if (s == OM_OK) {
+        s = check_polygonal(p, name, err);
+    }
     if (s == OM_OK) {
         struct om__read_spec spec = {p->path, name, "geom", name, progress};
         s = om__store_read_table(p->db, &spec, &l, err);

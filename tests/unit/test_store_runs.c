@@ -11,6 +11,7 @@
 #include "onemap/store.h"
 #include "test.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -911,6 +912,215 @@ TEST(test_old_project_gets_runs)
     CHECK_QUERY(path, "SELECT kind FROM om_runs", "conflicts");
 }
 
+/* ---- point tables (om_run_write_points) ---- */
+
+static const char *const PT_COLS[] = {"code", "fid", "geom", "area_m2",
+                                      "value"};
+/* code text, "fid" (-> fid_1) integer with a NULL, "geom" (-> geom_1)
+ * text, area_m2 real with NULL, value all NULL (TEXT) */
+static const char *const PT_CELLS[] = {
+    "G001", "12", "x", "1.5",  NULL, /**/
+    "A001", NULL, "y", NULL,   NULL, /**/
+    "T001", "3",  "z", "0.25", NULL,
+};
+
+static enum om_status points_run(struct om_project *p, const double *xy,
+                                 struct om_error *err)
+{
+    struct om_run *r = NULL;
+    struct om_run_begin args = begin_args();
+    args.kind = "qc";
+    enum om_status s = om_run_begin(p, &args, &r, err);
+    if (s == OM_OK) {
+        s = om_run_write_points(r, "QC_ERRORS", xy, 3, PT_COLS, 5, PT_CELLS,
+                                err);
+    }
+    if (s == OM_OK) {
+        s = om_run_write_points(r, "QC_EMPTY", NULL, 0, NULL, 0, NULL, err);
+    }
+    if (s == OM_OK) {
+        s = om_run_commit(r, "{}", err);
+        r = NULL;
+    }
+    om_run_abort(r);
+    return s;
+}
+
+TEST(test_points)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    CHECK_OK(make_project("points.gpkg", path, sizeof path, &p, &err), &err);
+    const double nan = (double)NAN;
+    const double xy[] = {OX + 1.25, OY + 2.5, nan, nan, OX + 100, OY + 7};
+    enum om_status s = points_run(p, xy, &err);
+    om_project_close(p);
+    CHECK_OK(s, &err);
+    /* the polygon reader says what it is */
+    struct om_layer *none = NULL;
+    CHECK_OK(om_project_open(path, true, &p, &err), &err);
+    s = om_project_read_result(p, "qc_errors", &none, NULL, &err);
+    om_project_close(p);
+    CHECK_INT(s, OM_EINVAL);
+    CHECK(none == NULL);
+    CHECK_CONTAINS(err.msg, "QC_ERRORS_r1 holds points");
+    CHECK_QUERY(path,
+                "SELECT group_concat(name || ' ' || type, ', ') FROM "
+                "pragma_table_info('QC_ERRORS_r1')",
+                "fid INTEGER, geom POINT, code TEXT, fid_1 INTEGER, geom_1 "
+                "TEXT, area_m2 REAL, value TEXT");
+    CHECK_QUERY(path,
+                "SELECT group_concat(fid || ':' || code || ':' || "
+                "COALESCE(fid_1, 'N') || ':' || typeof(geom) || ':' || "
+                "typeof(area_m2), ' ') FROM (SELECT * FROM QC_ERRORS ORDER "
+                "BY fid)",
+                "1:G001:12:blob:real 2:A001:N:null:null "
+                "3:T001:3:blob:real");
+    CHECK_QUERY(path,
+                "SELECT geometry_type_name || ':' || srs_id FROM "
+                "gpkg_geometry_columns WHERE table_name = 'QC_ERRORS_r1'",
+                "POINT:4530");
+    CHECK_QUERY(path,
+                "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
+                "table_name = 'QC_ERRORS'",
+                "POINT");
+    CHECK_QUERY(path,
+                "SELECT rtreecheck('rtree_QC_ERRORS_r1_geom') || "
+                "(SELECT COUNT(*) FROM rtree_QC_ERRORS_r1_geom) || "
+                "rtreecheck('rtree_QC_EMPTY_r1_geom')",
+                "ok2ok");
+    CHECK_QUERY(path,
+                "SELECT min_x || ',' || min_y || ',' || max_x || ',' || max_y "
+                "FROM gpkg_contents WHERE table_name = 'QC_ERRORS_r1'",
+                "500001.25,4800002.5,500100.0,4800007.0");
+    CHECK_QUERY(path, "SELECT tables FROM om_runs WHERE id = 1",
+                "[{\"name\":\"QC_ERRORS\",\"table\":\"QC_ERRORS_r1\","
+                "\"type\":\"features\",\"rows\":3},{\"name\":\"QC_EMPTY\","
+                "\"table\":\"QC_EMPTY_r1\",\"type\":\"features\","
+                "\"rows\":0}]");
+    /* GDAL (independent reader): a point layer with the coordinates */
+    char cmd[2048];
+    int status;
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -ro -al -q '%s' QC_ERRORS_r1 2>&1 | grep -E "
+             "'POINT|Geometry:'",
+             path);
+    char *out = run_cmd(cmd, &status);
+    bool has_pt = out && strstr(out, "POINT (500001.25 4800002.5)") &&
+                  strstr(out, "POINT (500100 4800007)");
+    if (!has_pt) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(has_pt);
+    snprintf(cmd, sizeof cmd, "ogrinfo -ro -so '%s' QC_ERRORS 2>&1", path);
+    out = run_cmd(cmd, &status);
+    bool is_point = out && strstr(out, "Geometry: Point") &&
+                    strstr(out, "Feature Count: 3");
+    if (!is_point) {
+        printf("%s\n", out ? out : "");
+    }
+    free(out);
+    CHECK(is_point);
+    /* spatial filter through the RTree: only the first point */
+    snprintf(cmd, sizeof cmd,
+             "ogrinfo -q -al '%s' QC_ERRORS_r1 -spat %.17g %.17g %.17g %.17g "
+             "2>&1 | grep -c '^OGRFeature'",
+             path, OX, OY, OX + 10, OY + 10);
+    out = run_cmd(cmd, &status);
+    long nspat = out ? strtol(out, NULL, 10) : -1;
+    free(out);
+    CHECK_INT(nspat, 1);
+    const char *validator =
+        "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py";
+    struct stat sb;
+    if (stat(validator, &sb) == 0) {
+        snprintf(cmd, sizeof cmd, "python3 %s '%s' 2>&1", validator, path);
+        out = run_cmd(cmd, &status);
+        bool valid = status == 0 && out && !strstr(out, "Error");
+        if (!valid) {
+            printf("%s\n", out ? out : "");
+        }
+        free(out);
+        CHECK(valid);
+    }
+}
+
+/* A failing point write leaves nothing of itself; errors are named. */
+TEST(test_points_errors)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    CHECK_OK(make_project("points_err.gpkg", path, sizeof path, &p, &err),
+             &err);
+    char *before = snapshot(path);
+    struct om_run *r = NULL;
+    struct om_run_begin args = begin_args();
+    enum om_status s = om_run_begin(p, &args, &r, &err);
+    const double xy[] = {OX, OY};
+    const char *const dup[] = {"a", "A"};
+    const char *const cells[] = {"1", "2"};
+    enum om_status s_dup = OM_OK, s_name = OM_OK, s_code = OM_OK,
+                   s_twice = OM_OK, s_ok = OM_OK;
+    if (s == OM_OK) {
+        s_dup = om_run_write_points(r, "PTS", xy, 1, dup, 2, cells, &err);
+        s_name = om_run_write_points(r, "PTS_r4", xy, 1, dup, 1, cells, &err);
+        s_code = om_run_write_points(r, "dltb", xy, 1, dup, 1, cells, &err);
+        s_ok = om_run_write_points(r, "PTS", xy, 1, dup, 1, cells, &err);
+        s_twice = om_run_write_points(r, "PTS", xy, 1, dup, 1, cells, &err);
+    }
+    om_run_abort(r);
+    om_project_close(p);
+    char *after = snapshot(path);
+    bool same = before && after && strcmp(before, after) == 0;
+    free(before);
+    free(after);
+    CHECK_OK(s, &err);
+    CHECK_INT(s_dup, OM_EINVAL);
+    CHECK_INT(s_name, OM_EINVAL);
+    CHECK_INT(s_code, OM_EINVAL);
+    CHECK_INT(s_ok, OM_OK);
+    CHECK_INT(s_twice, OM_EINVAL);
+    CHECK(same);
+}
+
+/* OOM on every allocation of a points run: the file stays as it was. */
+TEST(test_points_oom)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    CHECK_OK(make_project("points_oom.gpkg", path, sizeof path, &p, &err),
+             &err);
+    char *before = snapshot(path);
+    const double xy[] = {OX, OY, OX + 1, OY + 1, OX + 2, OY + 2};
+    bool done = false, ok = true;
+    int n;
+    for (n = 0; n < 2000 && !done && ok; n++) {
+        test_fail_allocs_after(n);
+        enum om_status s = points_run(p, xy, &err);
+        test_fail_allocs_after(-1);
+        if (s == OM_OK) {
+            done = true;
+        } else if (s != OM_ENOMEM) {
+            printf("n=%d: %s: %s\n", n, om_status_name(s), err.msg);
+            ok = false;
+        } else {
+            char *now = snapshot(path);
+            ok = now && before && strcmp(now, before) == 0;
+            free(now);
+        }
+    }
+    om_project_close(p);
+    free(before);
+    CHECK(ok);
+    CHECK(done);
+    CHECK(n > 5);
+    CHECK_INT(ogr_count(path, "QC_ERRORS"), 3);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_store_runs");
@@ -922,5 +1132,8 @@ int main(void)
     RUN(test_errors);
     RUN(test_oom);
     RUN(test_old_project_gets_runs);
+    RUN(test_points);
+    RUN(test_points_errors);
+    RUN(test_points_oom);
     TEST_MAIN_END();
 }
