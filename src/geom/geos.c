@@ -1679,3 +1679,158 @@ enum om_status om__setops_difference(struct om__setops *g, struct om__fref a,
 {
     return gx_difference(g, a, fs, n, dst, err);
 }
+
+/* ---- polygonize and interior points (for the qc topology checks) ---- */
+
+static enum om_status gx_fail(struct om__setops *g, const char *what,
+                              struct om_error *err)
+{
+    return om__error(err, OM_EGEOM, NULL, 0, -1, "GEOS %s failed: %s", what,
+                     g->msg[0] ? g->msg : "no message");
+}
+
+static enum om_status gx_point_on_surface(struct om__setops *g,
+                                          const GEOSGeometry *geom, double *x,
+                                          double *y, struct om_error *err)
+{
+    *x = NAN;
+    *y = NAN;
+    if (GEOSisEmpty_r(g->h, geom) == 1) {
+        return OM_OK;
+    }
+    GEOSGeometry *pt = GEOSPointOnSurface_r(g->h, geom);
+    if (!pt) {
+        return gx_fail(g, "point on surface", err);
+    }
+    enum om_status st = OM_OK;
+    if (GEOSisEmpty_r(g->h, pt) != 1 &&
+        (!GEOSGeomGetX_r(g->h, pt, x) || !GEOSGeomGetY_r(g->h, pt, y))) {
+        st = gx_fail(g, "point on surface", err);
+    }
+    GEOSGeom_destroy_r(g->h, pt);
+    return st;
+}
+
+/* The lines as one noded, deduplicated GEOS geometry; NULL on failure. */
+static GEOSGeometry *gx_noded_lines(struct om__setops *g, const double *xy,
+                                    const size_t *start, size_t nlines,
+                                    bool *oom)
+{
+    GEOSGeometry **ls = om__calloc(nlines + 1, sizeof *ls);
+    if (!ls) {
+        *oom = true;
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nlines; i++) {
+        size_t a = start[i], b = start[i + 1];
+        if (b < a + 2 || b - a > UINT_MAX) {
+            continue;
+        }
+        GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(
+            g->h, xy + 2 * a, (unsigned)(b - a), 0, 0);
+        ls[n] = seq ? GEOSGeom_createLineString_r(g->h, seq) : NULL;
+        if (!ls[n]) {
+            gx_destroy_all(g, ls, n);
+            om__free(ls);
+            return NULL;
+        }
+        n++;
+    }
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(g->h, GEOS_MULTILINESTRING,
+                                                     ls, (unsigned)n);
+    om__free(ls);
+    if (!coll) {
+        return NULL;
+    }
+    GEOSGeometry *u = GEOSUnaryUnion_r(g->h, coll);
+    GEOSGeom_destroy_r(g->h, coll);
+    return u;
+}
+
+enum om_status om__setops_polygonize(struct om__setops *g, const double *xy,
+                                     const size_t *start, size_t nlines,
+                                     struct om_layer *dst, double **pts,
+                                     size_t *nfaces, struct om_error *err)
+{
+    *pts = NULL;
+    *nfaces = 0;
+    g->msg[0] = '\0';
+    bool oom = false;
+    GEOSGeometry *u = gx_noded_lines(g, xy, start, nlines, &oom);
+    if (!u) {
+        /* as in om__setops_interior_point: no GEOS message, or the
+         * bridge's own "out of memory", means one of our allocations */
+        return oom || !g->msg[0] || strcmp(g->msg, "out of memory") == 0
+                   ? om__enomem(err, NULL)
+                   : gx_fail(g, "noding", err);
+    }
+    const GEOSGeometry *in[1] = {u};
+    GEOSGeometry *faces = GEOSPolygonize_r(g->h, in, 1);
+    GEOSGeom_destroy_r(g->h, u);
+    if (!faces) {
+        return gx_fail(g, "polygonize", err);
+    }
+    int n = GEOSGetNumGeometries_r(g->h, faces);
+    enum om_status st = OM_OK;
+    double *out = NULL;
+    if (n < 0) {
+        st = gx_fail(g, "polygonize", err);
+    } else if (n > 0) {
+        out = om__malloc(2 * (size_t)n * sizeof *out);
+        if (!out) {
+            st = om__enomem(err, NULL);
+        }
+    }
+    size_t k = 0;
+    for (int i = 0; st == OM_OK && i < n; i++) {
+        const GEOSGeometry *face = GEOSGetGeometryN_r(g->h, faces, i);
+        if (!face) {
+            st = gx_fail(g, "polygonize", err);
+            break;
+        }
+        st = om_layer_begin_feature(dst, (int64_t)k, err);
+        if (st == OM_OK) {
+            st = gx_write(g, face, dst, 0, err);
+            if (st == OM_OK) {
+                st = om_layer_end_feature(dst, err);
+            } else {
+                om_layer_abort_feature(dst);
+            }
+        }
+        if (st == OM_OK) {
+            st =
+                gx_point_on_surface(g, face, &out[2 * k], &out[2 * k + 1], err);
+        }
+        k++;
+    }
+    GEOSGeom_destroy_r(g->h, faces);
+    if (st != OM_OK) {
+        om__free(out);
+        return st;
+    }
+    *pts = out;
+    *nfaces = k;
+    return OM_OK;
+}
+
+enum om_status om__setops_interior_point(struct om__setops *g,
+                                         const struct om_layer_view *v,
+                                         size_t f, double *x, double *y,
+                                         struct om_error *err)
+{
+    g->msg[0] = '\0';
+    *x = NAN;
+    *y = NAN;
+    GEOSGeometry *geom = gx_build(g, v, f);
+    if (!geom) {
+        /* GEOS and gx_ring always leave a message; none (or gx_build's
+         * own "out of memory") means one of our allocations failed */
+        return !g->msg[0] || strcmp(g->msg, "out of memory") == 0
+                   ? om__enomem(err, NULL)
+                   : gx_fail(g, "building a polygon", err);
+    }
+    enum om_status st = gx_point_on_surface(g, geom, x, y, err);
+    GEOSGeom_destroy_r(g->h, geom);
+    return st;
+}
