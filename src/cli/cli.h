@@ -34,6 +34,7 @@ int cmd_export(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
 
 /* true when messages are in Chinese (--lang zh, or LANG/LC_ALL zh_*). */
 extern bool cli_zh;

@@ -33,6 +33,10 @@ static const struct cli_command commands[] = {
     {"check", cmd_check,
      "compliance review of construction sites (部标 TXT, GIS files)",
      "建设项目合规性审查(部标TXT、GIS文件)"},
+    {"qc", cmd_qc,
+     "quality control of the layers: geometry, topology, attributes; "
+     "repair",
+     "成果质检:几何、拓扑、属性检查与修复"},
     {"codes", cmd_codes, "list or check land-use codes (DLBM, 用地用海)",
      "查询或校验地类编码"},
 };
