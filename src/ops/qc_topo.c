@@ -1595,16 +1595,65 @@ static enum om_status valid_mask(const struct om__qc_ctx *c,
     return st;
 }
 
+/* L001 pass 1: the area of each feature inside the extent's features. */
+static enum om_status on_inside(void *ctx, const struct om_overlay_piece *pc,
+                                struct om_error *err)
+{
+    (void)err;
+    double *inside = ctx;
+    inside[pc->a] += pc->planar_m2;
+    return OM_OK;
+}
+
 static enum om_status check_outside(const struct om__qc_ctx *c,
                                     const struct om_layer *extent,
                                     struct om__setops *set,
                                     struct om_error *err)
 {
     uint8_t *am = NULL, *bm = NULL;
+    double *inside = NULL;
     enum om_status st = valid_mask(c, c->layer, &am, err);
     if (st == OM_OK) {
         st = valid_mask(c, extent, &bm, err);
     }
+    /*
+     * Pass 1 (areas only, no geometry): a feature whose area equals the
+     * sum of its parts inside the extent's features lies inside; only the
+     * others (also those the sum exceeds: overlapping extent features)
+     * get the outside geometry built in pass 2. Most parcels cross only
+     * the cuts between extent tiles, where building A minus the tiles
+     * would cost a GEOS difference each.
+     */
+    size_t na = om_layer_nfeatures(c->layer);
+    if (st == OM_OK) {
+        inside = om__calloc(na ? na : 1, sizeof *inside);
+        if (!inside) {
+            st = om__enomem(err, om_layer_name(c->layer));
+        }
+    }
+    if (st == OM_OK) {
+        struct om_overlay_options o;
+        memset(&o, 0, sizeof o);
+        o.a = c->layer;
+        o.b = extent;
+        o.a_mask = am;
+        o.b_mask = bm;
+        o.inside = true;
+        o.crs = c->crs;
+        o.threads = c->threads;
+        st = om_overlay_run(&o, on_inside, inside, c->progress, err);
+    }
+    if (st == OM_OK) {
+        struct om_layer_view av;
+        om_layer_view(c->layer, &av);
+        for (size_t a = 0; a < na; a++) {
+            if (am[a]) {
+                double whole = om_feature_area_planar(&av, a);
+                am[a] = fabs(whole - inside[a]) > 1e-9 * whole + 1e-6;
+            }
+        }
+    }
+    om__free(inside);
     if (st == OM_OK) {
         struct om_overlay_options o;
         memset(&o, 0, sizeof o);
