@@ -16,6 +16,8 @@
 # The same on a clean real coverage with injected defects: the Illinois
 # census tracts in EPSG:5070 with one tract buffered by 50 m, one moved
 # 1 m east, one moved 1 cm north and three deleted.
+# G001: the us-atlas counties (quantised: 22 invalid) imported as they
+# are: onemap's invalid features = PostGIS NOT ST_IsValid.
 # A throwaway PostgreSQL 15 + PostGIS cluster is started by pg_virtualenv.
 SUITE=oracle_qc_postgis
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +42,14 @@ ok il_inject ogr2ogr -f GPKG "$T/bad.gpkg" "$T/tract.gpkg" -dialect SQLite -nln 
         ELSE geom END AS geom FROM TRACT WHERE fid NOT IN (1500, 1501, 3000)"
 ok il_import_bad "$ONEMAP" import "$P2" "$T/bad.gpkg" --as XZQ
 ok il_export_bad "$ONEMAP" export "$P2" XZQ "$T/il_xzq.gpkg"
+# G001: the us-atlas counties, quantised (the data README: 22 invalid),
+# imported as they are (no --repair): onemap's invalid set must be
+# PostGIS's NOT ST_IsValid set.
+P3=$T/us.gpkg
+ok us_init "$ONEMAP" init "$P3" --crs EPSG:5070
+ok us_import "$ONEMAP" import "$P3" "$DATA/us-atlas/counties-10m.json" \
+    --layer counties --as COUNTY --src-crs EPSG:4269
+ok us_export "$ONEMAP" export "$P3" COUNTY "$T/county.gpkg"
 
 cat > "$T/pg.sh" <<'X'
 set -e
@@ -63,6 +73,9 @@ topo() {
 }
 topo ne "$T/xzq.gpkg"
 topo il "$T/il_xzq.gpkg"
+ogr2ogr -f PostgreSQL PG:"dbname=$PGDATABASE" "$T/county.gpkg" -nln county \
+    -lco GEOMETRY_NAME=geom -lco FID=fid -preserve_fid
+q -c "SELECT fid FROM county WHERE NOT ST_IsValid(geom) ORDER BY 1" > "$T/pg_invalid"
 X
 if T=$T pg_virtualenv -t -v 15 sh "$T/pg.sh" >"$T/pg.log" 2>&1; then
     pass postgis_run
@@ -133,3 +146,20 @@ for n in ne il; do
     compare "$n"_overlaps_vs_postgis "$T/pg_${n}_t001" "$T/om_${n}_t001"
     compare "$n"_gaps_vs_postgis "$T/pg_${n}_t002" "$T/om_${n}_t002"
 done
+
+# G001 on the us-atlas counties: the same invalid features as PostGIS
+"$ONEMAP" qc "$P3" --layer COUNTY --only G001 --no-store --format json \
+    -o "$T/qc_us" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] && pass us_qc_run || fail us_qc_run "exit $rc: $(head -c 300 "$T/err")"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in sorted({e['fid'] for e in d['errors'] if e['code'] == 'G001'}):
+    print(f)" "$T/qc_us/qc.json" > "$T/om_invalid"
+n=$(wc -l < "$T/om_invalid")
+if [ "$n" = 22 ] && cmp -s "$T/om_invalid" "$T/pg_invalid"; then
+    pass g001_vs_postgis
+else
+    fail g001_vs_postgis "onemap $n invalid, PostGIS $(wc -l < "$T/pg_invalid"): $(diff "$T/om_invalid" "$T/pg_invalid" | head -5 | tr '\n' ' ')"
+fi
