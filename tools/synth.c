@@ -4,13 +4,16 @@
  * county uses) in CGCS2000 3-degree Gauss-Krüger zone 42 (EPSG:4530), for
  * the demo, the tests and the benchmarks.
  *
- *   synth [--seed N] [--cells N] [--sites N] -o DIR
+ *   synth [--seed N] [--cells N] [--sites N] [--defects] -o DIR
  *
  * Writes DIR/landuse/DLTB.shp (GBK DBF without .cpg), DIR/admin/XZQ.geojson
  * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ, GHYT), the same
  * plan layers with exact coordinates in DIR/plan.gpkg, construction sites
  * as 部标 TXT in DIR/sites (with README.md and expected.csv: the expected
- * review decisions, measured with GEOS) and DIR/README.txt.
+ * review decisions, measured with GEOS) and DIR/README.txt. With
+ * --defects, also DIR/defects/DLTB_defects.gpkg (DLTB with one injected
+ * defect of each kind `onemap qc` checks for) and DIR/defects/expected.csv
+ * (every finding they imply).
  * docs/SAMPLE-DATA.md explains what and why.
  *
  * How it works: a grid of cells x cells square cells (200 m) whose nodes
@@ -204,7 +207,8 @@ enum salt {
     S_SLOPE,
     S_ROAD,
     S_GHYT,
-    S_SITE
+    S_SITE,
+    S_DEFECT
 };
 
 /* ---- dynamic arrays ---- */
@@ -3413,16 +3417,607 @@ static void build_sites(struct site_ctx *sc, const char *outdir, int nsites,
     free(USED);
 }
 
+/* ---- injected defects (--defects) ----
+ *
+ * DIR/defects/DLTB_defects.gpkg is a copy of DLTB with one defect of each
+ * kind `onemap qc` checks for, each on its own parcel in a quiet
+ * neighbourhood (no island parcel within 5 cells, 14 cells or more from
+ * any other defect, so that their effects never meet), and
+ * DIR/defects/expected.csv lists every finding each defect implies, with
+ * its exact planar area or measured value where it has one (computed here
+ * with the formulas of the definitions, on the very coordinates written).
+ *
+ * Most defects sit at a vertex X of the parcel's shell: an inner vertex of
+ * the bottom side of its first cell, so the two shell edges U→X and X→W
+ * are shared with exactly one neighbour N (the parcel of the cell below).
+ * X is the straightest such vertex (U-X-W turning by 10° or less, both
+ * edges 12 m or longer), so that shapes of a few metres at X stay clear of
+ * every other edge. Frame: t = unit(W − U), nP its left normal (into the
+ * parcel: shells are counter-clockwise here), nN = −nP (into N).
+ */
+enum dkind {
+    DK_BOWTIE,
+    DK_HOLE,
+    DK_REPEAT,
+    DK_SPIKE,
+    DK_MICRO,
+    DK_MULTI,
+    DK_OVERLAP,
+    DK_GAP,
+    DK_SLIVER,
+    DK_NEAR,
+    DK_BLANK,
+    DK_BADCODE,
+    DK_DUPBSM,
+    DK_NETAREA,
+    DK_AREA,
+    NDK
+};
+
+struct dsite {
+    int k;    /* the parcel */
+    int n;    /* the parcel N below X */
+    int y;    /* second parcel (DK_MULTI, DK_DUPBSM), else -1 */
+    size_t m; /* index of X in the shell */
+    double t[2], nN[2];
+};
+
+#define D_SPACING 14 /* cells between defects (Chebyshev) */
+#define D_QUIET 5    /* cells around a defect without islands */
+#define D_MULTI_DX 9 /* the second part of DK_MULTI: 9 cells right */
+#define D_BADCODE "0109"
+#define D_SPIKE_LEN 5.0     /* m, into N */
+#define D_SPIKE_BASE 0.05   /* m: vertex angle about 0.57° */
+#define D_MICRO_LEN 0.0005  /* m, below micro_segment (0.001) */
+#define D_OVERLAP_MOVE 2.0  /* m */
+#define D_SLIVER_WIDTH 0.05 /* m, below sliver_width (0.1) */
+#define D_NEAR_MOVE 0.015   /* m, below near_distance (0.05) */
+#define D_NET_DELTA 1234    /* cents added to TBDLMJ */
+#define D_AREA_FACTOR 1.1   /* TBMJ 10 % too large */
+
+static bool quiet_box(size_t c, int r)
+{
+    int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
+    if (i - r < 0 || j - r < 0 || i + r >= G.w || j + r >= G.h) {
+        return false;
+    }
+    for (int dj = -r; dj <= r; dj++) {
+        for (int di = -r; di <= r; di++) {
+            size_t d = cell_id(i + di, j + dj);
+            if (!K.mask[d] || K.parcel[d] < 0 || P[K.parcel[d]].island >= 0 ||
+                P[K.parcel[d]].island_of >= 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool far_from(size_t c, const size_t *used, int nused)
+{
+    int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
+    for (int u = 0; u < nused; u++) {
+        int ui = (int)(used[u] % (size_t)G.w),
+            uj = (int)(used[u] / (size_t)G.w);
+        if (abs(ui - i) < D_SPACING && abs(uj - j) < D_SPACING) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The shell of feature k of view v (points, count). */
+static const double *shell_of(const struct om_layer_view *v, size_t k,
+                              size_t *n)
+{
+    size_t r = v->ring_start[v->part_start[k]];
+    *n = v->point_start[r + 1] - v->point_start[r];
+    return v->xy + 2 * v->point_start[r];
+}
+
+/* The straightest inner vertex of the bottom side of parcel k's first
+ * cell (see above); false if none is straight and long enough. */
+static bool pick_vertex(const struct om_layer_view *v, int k, struct dsite *d)
+{
+    size_t c = P[k].start, n;
+    int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
+    double ex, ey;
+    node_xy(i + 1, j, &ex, &ey);
+    const double *R = shell_of(v, (size_t)k, &n);
+    double best = -0.985; /* cos 170°: U-X-W turns by 10° at most */
+    d->m = 0;
+    for (size_t m = 1; m + 1 < n; m++) {
+        if (R[2 * m] == ex && R[2 * m + 1] == ey) {
+            break;
+        }
+        double ax = R[2 * m - 2] - R[2 * m], ay = R[2 * m - 1] - R[2 * m + 1];
+        double bx = R[2 * m + 2] - R[2 * m], by = R[2 * m + 3] - R[2 * m + 1];
+        double la = hypot(ax, ay), lb = hypot(bx, by);
+        if (la < 12 || lb < 12) {
+            continue;
+        }
+        double cs = (ax * bx + ay * by) / (la * lb);
+        if (cs < best) {
+            best = cs;
+            d->m = m;
+        }
+    }
+    if (d->m == 0) {
+        return false;
+    }
+    const double *U = R + 2 * (d->m - 1), *W = R + 2 * (d->m + 1);
+    double tx = W[0] - U[0], ty = W[1] - U[1], l = hypot(tx, ty);
+    d->t[0] = tx / l;
+    d->t[1] = ty / l;
+    d->nN[0] = d->t[1]; /* right normal of t */
+    d->nN[1] = -d->t[0];
+    d->n = K.parcel[cell_id(i, j - 1)];
+    return true;
+}
+
+/* Choose the parcels of every defect, deterministically by seed. */
+static void pick_defects(const struct om_layer_view *v, struct dsite *ds)
+{
+    size_t used[2 * NDK];
+    int nused = 0;
+    for (int kind = 0; kind < NDK; kind++) {
+        struct dsite *d = &ds[kind];
+        bool two = kind == DK_MULTI || kind == DK_DUPBSM;
+        bool found = false;
+        for (uint64_t a = 0; a < 100000 && !found; a++) {
+            int k = (int)(hash3(S_DEFECT, (uint64_t)kind, a) % (uint64_t)NP);
+            const struct parcel *p = &P[k];
+            if (p->island_of >= 0 || p->island >= 0 ||
+                !quiet_box(p->start, D_QUIET) ||
+                !far_from(p->start, used, nused) || !pick_vertex(v, k, d)) {
+                continue;
+            }
+            d->k = k;
+            d->y = -1;
+            if (two) {
+                int i = (int)(p->start % (size_t)G.w) + D_MULTI_DX;
+                int j = (int)(p->start / (size_t)G.w);
+                if (i >= G.w) {
+                    continue;
+                }
+                size_t c2 = cell_id(i, j);
+                if (!quiet_box(c2, D_QUIET) || !far_from(c2, used, nused) ||
+                    K.parcel[c2] == k) {
+                    continue;
+                }
+                d->y = K.parcel[c2];
+                used[nused++] = c2;
+            }
+            used[nused++] = p->start;
+            found = true;
+        }
+        if (!found) {
+            die("--defects: no quiet parcel for defect %d (grid too small?)",
+                kind);
+        }
+    }
+}
+
+static void pt_at(const double *X, const struct dsite *d, double s, double r,
+                  struct pts *out)
+{
+    pts_push(out, X[0] + s * d->t[0] + r * d->nN[0],
+             X[1] + s * d->t[1] + r * d->nN[1]);
+}
+
+/* The vertex angle at b (degrees), as G003 measures it. */
+static double angle_at(const double *a, const double *b, const double *c)
+{
+    double ux = a[0] - b[0], uy = a[1] - b[1];
+    double wx = c[0] - b[0], wy = c[1] - b[1];
+    double cross = ux * wy - uy * wx, dot = ux * wx + uy * wy;
+    return atan2(fabs(cross), dot) * (180 / M_PI);
+}
+
+static double seg_dist(const double *p, const double *a, const double *b)
+{
+    double dx = b[0] - a[0], dy = b[1] - a[1];
+    double l2 = dx * dx + dy * dy;
+    double t = l2 > 0.0 ? ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2 : 0.0;
+    t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
+    return hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
+}
+
+/* |area| of the polygon of n <= 7 points (not closed). */
+static double poly_area_abs(const double *xy, size_t n)
+{
+    double tmp[2 * 8];
+    memcpy(tmp, xy, 2 * n * sizeof(double));
+    tmp[2 * n] = xy[0];
+    tmp[2 * n + 1] = xy[1];
+    return fabs(ring_area(tmp, n + 1));
+}
+
+static void copy_attrs(struct om_layer *l, const struct om_layer *src, size_t k)
+{
+    for (int f = 0; f < (int)om_layer_nfields(src); f++) {
+        if (om_layer_is_null(src, k, f)) {
+            continue;
+        }
+        switch (om_layer_field_type(src, f)) {
+        case OM_FIELD_INT:
+            set_int(l, f, om_layer_get_int(src, k, f));
+            break;
+        case OM_FIELD_REAL:
+            set_real(l, f, om_layer_get_real(src, k, f));
+            break;
+        case OM_FIELD_TEXT:
+            set_text(l, f, om_layer_get_text(src, k, f));
+            break;
+        }
+    }
+}
+
+/* TBMJ, KCMJ, TBDLMJ for an ellipsoidal area, as build_dltb sets them. */
+static void set_areas(struct om_layer *l, const struct om_layer *src, size_t k,
+                      double ell, int64_t net_delta)
+{
+    int fT = om_layer_field_index(src, "TBMJ");
+    int fX = om_layer_field_index(src, "KCXS");
+    int fK = om_layer_field_index(src, "KCMJ");
+    int fN = om_layer_field_index(src, "TBDLMJ");
+    int64_t tb = llround(ell * 100.0);
+    int64_t kc = llround((double)tb * om_layer_get_real(src, k, fX));
+    set_real(l, fT, (double)tb / 100.0);
+    set_real(l, fK, (double)kc / 100.0);
+    set_real(l, fN, (double)(tb - kc + net_delta) / 100.0);
+}
+
+static void csv_row(FILE *f, const char *code, int64_t fid, int64_t fid2,
+                    double area, double value, const char *what)
+{
+    fprintf(f, "DLTB,%s,%lld,", code, (long long)fid);
+    if (fid2 >= 0) {
+        fprintf(f, "%lld", (long long)fid2);
+    }
+    fputc(',', f);
+    if (!isnan(area)) {
+        fprintf(f, "%.17g", area);
+    }
+    fputc(',', f);
+    if (!isnan(value)) {
+        fprintf(f, "%.17g", value);
+    }
+    fprintf(f, ",%s\n", what);
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
+                          const char *outdir)
+{
+    struct om_error err;
+    struct om_layer_view v;
+    om_layer_view(dltb, &v);
+    if (v.nfeatures != (size_t)NP) {
+        die("internal: DLTB has %zu features for %d parcels", v.nfeatures, NP);
+    }
+    if (om_code_find(OM_CODES_DLBM, D_BADCODE)) {
+        die("internal: %s is a DLBM code", D_BADCODE);
+    }
+    struct dsite ds[NDK];
+    pick_defects(&v, ds);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/defects", outdir);
+    mkdir_p(path);
+    snprintf(path, sizeof path, "%s/defects/expected.csv", outdir);
+    FILE *csv = fopen(path, "w");
+    if (!csv) {
+        die("cannot write %s: %s", path, strerror(errno));
+    }
+    fprintf(csv, "layer,code,fid,fid2,area_m2,value,defect\n");
+
+    struct om_layer *l;
+    check(om_layer_new("DLTB", &l, &err), &err, "layer");
+    check(om_layer_set_crs(l, "EPSG:4530", &err), &err, "layer");
+    for (int f = 0; f < (int)om_layer_nfields(dltb); f++) {
+        add_field(l, om_layer_field_name(dltb, f),
+                  om_layer_field_type(dltb, f));
+    }
+    int fBSM = om_layer_field_index(dltb, "BSM");
+    int fDLBM = om_layer_field_index(dltb, "DLBM");
+    int fTBBH = om_layer_field_index(dltb, "TBBH");
+    int fT = om_layer_field_index(dltb, "TBMJ");
+    int fK = om_layer_field_index(dltb, "KCMJ");
+    int fN = om_layer_field_index(dltb, "TBDLMJ");
+    const int64_t empty_fid = NP + 1, sliver_fid = NP + 2;
+
+    struct pts sh = {0}, extra = {0}, sliver = {0};
+    for (int k = 0; k < NP; k++) {
+        int kind = -1;
+        for (int q = 0; q < NDK; q++) {
+            if (ds[q].k == k) {
+                kind = q;
+            }
+        }
+        if (kind == DK_GAP || k == ds[DK_MULTI].y) {
+            continue; /* deleted (DK_MULTI: moved into the other parcel) */
+        }
+        size_t n;
+        const double *R = shell_of(&v, (size_t)k, &n);
+        int64_t fid = k + 1;
+        const struct dsite *d = kind >= 0 ? &ds[kind] : NULL;
+        int64_t nfid = d ? d->n + 1 : -1;
+        sh.n = 0;
+        extra.n = 0;
+        bool geom = false; /* the geometry changed: recompute the areas */
+        size_t m = d ? d->m : 0;
+        const double *U = R + 2 * (m ? m - 1 : 0), *X = R + 2 * m,
+                     *W = R + 2 * (m + 1);
+        for (size_t q = 0; q < n; q++) {
+            pts_push(&sh, R[2 * q], R[2 * q + 1]);
+            if (!d || q != m) {
+                continue;
+            }
+            switch (kind) {
+            case DK_BOWTIE: {
+                /* X → B → C → D → X: X→B crosses C→D; a figure-8 hanging
+                 * into N from X */
+                pt_at(X, d, 3, 4.5, &sh);
+                pt_at(X, d, 3, 1.5, &sh);
+                pt_at(X, d, 0, 4.5, &sh);
+                pts_push(&sh, X[0], X[1]);
+                csv_row(csv, "G001", fid, -1, NAN, NAN,
+                        "bow-tie: a figure-8 loop from a shell vertex into "
+                        "the neighbour (self-intersection)");
+                break;
+            }
+            case DK_HOLE: {
+                /* a 2 m square hole, clockwise, 3-5 m inside N */
+                pt_at(X, d, -1, 3, &extra);
+                pt_at(X, d, -1, 5, &extra);
+                pt_at(X, d, 1, 5, &extra);
+                pt_at(X, d, 1, 3, &extra);
+                pt_at(X, d, -1, 3, &extra);
+                if (ring_area(extra.xy, extra.n) >= 0) {
+                    reverse_ring(extra.xy, extra.n);
+                }
+                csv_row(csv, "G001", fid, -1, NAN, NAN,
+                        "hole outside its shell (in the neighbour)");
+                break;
+            }
+            case DK_REPEAT:
+                pts_push(&sh, X[0], X[1]);
+                csv_row(csv, "G002", fid, -1, NAN, 1,
+                        "one repeated consecutive vertex");
+                break;
+            case DK_SPIKE: {
+                /* X → T (5 m into N) → X2 (5 cm along X→W): a finger of
+                 * the parcel over N */
+                double bx = W[0] - X[0], by = W[1] - X[1], lb = hypot(bx, by);
+                pt_at(X, d, 0, D_SPIKE_LEN, &sh);
+                pts_push(&sh, X[0] + D_SPIKE_BASE * bx / lb,
+                         X[1] + D_SPIKE_BASE * by / lb);
+                const double *T = sh.xy + 2 * (sh.n - 2),
+                             *X2 = sh.xy + 2 * (sh.n - 1);
+                double tri[6] = {X[0], X[1], T[0], T[1], X2[0], X2[1]};
+                csv_row(csv, "G003", fid, -1, NAN, angle_at(X, T, X2),
+                        "spike: a finger 5 m long, 5 cm wide at its base");
+                csv_row(csv, "T001", min64(fid, nfid), max64(fid, nfid),
+                        poly_area_abs(tri, 3), NAN,
+                        "the spike's finger overlaps the neighbour");
+                geom = true;
+                break;
+            }
+            case DK_MICRO: {
+                double bx = W[0] - X[0], by = W[1] - X[1], lb = hypot(bx, by);
+                pts_push(&sh, X[0] + D_MICRO_LEN * bx / lb,
+                         X[1] + D_MICRO_LEN * by / lb);
+                const double *X3 = sh.xy + 2 * (sh.n - 1);
+                csv_row(csv, "G004", fid, -1, NAN,
+                        hypot(X3[0] - X[0], X3[1] - X[1]),
+                        "micro-segment: a vertex 0.5 mm along a shared edge");
+                break;
+            }
+            case DK_OVERLAP: {
+                sh.n--;
+                pt_at(X, d, 0, D_OVERLAP_MOVE, &sh);
+                const double *X1 = sh.xy + 2 * (sh.n - 1);
+                double quad[8] = {U[0], U[1], X1[0], X1[1],
+                                  W[0], W[1], X[0],  X[1]};
+                csv_row(csv, "T001", min64(fid, nfid), max64(fid, nfid),
+                        poly_area_abs(quad, 4), NAN,
+                        "overlap: a shared vertex moved 2 m into the "
+                        "neighbour");
+                geom = true;
+                break;
+            }
+            case DK_SLIVER: {
+                /* split a strip 5 cm wide along X→W off the parcel */
+                double bx = W[0] - X[0], by = W[1] - X[1], lb = hypot(bx, by);
+                double px = -by / lb * D_SLIVER_WIDTH,
+                       py = bx / lb * D_SLIVER_WIDTH;
+                double X1[2] = {X[0] + px, X[1] + py},
+                       W1[2] = {W[0] + px, W[1] + py};
+                pts_push(&sh, X1[0], X1[1]);
+                pts_push(&sh, W1[0], W1[1]);
+                sliver.n = 0;
+                pts_push(&sliver, X[0], X[1]);
+                pts_push(&sliver, W[0], W[1]);
+                pts_push(&sliver, W1[0], W1[1]);
+                pts_push(&sliver, X1[0], X1[1]);
+                pts_push(&sliver, X[0], X[1]);
+                double a = fabs(ring_area(sliver.xy, sliver.n));
+                csv_row(csv, "T003", sliver_fid, -1, a, a,
+                        "sliver parcel: a strip 5 cm wide split off a "
+                        "parcel");
+                geom = true;
+                break;
+            }
+            case DK_NEAR: {
+                sh.n--;
+                pt_at(X, d, 0, -D_NEAR_MOVE, &sh);
+                const double *X1 = sh.xy + 2 * (sh.n - 1);
+                double d1 = fmin(seg_dist(X1, U, X), seg_dist(X1, X, W));
+                double d2 = fmin(seg_dist(X, U, X1), seg_dist(X, X1, W));
+                double quad[8] = {U[0], U[1], X[0],  X[1],
+                                  W[0], W[1], X1[0], X1[1]};
+                csv_row(csv, "T004", fid, nfid, NAN, d1,
+                        "near miss: a shared vertex pulled back 1.5 cm");
+                csv_row(csv, "T004", nfid, fid, NAN, d2,
+                        "near miss, seen from the neighbour: its vertex is "
+                        "off this parcel's new edges");
+                csv_row(csv, "T002", -1, -1, poly_area_abs(quad, 4), NAN,
+                        "the near miss leaves a gap");
+                geom = true;
+                break;
+            }
+            default:
+                break;
+            }
+        }
+        check(om_layer_begin_feature(l, fid, &err), &err, "layer");
+        check(om_layer_begin_part(l, &err), &err, "layer");
+        check(om_layer_add_ring(l, sh.xy, sh.n, &err), &err, "layer");
+        size_t r0 = v.ring_start[v.part_start[k]];
+        for (size_t r = r0 + 1; r < v.ring_start[v.part_start[k] + 1]; r++) {
+            check(om_layer_add_ring(l, v.xy + 2 * v.point_start[r],
+                                    v.point_start[r + 1] - v.point_start[r],
+                                    &err),
+                  &err, "layer");
+        }
+        if (extra.n) {
+            check(om_layer_add_ring(l, extra.xy, extra.n, &err), &err, "layer");
+        }
+        /* quiet parcels have no island holes: the shell is the parcel */
+        double ell = ring_area_ell(ac, sh.xy, sh.n);
+        if (kind == DK_MULTI) {
+            size_t n2;
+            const double *R2 = shell_of(&v, (size_t)d->y, &n2);
+            check(om_layer_begin_part(l, &err), &err, "layer");
+            check(om_layer_add_ring(l, R2, n2, &err), &err, "layer");
+            ell += ring_area_ell(ac, R2, n2);
+            csv_row(csv, "G006", fid, -1, NAN, NAN,
+                    "multi-part parcel: a parcel 9 cells away joined as a "
+                    "second part");
+            geom = true;
+        }
+        copy_attrs(l, dltb, (size_t)k);
+        if (geom) {
+            set_areas(l, dltb, (size_t)k, ell, 0);
+        }
+        char buf[64];
+        switch (kind) {
+        case DK_BLANK:
+            set_text(l, fDLBM, NULL);
+            csv_row(csv, "A003", fid, -1, NAN, NAN, "DLBM blank (NULL)");
+            break;
+        case DK_BADCODE:
+            set_text(l, fDLBM, D_BADCODE);
+            csv_row(csv, "A004", fid, -1, NAN, NAN,
+                    "DLBM " D_BADCODE ": not a land-use code");
+            break;
+        case DK_DUPBSM:
+            snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, d->y + 1);
+            set_text(l, fBSM, buf);
+            csv_row(csv, "A005", max64(fid, d->y + 1), min64(fid, d->y + 1),
+                    NAN, NAN, "BSM of another parcel");
+            break;
+        case DK_NETAREA: {
+            int64_t tb = llround(om_layer_get_real(dltb, (size_t)k, fT) * 100);
+            int64_t kc = llround(om_layer_get_real(dltb, (size_t)k, fK) * 100);
+            double net = (double)(tb - kc + D_NET_DELTA) / 100.0;
+            set_real(l, fN, net);
+            csv_row(csv, "A006", fid, -1, NAN,
+                    net - ((double)tb / 100.0 - (double)kc / 100.0),
+                    "TBDLMJ 12.34 m2 more than TBMJ - KCMJ");
+            break;
+        }
+        case DK_AREA: {
+            set_areas(l, dltb, (size_t)k, ell * D_AREA_FACTOR, 0);
+            double tb = (double)llround(ell * D_AREA_FACTOR * 100.0) / 100.0;
+            csv_row(csv, "A007", fid, -1, NAN, tb - ell,
+                    "TBMJ 10 % larger than the ellipsoidal area");
+            break;
+        }
+        case DK_GAP:
+        default:
+            break;
+        }
+        check(om_layer_end_feature(l, &err), &err, "layer");
+        if (kind == DK_SLIVER) {
+            /* the strip split off, as its own parcel */
+            check(om_layer_begin_feature(l, sliver_fid, &err), &err, "layer");
+            check(om_layer_begin_part(l, &err), &err, "layer");
+            check(om_layer_add_ring(l, sliver.xy, sliver.n, &err), &err,
+                  "layer");
+            copy_attrs(l, dltb, (size_t)k);
+            snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE,
+                     (long long)sliver_fid);
+            set_text(l, fBSM, buf);
+            snprintf(buf, sizeof buf, "%s-1",
+                     om_layer_get_text(dltb, (size_t)k, fTBBH));
+            set_text(l, fTBBH, buf);
+            set_areas(l, dltb, (size_t)k,
+                      ring_area_ell(ac, sliver.xy, sliver.n), 0);
+            check(om_layer_end_feature(l, &err), &err, "layer");
+        }
+    }
+    /* the deleted parcel is a gap of its own area */
+    {
+        size_t n;
+        const double *R = shell_of(&v, (size_t)ds[DK_GAP].k, &n);
+        char what[96];
+        snprintf(what, sizeof what, "gap: parcel %d (BSM %s%012d) deleted",
+                 ds[DK_GAP].k + 1, COUNTY_CODE, ds[DK_GAP].k + 1);
+        csv_row(csv, "T002", -1, -1, fabs(ring_area(R, n)), NAN, what);
+    }
+    /* an empty feature: the attributes of a parcel, no geometry, no area */
+    check(om_layer_begin_feature(l, empty_fid, &err), &err, "layer");
+    copy_attrs(l, dltb, (size_t)ds[DK_GAP].k);
+    {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE,
+                 (long long)empty_fid);
+        set_text(l, fBSM, buf);
+    }
+    set_real(l, fT, 0);
+    set_real(l, fK, 0);
+    set_real(l, fN, 0);
+    check(om_layer_end_feature(l, &err), &err, "layer");
+    csv_row(csv, "G005", empty_fid, -1, NAN, NAN,
+            "empty geometry (the deleted parcel's attributes, areas 0)");
+
+    snprintf(path, sizeof path, "%s/defects/DLTB_defects.gpkg", outdir);
+    write_layer(l, path, NULL, false);
+    if (fclose(csv) != 0) {
+        die("cannot write %s/defects/expected.csv", outdir);
+    }
+    om_layer_free(l);
+    free(sh.xy);
+    free(extra.xy);
+    free(sliver.xy);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: synth [--seed N] [--cells N] [--sites N] -o DIR\n"
+            "usage: synth [--seed N] [--cells N] [--sites N] [--defects] -o "
+            "DIR\n"
             "  --seed N   random seed (default %d); same seed, same bytes\n"
             "  --cells N  grid cells per side (default %d: about 20,000 "
             "parcels;\n"
             "             parcels grow with N², e.g. 1200 gives ~500,000)\n"
             "  --sites N  construction sites written to DIR/sites (default "
-            "%d, 0-120)\n",
+            "%d, 0-120)\n"
+            "  --defects  also write DIR/defects/DLTB_defects.gpkg (DLTB with "
+            "one\n"
+            "             defect of each kind onemap qc checks) and "
+            "expected.csv\n",
             DEFAULT_SEED, DEFAULT_CELLS, DEFAULT_SITES);
 }
 
@@ -3432,6 +4027,7 @@ int main(int argc, char **argv)
     unsigned long long seed = DEFAULT_SEED;
     long cells = DEFAULT_CELLS;
     long nsites = DEFAULT_SITES;
+    bool defects = false;
     for (int a = 1; a < argc; a++) {
         char *end;
         if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc) {
@@ -3450,6 +4046,8 @@ int main(int argc, char **argv)
             if (*end || nsites < 0 || nsites > 120) {
                 die("--sites wants an integer from 0 to 120");
             }
+        } else if (strcmp(argv[a], "--defects") == 0) {
+            defects = true;
         } else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
             outdir = argv[++a];
         } else if (strcmp(argv[a], "-h") == 0 ||
@@ -3502,6 +4100,9 @@ int main(int argc, char **argv)
     }
     snprintf(path, sizeof path, "%s/landuse/DLTB.dbf", outdir);
     fix_dbf(path);
+    if (defects) {
+        build_defects(dltb, &ac, outdir);
+    }
 
     struct om_layer *xzq = build_xzq(&ac, &tot);
     struct om_transform *tf;
