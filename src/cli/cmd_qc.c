@@ -59,7 +59,8 @@ static void help(void)
           "  --layer CODE        check this layer (repeatable; default: "
           "every layer)\n"
           "  --rules FILE        rule file with a qc: section (default: the "
-          "built-in rules)\n"
+          "built-in rules);\n"
+          "  --profile FILE      the same (a qc profile is a rule file)\n"
           "  --only CODES        run these checks only: codes or categories, "
           "comma-separated\n"
           "                      (G001,T001 or geometry,topology,layers,"
@@ -93,7 +94,8 @@ static void help(void)
           "图层间关系\n(L001-L003)、按规则文件 qc: 属性结构检查属性"
           "(A001-A007)及坐标系(C001)。\n每个问题注明检查项编号。\n"
           "  --layer 图层        检查该图层(可重复;默认全部图层)\n"
-          "  --rules 文件        含 qc: 部分的规则文件(默认内置规则)\n"
+          "  --rules 文件        含 qc: 部分的规则文件(默认内置规则);\n"
+          "  --profile 文件      同上(质检方案即规则文件)\n"
           "  --only 检查项       只运行这些检查:编号或类别,逗号分隔\n"
           "                      (G001,T001 或 geometry,topology,layers,"
           "attributes,crs)\n"
@@ -518,6 +520,7 @@ int cmd_qc(int argc, char **argv)
 {
     static const struct option opts[] = {{"layer", required_argument, 0, 'l'},
                                          {"rules", required_argument, 0, 'r'},
+                                         {"profile", required_argument, 0, 'r'},
                                          {"only", required_argument, 0, 'O'},
                                          {"max", required_argument, 0, 'm'},
                                          {"format", required_argument, 0, 'f'},

@@ -270,3 +270,12 @@ rc=$?
 "$ONEMAP" qc "$T/bad.gpkg" --rules "$T/nope.yaml" --no-store >/dev/null 2>&1
 [ $? = 3 ] && pass missing_rules_3 || fail missing_rules_3 "exit $?"
 "$ONEMAP" qc --help | grep -q 'Exit status' && pass help || fail help "no help"
+# --profile FILE: a qc profile (a rule file with a qc: section) changes the
+# thresholds: the 900 m² TBDLMJ difference passes a 1000 m² tolerance.
+printf 'version: 1\nqc:\n  thresholds: {tbdlmj_abs: 1000}\n' > "$T/loose.yaml"
+n_default=$("$ONEMAP" qc "$T/bad.gpkg" --only A006 --no-store --format json -o "$T/p0" >/dev/null 2>&1;
+    python3 -c "import json,sys; print(sum(e['code'] == 'A006' for e in json.load(open(sys.argv[1]))['errors']))" "$T/p0/qc.json")
+n_loose=$("$ONEMAP" qc "$T/bad.gpkg" --profile "$T/loose.yaml" --only A006 --no-store --format json -o "$T/p1" >/dev/null 2>&1;
+    python3 -c "import json,sys; print(sum(e['code'] == 'A006' for e in json.load(open(sys.argv[1]))['errors']))" "$T/p1/qc.json")
+[ "$n_default" -ge 1 ] && [ "$n_loose" = 0 ] && pass profile_thresholds ||
+    fail profile_thresholds "A006 default $n_default, with the loose profile $n_loose"
