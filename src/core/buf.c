@@ -3,6 +3,8 @@
  */
 #include "core/core.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,4 +105,52 @@ char *om__buf_take(struct om__buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     return p;
+}
+
+/* ---- JSON ---- */
+
+enum om_status om__json_str(struct om__buf *b, const char *s)
+{
+    if (!s) {
+        return om__buf_puts(b, "null");
+    }
+    enum om_status st = om__buf_puts(b, "\"");
+    const char *run = s;
+    for (; st == OM_OK && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch != '"' && ch != '\\' && ch >= 0x20) {
+            continue;
+        }
+        st = om__buf_append(b, run, (size_t)(s - run));
+        if (st == OM_OK) {
+            st = ch == '"'    ? om__buf_puts(b, "\\\"")
+                 : ch == '\\' ? om__buf_puts(b, "\\\\")
+                 : ch == '\n' ? om__buf_puts(b, "\\n")
+                 : ch == '\t' ? om__buf_puts(b, "\\t")
+                              : om__buf_printf(b, "\\u%04x", ch);
+        }
+        run = s + 1;
+    }
+    if (st == OM_OK) {
+        st = om__buf_append(b, run, (size_t)(s - run));
+    }
+    return st == OM_OK ? om__buf_puts(b, "\"") : st;
+}
+
+enum om_status om__json_num(struct om__buf *b, double x, int dec)
+{
+    if (!isfinite(x)) {
+        return om__buf_puts(b, "null");
+    }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*f", dec, x);
+    const char *s = tmp;
+    if (tmp[0] == '-') {
+        bool zero = true;
+        for (const char *q = tmp + 1; *q; q++) {
+            zero &= *q == '0' || *q == '.';
+        }
+        s = zero ? tmp + 1 : tmp;
+    }
+    return om__buf_puts(b, s);
 }

@@ -80,6 +80,13 @@ void om__buf_reset(struct om__buf *b);
 /* Hand the data to the caller (free with om__free); the buffer is reset. */
 char *om__buf_take(struct om__buf *b);
 
+/* JSON values appended to a buffer (results written as JSON by several
+ * modules): a string escaped ("\"", "\\", control characters as \n \t
+ * or \u00XX; NULL gives null); a number with `dec` decimals, '.' always,
+ * null when not finite, "-0.0" written as "0.0". */
+enum om_status om__json_str(struct om__buf *b, const char *s);
+enum om_status om__json_num(struct om__buf *b, double x, int dec);
+
 /* ---- growable arrays ---- */
 /*
  * Ensure capacity for `need` elements of `elem` bytes in *pp (capacity in

@@ -868,65 +868,18 @@ static enum om_status run_checks(struct run *r, struct om_error *err)
 
 /* ---- JSON ---- */
 
-static enum om_status jstr(struct om__buf *b, const char *s)
-{
-    if (!s) {
-        return om__buf_puts(b, "null");
-    }
-    enum om_status st = om__buf_puts(b, "\"");
-    const char *run = s;
-    for (; st == OM_OK && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch != '"' && ch != '\\' && ch >= 0x20) {
-            continue;
-        }
-        st = om__buf_append(b, run, (size_t)(s - run));
-        if (st == OM_OK) {
-            st = ch == '"'    ? om__buf_puts(b, "\\\"")
-                 : ch == '\\' ? om__buf_puts(b, "\\\\")
-                 : ch == '\n' ? om__buf_puts(b, "\\n")
-                 : ch == '\t' ? om__buf_puts(b, "\\t")
-                              : om__buf_printf(b, "\\u%04x", ch);
-        }
-        run = s + 1;
-    }
-    if (st == OM_OK) {
-        st = om__buf_append(b, run, (size_t)(s - run));
-    }
-    return st == OM_OK ? om__buf_puts(b, "\"") : st;
-}
-
-/* A number with `dec` decimals, null when not finite; "-0" is "0". */
-static enum om_status jnum(struct om__buf *b, double x, int dec)
-{
-    if (!isfinite(x)) {
-        return om__buf_puts(b, "null");
-    }
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.*f", dec, x);
-    const char *s = tmp;
-    if (tmp[0] == '-') {
-        bool zero = true;
-        for (const char *q = tmp + 1; *q; q++) {
-            zero &= *q == '0' || *q == '.';
-        }
-        s = zero ? tmp + 1 : tmp;
-    }
-    return om__buf_puts(b, s);
-}
-
 /* ,"key": then a string / number / fid (null when negative) */
 static enum om_status jkstr(struct om__buf *b, const char *key, const char *s)
 {
     enum om_status st = om__buf_printf(b, ",\"%s\":", key);
-    return st == OM_OK ? jstr(b, s) : st;
+    return st == OM_OK ? om__json_str(b, s) : st;
 }
 
 static enum om_status jknum(struct om__buf *b, const char *key, double x,
                             int dec)
 {
     enum om_status st = om__buf_printf(b, ",\"%s\":", key);
-    return st == OM_OK ? jnum(b, x, dec) : st;
+    return st == OM_OK ? om__json_num(b, x, dec) : st;
 }
 
 static enum om_status jkfid(struct om__buf *b, const char *key, int64_t fid)
@@ -945,7 +898,7 @@ static enum om_status json_layers(struct om__buf *b,
         const struct om_qc_layer *l = &res->layers[i];
         st = om__buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
         if (st == OM_OK) {
-            st = jstr(b, l->code);
+            st = om__json_str(b, l->code);
         }
         if (st == OM_OK) {
             st = om__buf_printf(b,
@@ -974,7 +927,7 @@ static enum om_status json_counts(struct om__buf *b,
         const struct om_qc_check *ck = om_qc_check_find(c->code);
         st = om__buf_puts(b, i ? ",{\"layer\":" : "{\"layer\":");
         if (st == OM_OK) {
-            st = jstr(b, c->layer);
+            st = om__json_str(b, c->layer);
         }
         if (st == OM_OK) {
             st = jkstr(b, "code", c->code);
@@ -1001,7 +954,7 @@ static enum om_status json_error(struct om__buf *b, const struct om_qc_error *e)
 {
     enum om_status st = om__buf_puts(b, "{\"code\":");
     if (st == OM_OK) {
-        st = jstr(b, e->code);
+        st = om__json_str(b, e->code);
     }
     if (st == OM_OK) {
         st = jkstr(b, "severity", om_severity_name(e->severity));
@@ -1142,7 +1095,7 @@ static enum om_status params_json(const struct run *r, struct om__buf *b)
     for (size_t k = 0; st == OM_OK && k < r->nchecked; k++) {
         st = k ? om__buf_puts(b, ",") : OM_OK;
         if (st == OM_OK) {
-            st = jstr(b, r->recs[r->checked[k]].code);
+            st = om__json_str(b, r->recs[r->checked[k]].code);
         }
     }
     st = st == OM_OK ? om__buf_puts(b, "],\"only\":") : st;
@@ -1153,7 +1106,7 @@ static enum om_status params_json(const struct run *r, struct om__buf *b)
         for (size_t k = 0; st == OM_OK && k < r->sink.nonly; k++) {
             st = k ? om__buf_puts(b, ",") : OM_OK;
             if (st == OM_OK) {
-                st = jstr(b, r->sink.only[k]);
+                st = om__json_str(b, r->sink.only[k]);
             }
         }
         st = st == OM_OK ? om__buf_puts(b, "]") : st;

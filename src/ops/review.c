@@ -2158,53 +2158,6 @@ enum om_status om_review_check(const struct om_review *r,
 
 /* ---- JSON ---- */
 
-static enum om_status jstr(struct om__buf *b, const char *s)
-{
-    if (!s) {
-        return om__buf_puts(b, "null");
-    }
-    enum om_status st = om__buf_puts(b, "\"");
-    const char *run = s;
-    for (; st == OM_OK && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch != '"' && ch != '\\' && ch >= 0x20) {
-            continue;
-        }
-        st = om__buf_append(b, run, (size_t)(s - run));
-        if (st == OM_OK) {
-            st = ch == '"'    ? om__buf_puts(b, "\\\"")
-                 : ch == '\\' ? om__buf_puts(b, "\\\\")
-                 : ch == '\n' ? om__buf_puts(b, "\\n")
-                 : ch == '\t' ? om__buf_puts(b, "\\t")
-                              : om__buf_printf(b, "\\u%04x", ch);
-        }
-        run = s + 1;
-    }
-    if (st == OM_OK) {
-        st = om__buf_append(b, run, (size_t)(s - run));
-    }
-    return st == OM_OK ? om__buf_puts(b, "\"") : st;
-}
-
-/* A number with `dec` decimals, null when not finite; "-0" is "0". */
-static enum om_status jnum(struct om__buf *b, double x, int dec)
-{
-    if (!isfinite(x)) {
-        return om__buf_puts(b, "null");
-    }
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.*f", dec, x);
-    const char *s = tmp;
-    if (tmp[0] == '-') {
-        bool zero = true;
-        for (const char *q = tmp + 1; *q; q++) {
-            zero &= *q == '0' || *q == '.';
-        }
-        s = zero ? tmp + 1 : tmp;
-    }
-    return om__buf_puts(b, s);
-}
-
 /* ,"key": */
 static enum om_status jkey(struct om__buf *b, const char *key, bool first)
 {
@@ -2214,7 +2167,7 @@ static enum om_status jkey(struct om__buf *b, const char *key, bool first)
 static enum om_status jarea(struct om__buf *b, const char *key, double m2)
 {
     enum om_status st = jkey(b, key, false);
-    return st == OM_OK ? jnum(b, m2, 6) : st;
+    return st == OM_OK ? om__json_num(b, m2, 6) : st;
 }
 
 static enum om_status json_finding(struct om__buf *b,
@@ -2225,14 +2178,14 @@ static enum om_status json_finding(struct om__buf *b,
         st = jkey(b, "check_id", true);
     }
     if (st == OM_OK) {
-        st = jstr(b, f->check_id);
+        st = om__json_str(b, f->check_id);
     }
     if (st == OM_OK) {
         st = om__buf_printf(
             b, ",\"kind\":\"%s\",\"layer\":", om_check_kind_name(f->kind));
     }
     if (st == OM_OK) {
-        st = jstr(b, f->layer);
+        st = om__json_str(b, f->layer);
     }
     if (st == OM_OK) {
         st = om__buf_printf(
@@ -2252,19 +2205,19 @@ static enum om_status json_finding(struct om__buf *b,
         st = jkey(b, "area_ha", false);
     }
     if (st == OM_OK) {
-        st = jnum(b, f->planar_m2 / 10000.0, 10);
+        st = om__json_num(b, f->planar_m2 / 10000.0, 10);
     }
     if (st == OM_OK) {
         st = jkey(b, "area_mu", false);
     }
     if (st == OM_OK) {
-        st = jnum(b, f->planar_m2 / M2_PER_MU, 10);
+        st = om__json_num(b, f->planar_m2 / M2_PER_MU, 10);
     }
     if (st == OM_OK) {
         st = jkey(b, "share", false);
     }
     if (st == OM_OK) {
-        st = jnum(b, f->share, 9);
+        st = om__json_num(b, f->share, 9);
     }
     if (st == OM_OK) {
         st = om__buf_printf(b, ",\"below_tolerance\":%s,\"classes\":[",
@@ -2274,19 +2227,19 @@ static enum om_status json_finding(struct om__buf *b,
         const struct om_review_class *c = &f->classes[i];
         st = om__buf_puts(b, i ? ",{\"value\":" : "{\"value\":");
         if (st == OM_OK) {
-            st = jstr(b, c->value);
+            st = om__json_str(b, c->value);
         }
         if (st == OM_OK) {
             st = jkey(b, "name_zh", false);
         }
         if (st == OM_OK) {
-            st = jstr(b, c->name_zh);
+            st = om__json_str(b, c->name_zh);
         }
         if (st == OM_OK) {
             st = jkey(b, "name_en", false);
         }
         if (st == OM_OK) {
-            st = jstr(b, c->name_en);
+            st = om__json_str(b, c->name_en);
         }
         if (st == OM_OK) {
             st = jarea(b, "area_m2", c->planar_m2);
@@ -2308,13 +2261,13 @@ static enum om_status json_finding(struct om__buf *b,
         st = om__buf_puts(b, "],\"reason_zh\":");
     }
     if (st == OM_OK) {
-        st = jstr(b, f->reason_zh);
+        st = om__json_str(b, f->reason_zh);
     }
     if (st == OM_OK) {
         st = jkey(b, "reason_en", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, f->reason_en);
+        st = om__json_str(b, f->reason_en);
     }
     return st == OM_OK ? om__buf_puts(b, "}") : st;
 }
@@ -2326,19 +2279,19 @@ static enum om_status json_parcel(struct om__buf *b,
         b, "{\"parcel\":%zu,\"fid\":%lld,\"code\":", p->index + 1,
         (long long)p->fid);
     if (st == OM_OK) {
-        st = jstr(b, p->code);
+        st = om__json_str(b, p->code);
     }
     if (st == OM_OK) {
         st = jkey(b, "name", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, p->name);
+        st = om__json_str(b, p->name);
     }
     if (st == OM_OK) {
         st = jkey(b, "use", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, p->use);
+        st = om__json_str(b, p->use);
     }
     if (st == OM_OK) {
         st = jarea(b, "area_m2", p->planar_m2);
@@ -2360,13 +2313,13 @@ static enum om_status json_parcel(struct om__buf *b,
         const struct om_review_unit *u = &p->units[i];
         st = om__buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
         if (st == OM_OK) {
-            st = jstr(b, u->code);
+            st = om__json_str(b, u->code);
         }
         if (st == OM_OK) {
             st = jkey(b, "name", false);
         }
         if (st == OM_OK) {
-            st = jstr(b, u->name);
+            st = om__json_str(b, u->name);
         }
         if (st == OM_OK) {
             st = jarea(b, "area_m2", u->planar_m2);
@@ -2400,31 +2353,31 @@ static enum om_status json_result(const struct om_review *r,
     enum om_status st =
         om__buf_printf(b, "{\"onemap\":\"%s\",\"profile\":", om_version());
     if (st == OM_OK) {
-        st = jstr(b, res->profile);
+        st = om__json_str(b, res->profile);
     }
     if (st == OM_OK) {
         st = jkey(b, "rules_sha256", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, res->rules_sha256);
+        st = om__json_str(b, res->rules_sha256);
     }
     if (st == OM_OK) {
         st = jkey(b, "crs", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, r->crs_id);
+        st = om__json_str(b, r->crs_id);
     }
     if (st == OM_OK) {
         st = jkey(b, "source", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, res->source);
+        st = om__json_str(b, res->source);
     }
     if (st == OM_OK) {
         st = jkey(b, "source_sha256", false);
     }
     if (st == OM_OK) {
-        st = jstr(b, res->source_sha256);
+        st = om__json_str(b, res->source_sha256);
     }
     if (st == OM_OK) {
         st = om__buf_printf(b, ",\"decision\":\"%s\"",
@@ -2445,7 +2398,7 @@ static enum om_status json_result(const struct om_review *r,
         st = jkey(b, "elapsed_ms", false);
     }
     if (st == OM_OK) {
-        st = jnum(b, res->elapsed_ms, 3);
+        st = om__json_num(b, res->elapsed_ms, 3);
     }
     if (st == OM_OK) {
         st = om__buf_puts(b, ",\"inputs\":[");
@@ -2453,14 +2406,14 @@ static enum om_status json_result(const struct om_review *r,
     for (size_t i = 0; st == OM_OK && i < r->nlayers; i++) {
         st = om__buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
         if (st == OM_OK) {
-            st = jstr(b, r->layers[i].code);
+            st = om__json_str(b, r->layers[i].code);
         }
         if (st == OM_OK) {
             st = om__buf_printf(
                 b, ",\"version\":%d,\"sha256\":", r->layers[i].pub.version);
         }
         if (st == OM_OK) {
-            st = jstr(b, r->layers[i].sha256);
+            st = om__json_str(b, r->layers[i].sha256);
         }
         if (st == OM_OK) {
             st = om__buf_puts(b, "}");
@@ -2689,25 +2642,25 @@ enum om_status om_review_store(const struct om_review *r, struct om_project *p,
     om__buf_init(&pb, 1 << 20);
     enum om_status st = om__buf_puts(&pb, "{\"profile\":");
     if (st == OM_OK) {
-        st = jstr(&pb, res->profile);
+        st = om__json_str(&pb, res->profile);
     }
     if (st == OM_OK) {
         st = om__buf_puts(&pb, ",\"source\":");
     }
     if (st == OM_OK) {
-        st = jstr(&pb, res->source);
+        st = om__json_str(&pb, res->source);
     }
     if (st == OM_OK) {
         st = om__buf_puts(&pb, ",\"source_sha256\":");
     }
     if (st == OM_OK) {
-        st = jstr(&pb, res->source_sha256);
+        st = om__json_str(&pb, res->source_sha256);
     }
     if (st == OM_OK) {
         st = om__buf_puts(&pb, ",\"use\":");
     }
     if (st == OM_OK) {
-        st = jstr(&pb, rp->use);
+        st = om__json_str(&pb, rp->use);
     }
     if (st == OM_OK) {
         st = om__buf_puts(&pb, "}");
