@@ -103,4 +103,10 @@ bool cli_parse_unit(const char *s, double *factor);
 /* Parse a positive int option; false if invalid. */
 bool cli_parse_int(const char *s, long min, long max, long *out);
 
+/* Whether `item` is one of the comma-separated words of `list`
+ * (--format table,html,json). */
+bool cli_in_list(const char *list, const char *item);
+/* mkdir -p: 0 on success (also when it exists), -1 with errno set. */
+int cli_mkdirs(const char *dir);
+
 #endif

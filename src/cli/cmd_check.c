@@ -139,39 +139,6 @@ static void help(void)
 
 /* ---- small helpers ---- */
 
-static bool in_list(const char *list, const char *f)
-{
-    size_t n = strlen(f);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && strncmp(p, f, n) == 0) {
-            return true;
-        }
-        p = e ? e + 1 : p + len;
-    }
-    return false;
-}
-
-static int mkdirs(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-        return -1;
-    }
-    return 0;
-}
-
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
@@ -1348,14 +1315,14 @@ int cmd_check(int argc, char **argv)
         }
         p = e ? e + 1 : p + len;
     }
-    c.f_table = in_list(formats, "table");
-    c.f_html = in_list(formats, "html");
-    c.f_json = in_list(formats, "json");
-    c.f_csv = in_list(formats, "csv");
+    c.f_table = cli_in_list(formats, "table");
+    c.f_html = cli_in_list(formats, "html");
+    c.f_json = cli_in_list(formats, "json");
+    c.f_csv = cli_in_list(formats, "csv");
     c.zone = (int)zone;
     c.project = argv[optind];
     if (rerun_id) {
-        if (c.outdir && mkdirs(c.outdir) != 0) {
+        if (c.outdir && cli_mkdirs(c.outdir) != 0) {
             cli_fail("%s: %s", c.outdir,
                      T("cannot create folder", "无法创建目录"));
             return CHECK_ERROR;
@@ -1365,7 +1332,7 @@ int cmd_check(int argc, char **argv)
     size_t nsites = (size_t)(argc - optind - 1);
     char **sites = argv + optind + 1;
     c.batch = nsites > 1;
-    if (c.outdir && mkdirs(c.outdir) != 0) {
+    if (c.outdir && cli_mkdirs(c.outdir) != 0) {
         cli_fail("%s: %s", c.outdir, T("cannot create folder", "无法创建目录"));
         return CHECK_ERROR;
     }

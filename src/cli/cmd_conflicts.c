@@ -59,39 +59,6 @@ static void help(void)
           "  -j N                线程数(默认全部核心)"));
 }
 
-static bool has_format(const char *list, const char *f)
-{
-    size_t n = strlen(f);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && strncmp(p, f, n) == 0) {
-            return true;
-        }
-        p = e ? e + 1 : p + len;
-    }
-    return false;
-}
-
-static int mkdirs(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-        return -1;
-    }
-    return 0;
-}
-
 static const char *sev_color(const char *sev)
 {
     if (strcmp(sev, "error") == 0) {
@@ -464,20 +431,20 @@ int cmd_conflicts(int argc, char **argv)
     free(ra);
     free(re);
     int rc = CLI_OK;
-    if (has_format(formats, "table")) {
+    if (cli_in_list(formats, "table")) {
         if (n == 0) {
             printf("%s\n", T("no conflicts found", "未发现冲突"));
         } else {
             cli_table_print(&t, stdout, CLI_TABLE);
         }
     }
-    bool files = has_format(formats, "csv") || has_format(formats, "json") ||
-                 has_format(formats, "html") || has_format(formats, "gpkg");
+    bool files = cli_in_list(formats, "csv") || cli_in_list(formats, "json") ||
+                 cli_in_list(formats, "html") || cli_in_list(formats, "gpkg");
     if (files) {
         if (!outdir) {
             outdir = "out/conflicts";
         }
-        if (mkdirs(outdir) != 0) {
+        if (cli_mkdirs(outdir) != 0) {
             rc = cli_fail("%s: %s", outdir,
                           T("cannot create folder", "无法创建目录"));
         }
@@ -489,7 +456,7 @@ int cmd_conflicts(int argc, char **argv)
     } outs[] = {{"csv", "conflicts_summary.csv", CLI_CSV},
                 {"json", "conflicts_summary.json", CLI_JSON}};
     for (size_t k = 0; rc == CLI_OK && k < 2; k++) {
-        if (!has_format(formats, outs[k].fmt)) {
+        if (!cli_in_list(formats, outs[k].fmt)) {
             continue;
         }
         snprintf(path, sizeof path, "%s/%s", outdir, outs[k].file);
@@ -504,7 +471,7 @@ int cmd_conflicts(int argc, char **argv)
         }
         printf("%s %s\n", T("wrote", "已写入"), path);
     }
-    if (rc == CLI_OK && has_format(formats, "gpkg")) {
+    if (rc == CLI_OK && cli_in_list(formats, "gpkg")) {
         snprintf(path, sizeof path, "%s/conflicts.gpkg", outdir);
         struct om_write_options wo;
         memset(&wo, 0, sizeof wo);
@@ -516,7 +483,7 @@ int cmd_conflicts(int argc, char **argv)
             printf("%s %s\n", T("wrote", "已写入"), path);
         }
     }
-    if (rc == CLI_OK && has_format(formats, "html")) {
+    if (rc == CLI_OK && cli_in_list(formats, "html")) {
         struct om_layer *units = NULL;
         if (res->admin_layer) {
             om_project_read(p, res->admin_layer, 0, &units, NULL, &err);

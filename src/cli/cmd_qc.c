@@ -121,39 +121,6 @@ static void help(void)
 
 /* ---- small helpers ---- */
 
-static bool in_list(const char *list, const char *f)
-{
-    size_t n = strlen(f);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && strncmp(p, f, n) == 0) {
-            return true;
-        }
-        p = e ? e + 1 : p + len;
-    }
-    return false;
-}
-
-static int mkdirs(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-        return -1;
-    }
-    return 0;
-}
-
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
@@ -501,7 +468,7 @@ static int run_repair(struct om_project *p, const char *code,
     }
     int rc = r->nremaining ? CLI_FAIL : CLI_OK;
     if (outdir && !dry_run) {
-        if (mkdirs(outdir) != 0) {
+        if (cli_mkdirs(outdir) != 0) {
             cli_fail("%s: %s", outdir,
                      T("cannot create folder", "无法创建目录"));
             rc = QC_ERROR;
@@ -695,7 +662,7 @@ int cmd_qc(int argc, char **argv)
         rc = could_not(&err);
         goto done;
     }
-    if (in_list(formats, "table")) {
+    if (cli_in_list(formats, "table")) {
         print_layers(res);
         if (res->nerrors) {
             struct cli_table t;
@@ -709,19 +676,19 @@ int cmd_qc(int argc, char **argv)
             cli_table_free(&t);
         }
     }
-    bool files = in_list(formats, "html") || in_list(formats, "csv") ||
-                 in_list(formats, "json");
+    bool files = cli_in_list(formats, "html") || cli_in_list(formats, "csv") ||
+                 cli_in_list(formats, "json");
     if (files) {
         if (!outdir) {
             outdir = "out/qc";
         }
-        if (mkdirs(outdir) != 0) {
+        if (cli_mkdirs(outdir) != 0) {
             cli_fail("%s: %s", outdir,
                      T("cannot create folder", "无法创建目录"));
             rc = QC_ERROR;
         }
     }
-    if (files && rc == CLI_OK && in_list(formats, "csv")) {
+    if (files && rc == CLI_OK && cli_in_list(formats, "csv")) {
         struct cli_table t;
         error_table(res, (size_t)-1, &t);
         bool ok = write_csv(&t, outdir, "qc_errors.csv");
@@ -733,11 +700,11 @@ int cmd_qc(int argc, char **argv)
             rc = QC_ERROR;
         }
     }
-    if (files && rc == CLI_OK && in_list(formats, "json") &&
+    if (files && rc == CLI_OK && cli_in_list(formats, "json") &&
         !write_json(res, outdir)) {
         rc = QC_ERROR;
     }
-    if (files && rc == CLI_OK && in_list(formats, "html") &&
+    if (files && rc == CLI_OK && cli_in_list(formats, "html") &&
         !write_html(p, res, rules, outdir)) {
         rc = QC_ERROR;
     }
