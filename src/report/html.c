@@ -8,6 +8,8 @@
 #include "onemap/report.h"
 #include "report/report_int.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Tables up to this many rows are kept on one page when printed. */
@@ -391,4 +393,41 @@ enum om_status om_html_write(const struct om_html *h, FILE *f,
     return ok ? OM_OK
               : om__error(err, OM_EIO, "html", 0, -1,
                           "cannot write the HTML report");
+}
+
+/* ---- shared by the reports ---- */
+
+void om__cells_push(struct om__cells *t, const char *s)
+{
+    if (t->oom || !OM__GROW(t->v, t->cap, t->n + 1)) {
+        t->oom = true;
+        return;
+    }
+    t->v[t->n++] = s;
+}
+
+void om__cells_free(struct om__cells *t)
+{
+    om__free(t->v);
+    t->v = NULL;
+    t->n = t->cap = 0;
+}
+
+const char *om__arena_vprintf(struct om__arena *arena, bool *oom,
+                              const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        return "";
+    }
+    char *s = om__arena_alloc(arena, (size_t)n + 1);
+    if (!s) {
+        *oom = true;
+        return "";
+    }
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
 }

@@ -40,29 +40,6 @@ struct rep {
     struct om_error *err;
 };
 
-/* A growable list of cell pointers (row by row). */
-struct cells {
-    const char **v;
-    size_t n, cap;
-    bool oom;
-};
-
-static void cells_push(struct cells *t, const char *s)
-{
-    if (t->oom || !OM__GROW(t->v, t->cap, t->n + 1)) {
-        t->oom = true;
-        return;
-    }
-    t->v[t->n++] = s;
-}
-
-static void cells_free(struct cells *t)
-{
-    om__free(t->v);
-    t->v = NULL;
-    t->n = t->cap = 0;
-}
-
 /* ---- text helpers (strings live in the arena) ---- */
 
 static const char *aprintf(struct rep *c, const char *fmt, ...)
@@ -71,18 +48,7 @@ static const char *aprintf(struct rep *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return "";
-    }
-    char *s = om__arena_alloc(&c->arena, (size_t)n + 1);
-    if (!s) {
-        c->oom = true;
-        return "";
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    const char *s = om__arena_vprintf(&c->arena, &c->oom, fmt, ap);
     va_end(ap);
     return s;
 }
@@ -145,7 +111,7 @@ static const char *category_zh(const char *cat)
     return "";
 }
 
-static enum om_status oom_check(struct rep *c, const struct cells *t)
+static enum om_status oom_check(struct rep *c, const struct om__cells *t)
 {
     if (c->oom || (t && t->oom)) {
         return om__enomem(c->err, "qc report");
@@ -154,7 +120,7 @@ static enum om_status oom_check(struct rep *c, const struct cells *t)
 }
 
 /* Emit a table from `t` (nrows = t->n / ncols) and free the cells. */
-static enum om_status emit_table(struct rep *c, struct cells *t,
+static enum om_status emit_table(struct rep *c, struct om__cells *t,
                                  const char *const *header, size_t ncols,
                                  unsigned numeric)
 {
@@ -163,7 +129,7 @@ static enum om_status emit_table(struct rep *c, struct cells *t,
         st = om_html_table(c->h, header, ncols, t->v, t->n / ncols, numeric,
                            NULL, c->err);
     }
-    cells_free(t);
+    om__cells_free(t);
     return st;
 }
 
@@ -333,20 +299,20 @@ static enum om_status section_counts(struct rep *c)
     static const char *const hdr[] = {
         "图层\nlayer",       "编号\ncode",  "类别\ncategory", "级别\nseverity",
         "说明\ndescription", "数量\ncount", "列出\nlisted",   "面积 m²\narea"};
-    struct cells t = {0};
+    struct om__cells t = {0};
     for (size_t i = 0; i < res->ncounts; i++) {
         const struct om_qc_count *k = &res->counts[i];
         const struct om_qc_check *ck = om_qc_check_find(k->code);
-        cells_push(&t, str_or(k->layer, "?"));
-        cells_push(&t, str_or(k->code, "?"));
-        cells_push(&t, ck ? aprintf(c, "%s\n%s", category_zh(ck->category),
-                                    ck->category)
-                          : "");
-        cells_push(&t, ck ? sev_cell(c, ck->severity) : "");
-        cells_push(&t, ck ? aprintf(c, "%s\n%s", ck->zh, ck->en) : "");
-        cells_push(&t, aprintf(c, "%zu", k->count));
-        cells_push(&t, aprintf(c, "%zu", k->listed));
-        cells_push(&t, num(c, k->area_m2, 2, ""));
+        om__cells_push(&t, str_or(k->layer, "?"));
+        om__cells_push(&t, str_or(k->code, "?"));
+        om__cells_push(&t, ck ? aprintf(c, "%s\n%s", category_zh(ck->category),
+                                        ck->category)
+                              : "");
+        om__cells_push(&t, ck ? sev_cell(c, ck->severity) : "");
+        om__cells_push(&t, ck ? aprintf(c, "%s\n%s", ck->zh, ck->en) : "");
+        om__cells_push(&t, aprintf(c, "%zu", k->count));
+        om__cells_push(&t, aprintf(c, "%zu", k->listed));
+        om__cells_push(&t, num(c, k->area_m2, 2, ""));
     }
     return emit_table(c, &t, hdr, 8, 0xe0u);
 }
@@ -729,23 +695,23 @@ static enum om_status largest(struct rep *c, const char *code)
                 "largest of %zu listed",
                 code, ck->zh, shown, k, ck->en, shown, k),
         c->err);
-    struct cells t = {0};
+    struct om__cells t = {0};
     for (size_t j = 0; j < shown && !st; j++) {
         const struct om_qc_error *e = &res->errors[r[j].i];
-        cells_push(&t, aprintf(c, "%zu", j + 1));
-        cells_push(&t, str_or(e->layer, "?"));
-        cells_push(&t, fid_text(c, e->fid));
-        cells_push(&t, fid_text(c, e->fid2));
-        cells_push(&t, num(c, e->x, 3, "-"));
-        cells_push(&t, num(c, e->y, 3, "-"));
-        cells_push(&t, num(c, e->area_m2, 2, ""));
-        cells_push(&t, message(c, e));
+        om__cells_push(&t, aprintf(c, "%zu", j + 1));
+        om__cells_push(&t, str_or(e->layer, "?"));
+        om__cells_push(&t, fid_text(c, e->fid));
+        om__cells_push(&t, fid_text(c, e->fid2));
+        om__cells_push(&t, num(c, e->x, 3, "-"));
+        om__cells_push(&t, num(c, e->y, 3, "-"));
+        om__cells_push(&t, num(c, e->area_m2, 2, ""));
+        om__cells_push(&t, message(c, e));
     }
     om__free(r);
     if (!st) {
         st = emit_table(c, &t, AREA_HDR, 8, 0x7du);
     } else {
-        cells_free(&t);
+        om__cells_free(&t);
     }
     return st;
 }
@@ -763,7 +729,7 @@ static enum om_status first_of(struct rep *c, const struct om_qc_count *k)
     if (!ck || k->listed == 0) {
         return OM_OK;
     }
-    struct cells t = {0};
+    struct om__cells t = {0};
     size_t shown = 0;
     for (size_t i = 0; i < res->nerrors && shown < WORST_N; i++) {
         const struct om_qc_error *e = &res->errors[i];
@@ -771,16 +737,16 @@ static enum om_status first_of(struct rep *c, const struct om_qc_count *k)
             continue;
         }
         shown++;
-        cells_push(&t, e->fid < 0 ? "图层\nlayer" : fid_text(c, e->fid));
-        cells_push(&t, fid_text(c, e->fid2));
-        cells_push(&t, num(c, e->x, 3, "-"));
-        cells_push(&t, num(c, e->y, 3, "-"));
-        cells_push(&t, isfinite(e->value)
-                           ? aprintf(c, "%s%s", num(c, e->value, 3, ""),
-                                     value_unit(e->code))
-                           : "");
-        cells_push(&t, str_or(e->field, ""));
-        cells_push(&t, message(c, e));
+        om__cells_push(&t, e->fid < 0 ? "图层\nlayer" : fid_text(c, e->fid));
+        om__cells_push(&t, fid_text(c, e->fid2));
+        om__cells_push(&t, num(c, e->x, 3, "-"));
+        om__cells_push(&t, num(c, e->y, 3, "-"));
+        om__cells_push(&t, isfinite(e->value)
+                               ? aprintf(c, "%s%s", num(c, e->value, 3, ""),
+                                         value_unit(e->code))
+                               : "");
+        om__cells_push(&t, str_or(e->field, ""));
+        om__cells_push(&t, message(c, e));
     }
     enum om_status st = om_html_p(
         c->h,
@@ -794,7 +760,7 @@ static enum om_status first_of(struct rep *c, const struct om_qc_count *k)
     if (!st) {
         st = emit_table(c, &t, FIRST_HDR, 7, 0x1cu);
     } else {
-        cells_free(&t);
+        om__cells_free(&t);
     }
     return st;
 }
@@ -909,7 +875,7 @@ static enum om_status section_method(struct rep *c)
     if (!st) {
         static const char *const hdr[] = {"参数\nparameter", "取值\nvalue",
                                           "说明\nmeaning"};
-        struct cells t = {0};
+        struct om__cells t = {0};
         const struct {
             const char *key;
             double v;
@@ -945,9 +911,9 @@ static enum om_status section_method(struct rep *c)
                     *p = '.'; /* a locale's decimal comma */
                 }
             }
-            cells_push(&t, th[i].key);
-            cells_push(&t, aprintf(c, "%s%s", v, th[i].unit));
-            cells_push(&t, aprintf(c, "%s\n%s", th[i].zh, th[i].en));
+            om__cells_push(&t, th[i].key);
+            om__cells_push(&t, aprintf(c, "%s%s", v, th[i].unit));
+            om__cells_push(&t, aprintf(c, "%s\n%s", th[i].zh, th[i].en));
         }
         st = emit_table(c, &t, hdr, 3, 0x2u);
     }
@@ -972,11 +938,11 @@ static enum om_status section_method(struct rep *c)
         static const char *const hdr[] = {"图层\nlayer", "单部件\nsingle part",
                                           "面积字段\narea fields",
                                           "字段\nfields"};
-        struct cells t = {0};
+        struct om__cells t = {0};
         for (size_t i = 0; i < q->nschemas; i++) {
             const struct om_qc_schema *s = &q->schemas[i];
-            cells_push(&t, str_or(s->layer, "?"));
-            cells_push(&t, yes_no(s->single_part));
+            om__cells_push(&t, str_or(s->layer, "?"));
+            om__cells_push(&t, yes_no(s->single_part));
             const char *areas = s->area_field ? s->area_field : "";
             if (s->net_field) {
                 areas =
@@ -984,35 +950,35 @@ static enum om_status section_method(struct rep *c)
                             s->net_field, str_or(s->gross_field, "?"),
                             str_or(s->deduct_field, "?"));
             }
-            cells_push(&t, areas);
-            cells_push(&t, schema_fields(c, s));
+            om__cells_push(&t, areas);
+            om__cells_push(&t, schema_fields(c, s));
         }
         st = om_html_p(c->h, "属性结构 / Attribute schemas", c->err);
         if (!st) {
             st = emit_table(c, &t, hdr, 4, 0);
         } else {
-            cells_free(&t);
+            om__cells_free(&t);
         }
     }
     if (!st) {
         static const char *const hdr[] = {"编号\ncode", "类别\ncategory",
                                           "级别\nseverity", "可修复\nfixable",
                                           "说明\ndescription"};
-        struct cells t = {0};
+        struct om__cells t = {0};
         for (size_t i = 0; i < om_qc_ncheck(); i++) {
             const struct om_qc_check *ck = om_qc_check_at(i);
-            cells_push(&t, ck->code);
-            cells_push(&t, aprintf(c, "%s\n%s", category_zh(ck->category),
-                                   ck->category));
-            cells_push(&t, sev_cell(c, ck->severity));
-            cells_push(&t, yes_no(ck->fixable));
-            cells_push(&t, aprintf(c, "%s\n%s", ck->zh, ck->en));
+            om__cells_push(&t, ck->code);
+            om__cells_push(&t, aprintf(c, "%s\n%s", category_zh(ck->category),
+                                       ck->category));
+            om__cells_push(&t, sev_cell(c, ck->severity));
+            om__cells_push(&t, yes_no(ck->fixable));
+            om__cells_push(&t, aprintf(c, "%s\n%s", ck->zh, ck->en));
         }
         st = om_html_p(c->h, "检查项目录 / Catalogue of checks", c->err);
         if (!st) {
             st = emit_table(c, &t, hdr, 5, 0);
         } else {
-            cells_free(&t);
+            om__cells_free(&t);
         }
     }
     if (!st) {

@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "onemap/report.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,5 +22,20 @@ void om__fmt_num(char *out, size_t size, double v, int decimals);
  * escapes every text it puts inside. */
 enum om_status om__html_raw(struct om_html *h, const char *markup,
                             struct om_error *err);
+
+/* A growable list of table cells (row by row) for om_html_table; on OOM
+ * `oom` is set and pushes are ignored. Free with om__cells_free. */
+struct om__cells {
+    const char **v;
+    size_t n, cap;
+    bool oom;
+};
+void om__cells_push(struct om__cells *t, const char *s);
+void om__cells_free(struct om__cells *t);
+
+/* printf into `arena` (cell texts of a report); on OOM sets *oom and
+ * returns "". */
+const char *om__arena_vprintf(struct om__arena *arena, bool *oom,
+                              const char *fmt, va_list ap);
 
 #endif

@@ -44,29 +44,6 @@ struct rep {
     struct om_error *err;
 };
 
-/* A growable list of cell pointers (row by row). */
-struct cells {
-    const char **v;
-    size_t n, cap;
-    bool oom;
-};
-
-static void cells_push(struct cells *t, const char *s)
-{
-    if (t->oom || !OM__GROW(t->v, t->cap, t->n + 1)) {
-        t->oom = true;
-        return;
-    }
-    t->v[t->n++] = s;
-}
-
-static void cells_free(struct cells *t)
-{
-    om__free(t->v);
-    t->v = NULL;
-    t->n = t->cap = 0;
-}
-
 /* ---- text helpers (strings live in the arena) ---- */
 
 static const char *aprintf(struct rep *c, const char *fmt, ...)
@@ -75,18 +52,7 @@ static const char *aprintf(struct rep *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return "";
-    }
-    char *s = om__arena_alloc(&c->arena, (size_t)n + 1);
-    if (!s) {
-        c->oom = true;
-        return "";
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    const char *s = om__arena_vprintf(&c->arena, &c->oom, fmt, ap);
     va_end(ap);
     return s;
 }
@@ -189,7 +155,7 @@ static const char *area_text(struct rep *c, double m2)
     return aprintf(c, "%s m² = %s 公顷 (ha) = %s 亩 (mu)", a, ha, mu);
 }
 
-static enum om_status oom_check(struct rep *c, struct cells *t)
+static enum om_status oom_check(struct rep *c, struct om__cells *t)
 {
     if (c->oom || (t && t->oom)) {
         return om__enomem(c->err, "review report");
@@ -198,7 +164,7 @@ static enum om_status oom_check(struct rep *c, struct cells *t)
 }
 
 /* Emit a table from `t` (nrows = t->n / ncols) and free the cells. */
-static enum om_status emit_table(struct rep *c, struct cells *t,
+static enum om_status emit_table(struct rep *c, struct om__cells *t,
                                  const char *const *header, size_t ncols,
                                  unsigned numeric, const char *total)
 {
@@ -207,7 +173,7 @@ static enum om_status emit_table(struct rep *c, struct cells *t,
         st = om_html_table(c->h, header, ncols, t->v, t->n / ncols, numeric,
                            total, c->err);
     }
-    cells_free(t);
+    om__cells_free(t);
     return st;
 }
 
@@ -522,19 +488,19 @@ static enum om_status parcels_table(struct rep *c)
         "序号\nno.",        "地块编号\ncode", "地块名称\nname", "用途\nuse",
         AREA_HDR_PLANAR,    AREA_HDR_ELL,     "公顷\nha",       "亩\nmu",
         "界址点数\npoints", "结论\ndecision"};
-    struct cells t = {0};
+    struct om__cells t = {0};
     for (size_t i = 0; i < res->nparcels; i++) {
         const struct om_review_parcel *pa = &res->parcels[i];
-        cells_push(&t, aprintf(c, "%zu", i + 1));
-        cells_push(&t, str_or(pa->code, ""));
-        cells_push(&t, str_or(pa->name, ""));
-        cells_push(&t, str_or(pa->use, "-"));
-        cells_push(&t, num(c, pa->planar_m2, 2));
-        cells_push(&t, num(c, pa->ellipsoidal_m2, 2));
-        cells_push(&t, num(c, pa->planar_m2 / M2_PER_HA, 4));
-        cells_push(&t, num(c, pa->planar_m2 / M2_PER_MU, 2));
-        cells_push(&t, aprintf(c, "%zu", pa->nvertices));
-        cells_push(&t, decision_cell(c, pa->decision, NULL));
+        om__cells_push(&t, aprintf(c, "%zu", i + 1));
+        om__cells_push(&t, str_or(pa->code, ""));
+        om__cells_push(&t, str_or(pa->name, ""));
+        om__cells_push(&t, str_or(pa->use, "-"));
+        om__cells_push(&t, num(c, pa->planar_m2, 2));
+        om__cells_push(&t, num(c, pa->ellipsoidal_m2, 2));
+        om__cells_push(&t, num(c, pa->planar_m2 / M2_PER_HA, 4));
+        om__cells_push(&t, num(c, pa->planar_m2 / M2_PER_MU, 2));
+        om__cells_push(&t, aprintf(c, "%zu", pa->nvertices));
+        om__cells_push(&t, decision_cell(c, pa->decision, NULL));
     }
     if (res->nparcels > 1) {
         const char *row[] = {"合计 / total",
@@ -548,7 +514,7 @@ static enum om_status parcels_table(struct rep *c)
                              "",
                              decision_cell(c, res->decision, NULL)};
         for (size_t k = 0; k < 10; k++) {
-            cells_push(&t, row[k]);
+            om__cells_push(&t, row[k]);
         }
     }
     return emit_table(c, &t, hdr, 10, 0x1f0u, "合计 / total");
@@ -575,19 +541,19 @@ findings_table(struct rep *c, const struct om_review_finding *fs, size_t n)
         "编号\nid",       "类型\nkind",    "图层\nlayer",
         "结论\ndecision", AREA_HDR_PLANAR, AREA_HDR_ELL,
         "公顷\nha",       "亩\nmu",        "占比 %\nshare"};
-    struct cells t = {0};
+    struct om__cells t = {0};
     for (size_t i = 0; i < n; i++) {
         const struct om_review_finding *f = &fs[i];
         bool na = f->missing || f->not_evaluated;
-        cells_push(&t, str_or(f->check_id, "?"));
-        cells_push(&t, kind_text(c, f->kind));
-        cells_push(&t, finding_layer(c, f));
-        cells_push(&t, decision_cell(c, f->decision, finding_note(f)));
-        cells_push(&t, na ? "-" : num(c, f->planar_m2, 2));
-        cells_push(&t, na ? "-" : num(c, f->ellipsoidal_m2, 2));
-        cells_push(&t, na ? "-" : num(c, f->planar_m2 / M2_PER_HA, 4));
-        cells_push(&t, na ? "-" : num(c, f->planar_m2 / M2_PER_MU, 2));
-        cells_push(&t, na ? "-" : num(c, f->share * 100.0, 2));
+        om__cells_push(&t, str_or(f->check_id, "?"));
+        om__cells_push(&t, kind_text(c, f->kind));
+        om__cells_push(&t, finding_layer(c, f));
+        om__cells_push(&t, decision_cell(c, f->decision, finding_note(f)));
+        om__cells_push(&t, na ? "-" : num(c, f->planar_m2, 2));
+        om__cells_push(&t, na ? "-" : num(c, f->ellipsoidal_m2, 2));
+        om__cells_push(&t, na ? "-" : num(c, f->planar_m2 / M2_PER_HA, 4));
+        om__cells_push(&t, na ? "-" : num(c, f->planar_m2 / M2_PER_MU, 2));
+        om__cells_push(&t, na ? "-" : num(c, f->share * 100.0, 2));
     }
     if (n == 0) {
         return om_html_p(c->h, "审查方案没有审查项 / the profile has no checks",
@@ -621,27 +587,27 @@ static enum om_status units_table(struct rep *c)
     static const char *const hdr[] = {"地块\nparcel",     "行政区代码\ncode",
                                       "行政区名称\nname", AREA_HDR_PLANAR,
                                       AREA_HDR_ELL,       "占比 %\nshare"};
-    struct cells t = {0};
+    struct om__cells t = {0};
     for (size_t i = 0; i < res->nparcels; i++) {
         const struct om_review_parcel *pa = &res->parcels[i];
         const char *pn = aprintf(c, "%zu %s", i + 1, str_or(pa->code, ""));
         double a = pa->planar_m2 > 0 ? pa->planar_m2 : NAN;
         for (size_t j = 0; j < pa->nunits; j++) {
             const struct om_review_unit *u = &pa->units[j];
-            cells_push(&t, pn);
-            cells_push(&t, str_or(u->code, ""));
-            cells_push(&t, str_or(u->name, ""));
-            cells_push(&t, num(c, u->planar_m2, 2));
-            cells_push(&t, num(c, u->ellipsoidal_m2, 2));
-            cells_push(&t, num(c, u->planar_m2 / a * 100.0, 2));
+            om__cells_push(&t, pn);
+            om__cells_push(&t, str_or(u->code, ""));
+            om__cells_push(&t, str_or(u->name, ""));
+            om__cells_push(&t, num(c, u->planar_m2, 2));
+            om__cells_push(&t, num(c, u->ellipsoidal_m2, 2));
+            om__cells_push(&t, num(c, u->planar_m2 / a * 100.0, 2));
         }
         if (pa->outside_planar_m2 > 0) {
-            cells_push(&t, pn);
-            cells_push(&t, "-");
-            cells_push(&t, "行政区外 / outside");
-            cells_push(&t, num(c, pa->outside_planar_m2, 2));
-            cells_push(&t, "-");
-            cells_push(&t, num(c, pa->outside_planar_m2 / a * 100.0, 2));
+            om__cells_push(&t, pn);
+            om__cells_push(&t, "-");
+            om__cells_push(&t, "行政区外 / outside");
+            om__cells_push(&t, num(c, pa->outside_planar_m2, 2));
+            om__cells_push(&t, "-");
+            om__cells_push(&t, num(c, pa->outside_planar_m2 / a * 100.0, 2));
         }
     }
     return emit_table(c, &t, hdr, 6, 0x38u, NULL);
@@ -730,7 +696,7 @@ static enum om_status section_classes(struct rep *c)
         if (st) {
             break;
         }
-        struct cells t = {0};
+        struct om__cells t = {0};
         double site = res->planar_m2 > 0 ? res->planar_m2 : NAN;
         double sp = 0, se = 0;
         size_t nf = 0;
@@ -740,14 +706,14 @@ static enum om_status section_classes(struct rep *c)
                 cl->name_zh && cl->name_en
                     ? aprintf(c, "%s\n%s", cl->name_zh, cl->name_en)
                     : str_or(cl->name_zh, str_or(cl->name_en, ""));
-            cells_push(&t, str_or(cl->value, "(空 / blank)"));
-            cells_push(&t, name);
-            cells_push(&t, aprintf(c, "%zu", cl->nfeatures));
-            cells_push(&t, num(c, cl->planar_m2, 2));
-            cells_push(&t, num(c, cl->ellipsoidal_m2, 2));
-            cells_push(&t, num(c, cl->planar_m2 / M2_PER_HA, 4));
-            cells_push(&t, num(c, cl->planar_m2 / M2_PER_MU, 2));
-            cells_push(&t, num(c, cl->planar_m2 / site * 100.0, 2));
+            om__cells_push(&t, str_or(cl->value, "(空 / blank)"));
+            om__cells_push(&t, name);
+            om__cells_push(&t, aprintf(c, "%zu", cl->nfeatures));
+            om__cells_push(&t, num(c, cl->planar_m2, 2));
+            om__cells_push(&t, num(c, cl->ellipsoidal_m2, 2));
+            om__cells_push(&t, num(c, cl->planar_m2 / M2_PER_HA, 4));
+            om__cells_push(&t, num(c, cl->planar_m2 / M2_PER_MU, 2));
+            om__cells_push(&t, num(c, cl->planar_m2 / site * 100.0, 2));
             sp += cl->planar_m2;
             se += cl->ellipsoidal_m2;
             nf += cl->nfeatures;
@@ -761,7 +727,7 @@ static enum om_status section_classes(struct rep *c)
                              num(c, sp / M2_PER_MU, 2),
                              num(c, sp / site * 100.0, 2)};
         for (size_t k = 0; k < 8; k++) {
-            cells_push(&t, row[k]);
+            om__cells_push(&t, row[k]);
         }
         st = emit_table(c, &t, hdr, 8, 0xfcu, "合计 / total");
     }
@@ -1227,7 +1193,7 @@ struct pt {
 /* Rows for points [a, shown) of the ring run pts[a..b) (b <= the points
  * available): the edge from each point to the next; the last point of a
  * run closes the ring unless it repeats the first. */
-static void ring_rows(struct rep *c, struct cells *t, const struct pt *pts,
+static void ring_rows(struct rep *c, struct om__cells *t, const struct pt *pts,
                       size_t a, size_t b, size_t shown)
 {
     for (size_t i = a; i < b && i < shown; i++) {
@@ -1239,13 +1205,13 @@ static void ring_rows(struct rep *c, struct cells *t, const struct pt *pts,
                    (p->north != pts[a].north || p->east != pts[a].east)) {
             q = &pts[a];
         }
-        cells_push(t, p->name);
-        cells_push(t, aprintf(c, "%d", p->ring));
-        cells_push(t, num(c, p->north, 3));
-        cells_push(t, num(c, p->east, 3));
-        cells_push(t,
-                   q ? num(c, hypot(q->north - p->north, q->east - p->east), 2)
-                     : "");
+        om__cells_push(t, p->name);
+        om__cells_push(t, aprintf(c, "%d", p->ring));
+        om__cells_push(t, num(c, p->north, 3));
+        om__cells_push(t, num(c, p->east, 3));
+        om__cells_push(
+            t,
+            q ? num(c, hypot(q->north - p->north, q->east - p->east), 2) : "");
     }
 }
 
@@ -1357,7 +1323,7 @@ static enum om_status section_points(struct rep *c)
                                  : "site vertices in the project CRS"),
                 c->err);
         }
-        struct cells t = {0};
+        struct om__cells t = {0};
         for (size_t a = 0; a < shown && !st;) {
             size_t b = a + 1;
             while (b < navail && pts[b].ring == pts[a].ring) {
@@ -1370,7 +1336,7 @@ static enum om_status section_points(struct rep *c)
         if (!st && shown > 0) {
             st = emit_table(c, &t, POINT_HDR, 5, 0x1cu, NULL);
         } else {
-            cells_free(&t);
+            om__cells_free(&t);
         }
         if (!st && shown < n) {
             st = om_html_note(
@@ -1409,23 +1375,23 @@ static enum om_status section_method(struct rep *c)
         static const char *const hdr[] = {"图层\nlayer",      "名称\nname",
                                           "角色\nrole",       "版本\nversion",
                                           "要素数\nfeatures", "SHA-256"};
-        struct cells t = {0};
+        struct om__cells t = {0};
         for (size_t i = 0; i < nl; i++) {
             const struct om_review_layer *rl = om_review_layer_at(c->r, i);
             if (!rl) {
                 continue;
             }
-            cells_push(&t, str_or(rl->code, "?"));
-            cells_push(&t, str_or(rl->title, ""));
-            cells_push(&t, rl->is_admin
-                               ? aprintf(c, "%s\n(行政区 / admin units)",
-                                         str_or(rl->role, ""))
-                               : str_or(rl->role, ""));
-            cells_push(&t, aprintf(c, "%d", rl->version));
-            cells_push(
+            om__cells_push(&t, str_or(rl->code, "?"));
+            om__cells_push(&t, str_or(rl->title, ""));
+            om__cells_push(&t, rl->is_admin
+                                   ? aprintf(c, "%s\n(行政区 / admin units)",
+                                             str_or(rl->role, ""))
+                                   : str_or(rl->role, ""));
+            om__cells_push(&t, aprintf(c, "%d", rl->version));
+            om__cells_push(
                 &t, rl->layer ? aprintf(c, "%zu", om_layer_nfeatures(rl->layer))
                               : "-");
-            cells_push(&t, str_or(rl->sha256, "-"));
+            om__cells_push(&t, str_or(rl->sha256, "-"));
         }
         st = emit_table(c, &t, hdr, 6, 0x18u, NULL);
     }
@@ -1435,28 +1401,28 @@ static enum om_status section_method(struct rep *c)
             "编号\nid",           "类型\nkind",      "审查对象\nlayer",
             "容差 m²\ntolerance", "违反时\noutcome", "说明\ndescription",
             "依据\nbasis"};
-        struct cells t = {0};
+        struct om__cells t = {0};
         for (size_t i = 0; i < p->nchecks; i++) {
             const struct om_check_rule *ck = &p->checks[i];
-            cells_push(&t, str_or(ck->id, "?"));
-            cells_push(&t, kind_text(c, ck->kind));
+            om__cells_push(&t, str_or(ck->id, "?"));
+            om__cells_push(&t, kind_text(c, ck->kind));
             const char *what =
                 str_or(ck->layer.text, str_or(ck->layer.layer, ""));
-            cells_push(&t, ck->by ? aprintf(c, "%s\n按 / by %s", what, ck->by)
-                                  : what);
-            cells_push(&t, num(c, ck->tolerance_m2, 2));
-            cells_push(&t, ck->kind == OM_CHECK_REPORT
-                               ? "不作判定\nnone"
-                               : decision_cell(c, ck->outcome, NULL));
-            cells_push(&t, aprintf(c, "%s\n%s", str_or(ck->zh, ""),
-                                   str_or(ck->en, "")));
-            cells_push(&t, str_or(ck->basis, ""));
+            om__cells_push(
+                &t, ck->by ? aprintf(c, "%s\n按 / by %s", what, ck->by) : what);
+            om__cells_push(&t, num(c, ck->tolerance_m2, 2));
+            om__cells_push(&t, ck->kind == OM_CHECK_REPORT
+                                   ? "不作判定\nnone"
+                                   : decision_cell(c, ck->outcome, NULL));
+            om__cells_push(&t, aprintf(c, "%s\n%s", str_or(ck->zh, ""),
+                                       str_or(ck->en, "")));
+            om__cells_push(&t, str_or(ck->basis, ""));
         }
         st = om_html_p(c->h, "审查项 / Checks", c->err);
         if (!st) {
             st = emit_table(c, &t, hdr, 7, 0x8u, NULL);
         } else {
-            cells_free(&t);
+            om__cells_free(&t);
         }
     }
     if (!st) {
