@@ -194,8 +194,11 @@ static enum om_status copy_polygon(struct om__qc_sink *s, struct finding *fd,
     for (size_t r = r0; r < r1; r++) {
         s->rpts[s->nr++] = v->point_start[r + 1] - v->point_start[r];
     }
-    memcpy(s->xy + 2 * s->nxy, v->xy + 2 * q0, 2 * (q1 - q0) * sizeof *s->xy);
-    s->nxy += q1 - q0;
+    if (q1 > q0) {
+        memcpy(s->xy + 2 * s->nxy, v->xy + 2 * q0,
+               2 * (q1 - q0) * sizeof *s->xy);
+        s->nxy += q1 - q0;
+    }
     return OM_OK;
 }
 

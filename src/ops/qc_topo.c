@@ -1365,8 +1365,10 @@ static enum om_status check_near(const struct om__qc_ctx *c,
         st = all ? OM_OK : om__enomem(err, c->code);
         size_t k = 0;
         for (int t = 0; st == OM_OK && t < nt; t++) {
-            memcpy(all + k, j.th[t].out, j.th[t].nout * sizeof *all);
-            k += j.th[t].nout;
+            if (j.th[t].nout) { /* out is NULL when a thread found none */
+                memcpy(all + k, j.th[t].out, j.th[t].nout * sizeof *all);
+                k += j.th[t].nout;
+            }
         }
         if (st == OM_OK) {
             qsort(all, nall, sizeof *all, cmp_near);
