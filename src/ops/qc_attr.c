@@ -762,7 +762,9 @@ enum om_status om__qc_attributes(const struct om__qc_ctx *c,
         }
     }
 
-    for (size_t r = 0; r < nf && st == OM_OK; r++) {
+    /* nothing per feature to do (e.g. --only G001,T001) */
+    bool per_feature = p.w3 || p.w4 || p.w5 || p.w6 || p.w7;
+    for (size_t r = 0; per_feature && r < nf && st == OM_OK; r++) {
         size_t f = om_layer_feature_by_fid_rank(l, r);
         if (om__progress(c->progress, "qc attributes", r, nf)) {
             st = om__error(err, OM_ECANCELED, lname, 0, -1,
