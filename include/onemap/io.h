@@ -174,6 +174,97 @@ enum om_status om_layer_write(const struct om_layer *layer, const char *path,
                               const struct om_progress *progress,
                               struct om_error *err);
 
+/*
+ * Streaming output: a dataset written chunk by chunk, for outputs larger
+ * than memory (the province-scale sample-data generator writes millions
+ * of parcels one county at a time). One writer owns one output dataset:
+ * a GeoPackage holds any number of layers, single-layer formats
+ * (FlatGeobuf, Shapefile, GeoJSON) exactly one. Not thread-safe: a writer
+ * is used by one thread at a time; different writers may run in
+ * different threads.
+ */
+struct om_writer;
+
+struct om_writer_options {
+    /* GDAL driver short name; NULL = from the extension, as om_write_options */
+    const char *format;
+    bool overwrite; /* replace an existing output; otherwise OM_EEXIST */
+    /*
+     * Features per transaction where the driver has transactions (GPKG);
+     * 0 = 50000. Memory stays bounded by the caller's chunk plus GDAL's
+     * buffers (SQLite's page cache; FlatGeobuf keeps an index entry per
+     * feature until close) plus 24 bytes per 51 GeoPackage features.
+     */
+    size_t batch;
+};
+
+/*
+ * Create the output dataset at `path` (`opt` may be NULL). Nothing is
+ * visible to other readers until om_writer_close() succeeds (the output
+ * is written under its final name, but removed again on failure or
+ * abort). Errors: OM_EEXIST, OM_EFORMAT (unknown extension or driver),
+ * OM_EIO, OM_ENOMEM.
+ */
+enum om_status om_writer_open(const char *path,
+                              const struct om_writer_options *opt,
+                              struct om_writer **out, struct om_error *err);
+
+/*
+ * Add a MultiPolygon layer named `name` with the fields (names, types, in
+ * order) and the CRS of `schema`, whose features are not written. The
+ * writer cannot see the values to come, so INT fields are 64-bit
+ * integers, TEXT fields have no width (a Shapefile gets 254). *index
+ * (may be NULL) receives the layer's index for om_writer_add (0, 1, ...
+ * in creation order). GeoPackage layers get the standard R-tree spatial
+ * index (gpkg_rtree_index extension, triggers included), packed while the
+ * features are written: its leaves follow the write order, so spatially
+ * coherent chunks (a county at a time, finished layers in Hilbert order)
+ * give a good index, any order a correct one. FlatGeobuf layers get a
+ * packed Hilbert R-tree (GDAL's SPATIAL_INDEX=YES). Errors: OM_EFORMAT (a
+ * second layer in a single-layer format), OM_EEXIST (a layer of that name
+ * exists, names compared without case), OM_ECRS, OM_EIO, OM_ENOMEM;
+ * OM_EINVAL after an earlier failure.
+ */
+enum om_status om_writer_add_layer(struct om_writer *w, const char *name,
+                                   const struct om_layer *schema, int *index,
+                                   struct om_error *err);
+
+/*
+ * Append every feature of `chunk` (finished or not), in chunk order, to
+ * layer `index`. The chunk must have the schema's fields in the same order
+ * with the same types (else OM_EINVAL naming the first field that
+ * differs; names compared without case); its CRS is not checked. Fids are
+ * kept where the format stores them: GPKG (they must be >= 0 and unique
+ * over all chunks of the layer, else OM_EINVAL naming the fid) and
+ * GeoJSON (fids >= 0). Empty features get a null geometry (GDAL 3.6
+ * FlatGeobuf drops them: OM_EGEOM). Shapefile text over 254 bytes gives
+ * OM_ELIMIT. Coordinates are written bit for bit.
+ *
+ * The checks that need no writing (schema, negative fids, OM_EGEOM,
+ * OM_ELIMIT, a bad index) fail before anything of the chunk is written and
+ * leave the writer usable. After any other error (a reused fid, OM_EIO,
+ * OM_ECANCELED, OM_ENOMEM) the output is unusable: only om_writer_abort()
+ * is left (other calls give OM_EINVAL; om_writer_close() also removes the
+ * output). Errors: OM_EINVAL, OM_EGEOM, OM_ELIMIT, OM_EIO, OM_ECANCELED,
+ * OM_ENOMEM.
+ */
+enum om_status om_writer_add(struct om_writer *w, int index,
+                             const struct om_layer *chunk,
+                             const struct om_progress *progress,
+                             struct om_error *err);
+
+/*
+ * Commit, finish the spatial indexes, close the dataset and free `w` (in
+ * every case). On failure the output is removed. A writer with no layer,
+ * or after a failed om_writer_add / om_writer_add_layer, gives OM_EINVAL
+ * (and no output). Errors: OM_EINVAL, OM_EIO, OM_ENOMEM, OM_EINTERNAL (the
+ * GeoPackage R-tree did not come out whole).
+ */
+enum om_status om_writer_close(struct om_writer *w, struct om_error *err);
+
+/* Close and remove the partial output; free `w`. Accepts NULL. */
+void om_writer_abort(struct om_writer *w);
+
 /* The GDAL release in use, e.g. "3.6.2". Never NULL. */
 const char *om_io_gdal_version(void);
 

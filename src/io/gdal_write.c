@@ -3,12 +3,13 @@
  * (om_layer_write): driver choice from the extension, schema, one
  * transaction where the driver has them, features in fid order with the
  * fid kept where the format stores one, and removal of the partial output
- * on any failure.
+ * on any failure. What it shares with the streaming writer
+ * (gdal_stream.c) is here too, behind io_int.h.
  */
 /* VSIStatBufL is struct stat64, hidden by _POSIX_C_SOURCE alone. */
 #define _LARGEFILE64_SOURCE 1
 
-#include "io/gdal_bridge.h"
+#include "io/io_int.h"
 #include "onemap/io.h"
 #include "onemap/layer.h"
 
@@ -46,6 +47,8 @@ static int cmp_fid(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* ---- shared with the streaming writer (io_int.h) ---- */
+
 static const char *driver_for_ext(const char *ext)
 {
     static const struct {
@@ -70,18 +73,49 @@ static const char *driver_for_ext(const char *ext)
     return NULL;
 }
 
+enum om_status om__io_output_driver(const char *path, const char *format,
+                                    GDALDriverH *drv, const char **drv_name,
+                                    struct om_error *err)
+{
+    *drv = NULL;
+    *drv_name = NULL;
+    const char *name = format;
+    if (!name) {
+        char ext[16];
+        om__gdal_path_ext(path, ext, sizeof ext);
+        name = driver_for_ext(ext);
+        if (!name) {
+            return om__error(err, OM_EFORMAT, path, 0, -1,
+                             "unknown output format '%s'; use .gpkg, "
+                             ".geojson, .shp, .fgb, .gdb, .csv or .kml, or "
+                             "name a GDAL driver",
+                             ext[0] ? ext : "(no extension)");
+        }
+    }
+    GDALDriverH d = GDALGetDriverByName(name);
+    if (!d || !GDALGetMetadataItem(d, GDAL_DCAP_VECTOR, NULL) ||
+        !GDALGetMetadataItem(d, GDAL_DCAP_CREATE, NULL)) {
+        return om__error(err, OM_EFORMAT, path, 0, -1,
+                         "GDAL driver '%s' cannot write vector files", name);
+    }
+    *drv = d;
+    *drv_name = GDALGetDriverShortName(d);
+    return OM_OK;
+}
+
 static bool is_dir(const char *path)
 {
     VSIStatBufL st;
     return VSIStatL(path, &st) == 0 && VSI_ISDIR(st.st_mode);
 }
 
-/* Remove a dataset we created (or are replacing). */
-static void remove_output(GDALDriverH drv, const char *path)
+void om__io_remove_output(GDALDriverH drv, const char *path)
 {
     struct om__gdal_capture cap;
     om__gdal_capture_push(&cap);
-    if (GDALDeleteDataset(drv, path) != CE_None) {
+    GDALDeleteDataset(drv, path);
+    /* What the driver left: GDAL 3.6 OpenFileGDB keeps the empty folder. */
+    if (om__io_path_exists(path)) {
         char ext[16];
         om__gdal_path_ext(path, ext, sizeof ext);
         if (is_dir(path)) {
@@ -96,20 +130,95 @@ static void remove_output(GDALDriverH drv, const char *path)
     om__gdal_capture_pop();
 }
 
-static bool path_exists(const char *path)
+bool om__io_path_exists(const char *path)
 {
     VSIStatBufL st;
     return VSIStatL(path, &st) == 0;
 }
 
+enum om_status om__io_clear_output(GDALDriverH drv, const char *path,
+                                   bool overwrite, struct om_error *err)
+{
+    if (!om__io_path_exists(path)) {
+        return OM_OK;
+    }
+    if (!overwrite) {
+        return om__error(err, OM_EEXIST, path, 0, -1,
+                         "already exists; use --overwrite to replace it");
+    }
+    om__io_remove_output(drv, path);
+    if (om__io_path_exists(path)) {
+        return om__error(err, OM_EIO, path, 0, -1,
+                         "cannot remove the existing output");
+    }
+    return OM_OK;
+}
+
+OGRGeometryH om__io_make_geometry(const struct om_layer_view *v, size_t f)
+{
+    OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
+    if (!mp) {
+        return NULL;
+    }
+    int stride = (int)(2 * sizeof(double));
+    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
+        OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+        if (!poly) {
+            OGR_G_DestroyGeometry(mp);
+            return NULL;
+        }
+        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
+            size_t a = v->point_start[r], n = v->point_start[r + 1] - a;
+            OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+            if (!ring) {
+                OGR_G_DestroyGeometry(poly);
+                OGR_G_DestroyGeometry(mp);
+                return NULL;
+            }
+            /* n <= OM_LIMIT_FEATURE_POINTS < INT_MAX */
+            OGR_G_SetPoints(ring, (int)n, v->xy + 2 * a, stride,
+                            v->xy + 2 * a + 1, stride, NULL, 0);
+            OGR_G_AddGeometryDirectly(poly, ring);
+        }
+        OGR_G_AddGeometryDirectly(mp, poly);
+    }
+    return mp;
+}
+
+void om__io_set_fields(OGRFeatureH feat, const struct om_layer *l, size_t f,
+                       int field0)
+{
+    size_t nf = om_layer_nfields(l);
+    for (size_t i = 0; i < nf; i++) {
+        int fi = field0 + (int)i;
+        if (om_layer_is_null(l, f, (int)i)) {
+            OGR_F_SetFieldNull(feat, fi);
+            continue;
+        }
+        switch (om_layer_field_type(l, (int)i)) {
+        case OM_FIELD_INT:
+            OGR_F_SetFieldInteger64(feat, fi,
+                                    (GIntBig)om_layer_get_int(l, f, (int)i));
+            break;
+        case OM_FIELD_REAL:
+            OGR_F_SetFieldDouble(feat, fi, om_layer_get_real(l, f, (int)i));
+            break;
+        case OM_FIELD_TEXT:
+            OGR_F_SetFieldString(feat, fi, om_layer_get_text(l, f, (int)i));
+            break;
+        }
+    }
+}
+
+/* ---- om_layer_write ---- */
+
 static enum om_status open_output(struct writer *w,
                                   const struct om_write_options *opt,
                                   struct om_error *err)
 {
-    bool exists = path_exists(w->path);
     bool append = opt && opt->append_layer;
     bool overwrite = opt && opt->overwrite;
-    if (exists && append) {
+    if (append && om__io_path_exists(w->path)) {
         w->ds = GDALOpenEx(w->path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL,
                            NULL);
         if (!w->ds) {
@@ -123,17 +232,9 @@ static enum om_status open_output(struct writer *w,
         }
         return OM_OK;
     }
-    if (exists) {
-        if (!overwrite) {
-            return om__error(err, OM_EEXIST, w->path, 0, -1,
-                             "already exists; use --overwrite to replace "
-                             "it");
-        }
-        remove_output(w->drv, w->path);
-        if (path_exists(w->path)) {
-            return om__error(err, OM_EIO, w->path, 0, -1,
-                             "cannot remove the existing output");
-        }
+    enum om_status st = om__io_clear_output(w->drv, w->path, overwrite, err);
+    if (st != OM_OK) {
+        return st;
     }
     w->ds = GDALCreate(w->drv, w->path, 0, 0, 0, GDT_Unknown, NULL);
     if (!w->ds) {
@@ -270,42 +371,10 @@ static enum om_status create_layer(struct writer *w,
     return OM_OK;
 }
 
-static OGRGeometryH make_geometry(const struct om_layer_view *v, size_t f)
-{
-    OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
-    if (!mp) {
-        return NULL;
-    }
-    int stride = (int)(2 * sizeof(double));
-    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
-        OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
-        if (!poly) {
-            OGR_G_DestroyGeometry(mp);
-            return NULL;
-        }
-        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
-            size_t a = v->point_start[r], n = v->point_start[r + 1] - a;
-            OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
-            if (!ring) {
-                OGR_G_DestroyGeometry(poly);
-                OGR_G_DestroyGeometry(mp);
-                return NULL;
-            }
-            /* n <= OM_LIMIT_FEATURE_POINTS < INT_MAX */
-            OGR_G_SetPoints(ring, (int)n, v->xy + 2 * a, stride,
-                            v->xy + 2 * a + 1, stride, NULL, 0);
-            OGR_G_AddGeometryDirectly(poly, ring);
-        }
-        OGR_G_AddGeometryDirectly(mp, poly);
-    }
-    return mp;
-}
-
 static enum om_status write_feature(struct writer *w,
                                     const struct om_layer_view *v, size_t f,
                                     struct om_error *err)
 {
-    const struct om_layer *l = w->layer;
     OGRFeatureH feat = OGR_F_Create(OGR_L_GetLayerDefn(w->ogr));
     if (!feat) {
         return om__enomem(err, w->path);
@@ -314,33 +383,14 @@ static enum om_status write_feature(struct writer *w,
         OGR_F_SetFID(feat, (GIntBig)v->fid[f]);
     }
     if (v->part_start[f + 1] > v->part_start[f]) {
-        OGRGeometryH g = make_geometry(v, f);
+        OGRGeometryH g = om__io_make_geometry(v, f);
         if (!g) {
             OGR_F_Destroy(feat);
             return om__enomem(err, w->path);
         }
         OGR_F_SetGeometryDirectly(feat, g);
     }
-    size_t nf = om_layer_nfields(l);
-    for (size_t i = 0; i < nf; i++) {
-        int fi = w->field0 + (int)i;
-        if (om_layer_is_null(l, f, (int)i)) {
-            OGR_F_SetFieldNull(feat, fi);
-            continue;
-        }
-        switch (om_layer_field_type(l, (int)i)) {
-        case OM_FIELD_INT:
-            OGR_F_SetFieldInteger64(feat, fi,
-                                    (GIntBig)om_layer_get_int(l, f, (int)i));
-            break;
-        case OM_FIELD_REAL:
-            OGR_F_SetFieldDouble(feat, fi, om_layer_get_real(l, f, (int)i));
-            break;
-        case OM_FIELD_TEXT:
-            OGR_F_SetFieldString(feat, fi, om_layer_get_text(l, f, (int)i));
-            break;
-        }
-    }
+    om__io_set_fields(feat, w->layer, f, w->field0);
     int nfail = w->cap.nfailures;
     OGRErr e = OGR_L_CreateFeature(w->ogr, feat);
     OGR_F_Destroy(feat);
@@ -435,7 +485,7 @@ static void undo(struct writer *w)
         w->ds = NULL;
     }
     if (w->created) {
-        remove_output(w->drv, w->path);
+        om__io_remove_output(w->drv, w->path);
     }
 }
 
@@ -457,28 +507,11 @@ enum om_status om_layer_write(const struct om_layer *layer, const char *path,
     if (!w.lname || !w.lname[0]) {
         w.lname = "layer";
     }
-    if (opt && opt->format) {
-        w.drv_name = opt->format;
-    } else {
-        char ext[16];
-        om__gdal_path_ext(path, ext, sizeof ext);
-        w.drv_name = driver_for_ext(ext);
-        if (!w.drv_name) {
-            return om__error(err, OM_EFORMAT, path, 0, -1,
-                             "unknown output format '%s'; use .gpkg, "
-                             ".geojson, .shp, .fgb, .gdb, .csv or .kml, or "
-                             "name a GDAL driver",
-                             ext[0] ? ext : "(no extension)");
-        }
+    enum om_status st = om__io_output_driver(path, opt ? opt->format : NULL,
+                                             &w.drv, &w.drv_name, err);
+    if (st != OM_OK) {
+        return st;
     }
-    w.drv = GDALGetDriverByName(w.drv_name);
-    if (!w.drv || !GDALGetMetadataItem(w.drv, GDAL_DCAP_VECTOR, NULL) ||
-        !GDALGetMetadataItem(w.drv, GDAL_DCAP_CREATE, NULL)) {
-        return om__error(err, OM_EFORMAT, path, 0, -1,
-                         "GDAL driver '%s' cannot write vector files",
-                         w.drv_name);
-    }
-    w.drv_name = GDALGetDriverShortName(w.drv);
     size_t nempty = om_layer_count_flag(layer, OM_FEAT_EMPTY);
     if (nempty && strcmp(w.drv_name, "FlatGeobuf") == 0) {
         /* GDAL 3.6 silently drops features without geometry there. */
@@ -488,7 +521,7 @@ enum om_status om_layer_write(const struct om_layer *layer, const char *path,
                          nempty);
     }
     om__gdal_capture_push(&w.cap);
-    enum om_status st = open_output(&w, opt, err);
+    st = open_output(&w, opt, err);
     if (st == OM_OK) {
         if (GDALDatasetStartTransaction(w.ds, FALSE) == OGRERR_NONE) {
             w.in_tx = true;
@@ -513,7 +546,7 @@ enum om_status om_layer_write(const struct om_layer *layer, const char *path,
             st = om__error(err, OM_EIO, path, 0, -1,
                            "finishing the file failed: %s", w.cap.failure);
             if (w.created) {
-                remove_output(w.drv, path);
+                om__io_remove_output(w.drv, path);
             }
         }
     } else {
