@@ -944,7 +944,7 @@ static enum om_status json_counts(struct om__buf *b,
                                 c->listed);
         }
         if (st == OM_OK) {
-            st = jknum(b, "area_m2", c->area_m2, 6);
+            st = jknum(b, "area_m2", c->area_m2, 9);
         }
         if (st == OM_OK) {
             st = om__buf_puts(b, "}");
@@ -978,7 +978,7 @@ static enum om_status json_error(struct om__buf *b, const struct om_qc_error *e)
         st = jknum(b, "y", e->y, 6);
     }
     if (st == OM_OK) {
-        st = jknum(b, "area_m2", e->area_m2, 6);
+        st = jknum(b, "area_m2", e->area_m2, 9);
     }
     if (st == OM_OK) {
         st = jknum(b, "value", e->value, 6);

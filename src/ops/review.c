@@ -2167,7 +2167,7 @@ static enum om_status jkey(struct om__buf *b, const char *key, bool first)
 static enum om_status jarea(struct om__buf *b, const char *key, double m2)
 {
     enum om_status st = jkey(b, key, false);
-    return st == OM_OK ? om__json_num(b, m2, 6) : st;
+    return st == OM_OK ? om__json_num(b, m2, 9) : st;
 }
 
 static enum om_status json_finding(struct om__buf *b,
