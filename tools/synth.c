@@ -5,6 +5,7 @@
  * the demo, the tests and the benchmarks.
  *
  *   synth [--seed N] [--cells N] [--sites N] [--defects] -o DIR
+ *   synth --scale city|province | --counties N [-j N] [--fgb] ... -o DIR
  *
  * Writes DIR/landuse/DLTB.shp (GBK DBF without .cpg), DIR/admin/XZQ.geojson
  * (EPSG:4490), DIR/plan.gdb (YJJBNTBHTB, STBHHX, CZKFBJ, GHYT), the same
@@ -13,7 +14,11 @@
  * review decisions, measured with GEOS) and DIR/README.txt. With
  * --defects, also DIR/defects/DLTB_defects.gpkg (DLTB with one injected
  * defect of each kind `onemap qc` checks for) and DIR/defects/expected.csv
- * (every finding they imply).
+ * (every finding they imply). Every mode also writes
+ * DIR/landuse/DLTB_2024.gpkg, a second-year snapshot (annual change
+ * survey) of the parcels. With --scale or --counties N > 1, N x N such
+ * counties form one city or province (one coverage, GeoPackage output,
+ * one county per forked child process): see "city and province mosaics".
  * docs/SAMPLE-DATA.md explains what and why.
  *
  * How it works: a grid of cells x cells square cells (200 m) whose nodes
@@ -47,24 +52,30 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define CELL_M 200.0     /* cell size in metres */
-#define X0 42470000.0    /* grid origin: easting with zone prefix 42 */
-#define Y0 4900000.0     /* grid origin: northing (about 44.2°N) */
-#define NODE_JITTER 0.15 /* node jitter, in cells */
-#define WIGGLE 0.03      /* max edge wiggle amplitude, in cells */
-#define ISLAND_R 0.13    /* island radius, in cells */
+#define CELL_M 200.0       /* cell size in metres */
+#define X0_BASE 42470000.0 /* grid origin: easting with zone prefix 42 */
+#define Y0_BASE 4900000.0  /* grid origin: northing (about 44.2°N) */
+#define NODE_JITTER 0.15   /* node jitter, in cells */
+#define WIGGLE 0.03        /* max edge wiggle amplitude, in cells */
+#define ISLAND_R 0.13      /* island radius, in cells */
 #define COUNTY_CODE "220189"
 #define COUNTY_NAME "示范市"
 #define SURVEY_YEAR 2023
+#define SURVEY_YEAR2 2024 /* the second-year snapshot (DLTB_2024) */
 #define DEFAULT_CELLS 240
 #define DEFAULT_SEED 42
 #define DEFAULT_SITES 12
@@ -75,6 +86,16 @@
 
 /* ---- failure ---- */
 
+/*
+ * In mosaic mode each county runs in a forked child: its failures name the
+ * county and end with _exit (never exit: the parent's open GDAL datasets
+ * must not be closed by the child's exit handlers). The parent's failures
+ * first run g_atdie, which stops the children and removes partial output.
+ */
+static bool g_child;
+static char g_where[96]; /* "county 220101 (示范一县): " in a child */
+static void (*g_atdie)(void);
+
 static void die(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -82,9 +103,19 @@ static void die(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("synth: ", stderr);
+    fputs(g_where, stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    if (g_child) {
+        fflush(stderr);
+        _exit(1);
+    }
+    if (g_atdie) {
+        void (*f)(void) = g_atdie;
+        g_atdie = NULL;
+        f();
+    }
     exit(1);
 }
 
@@ -134,17 +165,33 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static uint64_t g_seed;
+/*
+ * g_seed drives everything of one county; g_base (the seed as given)
+ * drives the grid geometry shared by all counties of a mosaic (node
+ * jitter, edge wiggle, county outlines). In county mode they are equal.
+ */
+static uint64_t g_seed, g_base;
+
+static uint64_t hash3s(uint64_t seed, uint64_t salt, uint64_t a, uint64_t b)
+{
+    return mix64(mix64(mix64(seed ^ (salt * 0x632be59bd9b4e019ull)) ^ a) ^ b);
+}
 
 static uint64_t hash3(uint64_t salt, uint64_t a, uint64_t b)
 {
-    return mix64(mix64(mix64(g_seed ^ (salt * 0x632be59bd9b4e019ull)) ^ a) ^ b);
+    return hash3s(g_seed, salt, a, b);
 }
 
 /* Uniform in [0, 1). */
 static double u01(uint64_t salt, uint64_t a, uint64_t b)
 {
     return (double)(hash3(salt, a, b) >> 11) * 0x1.0p-53;
+}
+
+/* The same from the base seed: geometry shared across counties. */
+static double u01b(uint64_t salt, uint64_t a, uint64_t b)
+{
+    return (double)(hash3s(g_base, salt, a, b) >> 11) * 0x1.0p-53;
 }
 
 static double smooth(double t)
@@ -208,7 +255,10 @@ enum salt {
     S_ROAD,
     S_GHYT,
     S_SITE,
-    S_DEFECT
+    S_DEFECT,
+    S_COUNTY,
+    S_PROV,
+    S_CHANGE
 };
 
 /* ---- dynamic arrays ---- */
@@ -265,6 +315,20 @@ struct grid {
 };
 
 static struct grid G;
+static bool g_mosaic; /* a county of a city/province mosaic */
+static int g_big_red; /* vertices of this county's large red line, or 0 */
+
+/*
+ * The window: G is the grid of one county (in a mosaic: a window of the
+ * province grid, GW cells wide, whose lower-left cell is (OI,OJ)). Node
+ * and edge ids and node coordinates use global indices, so neighbouring
+ * counties produce the same shared vertices; X0/Y0 are the window's
+ * origin for everything else. County mode: OI = OJ = 0, GW = G.w.
+ */
+static int OI, OJ, GW;
+static double X0 = X0_BASE, Y0 = Y0_BASE;
+static char g_code[8] = COUNTY_CODE;  /* county code, 6 digits */
+static char g_name[64] = COUNTY_NAME; /* county name */
 
 static size_t cell_id(int i, int j)
 {
@@ -273,11 +337,12 @@ static size_t cell_id(int i, int j)
 
 static void node_xy(int i, int j, double *x, double *y)
 {
-    uint64_t id = (uint64_t)j * (uint64_t)(G.w + 1) + (uint64_t)i;
-    double jx = NODE_JITTER * (2 * u01(S_NODE, id, 1) - 1);
-    double jy = NODE_JITTER * (2 * u01(S_NODE, id, 2) - 1);
-    *x = round_mm(X0 + CELL_M * (i + jx));
-    *y = round_mm(Y0 + CELL_M * (j + jy));
+    int gi = i + OI, gj = j + OJ;
+    uint64_t id = (uint64_t)gj * (uint64_t)(GW + 1) + (uint64_t)gi;
+    double jx = NODE_JITTER * (2 * u01b(S_NODE, id, 1) - 1);
+    double jy = NODE_JITTER * (2 * u01b(S_NODE, id, 2) - 1);
+    *x = round_mm(X0_BASE + CELL_M * (gi + jx));
+    *y = round_mm(Y0_BASE + CELL_M * (gj + jy));
 }
 
 /*
@@ -291,23 +356,24 @@ static void emit_edge(struct pts *out, int ia, int ja, int ib, int jb)
     bool fwd = ja < jb || (ja == jb && ia < ib);
     int li = fwd ? ia : ib, lj = fwd ? ja : jb;
     int hi = fwd ? ib : ia, hj = fwd ? jb : ja;
-    uint64_t lo = (uint64_t)lj * (uint64_t)(G.w + 1) + (uint64_t)li;
+    uint64_t lo =
+        (uint64_t)(lj + OJ) * (uint64_t)(GW + 1) + (uint64_t)(li + OI);
     uint64_t eid = 2 * lo + (lj == hj ? 0u : 1u);
     double ax, ay, bx, by;
     node_xy(li, lj, &ax, &ay);
     node_xy(hi, hj, &bx, &by);
-    double u = u01(S_EDGE, eid, 0);
+    double u = u01b(S_EDGE, eid, 0);
     int k = 2 + (int)floor(10.999 * u * u); /* 2..12, mostly few */
-    double amp = CELL_M * WIGGLE * (0.25 + 0.75 * u01(S_EDGE, eid, 1));
+    double amp = CELL_M * WIGGLE * (0.25 + 0.75 * u01b(S_EDGE, eid, 1));
     double dx = bx - ax, dy = by - ay;
     double len = sqrt(dx * dx + dy * dy);
     double nx = -dy / len, ny = dx / len;
     double inner[2 * 12];
     for (int m = 0; m < k; m++) {
-        double t = (m + 1 + 0.7 * (u01(S_EDGE, eid, 10 + (uint64_t)m) - 0.5)) /
+        double t = (m + 1 + 0.7 * (u01b(S_EDGE, eid, 10 + (uint64_t)m) - 0.5)) /
                    (k + 1);
         double off =
-            amp * sin(M_PI * t) * (2 * u01(S_EDGE, eid, 40 + (uint64_t)m) - 1);
+            amp * sin(M_PI * t) * (2 * u01b(S_EDGE, eid, 40 + (uint64_t)m) - 1);
         inner[2 * m] = round_mm(ax + t * dx + off * nx);
         inner[2 * m + 1] = round_mm(ay + t * dy + off * ny);
     }
@@ -726,28 +792,15 @@ static void make_connected(int32_t *lab, int nlab, const int32_t *within)
     free(compstart);
 }
 
-static void build_mask(void)
+/* Keep the 4-connected component of the centre cell of `mask` (set to 1)
+ * and fill its holes; returns the number of cells kept. */
+static size_t clean_mask(uint8_t *mask)
 {
-    K.mask = xcalloc(G.ncells, 1);
-    double cx = G.w / 2.0, cy = G.h / 2.0, r = 0.47 * G.w;
-    for (int j = 0; j < G.h; j++) {
-        for (int i = 0; i < G.w; i++) {
-            double x = i + 0.5, y = j + 0.5;
-            double d = sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) / r;
-            double n = fbm(S_MASK, x, y, G.w / 5.0) - 0.5;
-            K.mask[cell_id(i, j)] = d + 0.7 * n < 0.93;
-        }
-    }
-    /* keep the component of the centre; fill holes */
-    int32_t *lab = xmalloc(G.ncells * sizeof(int32_t));
-    for (size_t c = 0; c < G.ncells; c++) {
-        lab[c] = K.mask[c] ? 0 : -1;
-    }
     size_t *stack = xmalloc(G.ncells * sizeof(size_t));
     uint8_t *seen = xcalloc(G.ncells, 1);
     size_t ns = 0;
     size_t centre = cell_id(G.w / 2, G.h / 2);
-    K.mask[centre] = 1;
+    mask[centre] = 1;
     stack[ns++] = centre;
     seen[centre] = 1;
     while (ns) {
@@ -755,7 +808,7 @@ static void build_mask(void)
         int i = (int)(x % (size_t)G.w), j = (int)(x / (size_t)G.w);
         for (int s = 0; s < 4; s++) {
             size_t y = across(i, j, s);
-            if (y != SIZE_MAX && K.mask[y] && !seen[y]) {
+            if (y != SIZE_MAX && mask[y] && !seen[y]) {
                 seen[y] = 1;
                 stack[ns++] = y;
             }
@@ -782,15 +835,31 @@ static void build_mask(void)
             }
         }
     }
-    K.ncounty = 0;
+    size_t n = 0;
     for (size_t c = 0; c < G.ncells; c++) {
-        K.mask[c] = !out[c];
-        K.ncounty += K.mask[c];
+        mask[c] = !out[c];
+        n += mask[c];
     }
-    free(lab);
     free(stack);
     free(seen);
     free(out);
+    return n;
+}
+
+static void build_mask(void)
+{
+    K.mask = xcalloc(G.ncells, 1);
+    double cx = G.w / 2.0, cy = G.h / 2.0, r = 0.47 * G.w;
+    for (int j = 0; j < G.h; j++) {
+        for (int i = 0; i < G.w; i++) {
+            double x = i + 0.5, y = j + 0.5;
+            double d = sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) / r;
+            double n = fbm(S_MASK, x, y, G.w / 5.0) - 0.5;
+            K.mask[cell_id(i, j)] = d + 0.7 * n < 0.93;
+        }
+    }
+    /* keep the component of the centre; fill holes */
+    K.ncounty = clean_mask(K.mask);
 }
 
 /* Nearest seed of a jittered lattice (spacing sp) to a domain-warped
@@ -985,7 +1054,7 @@ static void build_towns(void)
         int num = T->kind == 0   ? 1 + nj++
                   : T->kind == 1 ? 101 + nz++
                                  : 201 + nx++;
-        snprintf(T->code, sizeof T->code, "%s%03d", COUNTY_CODE, num % 1000);
+        snprintf(T->code, sizeof T->code, "%s%03d", g_code, num % 1000);
         size_t pick = (size_t)(hash3(S_NAME, 1, (uint64_t)t) % (NA * NB));
         while (used[pick]) {
             pick = (pick + 7) % (NA * NB);
@@ -1377,11 +1446,20 @@ static uint64_t cell_key(size_t c)
            (uint64_t)(uint32_t)K.village[c] << 24;
 }
 
-static void build_parcels(void)
+static void build_group(size_t c);
+static void add_parcel(size_t c);
+
+/*
+ * Group the cells into parcels. `keep` (NULL, or per cell: a group id or
+ * -1) gives groups to keep as they are (the second year keeps the
+ * unchanged parcels of the first): their cells are reserved (-2) and
+ * become one parcel when the scan reaches their first cell.
+ */
+static void build_parcels(const int32_t *keep)
 {
     K.parcel = xmalloc(G.ncells * sizeof(int32_t));
     for (size_t c = 0; c < G.ncells; c++) {
-        K.parcel[c] = -1;
+        K.parcel[c] = keep && keep[c] >= 0 ? -2 : -1;
     }
     size_t cap = 1024;
     P = xmalloc(cap * sizeof *P);
@@ -1390,69 +1468,101 @@ static void build_parcels(void)
         if (!K.mask[c] || K.parcel[c] >= 0) {
             continue;
         }
-        double u = u01(S_GROUP, c, 0);
-        int target = u < 0.25 ? 1 : u < 0.55 ? 2 : u < 0.78 ? 3 : 4;
-        uint64_t key = cell_key(c);
-        size_t grp[4];
-        int n = 0;
-        grp[n++] = c;
-        K.parcel[c] = NP;
-        /* grow: right, up, left, down of each member in turn */
-        for (int m = 0; m < n && n < target; m++) {
-            int i = (int)(grp[m] % (size_t)G.w),
-                j = (int)(grp[m] / (size_t)G.w);
-            static const int order[4] = {1, 2, 3, 0};
-            for (int k = 0; k < 4 && n < target; k++) {
-                size_t y = across(i, j, order[k]);
-                if (y != SIZE_MAX && K.mask[y] && K.parcel[y] < 0 &&
-                    cell_key(y) == key) {
-                    K.parcel[y] = NP;
-                    grp[n++] = y;
+        if (K.parcel[c] == -2) {
+            /* a kept group (4-connected, from its first cell) */
+            size_t grp[64];
+            int n = 0;
+            grp[n++] = c;
+            K.parcel[c] = NP;
+            for (int m = 0; m < n; m++) {
+                int i = (int)(grp[m] % (size_t)G.w),
+                    j = (int)(grp[m] / (size_t)G.w);
+                for (int k = 0; k < 4; k++) {
+                    size_t y = across(i, j, k);
+                    if (y != SIZE_MAX && K.parcel[y] == -2 &&
+                        keep[y] == keep[c] && n < 64) {
+                        K.parcel[y] = NP;
+                        grp[n++] = y;
+                    }
                 }
             }
+        } else {
+            build_group(c);
         }
         if ((size_t)NP + 2 > cap) {
             cap *= 2;
             P = xrealloc(P, cap * sizeof *P);
         }
-        struct parcel *p = &P[NP++];
-        memset(p, 0, sizeof *p);
-        p->start = c;
-        p->island_of = -1;
-        p->island = -1;
-        p->cls = K.cls[c];
-        p->czcs = K.czcs[c];
-        p->grade = K.grade[c];
-        p->gdlx = K.gdlx[c];
-        p->village = K.village[c];
-        /* ~1% of hosts get an island parcel in their first cell */
-        bool host = is_cultivated(p->cls) || p->cls == C_0301 ||
-                    p->cls == C_0305 || p->cls == C_0404;
-        double ui = u01(S_ISLAND, c, 0);
-        if (host && ui < 0.012) {
-            int ci = (int)(c % (size_t)G.w), cj = (int)(c / (size_t)G.w);
-            double sx = 0, sy = 0;
-            for (int k = 0; k < 4; k++) {
-                double x, y;
-                node_xy(ci + corner_di[k], cj + corner_dj[k], &x, &y);
-                sx += x;
-                sy += y;
+        add_parcel(c);
+    }
+}
+
+/* Grow a new parcel (number NP) from cell c: 1-4 cells of its key. */
+static void build_group(size_t c)
+{
+    double u = u01(S_GROUP, c, 0);
+    int target = u < 0.25 ? 1 : u < 0.55 ? 2 : u < 0.78 ? 3 : 4;
+    uint64_t key = cell_key(c);
+    size_t grp[4];
+    int n = 0;
+    grp[n++] = c;
+    K.parcel[c] = NP;
+    /* grow: right, up, left, down of each member in turn */
+    for (int m = 0; m < n && n < target; m++) {
+        int i = (int)(grp[m] % (size_t)G.w), j = (int)(grp[m] / (size_t)G.w);
+        static const int order[4] = {1, 2, 3, 0};
+        for (int k = 0; k < 4 && n < target; k++) {
+            size_t y = across(i, j, order[k]);
+            if (y != SIZE_MAX && K.mask[y] && K.parcel[y] == -1 &&
+                cell_key(y) == key) {
+                K.parcel[y] = NP;
+                grp[n++] = y;
             }
-            struct parcel *q = &P[NP];
-            memset(q, 0, sizeof *q);
-            q->start = SIZE_MAX;
-            q->island_of = NP - 1;
-            q->island = -1;
-            q->cls = is_cultivated(p->cls) && ui < 0.005 ? C_0702 : C_1104;
-            q->czcs = q->cls == C_0702 ? Z_203 : Z_NONE;
-            q->village = p->village;
-            q->cx = sx / 4;
-            q->cy = sy / 4;
-            q->radius = ISLAND_R * CELL_M * (0.7 + 0.3 * u01(S_ISLAND, c, 1));
-            q->island_salt = c;
-            p->island = NP;
-            NP++;
         }
+    }
+}
+
+/* Add parcel NP starting at cell c (and its island, if it gets one);
+ * P has room for two more. */
+static void add_parcel(size_t c)
+{
+    struct parcel *p = &P[NP++];
+    memset(p, 0, sizeof *p);
+    p->start = c;
+    p->island_of = -1;
+    p->island = -1;
+    p->cls = K.cls[c];
+    p->czcs = K.czcs[c];
+    p->grade = K.grade[c];
+    p->gdlx = K.gdlx[c];
+    p->village = K.village[c];
+    /* ~1% of hosts get an island parcel in their first cell */
+    bool host = is_cultivated(p->cls) || p->cls == C_0301 || p->cls == C_0305 ||
+                p->cls == C_0404;
+    double ui = u01(S_ISLAND, c, 0);
+    if (host && ui < 0.012) {
+        int ci = (int)(c % (size_t)G.w), cj = (int)(c / (size_t)G.w);
+        double sx = 0, sy = 0;
+        for (int k = 0; k < 4; k++) {
+            double x, y;
+            node_xy(ci + corner_di[k], cj + corner_dj[k], &x, &y);
+            sx += x;
+            sy += y;
+        }
+        struct parcel *q = &P[NP];
+        memset(q, 0, sizeof *q);
+        q->start = SIZE_MAX;
+        q->island_of = NP - 1;
+        q->island = -1;
+        q->cls = is_cultivated(p->cls) && ui < 0.005 ? C_0702 : C_1104;
+        q->czcs = q->cls == C_0702 ? Z_203 : Z_NONE;
+        q->village = p->village;
+        q->cx = sx / 4;
+        q->cy = sy / 4;
+        q->radius = ISLAND_R * CELL_M * (0.7 + 0.3 * u01(S_ISLAND, c, 1));
+        q->island_salt = c;
+        p->island = NP;
+        NP++;
     }
 }
 
@@ -1558,7 +1668,11 @@ struct totals {
     size_t dltb_points;
 };
 
-static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot)
+/* DLTB of survey year `year`; bsmno/tbbhno give each parcel's BSM
+ * sequence number and TBBH (NULL: k + 1, and counted per village). */
+static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot,
+                                   int year, const int64_t *bsmno,
+                                   const int *tbbhno)
 {
     struct om_error err;
     struct om_layer *l;
@@ -1621,10 +1735,12 @@ static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot)
         tot->dltb_ell += ell;
         const struct village *V = &K.vils[p->village];
         const struct town *T = &K.towns[V->town];
-        snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, k + 1);
+        snprintf(buf, sizeof buf, "%s%012lld", g_code,
+                 bsmno ? (long long)bsmno[k] : (long long)k + 1);
         set_text(l, fBSM, buf);
         set_text(l, fYSDM, "2001010100");
-        snprintf(buf, sizeof buf, "%d", ++tbbh[p->village]);
+        snprintf(buf, sizeof buf, "%d",
+                 tbbhno ? tbbhno[k] : ++tbbh[p->village]);
         set_text(l, fTBBH, buf);
         set_text(l, fDLBM, cls_code[p->cls]);
         set_text(l, fDLMC, dlmc[p->cls]);
@@ -1670,7 +1786,7 @@ static struct om_layer *build_dltb(struct area_calc *ac, struct totals *tot)
             set_text(l, fGDPDJB, buf);
         }
         set_text(l, fCZCSXM, czcs_code[p->czcs]);
-        set_int(l, fSJNF, SURVEY_YEAR);
+        set_int(l, fSJNF, year);
         check(om_layer_end_feature(l, &err), &err, "layer");
     }
     tot->nparcels = (size_t)NP;
@@ -1766,7 +1882,7 @@ static struct om_layer *build_jbnt(struct area_calc *ac, struct totals *tot)
         add_poly(l, &poly, ac, &ell, &planar);
         tot->jbnt_ell += ell;
         char buf[32];
-        snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE, (long long)fid);
+        snprintf(buf, sizeof buf, "%s%012lld", g_code, (long long)fid);
         set_text(l, fBSM, buf);
         set_text(l, fYSDM, "2070010100");
         set_text(l, fDM, K.towns[key[c]].code);
@@ -1902,7 +2018,10 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
     }
     struct pts ring = {0};
     struct poly poly = {0};
-    static const int nverts[3] = {40000, 15000, 6000};
+    int nverts[3] = {40000, 15000, 6000};
+    if (g_big_red) {
+        nverts[0] = g_big_red; /* a 10^5-10^6 vertex red line */
+    }
     for (int k = 0; k < n; k++) {
         double X = X0 + CELL_M * cx[k], Y = Y0 + CELL_M * cy[k];
         double R = CELL_M * cr[k];
@@ -1924,12 +2043,12 @@ static struct om_layer *build_stbhhx(struct area_calc *ac, struct totals *tot)
         check(om_layer_begin_feature(l, k + 1, &err), &err, "layer");
         double ell, planar;
         add_poly(l, &poly, ac, &ell, &planar);
-        char buf[64];
-        snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, k + 1);
+        char buf[160];
+        snprintf(buf, sizeof buf, "%s%012d", g_code, k + 1);
         set_text(l, fBSM, buf);
         static const char *const names[] = {
             "水库水源涵养", "东部山地生物多样性维护", "东部丘陵水土保持"};
-        snprintf(buf, sizeof buf, "%s%s生态保护红线", COUNTY_NAME, names[k]);
+        snprintf(buf, sizeof buf, "%s%s生态保护红线", g_name, names[k]);
         set_text(l, fMC, buf);
         set_text(l, fLX, kinds[k]);
         set_real(l, fMJ, cents(ell));
@@ -1978,15 +2097,27 @@ static struct om_layer *build_czkfbj(struct area_calc *ac, struct totals *tot)
             continue;
         }
         const struct town *T = &K.towns[pick[k]];
+        double f = 1;
+        if (g_mosaic) {
+            /* the star reaches 1.4 R: keep it inside this county, so it
+             * never covers a neighbouring county's parcels */
+            double x = (double)(T->seat % (size_t)G.w) + 0.5;
+            double y = (double)(T->seat / (size_t)G.w) + 0.5;
+            while (f > 0.03 &&
+                   !disc_in_county(x, y, 1.45 * T->radius * 1.45 * f)) {
+                f *= 0.85;
+            }
+        }
         poly_reset(&poly);
         star_ring(500 + (uint64_t)k, cell_cx(T->seat), cell_cy(T->seat),
-                  CELL_M * T->radius * 1.45, k == 0 ? 1500 : 500, 10, &ring);
+                  CELL_M * T->radius * 1.45 * f, k == 0 ? 1500 : 500, 10,
+                  &ring);
         poly_add_ring(&poly, &ring);
         check(om_layer_begin_feature(l, ++fid, &err), &err, "layer");
         double ell, planar;
         add_poly(l, &poly, ac, &ell, &planar);
         char buf[64];
-        snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE, (long long)fid);
+        snprintf(buf, sizeof buf, "%s%012lld", g_code, (long long)fid);
         set_text(l, fBSM, buf);
         set_text(l, fLX, k == 0 ? "中心城区城镇开发边界" : "乡镇城镇开发边界");
         set_text(l, fDM, T->code);
@@ -2368,7 +2499,7 @@ static struct om_layer *build_ghyt(const struct om_layer *dltb,
     for (int k = 0; k < NP; k++) {
         check(om_layer_begin_feature(l, k + 1, &err), &err, "layer");
         copy_geometry(l, &v, (size_t)k);
-        snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, k + 1);
+        snprintf(buf, sizeof buf, "%s%012d", g_code, k + 1);
         set_text(l, fBSM, buf);
         set_text(l, fDM, Z.ghyt[k]);
         set_text(l, fMC, ydyh_name(Z.ghyt[k]));
@@ -2376,6 +2507,273 @@ static struct om_layer *build_ghyt(const struct om_layer *dltb,
         check(om_layer_end_feature(l, &err), &err, "layer");
     }
     tot->nghyt = (size_t)NP;
+    return l;
+}
+
+/* ---- the second-year snapshot (年度变更调查 2024) ----
+ *
+ * Realistic annual change, about 1-2 % of the cells: towns grow into
+ * 30 % of the cultivated and village cells next to their cores (urban
+ * classes), some sloping cultivated land is returned to forest or
+ * grass in clustered patches (退耕还林还草), some grass, bare or other
+ * forest land becomes cultivated in patches (补充耕地), and a road is
+ * built from a township seat towards its nearest neighbour (at most
+ * 4 km of it this year). The parcels are then regrouped from the changed
+ * cells with the same rules and traced the same way, so year 2 is a clean
+ * coverage too and shares every unchanged boundary exactly. A year-2
+ * parcel with exactly the cell set and attributes of a year-1 parcel
+ * keeps its BSM and TBBH; the others get new numbers after the county's
+ * year-1 maximum (per village for TBBH).
+ */
+
+/* Turn cell c into class cl (grade/gdlx for cultivated land). */
+static void change_cell(size_t c, int cl, int czcs, int grade, int gdlx)
+{
+    K.cls[c] = (uint8_t)cl;
+    K.czcs[c] = (uint8_t)czcs;
+    K.grade[c] = (uint8_t)grade;
+    K.gdlx[c] = (uint8_t)gdlx;
+}
+
+/* Clustered patches: npatch discs of radius 1.5-3 cells round seeds
+ * whose class passes `seed_ok`; cells in a disc that pass `cell_ok2`
+ * change to what `to` says. Returns the number of changed cells. */
+static size_t change_patches(uint64_t salt, int npatch, bool (*seed_ok)(size_t),
+                             void (*to)(size_t))
+{
+    size_t nch = 0;
+    for (int m = 0, tries = 0; m < npatch && tries < 100000; tries++) {
+        size_t c = (size_t)(hash3(S_CHANGE, salt, (uint64_t)tries) % G.ncells);
+        if (!K.mask[c] || !seed_ok(c)) {
+            continue;
+        }
+        m++;
+        int si = (int)(c % (size_t)G.w), sj = (int)(c / (size_t)G.w);
+        double r = 1.5 + 1.5 * u01(S_CHANGE, salt + 1, (uint64_t)tries);
+        int R = (int)ceil(r * 1.3);
+        for (int j = sj - R; j <= sj + R; j++) {
+            for (int i = si - R; i <= si + R; i++) {
+                if (i < 0 || j < 0 || i >= G.w || j >= G.h) {
+                    continue;
+                }
+                size_t x = cell_id(i, j);
+                double d =
+                    sqrt((double)((i - si) * (i - si) + (j - sj) * (j - sj)));
+                d *= 1 + 0.6 * (fbm(S_CHANGE + 2, i + 0.5, j + 0.5, 1.7) - 0.5);
+                if (d <= r && K.mask[x] && seed_ok(x)) {
+                    to(x);
+                    nch++;
+                }
+            }
+        }
+    }
+    return nch;
+}
+
+static bool returnable(size_t c)
+{
+    return is_cultivated(K.cls[c]) && K.czcs[c] == Z_NONE && K.grade[c] >= 2;
+}
+
+static void to_forest(size_t c)
+{
+    double x = (double)(c % (size_t)G.w) + 0.5;
+    double y = (double)(c / (size_t)G.w) + 0.5;
+    change_cell(c, elevation(x, y) > 0.45 ? C_0301 : C_0404, Z_NONE, 0, 0);
+}
+
+static bool reclaimable(size_t c)
+{
+    int cl = K.cls[c];
+    return K.czcs[c] == Z_NONE &&
+           (cl == C_0404 || cl == C_1206 || cl == C_0307);
+}
+
+static void to_cultivated(size_t c)
+{
+    change_cell(c, C_0103, Z_NONE, 2, 1);
+}
+
+/* Change the cells; part[] receives how many changed by town growth,
+ * 退耕, 补充耕地 and the new road; returns the total. */
+static size_t change_cells(size_t part[4])
+{
+    size_t nch = 0;
+    /* towns grow: 30 % of the cultivated and village cells next to a
+     * core cell of year 1 */
+    uint8_t *core = xcalloc(G.ncells, 1);
+    for (size_t c = 0; c < G.ncells; c++) {
+        core[c] = K.czcs[c] == Z_201 || K.czcs[c] == Z_202;
+    }
+    for (int pass = 0; pass < 1; pass++) {
+        uint8_t *grow = xcalloc(G.ncells, 1);
+        for (size_t c = 0; c < G.ncells; c++) {
+            int cl = K.cls[c];
+            if (!K.mask[c] || core[c] ||
+                !(is_cultivated(cl) || cl == C_0702 || cl == C_1202)) {
+                continue;
+            }
+            int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
+            int t = -1;
+            for (int s = 0; s < 4 && t < 0; s++) {
+                size_t n = across(i, j, s);
+                if (n != SIZE_MAX && core[n]) {
+                    t = K.town[n];
+                }
+            }
+            if (t < 0 || (pass == 1 && K.towns[t].kind != 0) ||
+                u01(S_CHANGE, c, (uint64_t)pass) >= 0.3) {
+                continue;
+            }
+            grow[c] = 1;
+            double h = u01(S_CHANGE, c, 10);
+            int ncl = h < 0.45   ? C_0701
+                      : h < 0.65 ? C_05H1
+                      : h < 0.90 ? C_0601
+                                 : C_1003;
+            change_cell(c, ncl, K.towns[t].kind == 0 ? Z_201 : Z_202, 0, 0);
+            nch++;
+        }
+        for (size_t c = 0; c < G.ncells; c++) {
+            core[c] |= grow[c];
+        }
+        free(grow);
+    }
+    free(core);
+    part[0] = nch;
+    int npatch = (int)(K.ncounty / 1500) + 1;
+    part[1] = change_patches(1, npatch, returnable, to_forest);
+    part[2] = change_patches(3, npatch, reclaimable, to_cultivated);
+    nch += part[1] + part[2];
+    part[3] = 0;
+    /* a new road between the two nearest township seats (not the county
+     * town, whose roads exist) */
+    int ba = -1, bb = -1;
+    double bd = 1e300;
+    for (int a = 0; a < K.ntowns; a++) {
+        for (int b = a + 1; b < K.ntowns; b++) {
+            if (K.towns[a].kind == 0 || K.towns[b].kind == 0) {
+                continue;
+            }
+            double d = cell_dist(K.towns[a].seat, K.towns[b].seat);
+            if (d < bd) {
+                bd = d;
+                ba = a;
+                bb = b;
+            }
+        }
+    }
+    if (ba >= 0) {
+        uint8_t *before = xmalloc(G.ncells);
+        memcpy(before, K.cls, G.ncells);
+        /* this year's section: at most 20 cells (4 km) from seat a */
+        size_t a = K.towns[ba].seat, b = K.towns[bb].seat;
+        if (bd > 20) {
+            double f = 20 / bd;
+            int ai = (int)(a % (size_t)G.w), aj = (int)(a / (size_t)G.w);
+            int bi = (int)(b % (size_t)G.w), bj = (int)(b / (size_t)G.w);
+            b = cell_id(ai + (int)lround(f * (bi - ai)),
+                        aj + (int)lround(f * (bj - aj)));
+        }
+        draw_road(a, b, C_1003, true);
+        for (size_t c = 0; c < G.ncells; c++) {
+            part[3] += before[c] != K.cls[c];
+        }
+        free(before);
+    }
+    return nch + part[3];
+}
+
+/* Change the county and build year 2's DLTB; frees year 1's parcels. */
+static struct om_layer *build_year2(struct area_calc *ac, struct totals *tot,
+                                    size_t nchanged[4])
+{
+    struct parcel *P1 = P;
+    int NP1 = NP;
+    int32_t *parcel1 = K.parcel;
+    /* year 1's TBBH, as build_dltb numbered them */
+    int *vmax = xcalloc((size_t)K.nvils, sizeof(int));
+    int *tb1 = xmalloc((size_t)NP1 * sizeof(int));
+    for (int k = 0; k < NP1; k++) {
+        tb1[k] = ++vmax[P1[k].village];
+    }
+    /* the year-1 keys: parcels none of whose cells change are kept */
+    uint64_t *key1 = xmalloc(G.ncells * sizeof(uint64_t));
+    for (size_t c = 0; c < G.ncells; c++) {
+        key1[c] = cell_key(c);
+    }
+    (void)change_cells(nchanged);
+    uint8_t *dirty = xcalloc((size_t)NP1, 1);
+    for (size_t c = 0; c < G.ncells; c++) {
+        if (parcel1[c] >= 0 && cell_key(c) != key1[c]) {
+            dirty[parcel1[c]] = 1;
+        }
+    }
+    int32_t *keep = xmalloc(G.ncells * sizeof(int32_t));
+    for (size_t c = 0; c < G.ncells; c++) {
+        keep[c] = parcel1[c] >= 0 && !dirty[parcel1[c]] ? parcel1[c] : -1;
+    }
+    build_parcels(keep);
+    free(key1);
+    free(dirty);
+    free(keep);
+    /* match year-2 parcels to year-1 parcels by cell set and attributes */
+    size_t *n1 = xcalloc((size_t)NP1, sizeof(size_t));
+    size_t *n2 = xcalloc((size_t)NP, sizeof(size_t));
+    uint8_t *bad = xcalloc((size_t)NP, 1);
+    for (size_t c = 0; c < G.ncells; c++) {
+        if (parcel1[c] >= 0) {
+            n1[parcel1[c]]++;
+        }
+        int k = K.parcel[c];
+        if (k >= 0) {
+            n2[k]++;
+            if (parcel1[c] != parcel1[P[k].start]) {
+                bad[k] = 1;
+            }
+        }
+    }
+    int64_t *bsm = xmalloc((size_t)NP * sizeof(int64_t));
+    int *tb = xmalloc((size_t)NP * sizeof(int));
+    int *old = xmalloc((size_t)NP * sizeof(int));
+    int64_t next = NP1;
+    for (int k = 0; k < NP; k++) {
+        const struct parcel *p = &P[k];
+        int o = -1;
+        if (p->island_of >= 0) {
+            int h = old[p->island_of];
+            o = h >= 0 ? P1[h].island : -1;
+        } else {
+            int c = parcel1[p->start];
+            const struct parcel *q = &P1[c];
+            if (!bad[k] && q->start == p->start && n1[c] == n2[k] &&
+                q->cls == p->cls && q->czcs == p->czcs &&
+                q->grade == p->grade && q->gdlx == p->gdlx &&
+                q->village == p->village &&
+                (q->island >= 0) == (p->island >= 0)) {
+                o = c;
+            }
+        }
+        old[k] = o;
+        if (o >= 0) {
+            bsm[k] = o + 1;
+            tb[k] = tb1[o];
+        } else {
+            bsm[k] = ++next;
+            tb[k] = ++vmax[p->village];
+        }
+    }
+    struct om_layer *l = build_dltb(ac, tot, SURVEY_YEAR2, bsm, tb);
+    free(vmax);
+    free(tb1);
+    free(n1);
+    free(n2);
+    free(bad);
+    free(bsm);
+    free(tb);
+    free(old);
+    free(P1);
+    free(parcel1);
     return l;
 }
 
@@ -2483,7 +2881,7 @@ static void fix_dbf(const char *path)
 
 struct site_parcel {
     struct poly poly;
-    char name[200];
+    char name[360];
     char use[16];  /* 地块用途 as written */
     char dlbm[16]; /* 地类编码 as written, "" none */
     char ydyh[16]; /* the 用地用海 code a review uses */
@@ -2495,7 +2893,7 @@ struct site_parcel {
 
 struct site {
     char file[32];
-    char project[160];
+    char project[320];
     const char *zh, *en; /* what it is designed to show */
     int nparcels;
     struct site_parcel parcel[SITE_MAX_PARCELS];
@@ -2791,7 +3189,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         use_cells(i, j, i + b.w - 1, j + b.h - 1);
         set_use(sp, "1001");
         snprintf(s->project, sizeof s->project, "%s%s产业园区标准厂房项目",
-                 COUNTY_NAME, town_at(cell_id(i, j)));
+                 g_name, town_at(cell_id(i, j)));
         s->zh = "城镇开发边界内规划工业用地上的矩形地块，不占耕地、永久基本农田"
                 "和生态保护红线";
         s->en =
@@ -2817,8 +3215,8 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         use_cells(i, j, i + b.w - 1, j + b.h - 1);
         if (d == 1) {
             set_use(sp, "0701");
-            snprintf(s->project, sizeof s->project, "%s%s住宅小区项目",
-                     COUNTY_NAME, town_at(cell_id(i, j)));
+            snprintf(s->project, sizeof s->project, "%s%s住宅小区项目", g_name,
+                     town_at(cell_id(i, j)));
             s->zh = "城镇开发边界内规划城镇住宅用地上的不规则地块，用途相符";
             s->en =
                 "irregular polygon on planned urban housing land inside the "
@@ -2830,7 +3228,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
             snprintf(sp->dlbm, sizeof sp->dlbm, "0601");
             snprintf(sp->ydyh, sizeof sp->ydyh, "1001");
             snprintf(s->project, sizeof s->project, "%s%s机械加工厂项目",
-                     COUNTY_NAME, town_at(cell_id(i, j)));
+                     g_name, town_at(cell_id(i, j)));
             s->zh = "规划为城镇住宅用地（0701）的土地上建工厂：用途与规划不符"
                     "（地块用途为文字“工业”，地类编码 0601 "
                     "经三调→用地用海对照为 1001）";
@@ -2852,8 +3250,8 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         block_rect(sp, tmp, salt, i, j, b.w, b.h);
         use_cells(i, j, i + b.w - 1, j + b.h - 1);
         set_use(sp, "1001");
-        snprintf(s->project, sizeof s->project, "%s%s农产品加工厂项目",
-                 COUNTY_NAME, town_at(cell_id(i, j)));
+        snprintf(s->project, sizeof s->project, "%s%s农产品加工厂项目", g_name,
+                 town_at(cell_id(i, j)));
         s->zh = "占用永久基本农田的工业项目";
         s->en = "industrial project on permanent basic farmland";
         return true;
@@ -2878,7 +3276,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
                     size_t c = cell_id((int)floor((x - X0) / CELL_M),
                                        (int)floor((y - Y0) / CELL_M));
                     snprintf(s->project, sizeof s->project,
-                             "%s%s采石场扩建项目", COUNTY_NAME, town_at(c));
+                             "%s%s采石场扩建项目", g_name, town_at(c));
                     s->zh = "跨越生态保护红线边界的采矿项目（一半在红线内）";
                     s->en = "quarry extension across the ecological red line "
                             "boundary (about half inside)";
@@ -2908,7 +3306,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         use_cells(i, j, i + b.w - 1, j + b.h - 1);
         set_use(sp, Z.ghyt[K.parcel[cell_id(i, j)]]);
         snprintf(s->project, sizeof s->project, "%s%s%s村民住宅建设项目",
-                 COUNTY_NAME, town_at(cell_id(i, j)),
+                 g_name, town_at(cell_id(i, j)),
                  K.vils[K.village[cell_id(i, j)]].name);
         s->zh = "占用永久基本农田以外的一般耕地，用途与规划相符：需落实耕地占补"
                 "平衡";
@@ -2971,7 +3369,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         poly_add_ring(&sp->poly, tmp);
         use_box(v.bbox[f].minx, v.bbox[f].miny, v.bbox[f].maxx, v.bbox[f].maxy);
         set_use(sp, Z.ghyt[best]);
-        snprintf(s->project, sizeof s->project, "%s%s%s%s地块项目", COUNTY_NAME,
+        snprintf(s->project, sizeof s->project, "%s%s%s%s地块项目", g_name,
                  town_at(P[best].start), K.vils[P[best].village].name,
                  ydyh_name(Z.ghyt[best]));
         s->zh =
@@ -3034,7 +3432,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         set_use(sp, "1101");
         size_t c = cell_id((int)floor((x0 + 100 - X0) / CELL_M),
                            (int)floor((y0 + 100 - Y0) / CELL_M));
-        snprintf(s->project, sizeof s->project, "%s%s物流仓储项目", COUNTY_NAME,
+        snprintf(s->project, sizeof s->project, "%s%s物流仓储项目", g_name,
                  town_at(c));
         s->zh = "环绕一块永久基本农田的地块，该农田恰为地块的内环（洞）："
                 "不占用永久基本农田（0 平方米）";
@@ -3068,8 +3466,8 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
             block_rect(pc, tmp, salt + 2000, i, j, 1, 1);
             set_use(pc, Z.ghyt[K.parcel[cell_id(i, j)]]);
         }
-        snprintf(s->project, sizeof s->project, "%s%s城区综合开发项目",
-                 COUNTY_NAME, town_at(ca));
+        snprintf(s->project, sizeof s->project, "%s%s城区综合开发项目", g_name,
+                 town_at(ca));
         s->zh = "一个文件中的多个地块：两块在城镇开发边界内、用途相符，"
                 "一块占用一般耕地（需占补平衡）";
         s->en = "several parcels in one file: two inside the boundary with "
@@ -3085,7 +3483,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         road_ring(a, b, 30.0, salt, tmp);
         poly_add_ring(&sp->poly, tmp);
         set_use(sp, "1202");
-        snprintf(s->project, sizeof s->project, "%s%s至%s公路工程", COUNTY_NAME,
+        snprintf(s->project, sizeof s->project, "%s%s至%s公路工程", g_name,
                  town_at(a), town_at(b));
         s->zh = "线性工程：宽 30 米、长数公里的公路用地，数千个顶点，"
                 "穿越耕地和永久基本农田";
@@ -3104,7 +3502,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         poly_add_ring(&sp->poly, tmp);
         use_cells(i, j, i + 3, j + 3);
         set_use(sp, "1101");
-        snprintf(s->project, sizeof s->project, "%s%s物流园区项目", COUNTY_NAME,
+        snprintf(s->project, sizeof s->project, "%s%s物流园区项目", g_name,
                  town_at(cell_id(i, j)));
         s->zh = "城镇开发边界内 3000 个顶点的不规则地块，跨多种规划用途";
         s->en = "an irregular 3000-vertex site inside the boundary over "
@@ -3121,7 +3519,7 @@ static bool design_site(struct site_ctx *sc, int d, int rep, struct site *s)
         poly_add_ring(&sp->poly, tmp);
         use_cells(i, j, i, j);
         set_use(sp, "090105");
-        snprintf(s->project, sizeof s->project, "%s%s加油站项目", COUNTY_NAME,
+        snprintf(s->project, sizeof s->project, "%s%s加油站项目", g_name,
                  town_at(cell_id(i, j)));
         s->zh = "约 0.5 公顷的加油站：用途 090105（三级类）在规划商业用地 0901 "
                 "之内，"
@@ -3367,7 +3765,7 @@ static void build_sites(struct site_ctx *sc, const char *outdir, int nsites,
             "linear:  as default, but farmland and red line are conditional.\n"
             "A file's decision is the worst of its parcels'. expected.csv "
             "holds the same\nnumbers, one row per parcel.\n",
-            COUNTY_NAME, COUNTY_CODE);
+            g_name, g_code);
     fprintf(c, "file,parcel,code,name,use,ydyh,nvertices,area_m2,farmland_m2,"
                "redline_m2,cultivated_m2,outside_czkfbj_m2,use_conflict_m2,"
                "outside_county_m2,default,urban,linear\n");
@@ -3922,7 +4320,7 @@ static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
                     "DLBM " D_BADCODE ": not a land-use code");
             break;
         case DK_DUPBSM:
-            snprintf(buf, sizeof buf, "%s%012d", COUNTY_CODE, d->y + 1);
+            snprintf(buf, sizeof buf, "%s%012d", g_code, d->y + 1);
             set_text(l, fBSM, buf);
             csv_row(csv, "A005", max64(fid, d->y + 1), min64(fid, d->y + 1),
                     NAN, NAN, "BSM of another parcel");
@@ -3956,7 +4354,7 @@ static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
             check(om_layer_add_ring(l, sliver.xy, sliver.n, &err), &err,
                   "layer");
             copy_attrs(l, dltb, (size_t)k);
-            snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE,
+            snprintf(buf, sizeof buf, "%s%012lld", g_code,
                      (long long)sliver_fid);
             set_text(l, fBSM, buf);
             snprintf(buf, sizeof buf, "%s-1",
@@ -3973,7 +4371,7 @@ static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
         const double *R = shell_of(&v, (size_t)ds[DK_GAP].k, &n);
         char what[96];
         snprintf(what, sizeof what, "gap: parcel %d (BSM %s%012d) deleted",
-                 ds[DK_GAP].k + 1, COUNTY_CODE, ds[DK_GAP].k + 1);
+                 ds[DK_GAP].k + 1, g_code, ds[DK_GAP].k + 1);
         csv_row(csv, "T002", -1, -1, fabs(ring_area(R, n)), NAN, what);
     }
     /* an empty feature: the attributes of a parcel, no geometry, no area */
@@ -3981,8 +4379,7 @@ static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
     copy_attrs(l, dltb, (size_t)ds[DK_GAP].k);
     {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s%012lld", COUNTY_CODE,
-                 (long long)empty_fid);
+        snprintf(buf, sizeof buf, "%s%012lld", g_code, (long long)empty_fid);
         set_text(l, fBSM, buf);
     }
     set_real(l, fT, 0);
@@ -4003,11 +4400,709 @@ static void build_defects(const struct om_layer *dltb, struct area_calc *ac,
     free(sliver.xy);
 }
 
+/* ---- city and province mosaics ----
+ *
+ * N x N counties in one province grid of (N cells) x (N cells) cells: a
+ * global function of the cell (nearest seed of a jittered county lattice
+ * after a smooth domain warp, inside a province outline with a ragged
+ * edge) gives every cell exactly one county, so neighbouring counties
+ * complement each other exactly. Each county is generated by a forked
+ * child in a window of the province grid (its cells' bounding square)
+ * with today's pipeline and a seed of its own; node and edge ids are
+ * global, so a border edge gets identical vertices from both sides. The
+ * child writes its layers to DIR/.tmp/countyNNN.gpkg; the parent appends
+ * the counties in county order to the final GeoPackages with the
+ * streaming writer, so the output does not depend on -j.
+ */
+
+#define CITY_BLOCK 5 /* counties per city side: city codes 2201.. */
+#define BIG_RED_EVERY 25
+
+struct mosaic {
+    int n;        /* counties per side */
+    int cells;    /* county lattice spacing, cells (0.85 --cells) */
+    int gw, gh;   /* province grid, cells */
+    int32_t *cty; /* per province cell: county index, -1 outside */
+    int ncty;
+    int *i0, *j0, *i1, *j1; /* per county: bounding box of its cells */
+    size_t *ncells;
+    char (*code)[8];
+    char (*name)[64];
+    int sites_county;
+    int jobs;
+    bool fgb;
+    const char *outdir;
+    char tmpdir[4096];
+    pid_t *pid;
+    int *state; /* 0 pending, 1 running, 2 finished */
+};
+
+static struct mosaic M;
+
+static int g_county = -1; /* this child's county */
+
+/* v (1..999) in Chinese numerals: 一, 十二, 一百零五. */
+static void cn_number(int v, char *buf, size_t size)
+{
+    static const char *const d[10] = {"零", "一", "二", "三", "四",
+                                      "五", "六", "七", "八", "九"};
+    int h = v / 100, t = v / 10 % 10, o = v % 10;
+    buf[0] = 0;
+    size_t n = 0;
+#define CAT(s) n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s", s)
+    if (h) {
+        CAT(d[h]);
+        CAT("百");
+        if (t == 0 && o) {
+            CAT("零");
+        }
+    }
+    if (t) {
+        if (t > 1 || h) {
+            CAT(d[t]);
+        }
+        CAT("十");
+    }
+    if (o) {
+        CAT(d[o]);
+    }
+#undef CAT
+}
+
+static void build_province(int n, int cells)
+{
+    /* lattice spacing: the county of a --cells N county run fills about
+     * 72 % of its N x N grid, so a mosaic county of 0.85 N x 0.85 N cells
+     * has about its area and parcels */
+    cells = (int)lround(0.85 * cells);
+    M.n = n;
+    M.cells = cells;
+    M.ncty = n * n;
+    M.gw = M.gh = n * cells;
+    G.w = G.h = M.gw;
+    G.ncells = (size_t)M.gw * (size_t)M.gh;
+    /* the province outline: the N x N block with bites out of its edge */
+    uint8_t *pm = xcalloc(G.ncells, 1);
+    for (int j = 0; j < G.h; j++) {
+        for (int i = 0; i < G.w; i++) {
+            double x = i + 0.5, y = j + 0.5;
+            int db = i < j ? i : j;
+            db = db < G.w - 1 - i ? db : G.w - 1 - i;
+            db = db < G.h - 1 - j ? db : G.h - 1 - j;
+            double depth =
+                cells * 0.5 * (fbm(S_PROV, x, y, cells / 3.0) - 0.45);
+            pm[cell_id(i, j)] = db + 0.5 >= depth;
+        }
+    }
+    (void)clean_mask(pm);
+    M.cty = xmalloc(G.ncells * sizeof(int32_t));
+    for (size_t c = 0; c < G.ncells; c++) {
+        double x = (double)(c % (size_t)G.w) + 0.5;
+        double y = (double)(c / (size_t)G.w) + 0.5;
+        M.cty[c] = pm[c] ? (int32_t)nearest_seed(S_COUNTY, x, y, cells, n) : -1;
+    }
+    free(pm);
+    make_connected(M.cty, M.ncty, NULL);
+    M.i0 = xmalloc((size_t)M.ncty * sizeof(int));
+    M.j0 = xmalloc((size_t)M.ncty * sizeof(int));
+    M.i1 = xmalloc((size_t)M.ncty * sizeof(int));
+    M.j1 = xmalloc((size_t)M.ncty * sizeof(int));
+    M.ncells = xcalloc((size_t)M.ncty, sizeof(size_t));
+    for (int k = 0; k < M.ncty; k++) {
+        M.i0[k] = M.j0[k] = INT32_MAX;
+        M.i1[k] = M.j1[k] = -1;
+    }
+    for (size_t c = 0; c < G.ncells; c++) {
+        int k = M.cty[c];
+        if (k < 0) {
+            continue;
+        }
+        int i = (int)(c % (size_t)G.w), j = (int)(c / (size_t)G.w);
+        M.i0[k] = i < M.i0[k] ? i : M.i0[k];
+        M.j0[k] = j < M.j0[k] ? j : M.j0[k];
+        M.i1[k] = i > M.i1[k] ? i : M.i1[k];
+        M.j1[k] = j > M.j1[k] ? j : M.j1[k];
+        M.ncells[k]++;
+    }
+    /* codes 22 CC KK: cities of CITY_BLOCK x CITY_BLOCK counties */
+    M.code = xcalloc((size_t)M.ncty, sizeof *M.code);
+    M.name = xcalloc((size_t)M.ncty, sizeof *M.name);
+    int cb = (n + CITY_BLOCK - 1) / CITY_BLOCK;
+    for (int k = 0; k < M.ncty; k++) {
+        if (M.ncells[k] < (size_t)cells * (size_t)cells / 8) {
+            die("internal: county %d has only %zu cells", k, M.ncells[k]);
+        }
+        int cx = k % n, cy = k / n;
+        int city = (cy / CITY_BLOCK) * cb + cx / CITY_BLOCK;
+        int within = (cy % CITY_BLOCK) * CITY_BLOCK + cx % CITY_BLOCK;
+        snprintf(M.code[k], sizeof M.code[k], "22%02u%02u",
+                 (unsigned)(city + 1) % 100u, (unsigned)(within + 1) % 100u);
+        char num[40];
+        cn_number(k + 1, num, sizeof num);
+        snprintf(M.name[k], sizeof M.name[k], "示范%s县", num);
+    }
+    M.sites_county = (n / 2) * n + n / 2;
+}
+
+/* Set the window and the county globals for county k (in the child). */
+static void enter_county(int k)
+{
+    int i0 = M.i0[k] > 0 ? M.i0[k] - 1 : 0;
+    int j0 = M.j0[k] > 0 ? M.j0[k] - 1 : 0;
+    int w = M.i1[k] + 2 - i0, h = M.j1[k] + 2 - j0;
+    int side = w > h ? w : h; /* square: the lattices assume it */
+    OI = i0;
+    OJ = j0;
+    GW = M.gw;
+    G.w = G.h = side;
+    G.ncells = (size_t)side * (size_t)side;
+    X0 = X0_BASE + CELL_M * OI;
+    Y0 = Y0_BASE + CELL_M * OJ;
+    g_county = k;
+    g_mosaic = true;
+    snprintf(g_code, sizeof g_code, "%s", M.code[k]);
+    snprintf(g_name, sizeof g_name, "%s", M.name[k]);
+    snprintf(g_where, sizeof g_where, "county %s (%s): ", g_code, g_name);
+    g_seed = mix64(g_base ^ mix64(0x636f756e7479ull + (uint64_t)k));
+    g_big_red = 0;
+    if (k % BIG_RED_EVERY == 7) {
+        g_big_red = 100000 + (int)(900000 * u01b(S_STAR, 999, (uint64_t)k));
+    }
+    K.mask = xcalloc(G.ncells, 1);
+    K.ncounty = 0;
+    for (int j = 0; j < G.h; j++) {
+        for (int i = 0; i < G.w; i++) {
+            int gi = i + OI, gj = j + OJ;
+            if (gi < M.gw && gj < M.gh &&
+                M.cty[(size_t)gj * (size_t)M.gw + (size_t)gi] == k) {
+                K.mask[cell_id(i, j)] = 1;
+                K.ncounty++;
+            }
+        }
+    }
+}
+
+/* XZQ_XIAN: the county outline, traced on the grid graph like the rest. */
+static struct om_layer *build_xian(struct area_calc *ac)
+{
+    struct om_error err;
+    struct om_layer *l;
+    check(om_layer_new("XZQ_XIAN", &l, &err), &err, "layer");
+    check(om_layer_set_crs(l, "EPSG:4530", &err), &err, "layer");
+    int fDM = add_field(l, "XZQDM", OM_FIELD_TEXT);
+    int fMC = add_field(l, "XZQMC", OM_FIELD_TEXT);
+    int fMJ = add_field(l, "MJ", OM_FIELD_REAL);
+    int32_t *key = xmalloc(G.ncells * sizeof(int32_t));
+    size_t first = SIZE_MAX;
+    for (size_t c = 0; c < G.ncells; c++) {
+        key[c] = K.mask[c] ? 0 : -1;
+        if (K.mask[c] && first == SIZE_MAX) {
+            first = c;
+        }
+    }
+    struct tracer tr;
+    tracer_init(&tr, key);
+    struct poly poly = {0};
+    size_t n = trace_component(&tr, first, 1, &poly);
+    if (n != K.ncounty) {
+        die("internal: county outline holds %zu of %zu cells", n, K.ncounty);
+    }
+    check(om_layer_begin_feature(l, 1, &err), &err, "layer");
+    double ell, planar;
+    add_poly(l, &poly, ac, &ell, &planar);
+    set_text(l, fDM, g_code);
+    set_text(l, fMC, g_name);
+    set_real(l, fMJ, cents(ell));
+    check(om_layer_end_feature(l, &err), &err, "layer");
+    tracer_deinit(&tr);
+    poly_free(&poly);
+    free(key);
+    return l;
+}
+
+static void county_tmp(int k, const char *ext, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s/county%03d.%s", M.tmpdir, k, ext);
+    if (n < 0 || (size_t)n >= size) {
+        die("path too long: %s", M.tmpdir);
+    }
+}
+
+/* The child: generate county k into its temporary GeoPackage. */
+static void run_county(int k, int nsites)
+{
+    enter_county(k);
+    build_towns();
+    build_villages();
+    build_landuse();
+    build_parcels(NULL);
+    struct om_error err;
+    struct om_crs *gk;
+    check(om_crs_new("EPSG:4530", &gk, &err), &err, "CRS");
+    struct area_calc ac;
+    check(om_area_ctx_new(gk, &ac.ctx, &err), &err, "area context");
+    struct totals tot = {0}, tot2 = {0};
+    char path[4096], txt[4096];
+    county_tmp(k, "gpkg", path, sizeof path);
+    county_tmp(k, "txt", txt, sizeof txt);
+    struct om_layer *dltb = build_dltb(&ac, &tot, SURVEY_YEAR, NULL, NULL);
+    write_layer(dltb, path, NULL, false);
+    struct om_layer *xzq = build_xzq(&ac, &tot);
+    write_layer(xzq, path, NULL, true);
+    om_layer_free(xzq);
+    struct om_layer *xian = build_xian(&ac);
+    write_layer(xian, path, NULL, true);
+    om_layer_free(xian);
+    struct om_polyops *ops;
+    check(om_polyops_new(&ops, &err), &err, "GEOS");
+    struct om_layer *plan[4] = {build_jbnt(&ac, &tot), build_stbhhx(&ac, &tot),
+                                build_czkfbj(&ac, &tot), NULL};
+    plan_ghyt(ops, dltb, plan[2], plan[1]);
+    plan[3] = build_ghyt(dltb, &tot);
+    for (int m = 0; m < 4; m++) {
+        write_layer(plan[m], path, NULL, true);
+    }
+    size_t red_points = 0;
+    {
+        struct om_layer_view v;
+        om_layer_view(plan[1], &v);
+        red_points = v.npoints;
+    }
+    if (k == M.sites_county && nsites > 0) {
+        struct site_ctx sc = {0};
+        sc.ops = ops;
+        sc.dltb = dltb;
+        sc.jbnt = plan[0];
+        sc.stbhhx = plan[1];
+        sc.czkfbj = plan[2];
+        check(om_layer_new("scratch", &sc.scratch, &err), &err, "layer");
+        build_sites(&sc, M.outdir, nsites, &tot);
+        om_layer_free(sc.scratch);
+        free(sc.tmp.xy);
+    }
+    for (int m = 0; m < 4; m++) {
+        om_layer_free(plan[m]);
+    }
+    om_layer_free(dltb);
+    om_polyops_free(ops);
+    size_t nchanged[4] = {0};
+    struct om_layer *y2 = build_year2(&ac, &tot2, nchanged);
+    check(om_layer_set_name(y2, "DLTB_2024", &err), &err, "layer");
+    write_layer(y2, path, NULL, true);
+    om_layer_free(y2);
+    om_area_ctx_free(ac.ctx);
+    om_crs_free(gk);
+    FILE *f = fopen(txt, "w");
+    if (!f) {
+        die("cannot write %s: %s", txt, strerror(errno));
+    }
+    fprintf(f,
+            "%zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu "
+            "%zu %zu\n",
+            tot.nparcels, tot.nislands, tot.nxzq, tot.njbnt, tot.nstbhhx,
+            tot.nczkfbj, tot.nghyt, tot.nsites, tot.dltb_points, red_points,
+            tot2.nparcels, tot2.dltb_points, K.ncounty, nchanged[0],
+            nchanged[1], nchanged[2], nchanged[3],
+            nchanged[0] + nchanged[1] + nchanged[2] + nchanged[3]);
+    fprintf(f, "%.17g %.17g %.17g %.17g %.17g\n", tot.dltb_planar, tot.dltb_ell,
+            tot.xzq_planar, tot.jbnt_ell, tot2.dltb_planar);
+    if (fclose(f) != 0) {
+        die("cannot write %s", txt);
+    }
+}
+
+/* What the counties add up to. */
+#define MT_NV 18
+struct mtotals {
+    size_t v[MT_NV];
+    double d[5];
+};
+
+enum {
+    MT_PARCELS,
+    MT_ISLANDS,
+    MT_XZQ,
+    MT_JBNT,
+    MT_RED,
+    MT_CZK,
+    MT_GHYT,
+    MT_SITES,
+    MT_POINTS,
+    MT_REDPOINTS,
+    MT_PARCELS2,
+    MT_POINTS2,
+    MT_CELLS,
+    MT_GROW,
+    MT_RETURN,
+    MT_RECLAIM,
+    MT_ROAD,
+    MT_CHANGED
+};
+
+/* The outputs: temporary layer -> final file and layer. */
+struct target {
+    const char *tmp_layer;
+    int file;
+    const char *layer;
+};
+
+static const char *const out_files[] = {
+    "landuse/DLTB.gpkg", "landuse/DLTB_2024.gpkg", "admin/XZQ.gpkg",
+    "plan.gpkg", "landuse/DLTB.fgb"};
+#define NOUT_FILES 5
+
+static const struct target targets[] = {
+    {"DLTB", 0, "DLTB"},         {"DLTB", 4, "DLTB"},
+    {"DLTB_2024", 1, "DLTB"},    {"XZQ", 2, "XZQ"},
+    {"XZQ_XIAN", 2, "XZQ_XIAN"}, {"YJJBNTBHTB", 3, "YJJBNTBHTB"},
+    {"STBHHX", 3, "STBHHX"},     {"CZKFBJ", 3, "CZKFBJ"},
+    {"GHYT", 3, "GHYT"}};
+#define NTARGETS (sizeof targets / sizeof targets[0])
+
+static struct om_writer *W[NOUT_FILES];
+static int W_index[NTARGETS];
+static int64_t W_fid[NTARGETS];
+
+static void remove_county_tmp(int k)
+{
+    static const char *const ext[] = {"gpkg", "gpkg-journal", "gpkg-wal",
+                                      "gpkg-shm", "txt"};
+    char path[4096];
+    for (size_t e = 0; e < sizeof ext / sizeof ext[0]; e++) {
+        county_tmp(k, ext[e], path, sizeof path);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            fprintf(stderr, "synth: cannot remove %s: %s\n", path,
+                    strerror(errno));
+        }
+    }
+}
+
+/* On failure in the parent: stop the children, remove partial output. */
+static void mosaic_abort(void)
+{
+    for (int k = 0; k < M.ncty; k++) {
+        if (M.state && M.state[k] == 1) {
+            kill(M.pid[k], SIGTERM);
+        }
+    }
+    for (int k = 0; k < M.ncty; k++) {
+        if (M.state && M.state[k] == 1) {
+            int st;
+            while (waitpid(M.pid[k], &st, 0) < 0 && errno == EINTR) {
+            }
+            M.state[k] = 2;
+        }
+        if (M.state && M.state[k] != 0) {
+            remove_county_tmp(k);
+        }
+    }
+    for (int f = 0; f < NOUT_FILES; f++) {
+        om_writer_abort(W[f]);
+        W[f] = NULL;
+    }
+    rmdir(M.tmpdir);
+}
+
+/* A copy of `src` with fids first, first + 1, ... (GPKG fids must be
+ * unique over the whole output). */
+static struct om_layer *renumber(const struct om_layer *src, int64_t first)
+{
+    struct om_error err;
+    struct om_layer *l;
+    check(om_layer_new(om_layer_name(src), &l, &err), &err, "layer");
+    check(om_layer_set_crs(l, om_layer_crs(src), &err), &err, "layer");
+    for (int f = 0; f < (int)om_layer_nfields(src); f++) {
+        (void)add_field(l, om_layer_field_name(src, f),
+                        om_layer_field_type(src, f));
+    }
+    struct om_layer_view v;
+    om_layer_view(src, &v);
+    for (size_t k = 0; k < v.nfeatures; k++) {
+        check(om_layer_begin_feature(l, first + (int64_t)k, &err), &err,
+              "layer");
+        copy_geometry(l, &v, k);
+        copy_attrs(l, src, k);
+        check(om_layer_end_feature(l, &err), &err, "layer");
+    }
+    return l;
+}
+
+static void merge_county(int k, struct mtotals *mt)
+{
+    char path[4096], txt[4096];
+    county_tmp(k, "gpkg", path, sizeof path);
+    county_tmp(k, "txt", txt, sizeof txt);
+    struct om_error err;
+    for (size_t t = 0; t < NTARGETS; t++) {
+        int f = targets[t].file;
+        if (f == 4 && !M.fgb) {
+            continue;
+        }
+        struct om_read_options ro = {0};
+        ro.layer = targets[t].tmp_layer;
+        struct om_layer *src;
+        check(om_source_read(path, &ro, &src, NULL, &err), &err, path);
+        if (!W[f]) {
+            char out[4096];
+            snprintf(out, sizeof out, "%s/%s", M.outdir, out_files[f]);
+            struct om_writer_options wo = {0};
+            wo.overwrite = true;
+            check(om_writer_open(out, &wo, &W[f], &err), &err, out);
+        }
+        if (W_index[t] < 0) {
+            check(om_writer_add_layer(W[f], targets[t].layer, src, &W_index[t],
+                                      &err),
+                  &err, out_files[f]);
+            W_fid[t] = 1;
+        }
+        struct om_layer *l = renumber(src, W_fid[t]);
+        W_fid[t] += (int64_t)om_layer_nfeatures(src);
+        om_layer_free(src);
+        check(om_writer_add(W[f], W_index[t], l, NULL, &err), &err,
+              out_files[f]);
+        om_layer_free(l);
+    }
+    FILE *fp = fopen(txt, "r");
+    if (!fp) {
+        die("county %s: cannot read %s: %s", M.code[k], txt, strerror(errno));
+    }
+    struct mtotals c;
+    int got = 0;
+    for (int m = 0; m < MT_NV; m++) {
+        got += fscanf(fp, "%zu", &c.v[m]) == 1;
+    }
+    for (int m = 0; m < 5; m++) {
+        got += fscanf(fp, "%lf", &c.d[m]) == 1;
+    }
+    fclose(fp);
+    if (got != MT_NV + 5) {
+        die("county %s: %s is incomplete", M.code[k], txt);
+    }
+    for (int m = 0; m < MT_NV; m++) {
+        mt->v[m] += c.v[m];
+    }
+    for (int m = 0; m < 5; m++) {
+        mt->d[m] += c.d[m];
+    }
+    remove_county_tmp(k);
+}
+
+/* SIGINT/SIGTERM/SIGHUP in the parent: stop cleanly at the next step. */
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    g_stop = sig;
+}
+
+static void set_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: waitpid returns EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void start_county(int k, int nsites)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t p = fork();
+    if (p < 0) {
+        die("cannot fork for county %s: %s", M.code[k], strerror(errno));
+    }
+    if (p == 0) {
+        g_child = true;
+        g_atdie = NULL;
+        set_signals(SIG_DFL);
+        run_county(k, nsites);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
+    M.pid[k] = p;
+    M.state[k] = 1;
+}
+
+static void run_mosaic(const char *outdir, unsigned long long seed, int n,
+                       int cells, int nsites, int jobs, bool fgb)
+{
+    double t0 = now_s();
+    M.outdir = outdir;
+    M.jobs = jobs;
+    M.fgb = fgb;
+    build_province(n, cells);
+    char path[4096];
+    static const char *const dirs[] = {"landuse", "admin", ".tmp"};
+    for (size_t d = 0; d < 3; d++) {
+        snprintf(path, sizeof path, "%s/%s", outdir, dirs[d]);
+        mkdir_p(path);
+    }
+    snprintf(M.tmpdir, sizeof M.tmpdir, "%s/.tmp", outdir);
+    for (size_t t = 0; t < NTARGETS; t++) {
+        W_index[t] = -1;
+    }
+    M.pid = xcalloc((size_t)M.ncty, sizeof(pid_t));
+    M.state = xcalloc((size_t)M.ncty, sizeof(int));
+    g_atdie = mosaic_abort;
+    set_signals(on_signal);
+    struct mtotals mt = {0};
+    bool tty = isatty(2);
+    int started = 0, running = 0, merged = 0;
+    while (merged < M.ncty) {
+        if (g_stop) {
+            die("interrupted (signal %d); output removed", (int)g_stop);
+        }
+        while (running < jobs && started < M.ncty) {
+            start_county(started++, nsites);
+            running++;
+        }
+        if (M.state[merged] == 2 && M.pid[merged] == 0) {
+            merge_county(merged, &mt);
+            merged++;
+            if (tty) {
+                fprintf(stderr, "\rsynth: county %d of %d merged, %.0f s ",
+                        merged, M.ncty, now_s() - t0);
+                fflush(stderr);
+            }
+            continue;
+        }
+        int st;
+        pid_t p = waitpid(-1, &st, 0);
+        if (p < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            die("waitpid: %s", strerror(errno));
+        }
+        int k = 0;
+        while (k < M.ncty && !(M.state[k] == 1 && M.pid[k] == p)) {
+            k++;
+        }
+        if (k == M.ncty) {
+            continue;
+        }
+        running--;
+        M.state[k] = 2;
+        M.pid[k] = 0;
+        if (g_stop) {
+            continue; /* reported at the top of the loop */
+        }
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            if (tty) {
+                fputc('\n', stderr);
+            }
+            die("county %s (%s) failed (%s %d); output removed", M.code[k],
+                M.name[k], WIFEXITED(st) ? "exit status" : "signal",
+                WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        }
+    }
+    if (tty) {
+        fputc('\n', stderr);
+    }
+    struct om_error err;
+    for (int f = 0; f < NOUT_FILES; f++) {
+        if (W[f]) {
+            struct om_writer *w = W[f];
+            W[f] = NULL;
+            check(om_writer_close(w, &err), &err, out_files[f]);
+        }
+    }
+    g_atdie = NULL;
+    set_signals(SIG_DFL);
+    if (rmdir(M.tmpdir) != 0) {
+        die("cannot remove %s: %s", M.tmpdir, strerror(errno));
+    }
+    double secs = now_s() - t0;
+    snprintf(path, sizeof path, "%s/README.txt", outdir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        die("cannot write %s: %s", path, strerror(errno));
+    }
+    fprintf(
+        f,
+        "Synthetic sample %s of %d x %d counties (%d counties, codes "
+        "%s..%s),\ngenerated by onemap synth. NOT real data: every "
+        "feature is invented.\nSee docs/SAMPLE-DATA.md.\n\n"
+        "seed %llu, province grid %d x %d cells of %.0f m, counties on a "
+        "lattice of %d x %d cells\n"
+        "CRS: EPSG:4530 (CGCS2000 / 3-degree Gauss-Kruger zone 42, "
+        "eastings with zone prefix 42)\n\n"
+        "landuse/DLTB.gpkg       DLTB: %zu parcels (%zu island parcels), "
+        "%zu vertices, SJNF 2023\n"
+        "landuse/DLTB_2024.gpkg  DLTB: %zu parcels, %zu vertices, SJNF "
+        "2024 (annual change:\n"
+        "                        %zu cells of %zu changed, %.2f %%: towns "
+        "%zu, 退耕 %zu,\n"
+        "                        补充耕地 %zu, new road %zu)\n"
+        "%s"
+        "admin/XZQ.gpkg          XZQ: %zu townships; XZQ_XIAN: %d "
+        "counties\n"
+        "plan.gpkg               YJJBNTBHTB %zu, STBHHX %zu (%zu "
+        "vertices), CZKFBJ %zu, GHYT %zu\n"
+        "sites/site*.txt         %zu construction sites in county %s "
+        "(%s); expected values\n"
+        "                        measured on that county, valid for "
+        "the whole mosaic\n\n"
+        "area: planar %.2f m2 (sum of DLTB), townships %.2f m2\n"
+        "sum of DLTB ellipsoidal areas: %.2f m2\n"
+        "sum of YJJBNTBHTB ellipsoidal areas: %.2f m2\n",
+        n >= 10 ? "province" : "city", n, n, M.ncty, M.code[0],
+        M.code[M.ncty - 1], seed, M.gw, M.gh, CELL_M, M.cells, M.cells,
+        mt.v[MT_PARCELS], mt.v[MT_ISLANDS], mt.v[MT_POINTS], mt.v[MT_PARCELS2],
+        mt.v[MT_POINTS2], mt.v[MT_CHANGED], mt.v[MT_CELLS],
+        100.0 * (double)mt.v[MT_CHANGED] / (double)mt.v[MT_CELLS],
+        mt.v[MT_GROW], mt.v[MT_RETURN], mt.v[MT_RECLAIM], mt.v[MT_ROAD],
+        fgb ? "landuse/DLTB.fgb        the same DLTB as FlatGeobuf\n" : "",
+        mt.v[MT_XZQ], M.ncty, mt.v[MT_JBNT], mt.v[MT_RED], mt.v[MT_REDPOINTS],
+        mt.v[MT_CZK], mt.v[MT_GHYT], mt.v[MT_SITES], M.code[M.sites_county],
+        M.name[M.sites_county], mt.d[0], mt.d[2], mt.d[1], mt.d[3]);
+    if (fclose(f) != 0) {
+        die("cannot write %s", path);
+    }
+    /* peak memory: this process, and the largest child (county) */
+    struct rusage self = {0}, kids = {0};
+    (void)getrusage(RUSAGE_SELF, &self);
+    (void)getrusage(RUSAGE_CHILDREN, &kids);
+    printf("synth: %s: %zu parcels, %zu townships, %d counties, %zu farmland "
+           "patches, %zu red lines, %zu development boundaries, %zu sites, "
+           "%zu vertices, %.1f s, peak memory %.0f MB (parent) / %.0f MB "
+           "(county)\n",
+           outdir, mt.v[MT_PARCELS], mt.v[MT_XZQ], M.ncty, mt.v[MT_JBNT],
+           mt.v[MT_RED], mt.v[MT_CZK], mt.v[MT_SITES],
+           mt.v[MT_POINTS] + mt.v[MT_POINTS2] + mt.v[MT_REDPOINTS], secs,
+           (double)self.ru_maxrss / 1024.0, (double)kids.ru_maxrss / 1024.0);
+    free(M.cty);
+    free(M.i0);
+    free(M.j0);
+    free(M.i1);
+    free(M.j1);
+    free(M.ncells);
+    free(M.code);
+    free(M.name);
+    free(M.pid);
+    free(M.state);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: synth [--seed N] [--cells N] [--sites N] [--defects] -o "
             "DIR\n"
+            "       synth --scale city|province | --counties N [-j N] [--fgb] "
+            "[--seed N]\n"
+            "             [--cells N] [--sites N] -o DIR\n"
             "  --seed N   random seed (default %d); same seed, same bytes\n"
             "  --cells N  grid cells per side (default %d: about 20,000 "
             "parcels;\n"
@@ -4017,7 +5112,14 @@ static void usage(FILE *f)
             "  --defects  also write DIR/defects/DLTB_defects.gpkg (DLTB with "
             "one\n"
             "             defect of each kind onemap qc checks) and "
-            "expected.csv\n",
+            "expected.csv\n"
+            "  --scale S  county (default), city (5 x 5 counties, ~750,000 "
+            "parcels)\n"
+            "             or province (10 x 10, ~3,000,000 parcels)\n"
+            "  --counties N  N x N counties of --cells x --cells cells "
+            "(1-40)\n"
+            "  -j N       counties generated at once (default 2)\n"
+            "  --fgb      mosaic: also write landuse/DLTB.fgb (FlatGeobuf)\n",
             DEFAULT_SEED, DEFAULT_CELLS, DEFAULT_SITES);
 }
 
@@ -4028,6 +5130,8 @@ int main(int argc, char **argv)
     long cells = DEFAULT_CELLS;
     long nsites = DEFAULT_SITES;
     bool defects = false;
+    long counties = 1, jobs = 2;
+    bool fgb = false;
     for (int a = 1; a < argc; a++) {
         char *end;
         if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc) {
@@ -4048,6 +5152,29 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(argv[a], "--defects") == 0) {
             defects = true;
+        } else if (strcmp(argv[a], "--scale") == 0 && a + 1 < argc) {
+            const char *v = argv[++a];
+            if (strcmp(v, "county") == 0) {
+                counties = 1;
+            } else if (strcmp(v, "city") == 0) {
+                counties = 5;
+            } else if (strcmp(v, "province") == 0) {
+                counties = 10;
+            } else {
+                die("--scale wants county, city or province");
+            }
+        } else if (strcmp(argv[a], "--counties") == 0 && a + 1 < argc) {
+            counties = strtol(argv[++a], &end, 10);
+            if (*end || counties < 1 || counties > 40) {
+                die("--counties wants an integer from 1 to 40");
+            }
+        } else if (strcmp(argv[a], "-j") == 0 && a + 1 < argc) {
+            jobs = strtol(argv[++a], &end, 10);
+            if (*end || jobs < 1 || jobs > 64) {
+                die("-j wants an integer from 1 to 64");
+            }
+        } else if (strcmp(argv[a], "--fgb") == 0) {
+            fgb = true;
         } else if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
             outdir = argv[++a];
         } else if (strcmp(argv[a], "-h") == 0 ||
@@ -4063,19 +5190,37 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    g_seed = mix64(seed);
+    g_seed = g_base = mix64(seed);
     /* GDAL stamps GeoPackages with the current time unless told a date */
     if (setenv("OGR_CURRENT_DATE", "2023-12-31T00:00:00.000Z", 1) != 0) {
         die("cannot set OGR_CURRENT_DATE");
     }
+    if (counties > 1) {
+        if (counties * lround(0.85 * cells) > 6400) {
+            die("--counties %ld x --cells %ld is too large: at most 6400 "
+                "cells per province side",
+                counties, cells);
+        }
+        if (defects) {
+            die("--defects is for one county (no --scale/--counties)");
+        }
+        run_mosaic(outdir, seed, (int)counties, (int)cells, (int)nsites,
+                   (int)jobs, fgb);
+        return 0;
+    }
+    if (fgb) {
+        die("--fgb is for mosaics (--scale city|province or --counties N)");
+    }
+    double t0 = now_s();
     G.w = G.h = (int)cells;
+    GW = G.w;
     G.ncells = (size_t)cells * (size_t)cells;
 
     build_mask();
     build_towns();
     build_villages();
     build_landuse();
-    build_parcels();
+    build_parcels(NULL);
 
     struct om_error err;
     struct om_crs *gk, *geo;
@@ -4091,7 +5236,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/admin", outdir);
     mkdir_p(path);
 
-    struct om_layer *dltb = build_dltb(&ac, &tot);
+    struct om_layer *dltb = build_dltb(&ac, &tot, SURVEY_YEAR, NULL, NULL);
     snprintf(path, sizeof path, "%s/landuse/DLTB.shp", outdir);
     write_layer(dltb, path, "CP936", false);
     snprintf(path, sizeof path, "%s/landuse/DLTB.cpg", outdir);
@@ -4150,6 +5295,14 @@ int main(int argc, char **argv)
     om_layer_free(dltb);
     om_polyops_free(ops);
 
+    /* the second-year snapshot (annual change survey) */ struct totals tot2 = {
+        0};
+    size_t nchanged[4];
+    struct om_layer *y2 = build_year2(&ac, &tot2, nchanged);
+    snprintf(path, sizeof path, "%s/landuse/DLTB_2024.gpkg", outdir);
+    write_layer(y2, path, NULL, false);
+    om_layer_free(y2);
+
     om_area_ctx_free(ac.ctx);
     om_crs_free(gk);
     om_crs_free(geo);
@@ -4187,17 +5340,18 @@ int main(int argc, char **argv)
             "county area: planar %.2f m2, ellipsoidal %.2f m2\n"
             "sum of DLTB planar areas: %.2f m2\n"
             "sum of YJJBNTBHTB ellipsoidal areas: %.2f m2\n",
-            COUNTY_NAME, COUNTY_CODE, seed, G.w, G.h, CELL_M, tot.nparcels,
-            tot.nislands, tot.dltb_points, tot.nxzq, tot.njbnt, tot.nstbhhx,
-            tot.nczkfbj, tot.nghyt, tot.nsites, tot.xzq_planar, tot.dltb_ell,
+            g_name, g_code, seed, G.w, G.h, CELL_M, tot.nparcels, tot.nislands,
+            tot.dltb_points, tot.nxzq, tot.njbnt, tot.nstbhhx, tot.nczkfbj,
+            tot.nghyt, tot.nsites, tot.xzq_planar, tot.dltb_ell,
             tot.dltb_planar, tot.jbnt_ell);
     if (fclose(f) != 0) {
         die("cannot write %s", path);
     }
     printf("synth: %s: %zu parcels, %zu townships, %zu farmland patches, "
-           "%zu red lines, %zu development boundaries, %zu sites\n",
+           "%zu red lines, %zu development boundaries, %zu sites, %zu "
+           "vertices, %.1f s\n",
            outdir, tot.nparcels, tot.nxzq, tot.njbnt, tot.nstbhhx, tot.nczkfbj,
-           tot.nsites);
+           tot.nsites, tot.dltb_points, now_s() - t0);
 
     free(K.mask);
     free(K.town);
