@@ -96,10 +96,11 @@ demo: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@scripts/demo build
 
+# make bench [PROVINCE=1] [BENCH_ARGS="--scales county --reps 5"]
 bench:
 	@scripts/install-deps bench
-	@$(MAKE) --no-print-directory all
-	@bench/run
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@bench/run $(if $(PROVINCE),--province) $(BENCH_ARGS)
 
 fuzz:
 	@$(MAKE) --no-print-directory CC=clang SAN=address,undefined \
