@@ -13,13 +13,22 @@
  * tile covers A. Each piece is then split by the unit tiles the same way,
  * the part outside every unit being the piece minus the unit tiles met.
  *
+ * A big fragment (more than BIG_FRAG vertices: a red line, a large
+ * farmland patch) is not tested against each prepared tile: its edges go
+ * into a grid, the tiles whose box no edge enters are taken whole (inside)
+ * or skipped (outside), and only the tiles on its boundary are overlaid
+ * (clip_tile). The pieces are the same, to the last bit.
+ *
  * Areas of a piece are the sums over its fragments (disjoint interiors),
  * so they do not depend on want_geometry; with want_geometry the fragments
  * of one piece are unioned into one valid (multi)polygon.
  *
- * Work runs over fixed chunks of A (CHUNK features in Hilbert order); each
- * chunk stores its pieces (and geometries) and the calling thread hands
- * them to the callback chunk by chunk, in order: identical for any -j.
+ * Work runs over chunks of A in its Hilbert order: up to CHUNK features,
+ * fewer when they are big (CHUNK_WORK, counted in vertices), so that a
+ * few big features (red lines) still go to several threads. Each chunk
+ * stores its pieces (and geometries) and the calling thread hands them to
+ * the callback chunk by chunk, in order: as the chunks are consecutive
+ * runs of A, the order is A's, identical for any -j.
  *
  * Union and difference of several features come from the GEOS bridge
  * (src/geom/setops.h, implemented in src/geom/geos.c).
@@ -40,8 +49,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { CHUNK = 512, MAX_THREADS = 64 };
+enum { CHUNK = 512, CHUNK_WORK = 16384, MAX_THREADS = 64 };
 enum { SCRATCH_MAX = 4096 };
+/*
+ * Fragments of more vertices than a tile get an edge grid (grid_begin,
+ * clip_tile): from there on, relating each candidate tile to the fragment
+ * through the grid costs less than GEOS relating the fragment to each.
+ */
+enum { BIG_FRAG = OM__TILE_VERTICES };
+/* Vertices tested against prepared tiles between emptyings (tile_cache). */
+enum { CACHE_VERTICES = 1 << 20 };
 
 /* ---- tiles ---- */
 
@@ -140,6 +157,7 @@ struct job {
     struct om_layer_view btv, utv; /* tiles */
     const struct om_rtree *btree, *utree;
     size_t nchunks;
+    size_t *cstart; /* chunk ci is A features cstart[ci] .. cstart[ci+1] */
     struct chunk_out *out;
     pthread_mutex_t lock;
     size_t next_chunk, chunks_done;
@@ -156,14 +174,48 @@ struct frag {
     size_t key; /* B feature (B level) or unit feature (unit level) */
 };
 
+/*
+ * The edges of one big fragment in a uniform grid of cells (clip_tile):
+ * edge k is (seg[4k], seg[4k+1]) - (seg[4k+2], seg[4k+3]); the edges
+ * whose box meets cell c are cell[start[c] .. start[c+1]).
+ */
+struct grid {
+    bool on;
+    struct om_rect box;
+    size_t nx, ny;
+    double cw, ch;
+    double *seg;
+    size_t nseg, cap_seg;
+    size_t *start, *cell;
+    size_t cap_start, cap_cell;
+};
+
+/*
+ * Prepared tiles, made on first use and shared by the fragments that meet
+ * them; `used` lists the tiles prepared. A prepared tile keeps what GEOS
+ * indexed of the geometries tested against it (about 8 bytes a vertex):
+ * over the 10^5 tiles of a city that adds up to gigabytes, so the cache is
+ * emptied whenever `tested` (vertices of the fragments tested since it was
+ * last emptied) passes CACHE_VERTICES.
+ */
+struct tile_cache {
+    struct om_prepared **p; /* by tile */
+    size_t *used;
+    size_t nused, cap_used;
+    size_t tested;
+};
+
 struct worker {
     struct job *job;
     struct om_polyops *geos;
     struct om__setops *gx;
     struct om_area_ctx *area;
-    struct om_prepared **bprep, **uprep;
+    struct tile_cache bc, uc; /* prepared B and unit tiles */
+    struct grid big;          /* edges of the big fragment being clipped */
     struct om_layer *f1, *f2; /* scratch fragments */
     struct om_layer_view f1v, f2v;
+    struct om_layer *trash; /* scratch results not kept (clip_tile) */
+    struct om_layer_view trashv;
     size_t *cand;
     size_t ncand, cap_cand;
     bool cand_oom;
@@ -241,6 +293,15 @@ static enum om_status end_scratch(struct om_layer *l, enum om_status st,
     return st;
 }
 
+static void refresh(struct worker *w, struct om_layer *dst)
+{
+    if (dst == w->f1) {
+        om_layer_view(w->f1, &w->f1v);
+    } else {
+        om_layer_view(w->f2, &w->f2v);
+    }
+}
+
 /* Clip fragment (src,f) by prepared tile; a partial piece goes to `dst`. */
 static enum om_status clip(struct worker *w, struct om_prepared *p, uint8_t src,
                            size_t f, struct om_layer *dst, int *rel,
@@ -253,10 +314,23 @@ static enum om_status clip(struct worker *w, struct om_prepared *p, uint8_t src,
                               err);
     }
     st = end_scratch(dst, st, err);
-    if (st == OM_OK && dst == w->f1) {
-        om_layer_view(w->f1, &w->f1v);
-    } else if (st == OM_OK) {
-        om_layer_view(w->f2, &w->f2v);
+    if (st == OM_OK) {
+        refresh(w, dst);
+    }
+    return st;
+}
+
+static enum om_status renew(struct om_layer **l, struct om_layer_view *v,
+                            struct om_error *err)
+{
+    if (om_layer_nfeatures(*l) <= SCRATCH_MAX) {
+        return OM_OK;
+    }
+    om_layer_free(*l);
+    *l = NULL;
+    enum om_status st = om_layer_new("fragments", l, err);
+    if (st == OM_OK) {
+        om_layer_view(*l, v);
     }
     return st;
 }
@@ -392,14 +466,297 @@ static enum om_status union_area(struct worker *w, struct om_layer *dst,
     return st;
 }
 
-static enum om_status prep_tile(struct worker *w, struct om_prepared **cache,
+static void cache_clear(struct worker *w, struct tile_cache *cache);
+
+/* Prepare tile t for a test of a fragment of `npoints` vertices. */
+static enum om_status prep_tile(struct worker *w, struct tile_cache *cache,
                                 const struct om_layer_view *tv, size_t t,
-                                struct om_error *err)
+                                size_t npoints, struct om_error *err)
 {
-    if (cache[t]) {
+    if (cache->tested > CACHE_VERTICES) {
+        cache_clear(w, cache);
+    }
+    cache->tested += npoints;
+    if (cache->p[t]) {
         return OM_OK;
     }
-    return om_polyops_prepare(w->geos, tv, t, &cache[t], err);
+    if (!OM__GROW(cache->used, cache->cap_used, cache->nused + 1)) {
+        return om__enomem(err, NULL);
+    }
+    enum om_status st = om_polyops_prepare(w->geos, tv, t, &cache->p[t], err);
+    if (st == OM_OK) {
+        cache->used[cache->nused++] = t;
+    }
+    return st;
+}
+
+/* Free the prepared tiles (a tile may be listed twice: see clip_tile). */
+static void cache_clear(struct worker *w, struct tile_cache *cache)
+{
+    for (size_t i = 0; cache->p && i < cache->nused; i++) {
+        om_prepared_free(w->geos, cache->p[cache->used[i]]);
+        cache->p[cache->used[i]] = NULL;
+    }
+    cache->nused = 0;
+    cache->tested = 0;
+}
+
+static bool box_contains(struct om_rect outer, struct om_rect inner)
+{
+    return outer.minx <= inner.minx && outer.miny <= inner.miny &&
+           outer.maxx >= inner.maxx && outer.maxy >= inner.maxy;
+}
+
+static size_t grid_col(const struct grid *g, double x)
+{
+    double c = floor((x - g->box.minx) / g->cw);
+    return c <= 0 ? 0 : (c >= (double)(g->nx - 1) ? g->nx - 1 : (size_t)c);
+}
+
+static size_t grid_row(const struct grid *g, double y)
+{
+    double r = floor((y - g->box.miny) / g->ch);
+    return r <= 0 ? 0 : (r >= (double)(g->ny - 1) ? g->ny - 1 : (size_t)r);
+}
+
+/* Count (fill: list) edge k in every cell its box meets. */
+static void grid_cells(struct grid *g, size_t k, bool fill)
+{
+    const double *e = g->seg + 4 * k;
+    size_t c0 = grid_col(g, fmin(e[0], e[2])),
+           c1 = grid_col(g, fmax(e[0], e[2]));
+    size_t r0 = grid_row(g, fmin(e[1], e[3])),
+           r1 = grid_row(g, fmax(e[1], e[3]));
+    for (size_t r = r0; r <= r1; r++) {
+        for (size_t c = c0; c <= c1; c++) {
+            size_t i = r * g->nx + c;
+            if (fill) {
+                g->cell[g->start[i]++] = k;
+            } else {
+                g->start[i + 1]++;
+            }
+        }
+    }
+}
+
+/*
+ * Index the edges of fragment (src,f) in w->big when it is big (more than
+ * BIG_FRAG vertices), for clip_tile; grid_end forgets it.
+ */
+static enum om_status grid_begin(struct worker *w, uint8_t src, size_t f,
+                                 struct om_error *err)
+{
+    const struct om_layer_view *v = src_view(w, src);
+    struct grid *g = &w->big;
+    size_t npts = om_feature_npoints(v, f);
+    if (npts <= BIG_FRAG) {
+        return OM_OK;
+    }
+    if (!OM__GROW(g->seg, g->cap_seg, 4 * npts)) {
+        return om__enomem(err, NULL);
+    }
+    g->nseg = 0;
+    size_t p0 = v->part_start[f], p1 = v->part_start[f + 1];
+    for (size_t r = v->ring_start[p0]; r < v->ring_start[p1]; r++) {
+        for (size_t i = v->point_start[r]; i + 1 < v->point_start[r + 1]; i++) {
+            memcpy(g->seg + 4 * g->nseg++, v->xy + 2 * i, 4 * sizeof(double));
+        }
+    }
+    /* About two edges a cell, cells about square. */
+    g->box = v->bbox[f];
+    double w_ = g->box.maxx - g->box.minx, h_ = g->box.maxy - g->box.miny;
+    double side = sqrt(w_ * h_ / (double)(g->nseg / 2 + 1));
+    if (!(side > 0.0)) {
+        side = fmax(w_, h_) / 64 + 1e-9;
+    }
+    g->nx = (size_t)fmin(fmax(ceil(w_ / side), 1.0), 4096.0);
+    g->ny = (size_t)fmin(fmax(ceil(h_ / side), 1.0), 4096.0);
+    g->cw = w_ > 0.0 ? w_ / (double)g->nx : 1.0;
+    g->ch = h_ > 0.0 ? h_ / (double)g->ny : 1.0;
+    size_t ncells = g->nx * g->ny;
+    if (!OM__GROW(g->start, g->cap_start, ncells + 1)) {
+        return om__enomem(err, NULL);
+    }
+    memset(g->start, 0, (ncells + 1) * sizeof *g->start);
+    for (size_t k = 0; k < g->nseg; k++) {
+        grid_cells(g, k, false);
+    }
+    for (size_t i = 0; i < ncells; i++) {
+        g->start[i + 1] += g->start[i];
+    }
+    if (!OM__GROW(g->cell, g->cap_cell, g->start[ncells] + 1)) {
+        return om__enomem(err, NULL);
+    }
+    /* Fill: start[i] runs from the beginning of cell i to its end (the
+     * beginning of cell i + 1), then shift back. */
+    for (size_t k = 0; k < g->nseg; k++) {
+        grid_cells(g, k, true);
+    }
+    for (size_t i = ncells; i > 0; i--) {
+        g->start[i] = g->start[i - 1];
+    }
+    g->start[0] = 0;
+    g->on = true;
+    return OM_OK;
+}
+
+static void grid_end(struct worker *w)
+{
+    w->big.on = false;
+}
+
+static void grid_free(struct grid *g)
+{
+    om__free(g->seg);
+    om__free(g->start);
+    om__free(g->cell);
+}
+
+/* Where box b lies against the big fragment. */
+enum { BOX_NEAR = 0, BOX_INSIDE, BOX_OUTSIDE };
+
+static int grid_locate(const struct grid *g, struct om_rect b)
+{
+    if (b.maxx < g->box.minx || b.minx > g->box.maxx || b.maxy < g->box.miny ||
+        b.miny > g->box.maxy) {
+        return BOX_OUTSIDE;
+    }
+    /* Does any edge come into the (closed) box? */
+    size_t c0 = grid_col(g, b.minx), c1 = grid_col(g, b.maxx);
+    size_t r0 = grid_row(g, b.miny), r1 = grid_row(g, b.maxy);
+    for (size_t r = r0; r <= r1; r++) {
+        for (size_t c = c0; c <= c1; c++) {
+            size_t i = r * g->nx + c;
+            for (size_t q = g->start[i]; q < g->start[i + 1]; q++) {
+                const double *e = g->seg + 4 * g->cell[q];
+                if (fmax(e[0], e[2]) >= b.minx && fmin(e[0], e[2]) <= b.maxx &&
+                    fmax(e[1], e[3]) >= b.miny && fmin(e[1], e[3]) <= b.maxy) {
+                    return BOX_NEAR;
+                }
+            }
+        }
+    }
+    /*
+     * No edge in the box: the box is all inside or all outside. Cast a ray
+     * from its centre to +x along its grid row; an edge is counted in the
+     * cell where it crosses the ray only. The centre is at least half the
+     * box from every edge, so the float crossing test cannot err.
+     */
+    double px = 0.5 * (b.minx + b.maxx), py = 0.5 * (b.miny + b.maxy);
+    size_t r = grid_row(g, py);
+    bool inside = false;
+    for (size_t c = grid_col(g, px); c < g->nx; c++) {
+        size_t i = r * g->nx + c;
+        for (size_t q = g->start[i]; q < g->start[i + 1]; q++) {
+            const double *e = g->seg + 4 * g->cell[q];
+            if ((e[1] > py) == (e[3] > py)) {
+                continue;
+            }
+            double x = e[0] + (py - e[1]) * (e[2] - e[0]) / (e[3] - e[1]);
+            x = fmin(fmax(x, fmin(e[0], e[2])), fmax(e[0], e[2]));
+            if (x > px && grid_col(g, x) == c) {
+                inside = !inside;
+            }
+        }
+    }
+    return inside ? BOX_INSIDE : BOX_OUTSIDE;
+}
+
+/*
+ * Append to w->trash a rectangle around box b (margin 1% + 1 unit) and set
+ * *v, *f to it.
+ */
+static enum om_status box_feature(struct worker *w, struct om_rect b,
+                                  const struct om_layer_view **v, size_t *f,
+                                  struct om_error *err)
+{
+    double m = 0.01 * fmax(b.maxx - b.minx, b.maxy - b.miny) + 1.0;
+    double x0 = b.minx - m, y0 = b.miny - m, x1 = b.maxx + m, y1 = b.maxy + m;
+    double ring[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    enum om_status st = om_layer_begin_feature(w->trash, 0, err);
+    if (st == OM_OK) {
+        st = om_layer_begin_part(w->trash, err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_add_ring(w->trash, ring, 5, err);
+    }
+    st = end_scratch(w->trash, st, err);
+    if (st == OM_OK) {
+        om_layer_view(w->trash, &w->trashv);
+        *v = &w->trashv;
+        *f = w->trashv.nfeatures - 1;
+    }
+    return st;
+}
+
+/*
+ * Clip fragment (src,f) by tile t of tv (prepared tiles cached in `cache`):
+ * *rel is OM_REL_COVERS (the tile covers the fragment, nothing written),
+ * OM_REL_PARTIAL (the fragment ∩ tile written to dst as its last feature)
+ * or OM_REL_DISJOINT.
+ *
+ * A small fragment is tested against the tile's prepared geometry, shared
+ * by every fragment that meets the tile. A big fragment (its edges in
+ * w->big, see grid_begin) is not: GEOS 3.11 keeps the monotone chains of
+ * the last geometry tested inside the prepared tile (80 kB for a
+ * 40,000-vertex red line, for as long as the tile is cached: 830 MB for
+ * one county), and an overlay of a tile lying inside the big polygon
+ * builds a point locator on the whole polygon every time. So for a big
+ * fragment, a tile whose box no edge of it enters is inside it (then the
+ * piece is the tile, as GEOSIntersection(tile, a rectangle around it)
+ * writes it: the same graph for the tile's rings as with the fragment,
+ * so the same rings and start points, to the last bit) or outside it;
+ * only the other tiles are overlaid, with GEOSIntersection(tile,
+ * fragment) as om_prepared_clip makes it, and a tile that was prepared
+ * (only one whose box holds the fragment's box can cover it) is dropped
+ * from the cache after.
+ */
+static enum om_status clip_tile(struct worker *w, struct tile_cache *cache,
+                                const struct om_layer_view *tv, size_t t,
+                                uint8_t src, size_t f, struct om_layer *dst,
+                                int *rel, struct om_error *err)
+{
+    *rel = OM_REL_DISJOINT;
+    const struct om_layer_view *sv = src_view(w, src);
+    enum om_status st = OM_OK;
+    if (!w->big.on) {
+        st = prep_tile(w, cache, tv, t, om_feature_npoints(sv, f), err);
+        return st == OM_OK ? clip(w, cache->p[t], src, f, dst, rel, err) : st;
+    }
+    int where = grid_locate(&w->big, tv->bbox[t]);
+    if (where == BOX_OUTSIDE) {
+        return OM_OK;
+    }
+    if (where == BOX_NEAR && box_contains(tv->bbox[t], sv->bbox[f])) {
+        st = prep_tile(w, cache, tv, t, om_feature_npoints(sv, f), err);
+        if (st == OM_OK) {
+            st = clip(w, cache->p[t], src, f, dst, rel, err);
+        }
+        om_prepared_free(w->geos, cache->p[t]);
+        cache->p[t] = NULL;
+        return st;
+    }
+    const struct om_layer_view *with = sv;
+    size_t wf = f;
+    if (where == BOX_INSIDE) {
+        st = renew(&w->trash, &w->trashv, err);
+        if (st == OM_OK) {
+            st = box_feature(w, tv->bbox[t], &with, &wf, err);
+        }
+    }
+    double area = 0.0;
+    if (st == OM_OK) {
+        st = om_layer_begin_feature(dst, 0, err);
+    }
+    if (st == OM_OK) {
+        st = om_polyops_intersection(w->geos, tv, t, with, wf, dst, &area, err);
+    }
+    st = end_scratch(dst, st, err);
+    if (st == OM_OK) {
+        refresh(w, dst);
+        *rel = area > 0.0 ? OM_REL_PARTIAL : OM_REL_DISJOINT;
+    }
+    return st;
 }
 
 /* Split the piece made of B-level fragments bl[i0..i1) by units. */
@@ -421,16 +778,17 @@ static enum om_status split_units(struct worker *w, struct chunk_out *c,
         double whole = frag_planar(w, &fr);
         size_t ul0 = w->nul;
         st = candidates(w, j->utree, &j->utv, frag_box(w, &fr), err);
+        if (st == OM_OK && w->ncand > 1) {
+            st = grid_begin(w, fr.src, fr.f, err);
+        }
         double assigned = 0.0;
         bool covered = false;
         w->nmet = 0;
         for (size_t k = 0; st == OM_OK && k < w->ncand && !covered; k++) {
             size_t t = w->cand[k];
-            st = prep_tile(w, w->uprep, &j->utv, t, err);
             int rel = OM_REL_DISJOINT;
-            if (st == OM_OK) {
-                st = clip(w, w->uprep[t], fr.src, fr.f, w->f2, &rel, err);
-            }
+            st = clip_tile(w, &w->uc, &j->utv, t, fr.src, fr.f, w->f2, &rel,
+                           err);
             if (st != OM_OK) {
                 break;
             }
@@ -452,6 +810,7 @@ static enum om_status split_units(struct worker *w, struct chunk_out *c,
                 w->met[w->nmet++] = t;
             }
         }
+        grid_end(w);
         if (st != OM_OK || covered || crumb(whole - assigned, whole)) {
             continue;
         }
@@ -564,21 +923,6 @@ static enum om_status name_pair(struct job *j, size_t a, struct om_error *err,
     return st;
 }
 
-static enum om_status renew(struct om_layer **l, struct om_layer_view *v,
-                            struct om_error *err)
-{
-    if (om_layer_nfeatures(*l) <= SCRATCH_MAX) {
-        return OM_OK;
-    }
-    om_layer_free(*l);
-    *l = NULL;
-    enum om_status st = om_layer_new("fragments", l, err);
-    if (st == OM_OK) {
-        om_layer_view(*l, v);
-    }
-    return st;
-}
-
 static enum om_status one_feature(struct worker *w, struct chunk_out *c,
                                   size_t a, struct om_error *err)
 {
@@ -601,6 +945,9 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
     }
     double whole = om_feature_area_planar(&j->av, a);
     st = candidates(w, j->btree, &j->btv, j->av.bbox[a], err);
+    if (st == OM_OK && w->ncand > 1) {
+        st = grid_begin(w, SRC_A, a, err);
+    }
     bool covered = false;
     w->nmet = 0;
     size_t covered_b = OM_OVERLAY_NONE;
@@ -610,11 +957,8 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
         if (b == covered_b) {
             continue; /* other tiles of a B feature covering A add nothing */
         }
-        st = prep_tile(w, w->bprep, &j->btv, t, err);
         int rel = OM_REL_DISJOINT;
-        if (st == OM_OK) {
-            st = clip(w, w->bprep[t], SRC_A, a, w->f1, &rel, err);
-        }
+        st = clip_tile(w, &w->bc, &j->btv, t, SRC_A, a, w->f1, &rel, err);
         if (st != OM_OK) {
             break;
         }
@@ -638,6 +982,7 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
             w->met[w->nmet++] = t;
         }
     }
+    grid_end(w);
     if (st != OM_OK) {
         return name_pair(j, a, err, st);
     }
@@ -737,8 +1082,7 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
 {
     struct job *j = w->job;
     struct chunk_out *c = &j->out[ci];
-    size_t f0 = ci * CHUNK;
-    size_t f1 = f0 + CHUNK < j->av.nfeatures ? f0 + CHUNK : j->av.nfeatures;
+    size_t f0 = j->cstart[ci], f1 = j->cstart[ci + 1];
     if (j->opt->want_geometry) {
         enum om_status st = om_layer_new("pieces", &c->geom, err);
         if (st != OM_OK) {
@@ -799,20 +1143,16 @@ static void worker_deinit(struct worker *w)
     if (!j) {
         return;
     }
-    if (w->bprep) {
-        for (size_t t = 0; t < j->btv.nfeatures; t++) {
-            om_prepared_free(w->geos, w->bprep[t]);
-        }
-    }
-    if (w->uprep) {
-        for (size_t t = 0; t < j->utv.nfeatures; t++) {
-            om_prepared_free(w->geos, w->uprep[t]);
-        }
-    }
-    om__free(w->bprep);
-    om__free(w->uprep);
+    cache_clear(w, &w->bc);
+    cache_clear(w, &w->uc);
+    om__free(w->bc.p);
+    om__free(w->bc.used);
+    om__free(w->uc.p);
+    om__free(w->uc.used);
+    grid_free(&w->big);
     om_layer_free(w->f1);
     om_layer_free(w->f2);
+    om_layer_free(w->trash);
     om_area_ctx_free(w->area);
     om_polyops_free(w->geos);
     om__setops_free(w->gx);
@@ -841,17 +1181,48 @@ static enum om_status worker_init(struct worker *w, struct job *j,
     if (st == OM_OK) {
         st = om_layer_new("fragments", &w->f2, err);
     }
+    if (st == OM_OK) {
+        st = om_layer_new("fragments", &w->trash, err);
+    }
     if (st != OM_OK) {
         return st;
     }
     om_layer_view(w->f1, &w->f1v);
     om_layer_view(w->f2, &w->f2v);
-    w->bprep = om__calloc(j->btv.nfeatures + 1, sizeof *w->bprep);
-    w->uprep = om__calloc(j->utv.nfeatures + 1, sizeof *w->uprep);
-    if (!w->bprep || !w->uprep) {
+    om_layer_view(w->trash, &w->trashv);
+    w->bc.p = om__calloc(j->btv.nfeatures + 1, sizeof *w->bc.p);
+    w->uc.p = om__calloc(j->utv.nfeatures + 1, sizeof *w->uc.p);
+    if (!w->bc.p || !w->uc.p) {
         return om__enomem(err, NULL);
     }
     return OM_OK;
+}
+
+/* Chunk boundaries (j->nchunks + 1 of them; NULL if out of memory). */
+static size_t *make_chunks(struct job *j)
+{
+    const struct om_layer_view *v = &j->av;
+    size_t *cs = om__malloc((v->nfeatures + 2) * sizeof *cs);
+    if (!cs) {
+        return NULL;
+    }
+    size_t n = 0, count = 0, work = 0;
+    cs[0] = 0;
+    for (size_t f = 0; f < v->nfeatures; f++) {
+        bool used = !(j->opt->a_mask && !j->opt->a_mask[f]) &&
+                    !(v->flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID));
+        count++;
+        work += used ? om_feature_npoints(v, f) + 64 : 1;
+        if (count == CHUNK || work >= CHUNK_WORK) {
+            cs[++n] = f + 1;
+            count = work = 0;
+        }
+    }
+    if (count > 0) {
+        cs[++n] = v->nfeatures;
+    }
+    j->nchunks = n;
+    return cs;
 }
 
 static int default_threads(void)
@@ -939,7 +1310,7 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         om_layer_free(btiles);
         return st;
     }
-    j.nchunks = (j.av.nfeatures + CHUNK - 1) / CHUNK;
+    j.cstart = make_chunks(&j);
     j.out = om__calloc(j.nchunks + 1, sizeof *j.out);
     int nthreads = opt->threads > 0 ? opt->threads : default_threads();
     if (nthreads > MAX_THREADS) {
@@ -951,7 +1322,7 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     struct worker *ws = om__calloc((size_t)nthreads, sizeof *ws);
     pthread_t *tids = om__calloc((size_t)nthreads, sizeof *tids);
     bool *started = om__calloc((size_t)nthreads, sizeof *started);
-    if (!j.out || !ws || !tids || !started) {
+    if (!j.cstart || !j.out || !ws || !tids || !started) {
         st = om__enomem(err, NULL);
         goto done;
     }
@@ -983,7 +1354,7 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         size_t every = j.nchunks / 256 + 1;
         bool cancel = ci % every == 0
                           ? om__progress_force(progress, "overlay",
-                                               (uint64_t)done_chunks * CHUNK,
+                                               (uint64_t)j.cstart[done_chunks],
                                                (uint64_t)j.av.nfeatures)
                           : om__canceled(progress);
         struct om_error e;
@@ -1035,6 +1406,7 @@ done:
         }
     }
     om__free(j.out);
+    om__free(j.cstart);
     om_layer_free(btiles);
     om_layer_free(utiles);
     return st;

@@ -447,10 +447,237 @@ TEST(test_crosstab_consistent_with_stats)
     om_layer_free(u);
 }
 
+/*
+ * Big features on the A side (more vertices than the engine's BIG_FRAG,
+ * 256): a wavy disc of 3000 vertices with a 1500-vertex hole and a wavy
+ * 1200-vertex strip, against parcels of both orientations, some with
+ * holes. The engine locates the parcels well inside or outside a big A
+ * feature with its own edge grid and overlays only the others; every piece
+ * must still be, to the last bit, what GEOSIntersection(parcel, A)
+ * writes (om_polyops_intersection with the parcel first, the order the
+ * engine always uses).
+ */
+static void wavy_ring(double *xy, int n, double cx, double cy, double r0,
+                      double amp, int waves, bool ccw)
+{
+    for (int i = 0; i <= n; i++) {
+        double t = 6.283185307179586 * (i % n) / n * (ccw ? 1 : -1);
+        double r = r0 + amp * sin(waves * t);
+        xy[2 * i] = cx + r * cos(t);
+        xy[2 * i + 1] = cy + r * sin(t);
+    }
+}
+
+static struct om_layer *make_big_a(void)
+{
+    struct om_layer *l = NULL;
+    om_layer_new("STBHHX", &l, NULL);
+    double *ring = malloc(sizeof(double) * 2 * 3001);
+    om_layer_begin_feature(l, 1, NULL);
+    om_layer_begin_part(l, NULL);
+    wavy_ring(ring, 3000, X0 + 450, Y0 + 500, 340, 15, 9, true);
+    om_layer_add_ring(l, ring, 3001, NULL);
+    wavy_ring(ring, 1500, X0 + 430, Y0 + 480, 110, 8, 5, false);
+    om_layer_add_ring(l, ring, 1501, NULL);
+    om_layer_end_feature(l, NULL);
+    /* a strip x 830..990 with a wavy west side, shell clockwise */
+    enum { NS = 1200 };
+    om_layer_begin_feature(l, 2, NULL);
+    om_layer_begin_part(l, NULL);
+    int k = 0;
+    ring[2 * k] = X0 + 990, ring[2 * k + 1] = Y0 + 40, k++;
+    for (int i = 0; i < NS - 3; i++) {
+        double y = 40 + 920.0 * i / (NS - 4);
+        ring[2 * k] = X0 + 840 + 9 * sin(y / 7.0);
+        ring[2 * k + 1] = Y0 + y;
+        k++;
+    }
+    ring[2 * k] = X0 + 990, ring[2 * k + 1] = Y0 + 960, k++;
+    ring[2 * k] = ring[0], ring[2 * k + 1] = ring[1], k++;
+    om_layer_add_ring(l, ring, (size_t)k, NULL);
+    om_layer_end_feature(l, NULL);
+    om_layer_set_crs(l, "EPSG:4530", NULL);
+    om_layer_finish(l, 0, NULL);
+    free(ring);
+    return l;
+}
+
+/* 25 x 25 parcels of 40 m: odd ones clockwise, every 5th with a hole. */
+static struct om_layer *make_mixed_parcels(void)
+{
+    struct om_layer *l = NULL;
+    om_layer_new("DLTB", &l, NULL);
+    for (int i = 0; i < 25; i++) {
+        for (int j = 0; j < 25; j++) {
+            double x = X0 + 40 * i + 0.37, y = Y0 + 40 * j + 0.21;
+            double q[10] = {x, y, x + 40, y, x + 40, y + 40, x, y + 40, x, y};
+            double h[10] = {x + 12, y + 12, x + 12, y + 27, x + 27,
+                            y + 27, x + 27, y + 12, x + 12, y + 12};
+            int id = i * 25 + j;
+            if (id % 2) { /* reverse: swap the 2nd and 4th points */
+                double t0 = q[2], t1 = q[3];
+                q[2] = q[6], q[3] = q[7];
+                q[6] = t0, q[7] = t1;
+            }
+            om_layer_begin_feature(l, id + 1, NULL);
+            om_layer_begin_part(l, NULL);
+            om_layer_add_ring(l, q, 5, NULL);
+            if (id % 5 == 0) {
+                om_layer_add_ring(l, h, 5, NULL);
+            }
+            om_layer_end_feature(l, NULL);
+        }
+    }
+    om_layer_set_crs(l, "EPSG:4530", NULL);
+    om_layer_finish(l, 0, NULL);
+    return l;
+}
+
+static bool same_feature(const struct om_layer_view *x, size_t fx,
+                         const struct om_layer_view *y, size_t fy)
+{
+    size_t np = x->part_start[fx + 1] - x->part_start[fx];
+    if (np != y->part_start[fy + 1] - y->part_start[fy]) {
+        return false;
+    }
+    size_t r0 = x->ring_start[x->part_start[fx]];
+    size_t r1 = x->ring_start[x->part_start[fx + 1]];
+    size_t s0 = y->ring_start[y->part_start[fy]];
+    if (r1 - r0 != y->ring_start[y->part_start[fy + 1]] - s0) {
+        return false;
+    }
+    for (size_t k = 0; k < np; k++) {
+        if (x->ring_start[x->part_start[fx] + k] - r0 !=
+            y->ring_start[y->part_start[fy] + k] - s0) {
+            return false;
+        }
+    }
+    for (size_t r = 0; r < r1 - r0; r++) {
+        size_t a = x->point_start[r0 + r], n = x->point_start[r0 + r + 1] - a;
+        size_t b = y->point_start[s0 + r];
+        if (n != y->point_start[s0 + r + 1] - b ||
+            memcmp(x->xy + 2 * a, y->xy + 2 * b, 16 * n) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct big_got {
+    const struct om_layer_view *av, *bv;
+    struct om_polyops *geos;
+    int npieces, nsame;
+    char *seen; /* [a * nb + b] */
+    size_t nb;
+};
+
+static enum om_status on_big_piece(void *ctx, const struct om_overlay_piece *p,
+                                   struct om_error *err)
+{
+    struct big_got *g = ctx;
+    struct om_layer *dst = NULL;
+    enum om_status st = om_layer_new("oracle", &dst, err);
+    if (st == OM_OK) {
+        st = om_layer_begin_feature(dst, 0, err);
+    }
+    if (st == OM_OK) {
+        st = om_polyops_intersection(g->geos, g->bv, p->b, g->av, p->a, dst,
+                                     NULL, err);
+    }
+    if (st == OM_OK) {
+        st = om_layer_end_feature(dst, err);
+    }
+    if (st == OM_OK) {
+        struct om_layer_view ov;
+        om_layer_view(dst, &ov);
+        g->nsame += same_feature(p->geom, p->geom_feature, &ov, 0);
+        g->npieces++;
+        g->seen[p->a * g->nb + p->b]++;
+    }
+    om_layer_free(dst);
+    return st;
+}
+
+TEST(test_big_a_features)
+{
+    struct om_layer *a = make_big_a(), *b = make_mixed_parcels();
+    struct om_layer_view av, bv;
+    om_layer_view(a, &av);
+    om_layer_view(b, &bv);
+    struct om_error err;
+    struct big_got g = {0};
+    g.av = &av;
+    g.bv = &bv;
+    g.nb = bv.nfeatures;
+    g.seen = calloc(av.nfeatures * bv.nfeatures, 1);
+    CHECK_OK(om_polyops_new(&g.geos, &err), &err);
+    struct om_overlay_options o = {0};
+    o.a = a;
+    o.b = b;
+    o.inside = true;
+    o.want_geometry = true;
+    o.threads = 2;
+    CHECK_OK(om_overlay_run(&o, on_big_piece, &g, NULL, &err), &err);
+    CHECK_INT(g.nsame, g.npieces);
+    /* every pair with an intersection has its piece, and only those */
+    int ninside = 0, ncross = 0, nmissing = 0;
+    for (size_t fa = 0; fa < av.nfeatures; fa++) {
+        for (size_t fb = 0; fb < bv.nfeatures; fb++) {
+            double want = intersection_area(g.geos, &bv, fb, &av, fa);
+            double whole = om_feature_area_planar(&bv, fb);
+            nmissing += (want > 0) != (g.seen[fa * g.nb + fb] == 1);
+            ninside += want > 0 && fabs(want - whole) < 1e-9 * whole;
+            ncross += want > 0 && fabs(want - whole) >= 1e-9 * whole;
+        }
+    }
+    CHECK_INT(nmissing, 0);
+    CHECK(ninside > 50 && ncross > 50);
+
+    /* with units and the outside: the pieces of each A add up to it */
+    struct om_layer *u = make_units();
+    o.units = u;
+    o.outside = true;
+    o.want_geometry = false;
+    struct got gu;
+    run(&o, &gu);
+    double sum[2] = {0, 0};
+    for (size_t i = 0; i < gu.n; i++) {
+        sum[gu.p[i].a] += gu.p[i].planar_m2;
+    }
+    for (size_t fa = 0; fa < 2; fa++) {
+        double whole = om_feature_area_planar(&av, fa);
+        CHECK_NEAR(sum[fa], whole, 1e-9, 0);
+    }
+    /* no B: A split by units; big pieces go through the grid too */
+    o.b = NULL;
+    struct got gn;
+    run(&o, &gn);
+    struct om_layer_view uv;
+    om_layer_view(u, &uv);
+    int bad_unit = 0;
+    for (size_t i = 0; i < gn.n; i++) {
+        const struct om_overlay_piece *p = &gn.p[i];
+        if (p->unit != OM_OVERLAY_NONE) {
+            double want = intersection_area(g.geos, &av, p->a, &uv, p->unit);
+            bad_unit += fabs(want - p->planar_m2) > 1e-9 * want;
+        }
+    }
+    CHECK_INT(bad_unit, 0);
+    CHECK(gn.n >= 4);
+    free(gu.p);
+    free(gn.p);
+    free(g.seen);
+    om_polyops_free(g.geos);
+    om_layer_free(a);
+    om_layer_free(b);
+    om_layer_free(u);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN(__FILE__);
     RUN(test_pieces_against_geos);
     RUN(test_crosstab_consistent_with_stats);
+    RUN(test_big_a_features);
     TEST_MAIN_END();
 }
