@@ -22,6 +22,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -160,6 +161,14 @@ def postgis_load(sc, rep):
     sc.loads.setdefault("postgis", {})[rep] = t
 
 
+class Interrupted(Exception):
+    """The run was stopped by a signal."""
+
+
+def interrupted(signum, frame):
+    raise Interrupted()
+
+
 def tools_for(mod, ctx):
     return [t for t in ctx.tools if t in getattr(mod, "TOOLS", common.ALL_TOOLS)]
 
@@ -207,6 +216,9 @@ def main():
             sys.exit("bench: unknown workload %s (a, b, c, d)" % w)
         mods[w] = importlib.import_module(WORKLOADS[w])
 
+    # SIGTERM (and ^C) stop the run but still write what was measured
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     work = tempfile.mkdtemp(prefix="onemap-bench-",
                             dir=os.environ.get("TMPDIR", "/tmp"))
     ctx = common.Ctx(work, a.reps, a.peer_reps, a.timeout, tools, wls)
@@ -270,6 +282,10 @@ def main():
     except BenchError as e:
         log("bench: a tool failed\n%s" % e)
         status = 1
+    except Interrupted:
+        log("bench: interrupted; writing the runs finished so far")
+        ctx.interrupted = True
+        status = 1
     finally:
         save(ctx, a.out, mods)
         if not a.keep:
@@ -317,6 +333,7 @@ def save(ctx, out, mods):
     res = {
         "versions": versions(), "machine": machine(),
         "started": ctx.started, "load_before": ctx.load_before,
+        "interrupted": getattr(ctx, "interrupted", False),
         "reps": ctx.reps, "peer_reps": ctx.peer_reps,
         "timeout": ctx.timeout, "tools": ctx.tools,
         "workloads": {w: mods[w].TITLE for w in ctx.workloads},

@@ -127,6 +127,11 @@ def run(cmd, *, timeout=None, env=None, cwd=None, stdout=None, ok=(0,)):
             timer.start()
         try:
             _, status, ru = os.wait4(p.pid, 0)
+        except BaseException:
+            # interrupted (SIGTERM, ^C): do not leave the tool running
+            kill()
+            os.wait4(p.pid, 0)
+            raise
         finally:
             if timer:
                 timer.cancel()
