@@ -334,6 +334,7 @@ def save(ctx, out, mods):
         "versions": versions(), "machine": machine(),
         "started": ctx.started, "load_before": ctx.load_before,
         "interrupted": getattr(ctx, "interrupted", False),
+        "command": "bench/run " + " ".join(sys.argv[1:]),
         "reps": ctx.reps, "peer_reps": ctx.peer_reps,
         "timeout": ctx.timeout, "tools": ctx.tools,
         "workloads": {w: mods[w].TITLE for w in ctx.workloads},

@@ -402,6 +402,16 @@ def md_setup(res, scales, tools):
                  % fmt_timeout(timeout_of(res)))
     if s:
         lines.append("Repetitions: " + "; ".join(s) + ".")
+    for inv in res.get("invocations", []):
+        lines.append("")
+        lines.append("- `%s` (%s): scales %s, tools %s, %s runs, timeout %s s%s"
+                     % (inv.get("command", "bench/run"), inv.get("started"),
+                        ", ".join(inv.get("scales", [])),
+                        ", ".join(inv.get("tools", [])), inv.get("reps"),
+                        fmt_timeout(inv.get("timeout")),
+                        " (interrupted)" if inv.get("interrupted") else ""))
+    if res.get("invocations"):
+        lines.append("")
     lines.append(("Tools: %s. " % ", ".join(tool_name(t) for t in tools)
                   if tools else "") +
                  "Each repetition loads the data afresh into onemap and "
@@ -784,9 +794,53 @@ def write(res, out_dir):
         f.write(markdown(res))
 
 
+def merge(paths):
+    """One result from several runs of bench/run (e.g. county with every
+    tool, then city with some): rows, scales, agreements and sections of
+    all, versions and machine of the first; each run listed."""
+    out = None
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            r = json.load(f)
+        inv = {"command": r.get("command", "bench/run"),
+               "started": r.get("started"),
+               "scales": [s["name"] for s in r.get("scales", [])],
+               "tools": r.get("tools", []), "reps": r.get("reps"),
+               "timeout": r.get("timeout"),
+               "interrupted": r.get("interrupted", False)}
+        if out is None:
+            out = r
+            out["invocations"] = [inv]
+            continue
+        out["invocations"].append(inv)
+        names = {s["name"] for s in r.get("scales", [])}
+        out["scales"] = [s for s in out["scales"] if s["name"] not in names]
+        out["scales"] += r.get("scales", [])
+        out["rows"] += r.get("rows", [])
+        out["agreements"] += r.get("agreements", [])
+        out.setdefault("extra_md", {}).update(r.get("extra_md", {}))
+        out.setdefault("workloads", {}).update(r.get("workloads", {}))
+        for w, n in r.get("notes", {}).items():
+            out.setdefault("notes", {}).setdefault(w, {}).update(n)
+        out["tools"] = list(dict.fromkeys(out.get("tools", []) +
+                                          r.get("tools", [])))
+    return out
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--merge":
+        # report.py --merge A.json B.json ... OUT_DIR
+        res = merge(argv[2:-1])
+        out = argv[-1]
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump(res, f, indent=1, ensure_ascii=False)
+        write(res, out)
+        print("report: merged %d runs into %s" % (len(argv) - 3, out))
+        return
     if len(argv) not in (2, 3):
-        sys.exit("usage: report.py RESULTS.json [OUT_DIR]")
+        sys.exit("usage: report.py RESULTS.json [OUT_DIR]\n"
+                 "       report.py --merge A.json B.json ... OUT_DIR")
     with open(argv[1], encoding="utf-8") as f:
         res = json.load(f)
     out = argv[2] if len(argv) == 3 else os.path.dirname(

@@ -418,8 +418,8 @@ def max_abs(a, b):
 def agree(ctx, sc, ref, other, tool):
     s = common.agree_maps("(c) planar areas per (site, DKBH, check, class)",
                           ref.result["planar"], other.result["planar"], tool)
-    # onemap's areas come from the CLI's JSON, 6 decimals: up to 5e-7 m2
-    # of rounding, more than 1e-9 of a class of a few m2
+    # onemap's areas come from the CLI's JSON (9 decimals): up to 5e-10
+    # m2 of rounding
     s += ", largest absolute difference %.2g m2" % max_abs(
         ref.result["planar"], other.result["planar"])
     if other.result.get("ell") is None:
@@ -581,10 +581,8 @@ def report(ctx, sc):
             w("- agreement with geopandas %s (the slower variant): %s"
               % (m, s))
     w("")
-    w("onemap's areas are read from the CLI's JSON, which has 6 decimals: "
-      "up to 5e-7 m2 of rounding, so on classes of a few m2 the relative "
-      "difference exceeds 1e-9 while the absolute one stays below the "
-      "1e-6 m2 floor of the rule (1e-9 relative or 1e-6 m2). GDAL's areas "
+    w("onemap's areas are read from the CLI's JSON, which has 9 decimals "
+      "(up to 5e-10 m2 of rounding). GDAL's areas "
       "are SpatiaLite's ST_Area on the Gauss-Krüger coordinates (8-digit "
       "eastings): its absolute differences on large pieces are larger, "
       "still within 1e-9 relative.")

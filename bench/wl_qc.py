@@ -202,7 +202,7 @@ def pairs_of(rows):
 def remember(sc, tool, v, rep, compute, e2e, rss, res):
     n = len(res["pairs"])
     # the last run's overlap areas at full precision, for the report's
-    # peer-against-peer line (onemap's JSON carries 6 decimals)
+    # peer-against-peer line (onemap's JSON carries 9 decimals)
     sc.qc.setdefault("last", {})[(tool, v)] = dict(res["pairs"])
     sc.qc["runs"].setdefault((tool, v), []).append({
         "rep": rep, "compute": compute, "e2e": e2e, "rss_kb": rss,

@@ -857,12 +857,40 @@ done:
 void om_apportion(const double *values, size_t n, int decimals, double target,
                   double *out)
 {
+    /*
+     * Units of 10^-decimals are counted in long longs: a city's total in m2
+     * at 9 decimals is ~4e19 units, more than a long long holds (the loop
+     * below then never ended). Then fewer decimals are apportioned; the
+     * digits beyond them are noise in a double of that size anyway.
+     */
+    double mag = fabs(target);
+    for (size_t i = 0; i < n; i++) {
+        mag += fabs(values[i]);
+    }
+    if (!isfinite(mag)) {
+        for (size_t i = 0; i < n; i++) {
+            out[i] = values[i];
+        }
+        return;
+    }
+    while (decimals > 0 && mag * pow(10.0, decimals) >= 0x1p62) {
+        decimals--;
+    }
     double scale = pow(10.0, decimals);
     long long want = llround(target * scale);
     long long have = 0;
     for (size_t i = 0; i < n; i++) {
         out[i] = floor(values[i] * scale + 1e-9);
         have += (long long)out[i];
+    }
+    /* Whole rounds at once: every value gets (or, when all can give, loses)
+     * the same number of units; the rest goes by remainder below. */
+    if (n > 0 && want - have >= (long long)n) {
+        long long each = (want - have) / (long long)n;
+        for (size_t i = 0; i < n; i++) {
+            out[i] += (double)each;
+        }
+        have += each * (long long)n;
     }
     /* Hand out the missing units to the largest remainders (ties: first);
      * take surplus units from the smallest remainders. */

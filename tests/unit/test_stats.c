@@ -442,6 +442,21 @@ TEST(test_rounding_preserves_sums)
         }
         CHECK_INT(t, want);
     }
+    /* city-sized totals in m2 at 9 decimals: 4e19 units do not fit in a
+     * long long; the sums must still hold and the call must return */
+    double big[4] = {1.2345678901234e10, 2.5e10 / 3, 7.77e9, 1e-3}, ob[4];
+    double bsum = big[0] + big[1] + big[2] + big[3];
+    om_apportion(big, 4, 9, bsum, ob);
+    double osum = 0;
+    for (int i = 0; i < 4; i++) {
+        CHECK_NEAR(ob[i], big[i], 1e-4, 0);
+        osum += ob[i];
+    }
+    CHECK_NEAR(osum, bsum, 1e-4, 0);
+    /* a target far above the values: whole rounds, not one unit a loop */
+    double small[3] = {1, 2, 3}, os[3];
+    om_apportion(small, 3, 2, 1e7, os);
+    CHECK_NEAR(os[0] + os[1] + os[2], 1e7, 1e-6, 0);
     /* a known case: 3 × 1/3 to 2 decimals sums to 1.00 */
     double third[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, o3[3];
     om_round_preserving_sum(third, 3, 2, o3);
