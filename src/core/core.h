@@ -132,4 +132,16 @@ void om__sha256_init(struct om__sha256 *s);
 void om__sha256_update(struct om__sha256 *s, const void *data, size_t n);
 void om__sha256_final(struct om__sha256 *s, char hex[65]);
 
+/*
+ * SQLite R-tree node cells, as the project store and the GeoPackage writer
+ * build their spatial indexes directly: a cell is a big-endian 8-byte id
+ * and four big-endian float32 bounds minx, maxx, miny, maxy (24 bytes).
+ */
+/* Write one cell to p[0..23]. */
+void om__rtree_put_cell(uint8_t *p, int64_t id, const float b[4]);
+/* The float32 bounds b[4] = {minx, maxx, miny, maxy} that contain the
+ * double box (rounded outwards, as SQLite's rtreeValueDown/Up). */
+void om__rtree_bounds(float b[4], double minx, double miny, double maxx,
+                      double maxy);
+
 #endif

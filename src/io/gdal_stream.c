@@ -266,35 +266,6 @@ static enum om_status sql_run(struct om_writer *w, const char *what,
  */
 enum { CELL_BYTES = 24, MAX_CELLS = 51 /* RTREE_MAXCELLS in rtree.c */ };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-}
-
-static void put_be32f(uint8_t *p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-    }
-}
-
-/* float32 bounds that contain the double ones (rtreeValueDown/Up). */
-static float round_down(double d)
-{
-    float f = (float)d;
-    return (double)f > d ? nextafterf(f, -INFINITY) : f;
-}
-
-static float round_up(double d)
-{
-    float f = (float)d;
-    return (double)f < d ? nextafterf(f, INFINITY) : f;
-}
-
 static void rtree_free(struct rtree *rt)
 {
     if (rt) {
@@ -462,10 +433,7 @@ static enum om_status queue_node(struct om_writer *w, struct rtree *rt,
     }
     for (size_t i = 0; i < n && st == OM_OK; i++) {
         uint8_t c[CELL_BYTES];
-        put_be64(c, (uint64_t)cells[i].id);
-        for (int k = 0; k < 4; k++) {
-            put_be32f(c + 8 + 4 * k, cells[i].b[k]);
-        }
+        om__rtree_put_cell(c, cells[i].id, cells[i].b);
         st = put_hex(b, c, sizeof c);
     }
     /* zero padding up to the node size */
@@ -555,10 +523,7 @@ static enum om_status rtree_add(struct om_writer *w, struct rtree *rt,
     rt->nids++;
     struct cell *c = &rt->leaf[rt->nleaf++];
     c->id = fid;
-    c->b[0] = round_down(b.minx);
-    c->b[1] = round_up(b.maxx);
-    c->b[2] = round_down(b.miny);
-    c->b[3] = round_up(b.maxy);
+    om__rtree_bounds(c->b, b.minx, b.miny, b.maxx, b.maxy);
     return OM_OK;
 }
 

@@ -26,41 +26,6 @@ struct cell {
     float b[4]; /* minx, maxx, miny, maxy */
 };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-}
-
-static void put_be32f(uint8_t *p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-    }
-}
-
-/* float32 bounds that contain the double ones (rtreeValueDown/Up). */
-static float round_down(double d)
-{
-    float f = (float)d;
-    if ((double)f > d) {
-        f = nextafterf(f, -INFINITY);
-    }
-    return f;
-}
-
-static float round_up(double d)
-{
-    float f = (float)d;
-    if ((double)f < d) {
-        f = nextafterf(f, INFINITY);
-    }
-    return f;
-}
-
 struct loader {
     sqlite3 *db;
     const char *path;
@@ -93,10 +58,7 @@ static enum om_status write_node(struct loader *ld, int64_t nodeno,
     ld->blob[3] = (uint8_t)n;
     uint8_t *p = ld->blob + 4;
     for (size_t i = 0; i < n; i++, p += CELL_BYTES) {
-        put_be64(p, (uint64_t)cells[i].id);
-        for (int k = 0; k < 4; k++) {
-            put_be32f(p + 8 + 4 * k, cells[i].b[k]);
-        }
+        om__rtree_put_cell(p, cells[i].id, cells[i].b);
     }
     sqlite3_bind_int64(ld->node, 1, nodeno);
     sqlite3_bind_blob(ld->node, 2, ld->blob, ld->node_size, SQLITE_STATIC);
@@ -199,10 +161,7 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
         }
         slot[f] = n;
         level[n].id = v->fid[f];
-        level[n].b[0] = round_down(b.minx);
-        level[n].b[1] = round_up(b.maxx);
-        level[n].b[2] = round_down(b.miny);
-        level[n].b[3] = round_up(b.maxy);
+        om__rtree_bounds(level[n].b, b.minx, b.miny, b.maxx, b.maxy);
         n++;
     }
     if (n == 0) {
