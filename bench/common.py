@@ -242,6 +242,26 @@ def agree_maps(what, ref, other, tool, rel=REL, abs_m2=ABS_M2):
         len(keys), worst)
 
 
+def gpd_methods_md(ctx, sc, key):
+    """Markdown lines: the two geopandas methods' times at the scale where
+    both ran (ctx.extra[key]["gpd_both"], set by a workload module)."""
+    both = ctx.extra.get(key, {}).get("gpd_both")
+    if not both or both["scale"] != sc.name:
+        return []
+    lines = ["", "geopandas, both methods (run %d; the faster is the "
+             "geopandas row from then on: %s):"
+             % (both["rep"], ctx.extra[key]["gpd_best"]), "",
+             "| method | compute s | e2e s | peak RSS MB |",
+             "|---|---:|---:|---:|"]
+    for m, (c, e, rss, to) in both["runs"].items():
+        lines.append("| %s | %s | %s%s | %s |" % (
+            m, "%.2f" % c if c is not None else "-",
+            "%.2f" % e if e is not None else "-",
+            " (timed out)" if to else "",
+            "%.0f" % (rss / 1024) if rss else "-"))
+    return lines
+
+
 def stats3(xs):
     """(median, min, max) of a non-empty list."""
     return statistics.median(xs), min(xs), max(xs)

@@ -702,21 +702,7 @@ def report(ctx, sc):
         lines.append("Agreement with onemap:")
         for _, _, tool, s in ag:
             lines.append("- %s: %s" % (tool, s))
-    both = ctx.extra.get("wl_b", {}).get("gpd_both")
-    if both and both["scale"] == sc.name:
-        lines.append("")
-        lines.append("geopandas, both methods (run %d; the faster is the "
-                     "geopandas row from then on: %s):"
-                     % (both["rep"], ctx.extra["wl_b"]["gpd_best"]))
-        lines.append("")
-        lines.append("| method | compute s | e2e s | peak RSS MB |")
-        lines.append("|---|---:|---:|---:|")
-        for m, (c, e, rss, to) in both["runs"].items():
-            lines.append("| %s | %s | %s%s | %s |" % (
-                m, "%.2f" % c if c is not None else "-",
-                "%.2f" % e if e is not None else "-",
-                " (timed out)" if to else "",
-                "%.0f" % (rss / 1024) if rss else "-"))
+    lines += common.gpd_methods_md(ctx, sc, "wl_b")
     return "\n".join(lines)
 
 
