@@ -13,7 +13,7 @@ Writes bench/results.json, bench/results.md and bench/plot.svg.
 
     bench/run                         # county and city
     bench/run --province              # and province (~2M parcels)
-    bench/run --scales county --reps 5
+    bench/run --scales county --reps 5    # (above county: --large-reps)
     bench/run --workloads a,c --tools onemap,postgis
     BENCH_CELLS=60 bench/run          # tiny counties, for trying the script
 """
@@ -180,12 +180,13 @@ def main():
     ap.add_argument("--province", action="store_true",
                     default=bool(os.environ.get("BENCH_PROVINCE")))
     ap.add_argument("--reps", type=int,
-                    default=int(os.environ.get("BENCH_REPS", "3")))
-    ap.add_argument("--peer-reps", type=int,
-                    default=int(os.environ.get("BENCH_PEER_REPS", "1")),
-                    help="repetitions of the peers above county scale")
+                    default=int(os.environ.get("BENCH_REPS", "3")),
+                    help="repetitions at county scale")
+    ap.add_argument("--large-reps", type=int,
+                    default=int(os.environ.get("BENCH_LARGE_REPS", "1")),
+                    help="repetitions above county scale (every tool)")
     ap.add_argument("--timeout", type=float,
-                    default=float(os.environ.get("BENCH_TIMEOUT", "600")),
+                    default=float(os.environ.get("BENCH_TIMEOUT", "300")),
                     help="seconds one run of one tool may take")
     ap.add_argument("--tools", default=os.environ.get(
         "BENCH_TOOLS", ",".join(common.ALL_TOOLS)))
@@ -221,7 +222,7 @@ def main():
     signal.signal(signal.SIGINT, interrupted)
     work = tempfile.mkdtemp(prefix="onemap-bench-",
                             dir=os.environ.get("TMPDIR", "/tmp"))
-    ctx = common.Ctx(work, a.reps, a.peer_reps, a.timeout, tools, wls)
+    ctx = common.Ctx(work, a.reps, a.large_reps, a.timeout, tools, wls)
     ctx.started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with open("/proc/loadavg") as f:
         ctx.load_before = " ".join(f.read().split()[:3])
@@ -235,20 +236,17 @@ def main():
             ctx.scales.append(sc)
             for w in wls:
                 mods[w].setup(ctx, sc)
-            reps = a.reps
+            reps = a.reps if name == "county" else a.large_reps
             for rep in range(1, reps + 1):
-                peers_now = name == "county" or rep <= a.peer_reps
                 log("== %s: run %d of %d" % (name, rep, reps))
                 onemap_load(sc, rep)
                 order = [t for t in tools if t != "onemap"]
                 k = (rep - 1) % max(1, len(order))
                 order = ["onemap"] + order[k:] + order[:k]
-                if "postgis" in order and peers_now:
+                if "postgis" in order:
                     postgis_load(sc, rep)
                 ref = {}
                 for tool in order:
-                    if tool != "onemap" and not peers_now:
-                        continue
                     for w in wls:
                         m = mods[w]
                         if tool not in tools_for(m, ctx):
@@ -335,7 +333,7 @@ def save(ctx, out, mods):
         "started": ctx.started, "load_before": ctx.load_before,
         "interrupted": getattr(ctx, "interrupted", False),
         "command": "bench/run " + " ".join(sys.argv[1:]),
-        "reps": ctx.reps, "peer_reps": ctx.peer_reps,
+        "reps": ctx.reps, "large_reps": ctx.large_reps,
         "timeout": ctx.timeout, "tools": ctx.tools,
         "workloads": {w: mods[w].TITLE for w in ctx.workloads},
         "notes": {w: getattr(mods[w], "NOTES", {}) for w in ctx.workloads},

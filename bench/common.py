@@ -312,10 +312,10 @@ class Scale:
 class Ctx:
     """The whole benchmark run: settings, scales, recorded rows."""
 
-    def __init__(self, work, reps, peer_reps, timeout, tools, workloads):
+    def __init__(self, work, reps, large_reps, timeout, tools, workloads):
         self.work = work
         self.reps = reps
-        self.peer_reps = peer_reps
+        self.large_reps = large_reps
         self.timeout = timeout
         self.tools = tools
         self.workloads = workloads

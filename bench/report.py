@@ -384,7 +384,7 @@ def md_setup(res, scales, tools):
         lines += md_table(header, rows) + [""]
     lines += ["## How it was run", ""]
     reps = res.get("reps")
-    preps = res.get("peer_reps")
+    lreps = res.get("large_reps")
     lines.append("`make bench` (= `bench/run`: county and city scale); "
                  "`make bench PROVINCE=1` (= `bench/run --province`) adds "
                  "the province scale. Everything runs on one machine; "
@@ -392,10 +392,9 @@ def md_setup(res, scales, tools):
     lines.append("")
     s = []
     if reps:
-        s.append("onemap %s at every scale" % times(reps))
-    if reps and preps:
-        s.append("the peers %s at county scale and %s above it"
-                 % (times(reps), times(preps)))
+        s.append("every tool %s at county scale" % times(reps))
+    if lreps:
+        s.append("%s above it" % times(lreps))
     if timeout_of(res):
         s.append("a run longer than %s s was stopped and not run again "
                  "at that scale nor at larger ones"
