@@ -13,8 +13,13 @@
  * order (chunk by chunk, A feature by A feature, then by B feature, then
  * by unit), so every result is identical for any thread count.
  *
- * The area path is separate from the geometry path: a later exact area
- * kernel replaces how piece areas are computed without changing callers.
+ * Two engines compute the pieces. GEOS (the reference) builds every piece
+ * as above. The exact area kernel (src/ops/areak.h) computes areas only,
+ * as boundary integrals, without constructing any geometry: a feature of
+ * A far from every edge of B and of the units costs one grid lookup.
+ * Both deliver the same pieces in the same order; areas agree to rounding
+ * (the kernel is exact up to the floating-point sum of the boundary
+ * terms).
  */
 #ifndef ONEMAP_OVERLAY_H
 #define ONEMAP_OVERLAY_H
@@ -54,6 +59,14 @@ struct om_overlay_piece {
 typedef enum om_status (*om_overlay_piece_fn)(
     void *ctx, const struct om_overlay_piece *piece, struct om_error *err);
 
+enum om_overlay_engine {
+    OM_ENGINE_AUTO = 0, /* the kernel when it can (no geometry, planar
+                           areas), else GEOS */
+    OM_ENGINE_KERNEL,   /* the exact area kernel; OM_EINVAL with
+                           want_geometry or ellipsoidal */
+    OM_ENGINE_GEOS      /* the GEOS overlay, the reference path */
+};
+
 struct om_overlay_options {
     const struct om_layer *a;
     const struct om_layer *b; /* may be NULL: only splitting A by units
@@ -71,6 +84,7 @@ struct om_overlay_options {
     const struct om_crs *crs; /* CRS of all layers */
     double min_area_m2;       /* drop pieces with planar area below */
     int threads;              /* 0 = all cores */
+    enum om_overlay_engine engine;
 };
 
 /*

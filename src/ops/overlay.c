@@ -40,6 +40,7 @@
 #include "onemap/crs.h"
 #include "onemap/geom.h"
 #include "onemap/polyops.h"
+#include "ops/areak.h"
 #include "ops/tiles.h"
 
 #include <limits.h>
@@ -156,6 +157,7 @@ struct job {
     const char *aname, *bname, *uname;
     struct om_layer_view btv, utv; /* tiles */
     const struct om_rtree *btree, *utree;
+    struct om__ak *ak; /* the area kernel, when it is the engine */
     size_t nchunks;
     size_t *cstart; /* chunk ci is A features cstart[ci] .. cstart[ci+1] */
     struct chunk_out *out;
@@ -207,6 +209,7 @@ struct tile_cache {
 
 struct worker {
     struct job *job;
+    struct om__ak_work *akw;
     struct om_polyops *geos;
     struct om__setops *gx;
     struct om_area_ctx *area;
@@ -1077,6 +1080,67 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
     return name_pair(j, a, err, st);
 }
 
+/*
+ * Kernel areas below this are the rounding left by an edge shared in
+ * opposite directions or a touch, not pieces (GEOS returns no polygon).
+ */
+static double zero_area(double whole)
+{
+    return 1e-14 * whole + 1e-10;
+}
+
+/*
+ * One feature of A with the area kernel: the same pieces as one_feature
+ * (inside pieces by B feature, the outside piece unless a crumb, each
+ * split by unit, the remainder outside every unit unless a crumb of its
+ * piece), with areas only.
+ */
+static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
+                                     size_t a, struct om_error *err)
+{
+    struct job *j = w->job;
+    const struct om_overlay_options *opt = j->opt;
+    const struct om__ak_region *reg = NULL;
+    size_t n = 0;
+    enum om_status st = om__ak_feature(w->akw, &j->av, a, &reg, &n, err);
+    if (st != OM_OK) {
+        return name_pair(j, a, err, st);
+    }
+    double whole = om_feature_area_planar(&j->av, a);
+    for (size_t i = 0; i < n;) {
+        size_t b = reg[i].b, k = i;
+        double piece = 0.0;
+        while (k < n && reg[k].b == b) {
+            piece += reg[k++].planar;
+        }
+        bool keep = !opt->b ? true
+                    : b == OM_OVERLAY_NONE
+                        ? opt->outside && !crumb(piece, whole)
+                        : opt->inside && piece > zero_area(whole);
+        for (size_t m = i; keep && m < k; m++) {
+            double v = reg[m].planar;
+            bool ok = reg[m].unit == OM_OVERLAY_NONE && opt->units
+                          ? !crumb(v, piece)
+                          : v > zero_area(whole);
+            if (!ok || v < opt->min_area_m2) {
+                continue;
+            }
+            if (!OM__GROW(c->p, c->cap, c->n + 1)) {
+                return om__enomem(err, NULL);
+            }
+            struct piece_rec *r = &c->p[c->n++];
+            r->a = a;
+            r->b = b;
+            r->unit = reg[m].unit;
+            r->planar = v;
+            r->ell = NAN;
+            r->gf = OM_OVERLAY_NONE;
+        }
+        i = k;
+    }
+    return OM_OK;
+}
+
 static enum om_status run_chunk(struct worker *w, size_t ci,
                                 struct om_error *err)
 {
@@ -1094,7 +1158,8 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
             (j->av.flags[a] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
             continue;
         }
-        enum om_status st = one_feature(w, c, a, err);
+        enum om_status st =
+            j->ak ? kernel_feature(w, c, a, err) : one_feature(w, c, a, err);
         if (st != OM_OK) {
             return st;
         }
@@ -1161,6 +1226,7 @@ static void worker_deinit(struct worker *w)
     om__free(w->ul);
     om__free(w->refs);
     om__free(w->met);
+    om__ak_work_free(w->akw);
 }
 
 static enum om_status worker_init(struct worker *w, struct job *j,
@@ -1168,6 +1234,9 @@ static enum om_status worker_init(struct worker *w, struct job *j,
 {
     memset(w, 0, sizeof *w);
     w->job = j;
+    if (j->ak) {
+        return om__ak_work_new(j->ak, &w->akw, err);
+    }
     enum om_status st = om_polyops_new(&w->geos, err);
     if (st == OM_OK) {
         st = om__setops_new(&w->gx, err);
@@ -1285,6 +1354,15 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         return om__error(err, OM_ECRS, aname, 0, -1,
                          "ellipsoidal areas need the layers' CRS");
     }
+    bool kernel = opt->engine == OM_ENGINE_KERNEL ||
+                  (opt->engine == OM_ENGINE_AUTO && !opt->want_geometry &&
+                   !opt->ellipsoidal);
+    if (kernel && (opt->want_geometry || opt->ellipsoidal)) {
+        return om__error(err, OM_EINVAL, aname, 0, -1,
+                         "the area kernel computes planar areas only (no "
+                         "geometry, no ellipsoidal areas): use the GEOS "
+                         "engine");
+    }
     struct job j;
     memset(&j, 0, sizeof j);
     j.opt = opt;
@@ -1292,14 +1370,19 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     om_layer_view(opt->a, &j.av);
     struct om_layer *btiles = NULL, *utiles = NULL;
     enum om_status st = OM_OK;
-    if (opt->b) {
+    if (kernel) {
+        st = om__ak_new(opt->b, opt->b_mask, opt->units, &j.ak, err);
+        if (st != OM_OK) {
+            return st;
+        }
+    } else if (opt->b) {
         st = om__tiles_make(opt->b, opt->b_mask, &btiles, err);
         if (st == OM_OK) {
             om_layer_view(btiles, &j.btv);
             j.btree = om_layer_index(btiles);
         }
     }
-    if (st == OM_OK && opt->units) {
+    if (st == OM_OK && opt->units && !kernel) {
         st = om__tiles_make(opt->units, NULL, &utiles, err);
         if (st == OM_OK) {
             om_layer_view(utiles, &j.utv);
@@ -1409,5 +1492,6 @@ done:
     om__free(j.cstart);
     om_layer_free(btiles);
     om_layer_free(utiles);
+    om__ak_free(j.ak);
     return st;
 }

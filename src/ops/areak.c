@@ -1,0 +1,1524 @@
+/*
+ * areak.c — the exact area kernel (see areak.h for the method).
+ *
+ * Zones are identified by z: the feature index in B, or nb + the feature
+ * index in the unit layer; the rank of zone z is z + 1 and the rank of the
+ * feature of A is 0. Sets of zones are sorted arrays of z; the sets met
+ * while preparing (grid corners, starts of zone edges) are interned in one
+ * table and named by a uint32 id (0 = the empty set).
+ *
+ * The grid: cells of cw × ch from (gx0, gy0), nx × ny of them, one cell
+ * of margin around the zones so the first corner of every row is outside
+ * all of them. A zone edge is registered in every cell its segment may
+ * meet (row by row, one cell of slack each side), so a segment lying in a
+ * closed cell meets only edges registered there. corner[] holds, for each
+ * grid corner, the set of zones containing it as a point of rank 0 (the
+ * sweep along the rows toggles the zones whose edges cross each horizontal
+ * step), with DEGEN set when a zone edge passes exactly through the
+ * corner: only such corners depend on the rank of the point asking, so
+ * queries of other ranks use another corner of the cell.
+ */
+#include "ops/areak.h"
+
+#include "core/core.h"
+#include "geom/exact.h"
+#include "onemap/geom.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MIN_CELLS = 16, MAX_CELLS = 1 << 24 };
+#define DEGEN 0x80000000u
+#define NOZONE UINT32_MAX
+#define REV 0x80000000u
+
+struct zedge {
+    double x0, y0, x1, y1;
+    uint32_t z;    /* the zone */
+    int32_t sign;  /* +1 when the zone's interior lies left of the edge */
+    uint32_t set0; /* the other zones containing the start point */
+    uint32_t pad;
+};
+
+/*
+ * A crossing along an edge: its parameter t in [0, 1] (the order along the
+ * edge), the zone crossed, and where the point is: at parameter td along
+ * zone edge e & ~REV, taken from its end when REV is set (see xpoint).
+ */
+struct xing {
+    double t, te; /* order along the edge: estimate and its error bound */
+    double td;
+    uint32_t z, e;
+    uint32_t o; /* the other zone edge */
+    uint32_t pad;
+};
+
+/* A crossing of an edge of the feature of A with zone edge e: its order
+ * t along the edge of A, u along e, and its point relative to the
+ * feature's origin. */
+struct zrec {
+    double t, te; /* order along the edge of A */
+    double u, ue; /* order along the zone edge */
+    double lx, ly;
+    double pq[4]; /* the edge of A */
+    uint32_t e, z;
+};
+
+struct idset {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+struct om__ak {
+    size_t nb, nu;
+    struct zedge *e;
+    size_t ne, cap_e;
+    size_t *rstart; /* ring r is edges rstart[r] .. rstart[r+1] */
+    size_t nrings, cap_rstart;
+    size_t *xoff; /* ne + 1: edge i's crossings are x[xoff[i] .. xoff[i+1]) */
+    struct xing *x;
+    size_t nx_, cap_x;
+    char *tmp; /* sorting scratch while building */
+    size_t cap_tmp;
+    /* grid */
+    double gx0, gy0, cw, ch;
+    size_t nx, ny;
+    uint32_t *cstart; /* nx * ny + 1 */
+    uint32_t *cedge;
+    uint32_t *corner; /* (nx + 1) * (ny + 1) */
+    uint32_t *filled; /* (nx + 1) * (ny + 1): cells with edges below-left */
+    /* interned sets */
+    uint32_t *soff; /* nsets + 1 */
+    size_t nsets, cap_soff;
+    uint32_t *sids;
+    size_t nsids, cap_sids;
+    uint32_t *slot; /* hash slots: set id + 1, 0 free */
+    size_t nslot;
+};
+
+struct om__ak_work {
+    const struct om__ak *k;
+    uint32_t *stamp;
+    uint32_t tick;
+    struct idset cur;
+    struct zrec *ax; /* crossings along one edge of a */
+    size_t nax, cap_ax;
+    struct zrec *zr; /* crossings of zone edges with a */
+    char *tmp;       /* sorting scratch */
+    size_t cap_tmp;
+    size_t nzr, cap_zr;
+    uint32_t *gath;
+    size_t ngath, cap_gath;
+    struct om__ak_region *reg;
+    size_t nreg, cap_reg;
+};
+
+/* ---- predicates ---- */
+
+/*
+ * Side of point r (rank rr) of the edge p→q (rank re != rr) after the
+ * moves by rank·(ε, ε²): +1 left, -1 right, never 0.
+ */
+static int side(double px, double py, double qx, double qy, uint32_t re,
+                double rx, double ry, uint32_t rr)
+{
+    int o = om__orient2d(px, py, qx, qy, rx, ry);
+    if (o != 0) {
+        return o;
+    }
+    /* det[q - p, (rr - re)(ε, ε²)] = (rr - re)((qx - px) ε² - (qy - py) ε) */
+    int s = rr > re ? 1 : -1;
+    int c = qy > py ? -1 : qy < py ? 1 : (qx > px ? 1 : -1);
+    return s * c;
+}
+
+/* Do segments p→q (rank a) and r→s (rank b != a) cross once moved? */
+static bool crosses(double px, double py, double qx, double qy, uint32_t a,
+                    double rx, double ry, double sx, double sy, uint32_t b)
+{
+    if (fmax(px, qx) < fmin(rx, sx) || fmax(rx, sx) < fmin(px, qx) ||
+        fmax(py, qy) < fmin(ry, sy) || fmax(ry, sy) < fmin(py, qy)) {
+        return false;
+    }
+    if (side(px, py, qx, qy, a, rx, ry, b) ==
+        side(px, py, qx, qy, a, sx, sy, b)) {
+        return false;
+    }
+    return side(rx, ry, sx, sy, b, px, py, a) !=
+           side(rx, ry, sx, sy, b, qx, qy, a);
+}
+
+/* Parameter along p→q of its crossing with r→s, in [0, 1]. */
+static double cross_t(double px, double py, double qx, double qy, double rx,
+                      double ry, double sx, double sy)
+{
+    double dx = qx - px, dy = qy - py, ex = sx - rx, ey = sy - ry;
+    double t = ((rx - px) * ey - (ry - py) * ex) / (dx * ey - dy * ex);
+    return t > 0.0 ? (t < 1.0 ? t : 1.0) : 0.0; /* NaN: 0 */
+}
+
+/* The segment s with its ends in lexicographic order; true if swapped. */
+static bool canon(const double s[4], double c[4])
+{
+    bool swap = s[0] > s[2] || (s[0] == s[2] && s[1] > s[3]);
+    c[0] = swap ? s[2] : s[0];
+    c[1] = swap ? s[3] : s[1];
+    c[2] = swap ? s[0] : s[2];
+    c[3] = swap ? s[1] : s[3];
+    return swap;
+}
+
+static bool lex_less(const double a[4], const double b[4])
+{
+    for (int i = 0; i < 4; i++) {
+        if (a[i] != b[i]) {
+            return a[i] < b[i];
+        }
+    }
+    return false;
+}
+
+/*
+ * Where segments s and r cross, computed from the two geometric segments
+ * alone (not their direction, not which is asked first): the parameter
+ * along the lexicographically smaller of the two, ends in lexicographic
+ * order. *on_r tells which segment that is, *swapped whether its ends
+ * were swapped. Every walk through a crossing then uses the same point,
+ * so the boundary integrals close exactly, even where nearly parallel
+ * edges make the point itself ill-conditioned and where two zones share
+ * an edge (their copies of it give the very same point).
+ */
+static double xpoint(const double s[4], const double r[4], bool *on_r,
+                     bool *swapped)
+{
+    double cs[4], cr[4];
+    bool ws = canon(s, cs), wr = canon(r, cr);
+    *on_r = lex_less(cr, cs);
+    if (*on_r) {
+        *swapped = wr;
+        return cross_t(cr[0], cr[1], cr[2], cr[3], cs[0], cs[1], cs[2], cs[3]);
+    }
+    *swapped = ws;
+    return cross_t(cs[0], cs[1], cs[2], cs[3], cr[0], cr[1], cr[2], cr[3]);
+}
+
+/*
+ * The parameter along p→q of its crossing with r→s, unclamped, and a
+ * bound on its rounding error; false when the two are too close to
+ * parallel for the estimate to mean anything.
+ */
+static bool t_estimate(const double pq[4], const double rs[4], double *t,
+                       double *err)
+{
+    const double u = 1.1102230246251565e-16;
+    double dx = pq[2] - pq[0], dy = pq[3] - pq[1];
+    double ex = rs[2] - rs[0], ey = rs[3] - rs[1];
+    double fx = rs[0] - pq[0], fy = rs[1] - pq[1];
+    double d = dx * ey - dy * ex, dm = fabs(dx * ey) + fabs(dy * ex);
+    double n = fx * ey - fy * ex, nm = fabs(fx * ey) + fabs(fy * ex);
+    double slack = fabs(d) - 8.0 * u * dm;
+    if (!(slack > 0.0)) {
+        *t = 0.0;
+        *err = INFINITY;
+        return false;
+    }
+    *t = n / d;
+    *err =
+        2.0 * ((8.0 * u * (nm + fabs(*t) * dm)) / slack + 4.0 * u * fabs(*t));
+    return true;
+}
+
+/*
+ * The exact order along p→q (rank rp) of its crossings with r1→s1 (rank
+ * r1) and r2→s2 (rank r2): t_i = N_i / D_i with N_i = det[r_i - p, e_i],
+ * D_i = det[q - p, e_i], e_i = s_i - r_i. Equal in the limit, the moves
+ * decide: N_i grows by (rank_i - rp) det[(ε, ε²), e_i]. Negative when the
+ * first comes first; 0 only for crossings that stay together (one zone's
+ * edges meeting on p→q), whose order does not matter.
+ */
+static int order_exact(const double pq[4], uint32_t rp, const double a[4],
+                       uint32_t ra, const double b[4], uint32_t rb)
+{
+    double na[OM__DET2_MAX], nb[OM__DET2_MAX], da[OM__DET2_MAX],
+        db[OM__DET2_MAX];
+    int lna =
+        om__exp_det2(pq[0], pq[1], a[0], a[1], a[0], a[1], a[2], a[3], na);
+    int lnb =
+        om__exp_det2(pq[0], pq[1], b[0], b[1], b[0], b[1], b[2], b[3], nb);
+    int lda =
+        om__exp_det2(pq[0], pq[1], pq[2], pq[3], a[0], a[1], a[2], a[3], da);
+    int ldb =
+        om__exp_det2(pq[0], pq[1], pq[2], pq[3], b[0], b[1], b[2], b[3], db);
+    int sd = om__exp_sign(da, lda) * om__exp_sign(db, ldb);
+    double p1[2 * OM__DET2_MAX * OM__DET2_MAX],
+        p2[2 * OM__DET2_MAX * OM__DET2_MAX];
+    double diff[4 * OM__DET2_MAX * OM__DET2_MAX];
+    int l1 = om__exp_mul(na, lna, db, ldb, p1);
+    int l2 = om__exp_mul(nb, lnb, da, lda, p2);
+    int s0 = om__exp_sign(diff, om__exp_sub(p1, l1, p2, l2, diff)) * sd;
+    if (s0 != 0) {
+        return s0;
+    }
+    double fa = (double)ra - (double)rp, fb = (double)rb - (double)rp;
+    for (int order = 0; order < 2; order++) {
+        /* ε: fa e_a.y / D_a - fb e_b.y / D_b; ε²: -fa e_a.x / D_a + ... */
+        int c = order == 0 ? 1 : 0;
+        double ea[2], eb[2], ma[4 * OM__DET2_MAX], mb[4 * OM__DET2_MAX];
+        double sa[8 * OM__DET2_MAX], sb[8 * OM__DET2_MAX];
+        double dd[16 * OM__DET2_MAX];
+        int lea = om__exp_diff(a[2 + c], a[c], ea);
+        int leb = om__exp_diff(b[2 + c], b[c], eb);
+        int lma = om__exp_mul(ea, lea, db, ldb, ma);
+        int lmb = om__exp_mul(eb, leb, da, lda, mb);
+        double ka = order == 0 ? fa : -fa, kb = order == 0 ? fb : -fb;
+        int lsa = om__exp_scale(ma, lma, ka, sa);
+        int lsb = om__exp_scale(mb, lmb, kb, sb);
+        int s1 = om__exp_sign(dd, om__exp_sub(sa, lsa, sb, lsb, dd)) * sd;
+        if (s1 != 0) {
+            return s1;
+        }
+    }
+    return 0;
+}
+
+/* The order of two crossings along an edge, from their estimates when
+ * they are far enough apart. */
+static int order_along(const double pq[4], uint32_t rp, double ta, double ea,
+                       const double a[4], uint32_t ra, double tb, double eb,
+                       const double b[4], uint32_t rb)
+{
+    if (fabs(ta - tb) > ea + eb) {
+        return ta < tb ? -1 : 1;
+    }
+    return order_exact(pq, rp, a, ra, b, rb);
+}
+
+static void zedge_seg(const struct zedge *e, double s[4])
+{
+    s[0] = e->x0;
+    s[1] = e->y0;
+    s[2] = e->x1;
+    s[3] = e->y1;
+}
+
+/* Stable merge sort with a context (the comparators need the edge). */
+typedef int (*cmp_ctx_fn)(const void *x, const void *y, const void *ctx);
+
+static void msort(void *base, size_t n, size_t size, cmp_ctx_fn cmp,
+                  const void *ctx, void *tmp)
+{
+    char *a = base, *t = tmp;
+    if (n < 2) {
+        return;
+    }
+    for (size_t i = 1; i < n && n <= 12; i++) { /* insertion sort */
+        size_t j = i;
+        memcpy(t, a + i * size, size);
+        while (j > 0 && cmp(a + (j - 1) * size, t, ctx) > 0) {
+            memcpy(a + j * size, a + (j - 1) * size, size);
+            j--;
+        }
+        memcpy(a + j * size, t, size);
+    }
+    if (n <= 12) {
+        return;
+    }
+    size_t h = n / 2;
+    msort(a, h, size, cmp, ctx, tmp);
+    msort(a + h * size, n - h, size, cmp, ctx, tmp);
+    size_t i = 0, j = h, o = 0;
+    while (i < h || j < n) {
+        bool left =
+            j >= n || (i < h && cmp(a + i * size, a + j * size, ctx) <= 0);
+        memcpy(t + o * size, a + (left ? i++ : j++) * size, size);
+        o++;
+    }
+    memcpy(a, t, n * size);
+}
+
+struct edge_ctx {
+    const struct om__ak *k;
+    double seg[4];
+    uint32_t rank;
+};
+
+/* zone crossings along one zone edge */
+static int cmp_xing(const void *x, const void *y, const void *ctx)
+{
+    const struct xing *a = x, *b = y;
+    const struct edge_ctx *c = ctx;
+    double sa[4], sb[4];
+    zedge_seg(&c->k->e[a->o], sa);
+    zedge_seg(&c->k->e[b->o], sb);
+    return order_along(c->seg, c->rank, a->t, a->te, sa, a->z + 1, b->t, b->te,
+                       sb, b->z + 1);
+}
+
+/* crossings along one edge of A (rank 0) */
+static int cmp_along_a(const void *x, const void *y, const void *ctx)
+{
+    const struct zrec *a = x, *b = y;
+    const struct edge_ctx *c = ctx;
+    double sa[4], sb[4];
+    zedge_seg(&c->k->e[a->e], sa);
+    zedge_seg(&c->k->e[b->e], sb);
+    return order_along(c->seg, 0, a->t, a->te, sa, a->z + 1, b->t, b->te, sb,
+                       b->z + 1);
+}
+
+/* crossings of A with zone edges: by zone edge, then along it */
+static int cmp_zrec(const void *x, const void *y, const void *ctx)
+{
+    const struct zrec *a = x, *b = y;
+    const struct om__ak *k = ctx;
+    if (a->e != b->e) {
+        return a->e < b->e ? -1 : 1;
+    }
+    const struct zedge *e = &k->e[a->e];
+    double s[4];
+    zedge_seg(e, s);
+    return order_along(s, e->z + 1, a->u, a->ue, a->pq, 0, b->u, b->ue, b->pq,
+                       0);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* +1 / -1: the factor that makes the ring's interior lie on its left;
+ * 0 for a ring of no area. */
+static int ring_sign(const double *xy, size_t n, bool shell)
+{
+    double s = 0.0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        s += (xy[2 * i] - xy[0]) * (xy[2 * i + 3] - xy[1]) -
+             (xy[2 * i + 2] - xy[0]) * (xy[2 * i + 1] - xy[1]);
+    }
+    if (s == 0.0) {
+        return 0;
+    }
+    return (s > 0.0) == shell ? 1 : -1;
+}
+
+/* ---- sets ---- */
+
+static bool ids_toggle(struct idset *s, uint32_t z)
+{
+    size_t i = 0;
+    while (i < s->n && s->v[i] < z) {
+        i++;
+    }
+    if (i < s->n && s->v[i] == z) {
+        memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof *s->v);
+        s->n--;
+        return true;
+    }
+    if (!OM__GROW(s->v, s->cap, s->n + 1)) {
+        return false;
+    }
+    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof *s->v);
+    s->v[i] = z;
+    s->n++;
+    return true;
+}
+
+static void ids_remove(struct idset *s, uint32_t z)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i] == z) {
+            memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof *s->v);
+            s->n--;
+            return;
+        }
+    }
+}
+
+static bool ids_load(struct idset *s, const struct om__ak *k, uint32_t id)
+{
+    id &= ~DEGEN;
+    size_t n = k->soff[id + 1] - k->soff[id];
+    if (!OM__GROW(s->v, s->cap, n + 1)) {
+        return false;
+    }
+    memcpy(s->v, k->sids + k->soff[id], n * sizeof *s->v);
+    s->n = n;
+    return true;
+}
+
+static uint64_t ids_hash(const uint32_t *v, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ v[i]) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static bool set_equal(const struct om__ak *k, uint32_t id, const uint32_t *v,
+                      size_t n)
+{
+    size_t m = k->soff[id + 1] - k->soff[id];
+    return m == n &&
+           (n == 0 || memcmp(k->sids + k->soff[id], v, n * sizeof *v) == 0);
+}
+
+static bool rehash(struct om__ak *k, size_t nslot)
+{
+    uint32_t *slot = om__calloc(nslot, sizeof *slot);
+    if (!slot) {
+        return false;
+    }
+    for (size_t id = 0; id < k->nsets; id++) {
+        size_t o = k->soff[id], n = k->soff[id + 1] - o;
+        size_t h = (size_t)ids_hash(k->sids + o, n) & (nslot - 1);
+        while (slot[h]) {
+            h = (h + 1) & (nslot - 1);
+        }
+        slot[h] = (uint32_t)id + 1;
+    }
+    om__free(k->slot);
+    k->slot = slot;
+    k->nslot = nslot;
+    return true;
+}
+
+/* The id of the sorted set v[0..n); UINT32_MAX when out of memory. */
+static uint32_t intern(struct om__ak *k, const uint32_t *v, size_t n)
+{
+    if (2 * (k->nsets + 1) > k->nslot &&
+        !rehash(k, k->nslot ? 2 * k->nslot : 1024)) {
+        return UINT32_MAX;
+    }
+    size_t h = (size_t)ids_hash(v, n) & (k->nslot - 1);
+    while (k->slot[h]) {
+        uint32_t id = k->slot[h] - 1;
+        if (set_equal(k, id, v, n)) {
+            return id;
+        }
+        h = (h + 1) & (k->nslot - 1);
+    }
+    if (k->nsets + 1 >= (size_t)(DEGEN - 1) ||
+        !OM__GROW(k->soff, k->cap_soff, k->nsets + 2) ||
+        !OM__GROW(k->sids, k->cap_sids, k->nsids + n + 1)) {
+        return UINT32_MAX;
+    }
+    memcpy(k->sids + k->nsids, v, n * sizeof *v);
+    k->nsids += n;
+    uint32_t id = (uint32_t)k->nsets++;
+    k->soff[k->nsets] = (uint32_t)k->nsids;
+    k->slot[h] = id + 1;
+    return id;
+}
+
+/* ---- grid ---- */
+
+static double gxat(const struct om__ak *k, size_t i)
+{
+    return k->gx0 + (double)i * k->cw;
+}
+
+static double gyat(const struct om__ak *k, size_t j)
+{
+    return k->gy0 + (double)j * k->ch;
+}
+
+/* The column whose closed span holds x (clamped to the grid). */
+static size_t col_of(const struct om__ak *k, double x)
+{
+    double f = floor((x - k->gx0) / k->cw);
+    size_t i = !(f > 0.0)                 ? 0
+               : f >= (double)(k->nx - 1) ? k->nx - 1
+                                          : (size_t)f;
+    while (i > 0 && x < gxat(k, i)) {
+        i--;
+    }
+    while (i + 1 < k->nx && x > gxat(k, i + 1)) {
+        i++;
+    }
+    return i;
+}
+
+static size_t row_of(const struct om__ak *k, double y)
+{
+    double f = floor((y - k->gy0) / k->ch);
+    size_t j = !(f > 0.0)                 ? 0
+               : f >= (double)(k->ny - 1) ? k->ny - 1
+                                          : (size_t)f;
+    while (j > 0 && y < gyat(k, j)) {
+        j--;
+    }
+    while (j + 1 < k->ny && y > gyat(k, j + 1)) {
+        j++;
+    }
+    return j;
+}
+
+/* The cells a segment may meet: rows [*j0, *j1]; per row, seg_row. */
+struct span {
+    size_t i0, i1, j0, j1;
+};
+
+static struct span seg_span(const struct om__ak *k, double x0, double y0,
+                            double x1, double y1)
+{
+    struct span s;
+    s.i0 = col_of(k, fmin(x0, x1));
+    s.i1 = col_of(k, fmax(x0, x1));
+    s.j0 = row_of(k, fmin(y0, y1));
+    s.j1 = row_of(k, fmax(y0, y1));
+    return s;
+}
+
+/* Columns of row j the segment may meet (one cell of slack each side). */
+static void seg_row(const struct om__ak *k, const struct span *s, double x0,
+                    double y0, double x1, double y1, size_t j, size_t *i0,
+                    size_t *i1)
+{
+    *i0 = s->i0;
+    *i1 = s->i1;
+    if (s->i1 - s->i0 < 2 || s->j0 == s->j1 || y0 == y1) {
+        return;
+    }
+    double ta = (gyat(k, j) - y0) / (y1 - y0);
+    double tb = (gyat(k, j + 1) - y0) / (y1 - y0);
+    ta = ta > 0.0 ? (ta < 1.0 ? ta : 1.0) : 0.0;
+    tb = tb > 0.0 ? (tb < 1.0 ? tb : 1.0) : 0.0;
+    double xa = x0 + ta * (x1 - x0), xb = x0 + tb * (x1 - x0);
+    size_t a = col_of(k, fmin(xa, xb)), b = col_of(k, fmax(xa, xb));
+    a = a > 0 ? a - 1 : 0;
+    b = b + 1 < k->nx ? b + 1 : b;
+    if (a > s->i0) {
+        *i0 = a;
+    }
+    if (b < s->i1) {
+        *i1 = b;
+    }
+    if (*i0 > *i1) {
+        *i0 = s->i0;
+        *i1 = s->i1;
+    }
+}
+
+static bool in_grid(const struct om__ak *k, double x, double y)
+{
+    return k->ne > 0 && x >= k->gx0 && y >= k->gy0 && x <= gxat(k, k->nx) &&
+           y <= gyat(k, k->ny);
+}
+
+/*
+ * The zones other than `self` containing (x, y) as a point of rank `rank`,
+ * into s (sorted). False when every corner of its cell is degenerate and
+ * rank > 0 (the caller picks another point).
+ */
+static bool point_zones(const struct om__ak *k, double x, double y,
+                        uint32_t rank, uint32_t self, struct idset *s,
+                        bool *oom)
+{
+    s->n = 0;
+    if (!in_grid(k, x, y)) {
+        return true;
+    }
+    size_t i = col_of(k, x), j = row_of(k, y);
+    size_t c = 0;
+    bool found = false;
+    for (int q = 0; q < 4 && !found; q++) {
+        c = (j + (size_t)(q >> 1)) * (k->nx + 1) + i + (size_t)(q & 1);
+        found = rank == 0 || !(k->corner[c] & DEGEN);
+    }
+    if (!found) {
+        return false;
+    }
+    size_t ci = c % (k->nx + 1), cj = c / (k->nx + 1);
+    double cx = gxat(k, ci), cy = gyat(k, cj);
+    if (!ids_load(s, k, k->corner[c])) {
+        *oom = true;
+        return true;
+    }
+    size_t cell = j * k->nx + i;
+    for (uint32_t p = k->cstart[cell]; p < k->cstart[cell + 1]; p++) {
+        const struct zedge *e = &k->e[k->cedge[p]];
+        if (e->z != self &&
+            crosses(cx, cy, x, y, rank, e->x0, e->y0, e->x1, e->y1, e->z + 1) &&
+            !ids_toggle(s, e->z)) {
+            *oom = true;
+            return true;
+        }
+    }
+    if (self != NOZONE) {
+        ids_remove(s, self);
+    }
+    return true;
+}
+
+/* ---- building ---- */
+
+static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
+                                const uint8_t *mask, size_t zbase,
+                                struct om_rect *box, struct om_error *err)
+{
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        if ((mask && !mask[f]) ||
+            (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
+            continue;
+        }
+        for (size_t p = v.part_start[f]; p < v.part_start[f + 1]; p++) {
+            for (size_t r = v.ring_start[p]; r < v.ring_start[p + 1]; r++) {
+                const double *xy = v.xy + 2 * v.point_start[r];
+                size_t n = v.point_start[r + 1] - v.point_start[r];
+                int sg = ring_sign(xy, n, r == v.ring_start[p]);
+                if (sg == 0) {
+                    continue;
+                }
+                if (!OM__GROW(k->rstart, k->cap_rstart, k->nrings + 2)) {
+                    return om__enomem(err, NULL);
+                }
+                k->rstart[k->nrings++] = k->ne;
+                for (size_t i = 0; i + 1 < n; i++) {
+                    const double *p0 = xy + 2 * i, *p1 = p0 + 2;
+                    if (p0[0] == p1[0] && p0[1] == p1[1]) {
+                        continue;
+                    }
+                    if (k->ne >= (size_t)(REV - 1) ||
+                        !OM__GROW(k->e, k->cap_e, k->ne + 1)) {
+                        return om__enomem(err, NULL);
+                    }
+                    struct zedge *e = &k->e[k->ne++];
+                    memset(e, 0, sizeof *e);
+                    e->x0 = p0[0];
+                    e->y0 = p0[1];
+                    e->x1 = p1[0];
+                    e->y1 = p1[1];
+                    e->z = (uint32_t)(zbase + f);
+                    e->sign = sg;
+                    *box = om_rect_union(
+                        *box, (struct om_rect){
+                                  fmin(e->x0, e->x1), fmin(e->y0, e->y1),
+                                  fmax(e->x0, e->x1), fmax(e->y0, e->y1)});
+                }
+                if (k->rstart[k->nrings - 1] == k->ne) {
+                    k->nrings--; /* a ring of one point repeated */
+                }
+            }
+        }
+    }
+    k->rstart[k->nrings] = k->ne;
+    return OM_OK;
+}
+
+static void choose_grid(struct om__ak *k, struct om_rect box)
+{
+    double w = box.maxx - box.minx, h = box.maxy - box.miny;
+    double target = 2.0 * (double)k->ne;
+    target = target < MIN_CELLS   ? MIN_CELLS
+             : target > MAX_CELLS ? MAX_CELLS
+                                  : target;
+    double cw = sqrt(w * h / target);
+    double lo = fmax(w, h) / 4096.0;
+    if (!(cw >= lo)) {
+        cw = lo;
+    }
+    if (!(cw > 0.0)) {
+        cw = 1.0;
+    }
+    for (;;) {
+        /* a margin of more than a cell, not a round fraction of one */
+        k->gx0 = box.minx - 1.3819660112501051 * cw;
+        k->gy0 = box.miny - 1.3819660112501051 * cw;
+        k->cw = k->ch = cw;
+        k->nx = (size_t)ceil((box.maxx - k->gx0) / cw) + 2;
+        k->ny = (size_t)ceil((box.maxy - k->gy0) / cw) + 2;
+        if ((double)k->nx * (double)k->ny <= 2.0 * MAX_CELLS) {
+            break;
+        }
+        cw *= 1.25;
+    }
+}
+
+static enum om_status register_edges(struct om__ak *k, struct om_error *err)
+{
+    size_t ncells = k->nx * k->ny;
+    k->cstart = om__calloc(ncells + 1, sizeof *k->cstart);
+    if (!k->cstart) {
+        return om__enomem(err, NULL);
+    }
+    uint64_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t id = 0; id < k->ne; id++) {
+            const struct zedge *e = &k->e[id];
+            struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+            for (size_t j = s.j0; j <= s.j1; j++) {
+                size_t i0, i1;
+                seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
+                for (size_t i = i0; i <= i1; i++) {
+                    size_t c = j * k->nx + i;
+                    if (pass == 0) {
+                        k->cstart[c + 1]++;
+                        total++;
+                    } else {
+                        k->cedge[k->cstart[c]++] = (uint32_t)id;
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            if (total >= UINT32_MAX) {
+                return om__error(err, OM_ENOMEM, NULL, 0, -1,
+                                 "area kernel: too many zone edges");
+            }
+            for (size_t c = 0; c < ncells; c++) {
+                k->cstart[c + 1] += k->cstart[c];
+            }
+            k->cedge = om__malloc((size_t)total * sizeof *k->cedge + 1);
+            if (!k->cedge) {
+                return om__enomem(err, NULL);
+            }
+        } else {
+            /* cstart[c] now holds the end of cell c: shift back */
+            for (size_t c = ncells; c > 0; c--) {
+                k->cstart[c] = k->cstart[c - 1];
+            }
+            k->cstart[0] = 0;
+        }
+    }
+    return OM_OK;
+}
+
+static enum om_status sweep_corners(struct om__ak *k, struct om_error *err)
+{
+    size_t nc = (k->nx + 1) * (k->ny + 1);
+    k->corner = om__calloc(nc, sizeof *k->corner);
+    k->filled = om__calloc(nc, sizeof *k->filled);
+    struct idset s = {0};
+    if (!k->corner || !k->filled) {
+        return om__enomem(err, NULL);
+    }
+    for (size_t j = 0; j <= k->ny; j++) {
+        size_t crow = j < k->ny ? j : k->ny - 1;
+        double y = gyat(k, j);
+        uint32_t cur = 0;
+        s.n = 0;
+        for (size_t i = 0; i < k->nx; i++) {
+            size_t cell = crow * k->nx + i;
+            double xa = gxat(k, i), xb = gxat(k, i + 1);
+            bool degen = false, changed = false;
+            for (uint32_t p = k->cstart[cell]; p < k->cstart[cell + 1]; p++) {
+                const struct zedge *e = &k->e[k->cedge[p]];
+                if (crosses(xa, y, xb, y, 0, e->x0, e->y0, e->x1, e->y1,
+                            e->z + 1)) {
+                    if (!ids_toggle(&s, e->z)) {
+                        om__free(s.v);
+                        return om__enomem(err, NULL);
+                    }
+                    changed = true;
+                }
+                if (!degen && xb >= fmin(e->x0, e->x1) &&
+                    xb <= fmax(e->x0, e->x1) && y >= fmin(e->y0, e->y1) &&
+                    y <= fmax(e->y0, e->y1) &&
+                    om__orient2d(e->x0, e->y0, e->x1, e->y1, xb, y) == 0) {
+                    degen = true;
+                }
+            }
+            if (changed) {
+                cur = intern(k, s.v, s.n);
+                if (cur == UINT32_MAX) {
+                    om__free(s.v);
+                    return om__enomem(err, NULL);
+                }
+            }
+            k->corner[j * (k->nx + 1) + i + 1] = cur | (degen ? DEGEN : 0);
+        }
+    }
+    om__free(s.v);
+    /* filled[j][i]: cells with edges among columns < i and rows < j */
+    for (size_t j = 1; j <= k->ny; j++) {
+        uint32_t row = 0;
+        for (size_t i = 1; i <= k->nx; i++) {
+            size_t c = (j - 1) * k->nx + (i - 1);
+            row += k->cstart[c + 1] > k->cstart[c];
+            k->filled[j * (k->nx + 1) + i] =
+                k->filled[(j - 1) * (k->nx + 1) + i] + row;
+        }
+    }
+    return OM_OK;
+}
+
+/* Cells with edges in columns i0..i1, rows j0..j1. */
+static uint32_t filled_in(const struct om__ak *k, size_t i0, size_t i1,
+                          size_t j0, size_t j1)
+{
+    size_t w = k->nx + 1;
+    return k->filled[(j1 + 1) * w + i1 + 1] - k->filled[j0 * w + i1 + 1] -
+           k->filled[(j1 + 1) * w + i0] + k->filled[j0 * w + i0];
+}
+
+/* The crossings of zone edge id with the edges of other zones, sorted,
+ * appended to k->x. stamp/tick dedupe edges registered in several cells. */
+static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
+                           uint32_t tick)
+{
+    const struct zedge *e = &k->e[id];
+    size_t first = k->nx_;
+    struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+    for (size_t j = s.j0; j <= s.j1; j++) {
+        size_t i0, i1;
+        seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
+        for (size_t i = i0; i <= i1; i++) {
+            size_t c = j * k->nx + i;
+            for (uint32_t p = k->cstart[c]; p < k->cstart[c + 1]; p++) {
+                uint32_t o = k->cedge[p];
+                const struct zedge *g = &k->e[o];
+                if (g->z == e->z || stamp[o] == tick) {
+                    continue;
+                }
+                stamp[o] = tick;
+                if (!crosses(e->x0, e->y0, e->x1, e->y1, e->z + 1, g->x0, g->y0,
+                             g->x1, g->y1, g->z + 1)) {
+                    continue;
+                }
+                if (!OM__GROW(k->x, k->cap_x, k->nx_ + 1)) {
+                    return false;
+                }
+                struct xing *x = &k->x[k->nx_++];
+                memset(x, 0, sizeof *x);
+                bool on_g, sw;
+                double es[4], gs[4];
+                zedge_seg(e, es);
+                zedge_seg(g, gs);
+                t_estimate(es, gs, &x->t, &x->te);
+                x->z = g->z;
+                x->o = o;
+                x->td = xpoint(es, gs, &on_g, &sw);
+                x->e = (on_g ? o : (uint32_t)id) | (sw ? REV : 0);
+            }
+        }
+    }
+    size_t n = k->nx_ - first;
+    if (n > 1) {
+        if (!OM__GROW(k->tmp, k->cap_tmp, n * sizeof *k->x)) {
+            return false;
+        }
+        struct edge_ctx c = {k, {e->x0, e->y0, e->x1, e->y1}, e->z + 1};
+        msort(k->x + first, n, sizeof *k->x, cmp_xing, &c, k->tmp);
+    }
+    return true;
+}
+
+/*
+ * Walk every zone ring: the set of other zones at its first usable vertex
+ * (point_zones), then edge by edge, toggled at each crossing. A ring must
+ * come back to the set it started with.
+ */
+static enum om_status arrange(struct om__ak *k, struct om_error *err)
+{
+    k->xoff = om__calloc(k->ne + 1, sizeof *k->xoff);
+    uint32_t *stamp = om__calloc(k->ne + 1, sizeof *stamp);
+    struct idset s = {0};
+    enum om_status st = OM_OK;
+    if (!k->xoff || !stamp) {
+        st = om__enomem(err, NULL);
+        goto done;
+    }
+    uint32_t tick = 0;
+    /* crossings first, in edge order */
+    for (size_t id = 0; id < k->ne; id++) {
+        k->xoff[id] = k->nx_;
+        if (!edge_crossings(k, id, stamp, ++tick)) {
+            st = om__enomem(err, NULL);
+            goto done;
+        }
+    }
+    k->xoff[k->ne] = k->nx_;
+    for (size_t r = 0; r < k->nrings; r++) {
+        size_t e0 = k->rstart[r], e1 = k->rstart[r + 1];
+        if (e0 == e1) {
+            continue;
+        }
+        uint32_t z = k->e[e0].z;
+        size_t first = e1;
+        bool oom = false;
+        for (size_t id = e0; id < e1 && first == e1; id++) {
+            if (point_zones(k, k->e[id].x0, k->e[id].y0, z + 1, z, &s, &oom)) {
+                first = id;
+            }
+        }
+        if (oom) {
+            st = om__enomem(err, NULL);
+            goto done;
+        }
+        if (first == e1) {
+            st = om__error(err, OM_EGEOM, NULL, 0, -1,
+                           "area kernel: no usable grid corner near a ring "
+                           "of zone %u",
+                           (unsigned)z);
+            goto done;
+        }
+        uint32_t start = intern(k, s.v, s.n);
+        uint32_t cur = start;
+        for (size_t m = 0; m < e1 - e0; m++) {
+            size_t id = e0 + (first - e0 + m) % (e1 - e0);
+            k->e[id].set0 = cur;
+            bool changed = false;
+            for (size_t x = k->xoff[id]; x < k->xoff[id + 1]; x++) {
+                if (!ids_toggle(&s, k->x[x].z)) {
+                    st = om__enomem(err, NULL);
+                    goto done;
+                }
+                changed = true;
+            }
+            if (changed) {
+                cur = intern(k, s.v, s.n);
+            }
+            if (cur == UINT32_MAX || start == UINT32_MAX) {
+                st = om__enomem(err, NULL);
+                goto done;
+            }
+        }
+        if (cur != start) {
+            st = om__error(err, OM_EGEOM, NULL, 0, -1,
+                           "area kernel: inconsistent zone arrangement "
+                           "around zone %u",
+                           (unsigned)z);
+            goto done;
+        }
+    }
+done:
+    om__free(stamp);
+    om__free(s.v);
+    return st;
+}
+
+void om__ak_free(struct om__ak *k)
+{
+    if (!k) {
+        return;
+    }
+    om__free(k->e);
+    om__free(k->rstart);
+    om__free(k->xoff);
+    om__free(k->x);
+    om__free(k->tmp);
+    om__free(k->cstart);
+    om__free(k->cedge);
+    om__free(k->corner);
+    om__free(k->filled);
+    om__free(k->soff);
+    om__free(k->sids);
+    om__free(k->slot);
+    om__free(k);
+}
+
+enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
+                          const struct om_layer *units, struct om__ak **out,
+                          struct om_error *err)
+{
+    *out = NULL;
+    struct om__ak *k = om__calloc(1, sizeof *k);
+    if (!k) {
+        return om__enomem(err, NULL);
+    }
+    k->nb = b ? om_layer_nfeatures(b) : 0;
+    k->nu = units ? om_layer_nfeatures(units) : 0;
+    enum om_status st = OM_OK;
+    if (k->nb + k->nu >= (size_t)NOZONE - 2) {
+        st = om__error(err, OM_EINVAL, NULL, 0, -1,
+                       "area kernel: too many zone features");
+    }
+    /* the empty set is id 0 */
+    if (st == OM_OK && (!OM__GROW(k->soff, k->cap_soff, 2) ||
+                        !OM__GROW(k->rstart, k->cap_rstart, 1))) {
+        st = om__enomem(err, NULL);
+    }
+    if (st == OM_OK) {
+        k->soff[0] = 0;
+        k->rstart[0] = 0;
+        if (intern(k, NULL, 0) != 0) {
+            st = om__enomem(err, NULL);
+        }
+    }
+    struct om_rect box = om_rect_empty();
+    if (st == OM_OK && b) {
+        st = add_layer(k, b, b_mask, 0, &box, err);
+    }
+    if (st == OM_OK && units) {
+        st = add_layer(k, units, NULL, k->nb, &box, err);
+    }
+    if (st == OM_OK && k->ne > 0) {
+        choose_grid(k, box);
+        st = register_edges(k, err);
+        if (st == OM_OK) {
+            st = sweep_corners(k, err);
+        }
+        if (st == OM_OK) {
+            st = arrange(k, err);
+        }
+    }
+    if (st != OM_OK) {
+        om__ak_free(k);
+        return st;
+    }
+    *out = k;
+    return OM_OK;
+}
+
+/* ---- one feature of A ---- */
+
+enum om_status om__ak_work_new(const struct om__ak *k, struct om__ak_work **out,
+                               struct om_error *err)
+{
+    struct om__ak_work *w = om__calloc(1, sizeof *w);
+    if (w) {
+        w->stamp = om__calloc(k->ne + 1, sizeof *w->stamp);
+    }
+    if (!w || !w->stamp) {
+        om__ak_work_free(w);
+        *out = NULL;
+        return om__enomem(err, NULL);
+    }
+    w->k = k;
+    *out = w;
+    return OM_OK;
+}
+
+void om__ak_work_free(struct om__ak_work *w)
+{
+    if (!w) {
+        return;
+    }
+    om__free(w->stamp);
+    om__free(w->cur.v);
+    om__free(w->ax);
+    om__free(w->zr);
+    om__free(w->tmp);
+    om__free(w->gath);
+    om__free(w->reg);
+    om__free(w);
+}
+
+static uint32_t next_tick(struct om__ak_work *w)
+{
+    if (++w->tick == 0) {
+        memset(w->stamp, 0, (w->k->ne + 1) * sizeof *w->stamp);
+        w->tick = 1;
+    }
+    return w->tick;
+}
+
+static bool reg_add(struct om__ak_work *w, size_t b, size_t u, double v)
+{
+    for (size_t i = 0; i < w->nreg; i++) {
+        if (w->reg[i].b == b && w->reg[i].unit == u) {
+            w->reg[i].planar += v;
+            return true;
+        }
+    }
+    if (!OM__GROW(w->reg, w->cap_reg, w->nreg + 1)) {
+        return false;
+    }
+    w->reg[w->nreg].b = b;
+    w->reg[w->nreg].unit = u;
+    w->reg[w->nreg].planar = v;
+    w->nreg++;
+    return true;
+}
+
+/* The zones of s split into B features and units (NONE when none). */
+struct split {
+    const uint32_t *v;
+    size_t nbz, n; /* v[0..nbz) are B features, v[nbz..n) units */
+};
+
+static struct split split_set(const struct om__ak *k, const struct idset *s)
+{
+    struct split p = {s->v, 0, s->n};
+    while (p.nbz < s->n && s->v[p.nbz] < k->nb) {
+        p.nbz++;
+    }
+    return p;
+}
+
+/* v to every region (b, u) with b in the B part of s (or NONE) and u in
+ * its unit part (or NONE); negated = v to... (see flush_zone). */
+static bool add_regions(struct om__ak_work *w, struct split p, bool use_b,
+                        size_t fixed_b, bool use_u, size_t fixed_u, double v)
+{
+    const struct om__ak *k = w->k;
+    size_t nbl = use_b ? (p.nbz ? p.nbz : 1) : 1;
+    size_t nul = use_u ? (p.n - p.nbz ? p.n - p.nbz : 1) : 1;
+    for (size_t i = 0; i < nbl; i++) {
+        size_t b = !use_b ? fixed_b : p.nbz ? p.v[i] : OM_OVERLAY_NONE;
+        for (size_t m = 0; m < nul; m++) {
+            size_t u = !use_u        ? fixed_u
+                       : p.n - p.nbz ? p.v[p.nbz + m] - k->nb
+                                     : OM_OVERLAY_NONE;
+            if (!reg_add(w, b, u, v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* A sub-path of a's boundary with the zones w->cur: v = its integral. */
+static bool flush_a(struct om__ak_work *w, double v)
+{
+    if (v == 0.0) {
+        return true;
+    }
+    return add_regions(w, split_set(w->k, &w->cur), true, 0, true, 0, v);
+}
+
+/* A sub-path of zone edge e inside a, the other zones being w->cur. */
+static bool flush_zone(struct om__ak_work *w, const struct zedge *e, double v)
+{
+    if (v == 0.0) {
+        return true;
+    }
+    const struct om__ak *k = w->k;
+    struct split p = split_set(k, &w->cur);
+    if (e->z < k->nb) {
+        /* on the boundary of B feature z: of (z, units), and of the
+         * outside of every B feature when no other contains it */
+        if (!add_regions(w, p, false, e->z, true, 0, v)) {
+            return false;
+        }
+        return p.nbz > 0 ||
+               add_regions(w, p, false, OM_OVERLAY_NONE, true, 0, -v);
+    }
+    size_t m = e->z - k->nb;
+    if (!add_regions(w, p, true, 0, false, m, v)) {
+        return false;
+    }
+    return p.n > p.nbz ||
+           add_regions(w, p, true, 0, false, OM_OVERLAY_NONE, -v);
+}
+
+/* Is zone point (x, y) of rank `rank` inside feature f of A (rank 0)? */
+static bool pip(const struct om_layer_view *av, size_t f, double x, double y,
+                uint32_t rank)
+{
+    bool in = false;
+    for (size_t p = av->part_start[f]; p < av->part_start[f + 1]; p++) {
+        for (size_t r = av->ring_start[p]; r < av->ring_start[p + 1]; r++) {
+            const double *xy = av->xy + 2 * av->point_start[r];
+            size_t n = av->point_start[r + 1] - av->point_start[r];
+            for (size_t i = 0; i + 1 < n; i++) {
+                double rx = xy[2 * i], ry = xy[2 * i + 1];
+                double sx = xy[2 * i + 2], sy = xy[2 * i + 3];
+                /* rank 0 lies below rank > 0 at equal y */
+                bool ar = ry > y, as = sy > y;
+                if (ar == as) {
+                    continue;
+                }
+                int o = side(rx, ry, sx, sy, 0, x, y, rank);
+                if (as ? o > 0 : o < 0) {
+                    in = !in;
+                }
+            }
+        }
+    }
+    return in;
+}
+
+/* The integral along a's ring r, crossings with zone edges recorded for
+ * the zone side in w->zr. */
+static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
+                                  size_t n, int sg, double ox, double oy,
+                                  int64_t fid, struct om_error *err)
+{
+    const struct om__ak *k = w->k;
+    bool oom = false;
+    point_zones(k, xy[0], xy[1], 0, NOZONE, &w->cur, &oom);
+    size_t n0 = w->cur.n;
+    uint32_t h0 = (uint32_t)ids_hash(w->cur.v, w->cur.n);
+    double run = 0.0, half = 0.5 * sg;
+    for (size_t i = 0; i + 1 < n && !oom; i++) {
+        double px = xy[2 * i], py = xy[2 * i + 1];
+        double qx = xy[2 * i + 2], qy = xy[2 * i + 3];
+        if (px == qx && py == qy) {
+            continue;
+        }
+        w->nax = 0;
+        uint32_t tick = next_tick(w);
+        const double seg[4] = {px, py, qx, qy};
+        struct span s = seg_span(k, px, py, qx, qy);
+        bool inside_grid =
+            k->ne > 0 && fmax(px, qx) >= k->gx0 && fmax(py, qy) >= k->gy0 &&
+            fmin(px, qx) <= gxat(k, k->nx) && fmin(py, qy) <= gyat(k, k->ny);
+        for (size_t j = s.j0; inside_grid && j <= s.j1; j++) {
+            size_t i0, i1;
+            seg_row(k, &s, px, py, qx, qy, j, &i0, &i1);
+            for (size_t c = j * k->nx + i0; c <= j * k->nx + i1; c++) {
+                for (uint32_t p = k->cstart[c]; p < k->cstart[c + 1]; p++) {
+                    uint32_t id = k->cedge[p];
+                    if (w->stamp[id] == tick) {
+                        continue;
+                    }
+                    w->stamp[id] = tick;
+                    const struct zedge *e = &k->e[id];
+                    if (!crosses(px, py, qx, qy, 0, e->x0, e->y0, e->x1, e->y1,
+                                 e->z + 1)) {
+                        continue;
+                    }
+                    if (!OM__GROW(w->ax, w->cap_ax, w->nax + 1) ||
+                        !OM__GROW(w->zr, w->cap_zr, w->nzr + 1)) {
+                        return om__enomem(err, NULL);
+                    }
+                    struct zrec *x = &w->ax[w->nax++];
+                    bool on_e, sw;
+                    double es[4];
+                    zedge_seg(e, es);
+                    t_estimate(seg, es, &x->t, &x->te);
+                    t_estimate(es, seg, &x->u, &x->ue);
+                    memcpy(x->pq, seg, sizeof x->pq);
+                    double td = xpoint(seg, es, &on_e, &sw);
+                    const double *d = on_e ? es : seg;
+                    double sx = d[sw ? 2 : 0], sy = d[sw ? 3 : 1];
+                    double fx = d[sw ? 0 : 2], fy = d[sw ? 1 : 3];
+                    x->lx = (sx - ox) + td * (fx - sx);
+                    x->ly = (sy - oy) + td * (fy - sy);
+                    x->e = id;
+                    x->z = e->z;
+                    w->zr[w->nzr++] = *x;
+                }
+            }
+        }
+        double lx = px - ox, ly = py - oy;
+        if (w->nax > 1) {
+            if (!OM__GROW(w->tmp, w->cap_tmp, w->nax * sizeof *w->ax)) {
+                return om__enomem(err, NULL);
+            }
+            struct edge_ctx ec = {k, {px, py, qx, qy}, 0};
+            msort(w->ax, w->nax, sizeof *w->ax, cmp_along_a, &ec, w->tmp);
+        }
+        for (size_t m = 0; m < w->nax; m++) {
+            double mx = w->ax[m].lx, my = w->ax[m].ly;
+            run += lx * my - mx * ly;
+            lx = mx;
+            ly = my;
+            if (!flush_a(w, run * half) || !ids_toggle(&w->cur, w->ax[m].z)) {
+                return om__enomem(err, NULL);
+            }
+            run = 0.0;
+        }
+        run += lx * (qy - oy) - (qx - ox) * ly;
+    }
+    if (oom || !flush_a(w, run * half)) {
+        return om__enomem(err, NULL);
+    }
+    if (w->cur.n != n0 || (uint32_t)ids_hash(w->cur.v, w->cur.n) != h0) {
+        return om__error(err, OM_EGEOM, NULL, 0, fid,
+                         "area kernel: feature %lld: a ring does not close "
+                         "on the zones it started in",
+                         (long long)fid);
+    }
+    return OM_OK;
+}
+
+/* The integral along zone edge id inside a; its crossings with a are
+ * zr[r0 .. r1) (sorted by t). */
+static enum om_status walk_zone_edge(struct om__ak_work *w,
+                                     const struct om_layer_view *av, size_t f,
+                                     uint32_t id, size_t r0, size_t r1,
+                                     struct om_rect bb, double ox, double oy,
+                                     struct om_error *err)
+{
+    const struct om__ak *k = w->k;
+    const struct zedge *e = &k->e[id];
+    bool in;
+    if (r0 == r1) {
+        if (fmin(e->x0, e->x1) < bb.minx || fmax(e->x0, e->x1) > bb.maxx ||
+            fmin(e->y0, e->y1) < bb.miny || fmax(e->y0, e->y1) > bb.maxy ||
+            !pip(av, f, e->x0, e->y0, e->z + 1)) {
+            return OM_OK;
+        }
+        in = true;
+    } else {
+        in = e->x0 >= bb.minx && e->x0 <= bb.maxx && e->y0 >= bb.miny &&
+             e->y0 <= bb.maxy && pip(av, f, e->x0, e->y0, e->z + 1);
+    }
+    if (!ids_load(&w->cur, k, e->set0)) {
+        return om__enomem(err, NULL);
+    }
+    double lx = e->x0 - ox, ly = e->y0 - oy;
+    double run = 0.0, half = 0.5 * e->sign;
+    double es[4];
+    zedge_seg(e, es);
+    size_t ia = r0, iz = k->xoff[id], zend = k->xoff[id + 1];
+    while (ia < r1 || iz < zend) {
+        bool take_a = iz >= zend;
+        if (!take_a && ia < r1) {
+            const struct xing *x = &k->x[iz];
+            double os[4];
+            zedge_seg(&k->e[x->o], os);
+            take_a =
+                order_along(es, e->z + 1, w->zr[ia].u, w->zr[ia].ue,
+                            w->zr[ia].pq, 0, x->t, x->te, os, x->z + 1) <= 0;
+        }
+        double mx, my;
+        if (take_a) {
+            mx = w->zr[ia].lx;
+            my = w->zr[ia].ly;
+        } else {
+            const struct xing *x = &k->x[iz];
+            const struct zedge *d = &k->e[x->e & ~REV];
+            bool sw = (x->e & REV) != 0;
+            double sx = sw ? d->x1 : d->x0, sy = sw ? d->y1 : d->y0;
+            double fx = sw ? d->x0 : d->x1, fy = sw ? d->y0 : d->y1;
+            mx = (sx - ox) + x->td * (fx - sx);
+            my = (sy - oy) + x->td * (fy - sy);
+        }
+        if (in) {
+            run += lx * my - mx * ly;
+            if (!flush_zone(w, e, run * half)) {
+                return om__enomem(err, NULL);
+            }
+            run = 0.0;
+        }
+        lx = mx;
+        ly = my;
+        if (take_a) {
+            in = !in;
+            ia++;
+        } else {
+            if (!ids_toggle(&w->cur, k->x[iz].z)) {
+                return om__enomem(err, NULL);
+            }
+            iz++;
+        }
+    }
+    if (in) {
+        run += lx * (e->y1 - oy) - (e->x1 - ox) * ly;
+        if (!flush_zone(w, e, run * half)) {
+            return om__enomem(err, NULL);
+        }
+    }
+    return OM_OK;
+}
+
+static int cmp_region(const void *x, const void *y)
+{
+    const struct om__ak_region *a = x, *b = y;
+    if (a->b != b->b) {
+        return a->b < b->b ? -1 : 1;
+    }
+    return a->unit < b->unit ? -1 : a->unit > b->unit ? 1 : 0;
+}
+
+enum om_status om__ak_feature(struct om__ak_work *w,
+                              const struct om_layer_view *av, size_t f,
+                              const struct om__ak_region **out, size_t *n,
+                              struct om_error *err)
+{
+    const struct om__ak *k = w->k;
+    w->nreg = 0;
+    *out = w->reg;
+    *n = 0;
+    struct om_rect bb = av->bbox[f];
+    int64_t fid = av->fid ? av->fid[f] : (int64_t)f;
+    bool touches = k->ne > 0 && bb.maxx >= k->gx0 && bb.maxy >= k->gy0 &&
+                   bb.minx <= gxat(k, k->nx) && bb.miny <= gyat(k, k->ny);
+    size_t i0 = 0, i1 = 0, j0 = 0, j1 = 0;
+    if (touches) {
+        i0 = col_of(k, bb.minx);
+        i1 = col_of(k, bb.maxx);
+        j0 = row_of(k, bb.miny);
+        j1 = row_of(k, bb.maxy);
+    }
+    if (!touches || filled_in(k, i0, i1, j0, j1) == 0) {
+        /* no zone edge near: the whole feature in the zones of a corner */
+        w->cur.n = 0;
+        if (touches &&
+            !ids_load(&w->cur, k, k->corner[j0 * (k->nx + 1) + i0])) {
+            return om__enomem(err, NULL);
+        }
+        if (!add_regions(w, split_set(k, &w->cur), true, 0, true, 0,
+                         om_feature_area_planar(av, f))) {
+            return om__enomem(err, NULL);
+        }
+        *out = w->reg;
+        *n = w->nreg;
+        return OM_OK;
+    }
+    size_t p0 = av->point_start[av->ring_start[av->part_start[f]]];
+    double ox = av->xy[2 * p0], oy = av->xy[2 * p0 + 1];
+    w->nzr = 0;
+    enum om_status st = OM_OK;
+    for (size_t p = av->part_start[f]; st == OM_OK && p < av->part_start[f + 1];
+         p++) {
+        for (size_t r = av->ring_start[p];
+             st == OM_OK && r < av->ring_start[p + 1]; r++) {
+            const double *xy = av->xy + 2 * av->point_start[r];
+            size_t np = av->point_start[r + 1] - av->point_start[r];
+            int sg = ring_sign(xy, np, r == av->ring_start[p]);
+            if (sg != 0) {
+                st = walk_a_ring(w, xy, np, sg, ox, oy, fid, err);
+            }
+        }
+    }
+    if (st != OM_OK) {
+        return st;
+    }
+    /* the zone edges near a, each once, in edge order */
+    uint32_t tick = next_tick(w);
+    w->ngath = 0;
+    for (size_t j = j0; j <= j1; j++) {
+        for (size_t c = j * k->nx + i0; c <= j * k->nx + i1; c++) {
+            for (uint32_t q = k->cstart[c]; q < k->cstart[c + 1]; q++) {
+                uint32_t id = k->cedge[q];
+                if (w->stamp[id] == tick) {
+                    continue;
+                }
+                w->stamp[id] = tick;
+                const struct zedge *e = &k->e[id];
+                if (fmax(e->x0, e->x1) < bb.minx ||
+                    fmin(e->x0, e->x1) > bb.maxx ||
+                    fmax(e->y0, e->y1) < bb.miny ||
+                    fmin(e->y0, e->y1) > bb.maxy) {
+                    continue;
+                }
+                if (!OM__GROW(w->gath, w->cap_gath, w->ngath + 1)) {
+                    return om__enomem(err, NULL);
+                }
+                w->gath[w->ngath++] = id;
+            }
+        }
+    }
+    if (w->ngath > 1) {
+        qsort(w->gath, w->ngath, sizeof *w->gath, cmp_u32);
+    }
+    if (w->nzr > 1) {
+        if (!OM__GROW(w->tmp, w->cap_tmp, w->nzr * sizeof *w->zr)) {
+            return om__enomem(err, NULL);
+        }
+        msort(w->zr, w->nzr, sizeof *w->zr, cmp_zrec, k, w->tmp);
+    }
+    size_t r = 0;
+    for (size_t g = 0; st == OM_OK && g < w->ngath; g++) {
+        uint32_t id = w->gath[g];
+        while (r < w->nzr && w->zr[r].e < id) {
+            r++;
+        }
+        size_t r1 = r;
+        while (r1 < w->nzr && w->zr[r1].e == id) {
+            r1++;
+        }
+        st = walk_zone_edge(w, av, f, id, r, r1, bb, ox, oy, err);
+        r = r1;
+    }
+    if (st != OM_OK) {
+        return st;
+    }
+    if (w->nreg > 1) {
+        qsort(w->reg, w->nreg, sizeof *w->reg, cmp_region);
+    }
+    *out = w->reg;
+    *n = w->nreg;
+    return OM_OK;
+}
