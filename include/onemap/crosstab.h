@@ -16,6 +16,7 @@
 #define ONEMAP_CROSSTAB_H
 
 #include "onemap/layer.h"
+#include "onemap/overlay.h"
 #include "onemap/stats.h"
 #include "onemap/status.h"
 
@@ -45,6 +46,11 @@ struct om_crosstab_options {
     const char *unit_name_field;  /* optional */
     double min_area_m2;           /* drop pieces below (planar) */
     int threads;                  /* 0 = all cores */
+    /* The overlay engine (onemap/overlay.h). 0 = OM_ENGINE_AUTO: the exact
+     * area kernel for planar areas, GEOS for ellipsoidal ones;
+     * OM_ENGINE_KERNEL with OM_AREA_ELLIPSOIDAL is OM_EINVAL; OM_ENGINE_GEOS
+     * is the reference path. */
+    enum om_overlay_engine engine;
 };
 
 struct om_crosstab_class {

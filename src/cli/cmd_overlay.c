@@ -34,6 +34,10 @@ static void help(void)
           "(2)\n"
           "  --by LAYER          split by admin units, e.g. --by XZQ\n"
           "  --area MODE         ellipsoidal (default) or planar\n"
+          "  --engine E          auto (default: the exact area kernel for "
+          "planar areas,\n"
+          "                      else GEOS), kernel, or geos (the "
+          "reference path)\n"
           "  --unit m2|ha|mu     output unit (default ha)\n"
           "  --decimals N        decimals (default 2)\n"
           "  --min-area M2       ignore pieces smaller than M2 (planar m2)\n"
@@ -48,6 +52,9 @@ static void help(void)
           "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
           "  --by 图层           按行政区拆分,如 --by XZQ\n"
           "  --area 方式         ellipsoidal(默认,椭球面积)或 planar\n"
+          "  --engine 引擎       auto(默认:平面面积用精确面积核,否则用 "
+          "GEOS)、\n"
+          "                      kernel 或 geos(参考实现)\n"
           "  --unit m2|ha|mu     输出单位(默认公顷 ha)\n"
           "  --decimals N        小数位数(默认 2)\n"
           "  --min-area 平方米   忽略小于该平面面积的碎片\n"
@@ -177,6 +184,7 @@ int cmd_overlay(int argc, char **argv)
         {"level", required_argument, 0, 'L'},
         {"by", required_argument, 0, 'b'},
         {"area", required_argument, 0, 'a'},
+        {"engine", required_argument, 0, 'e'},
         {"unit", required_argument, 0, 'u'},
         {"decimals", required_argument, 0, 'd'},
         {"min-area", required_argument, 0, 'm'},
@@ -190,6 +198,7 @@ int cmd_overlay(int argc, char **argv)
     double factor = 1.0 / 10000.0; /* m2 -> the output unit (ha) */
     long level = 0, decimals = 2, threads = 0, ver_a = 0, ver_b = 0;
     double min_area = 0;
+    enum om_overlay_engine engine = OM_ENGINE_AUTO;
     enum cli_format fmt = CLI_TABLE;
     int c;
     optind = 1;
@@ -219,6 +228,20 @@ int cmd_overlay(int argc, char **argv)
                                  optarg);
             }
             area = optarg;
+            break;
+        case 'e':
+            if (strcmp(optarg, "auto") == 0) {
+                engine = OM_ENGINE_AUTO;
+            } else if (strcmp(optarg, "kernel") == 0) {
+                engine = OM_ENGINE_KERNEL;
+            } else if (strcmp(optarg, "geos") == 0) {
+                engine = OM_ENGINE_GEOS;
+            } else {
+                return cli_usage("overlay", "%s '%s'",
+                                 T("--engine must be auto, kernel or geos",
+                                   "--engine 须为 auto、kernel 或 geos"),
+                                 optarg);
+            }
             break;
         case 'u':
             if (!cli_parse_unit(optarg, &factor)) {
@@ -285,6 +308,15 @@ int cmd_overlay(int argc, char **argv)
                          T("--class-a FIELD is required (e.g. --class DLBM)",
                            "必须指定 --class-a 字段(如 --class DLBM)"));
     }
+    bool planar = strcmp(area, "planar") == 0;
+    if (engine == OM_ENGINE_KERNEL && !planar) {
+        return cli_usage(
+            "overlay", "%s",
+            T("--engine kernel computes planar areas only: add --area planar "
+              "(ellipsoidal is the default), or use --engine geos",
+              "--engine kernel 只计算平面面积:请加 --area planar(默认为椭球"
+              "面积 ellipsoidal),或改用 --engine geos"));
+    }
     const char *code_a = argv[optind + 1], *code_b = argv[optind + 2];
     struct om_crosstab_options o;
     memset(&o, 0, sizeof o);
@@ -292,9 +324,10 @@ int cmd_overlay(int argc, char **argv)
     o.class_b = class_b;
     o.level_a = (int)level;
     o.level_b = (int)level;
-    o.area = strcmp(area, "planar") == 0 ? OM_AREA_PLANAR : OM_AREA_ELLIPSOIDAL;
+    o.area = planar ? OM_AREA_PLANAR : OM_AREA_ELLIPSOIDAL;
     o.min_area_m2 = min_area;
     o.threads = (int)threads;
+    o.engine = engine;
 
     struct om_error err;
     om_error_clear(&err);
@@ -472,6 +505,11 @@ int cmd_overlay(int argc, char **argv)
                 T("area", "面积"),
                 o.area == OM_AREA_PLANAR ? T("planar", "平面面积")
                                          : T("ellipsoidal", "椭球面积"));
+        /* AUTO: the kernel for planar areas (onemap/overlay.h). */
+        bool kernel =
+            engine == OM_ENGINE_KERNEL || (engine == OM_ENGINE_AUTO && planar);
+        fprintf(stderr, ", %s: %s", T("engine", "引擎"),
+                kernel ? "kernel" : "geos");
         if (r->nskipped_a) {
             fprintf(stderr, ", %lld %s", (long long)r->nskipped_a,
                     T("skipped (empty or invalid geometry; see onemap info)",

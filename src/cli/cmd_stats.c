@@ -35,6 +35,11 @@ static void help(void)
              "  --area MODE         ellipsoidal (default; CGCS2000 ellipsoid), "
              "planar,\n"
              "                      or a field name holding m2 (e.g. TBDLMJ)\n"
+             "  --engine E          overlay engine of --by LAYER: auto "
+             "(default: the exact\n"
+             "                      area kernel unless ellipsoidal, else "
+             "GEOS), kernel,\n"
+             "                      or geos (the reference path)\n"
              "  --unit m2|ha|mu     output unit (default ha; 1 mu = 10000/15 "
              "m2)\n"
              "  --decimals N        decimals (default 2)\n"
@@ -52,6 +57,10 @@ static void help(void)
              "  --area 方式         ellipsoidal(默认,CGCS2000 椭球面积)、"
              "planar(平面面积),\n"
              "                      或面积字段名(单位 m2,如 TBDLMJ)\n"
+             "  --engine 引擎       --by 图层叠加所用引擎:auto(默认:非椭球"
+             "面积用精确\n"
+             "                      面积核,否则用 GEOS)、kernel 或 geos"
+             "(参考实现)\n"
              "  --unit m2|ha|mu     输出单位(默认公顷 ha;1 亩 = 10000/15 m2)\n"
              "  --decimals N        小数位数(默认 2)\n"
              "  --format table|csv|json   输出格式(默认 table)\n"
@@ -85,6 +94,7 @@ int cmd_stats(int argc, char **argv)
         {"by-field", required_argument, 0, 'B'},
         {"prefix-len", required_argument, 0, 'P'},
         {"area", required_argument, 0, 'a'},
+        {"engine", required_argument, 0, 'e'},
         {"unit", required_argument, 0, 'u'},
         {"decimals", required_argument, 0, 'd'},
         {"format", required_argument, 0, 'f'},
@@ -94,6 +104,8 @@ int cmd_stats(int argc, char **argv)
     const char *area = "ellipsoidal", *unit = "ha", *outpath = NULL;
     double factor = 1.0 / 10000.0; /* m2 -> the output unit (ha) */
     long level = 0, prefix_len = 0, decimals = 2, threads = 0;
+    enum om_overlay_engine engine = OM_ENGINE_AUTO;
+    bool engine_given = false;
     enum cli_format fmt = CLI_TABLE;
     int c;
     optind = 1;
@@ -123,6 +135,21 @@ int cmd_stats(int argc, char **argv)
             break;
         case 'a':
             area = optarg;
+            break;
+        case 'e':
+            if (strcmp(optarg, "auto") == 0) {
+                engine = OM_ENGINE_AUTO;
+            } else if (strcmp(optarg, "kernel") == 0) {
+                engine = OM_ENGINE_KERNEL;
+            } else if (strcmp(optarg, "geos") == 0) {
+                engine = OM_ENGINE_GEOS;
+            } else {
+                return cli_usage("stats", "%s '%s'",
+                                 T("--engine must be auto, kernel or geos",
+                                   "--engine 须为 auto、kernel 或 geos"),
+                                 optarg);
+            }
+            engine_given = true;
             break;
         case 'u':
             if (!cli_parse_unit(optarg, &factor)) {
@@ -171,12 +198,30 @@ int cmd_stats(int argc, char **argv)
                          T("--class FIELD is required (e.g. --class DLBM)",
                            "必须指定 --class 字段(如 --class DLBM)"));
     }
+    /* The engine only serves overlay assignment (--by LAYER alone). */
+    bool overlay = by && !by_field;
+    if (overlay && engine == OM_ENGINE_KERNEL &&
+        strcmp(area, "ellipsoidal") == 0) {
+        return cli_usage(
+            "stats", "%s",
+            T("--engine kernel computes planar areas only: add --area planar "
+              "(ellipsoidal is the default), or use --engine geos",
+              "--engine kernel 只计算平面面积:请加 --area planar(默认为椭球"
+              "面积 ellipsoidal),或改用 --engine geos"));
+    }
+    if (engine_given && !overlay) {
+        cli_note("%s", T("--engine applies to overlay assignment (--by LAYER "
+                         "without --by-field) only; ignored",
+                         "--engine 仅用于叠加分配行政区(--by 图层且无 "
+                         "--by-field),已忽略"));
+    }
     const char *code = argv[optind + 1];
     struct om_stats_options o;
     memset(&o, 0, sizeof o);
     o.class_field = klass;
     o.level = (int)level;
     o.threads = (int)threads;
+    o.engine = engine;
     if (strcmp(area, "ellipsoidal") == 0) {
         o.area = OM_AREA_ELLIPSOIDAL;
     } else if (strcmp(area, "planar") == 0) {
@@ -435,6 +480,14 @@ int cmd_stats(int argc, char **argv)
         fprintf(stderr, "onemap: %s %lld %s, %s: %s", code,
                 (long long)r->nfeatures, T("features", "个图斑"),
                 T("area", "面积"), area_note);
+        if (o.assign == OM_ASSIGN_OVERLAY) {
+            /* AUTO: the kernel unless ellipsoidal (onemap/overlay.h). */
+            bool kernel =
+                engine == OM_ENGINE_KERNEL ||
+                (engine == OM_ENGINE_AUTO && o.area != OM_AREA_ELLIPSOIDAL);
+            fprintf(stderr, ", %s: %s", T("engine", "引擎"),
+                    kernel ? "kernel" : "geos");
+        }
         if (r->nsplit) {
             fprintf(stderr, ", %lld %s", (long long)r->nsplit,
                     T("split across units", "个跨行政区"));

@@ -454,6 +454,7 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
     o.crs = opt->crs;
     o.min_area_m2 = opt->min_area_m2;
     o.threads = opt->threads;
+    o.engine = opt->engine;
     st = om_overlay_run(&o, on_piece, &c, progress, err);
     if (st == OM_OK) {
         struct om_layer_view av;

@@ -367,6 +367,8 @@ static bool push_frag(struct frag **arr, size_t *n, size_t *cap, uint8_t src,
     return true;
 }
 
+static bool crumb(double rest, double whole);
+
 /* Emit one piece made of fragments fr[0..n) (disjoint interiors). */
 static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
                            size_t b, size_t unit, const struct frag *fr,
@@ -390,7 +392,8 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
             ell += e;
         }
     }
-    if (!(planar > 0.0) || planar < opt->min_area_m2) {
+    if (crumb(planar, om_feature_area_planar(&w->job->av, a)) ||
+        planar < opt->min_area_m2) {
         return OM_OK;
     }
     size_t gf = OM_OVERLAY_NONE;
@@ -433,7 +436,12 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
     return OM_OK;
 }
 
-/* Crumbs of floating-point overlay are not pieces (as in stats.c). */
+/*
+ * Crumbs are not pieces (as in stats.c): pieces below 1e-9 of the A
+ * feature + 1e-6 m2 are the rounding of floating-point overlay or slivers
+ * between boundaries that nearly coincide (a parcel edge and a township
+ * edge digitised 1e-10 m apart), the same for both engines.
+ */
 static bool crumb(double rest, double whole)
 {
     return rest <= 1e-9 * whole + 1e-6;
@@ -1081,15 +1089,6 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
 }
 
 /*
- * Kernel areas below this are the rounding left by an edge shared in
- * opposite directions or a touch, not pieces (GEOS returns no polygon).
- */
-static double zero_area(double whole)
-{
-    return 1e-14 * whole + 1e-10;
-}
-
-/*
  * One feature of A with the area kernel: the same pieces as one_feature
  * (inside pieces by B feature, the outside piece unless a crumb, each
  * split by unit, the remainder outside every unit unless a crumb of its
@@ -1113,16 +1112,12 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
         while (k < n && reg[k].b == b) {
             piece += reg[k++].planar;
         }
-        bool keep = !opt->b ? true
-                    : b == OM_OVERLAY_NONE
-                        ? opt->outside && !crumb(piece, whole)
-                        : opt->inside && piece > zero_area(whole);
+        bool keep =
+            !opt->b || (b == OM_OVERLAY_NONE ? opt->outside : opt->inside);
+        keep = keep && !crumb(piece, whole);
         for (size_t m = i; keep && m < k; m++) {
             double v = reg[m].planar;
-            bool ok = reg[m].unit == OM_OVERLAY_NONE && opt->units
-                          ? !crumb(v, piece)
-                          : v > zero_area(whole);
-            if (!ok || v < opt->min_area_m2) {
+            if (crumb(v, whole) || v < opt->min_area_m2) {
                 continue;
             }
             if (!OM__GROW(c->p, c->cap, c->n + 1)) {
@@ -1353,6 +1348,11 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     if (opt->ellipsoidal && !opt->crs) {
         return om__error(err, OM_ECRS, aname, 0, -1,
                          "ellipsoidal areas need the layers' CRS");
+    }
+    if (opt->engine != OM_ENGINE_AUTO && opt->engine != OM_ENGINE_KERNEL &&
+        opt->engine != OM_ENGINE_GEOS) {
+        return om__error(err, OM_EINVAL, aname, 0, -1,
+                         "overlay: unknown engine %d", (int)opt->engine);
     }
     bool kernel = opt->engine == OM_ENGINE_KERNEL ||
                   (opt->engine == OM_ENGINE_AUTO && !opt->want_geometry &&

@@ -676,6 +676,7 @@ static enum om_status run_overlay(struct job *j, struct prep *p,
     o.ellipsoidal = opt->area == OM_AREA_ELLIPSOIDAL;
     o.crs = opt->crs;
     o.threads = opt->threads;
+    o.engine = opt->engine;
     struct overlay_acc acc = {j, &c, (size_t)-1, UINT32_MAX, 0};
     enum om_status st = om_overlay_run(&o, on_piece, &acc, j->progress, err);
     c.nsplit += acc.nunits_a > 1;

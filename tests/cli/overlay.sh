@@ -117,3 +117,63 @@ bad missing_field_b "no class field 'NOPE'.*CZKFBJ" \
     "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --class-b NOPE
 bad no_class "class" "$ONEMAP" overlay "$P" DLTB CZKFBJ
 bad bad_area "ellipsoidal or planar" "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --area TBDLMJ
+
+# --engine: the exact area kernel and the GEOS reference give the same rows
+# (every column but the area identical) and areas to 1e-9 relative or 1e-6
+# m2 absolute, with and without units and with --class-b.
+# agree NAME FILE_KERNEL FILE_GEOS (CSV, area in the last column)
+agree() {
+    an=$1
+    nk=$(wc -l < "$2")
+    ng=$(wc -l < "$3")
+    r=$(awk -F, 'NR == FNR { k[FNR] = $0; next }
+        { n++; a = k[FNR]; m = split(a, x, ","); split($0, y, ",")
+          ka = a; sub(/,[^,]*$/, "", ka); kb = $0; sub(/,[^,]*$/, "", kb)
+          d = x[m] - y[m]; if (d < 0) d = -d
+          s = y[m] < 0 ? -y[m] : y[m]
+          if (d > worst) worst = d
+          if (ka != kb || !(d <= 1e-9 * s || d <= 1e-6)) {
+              bad++; if (bad <= 3) msg = msg " [" a " | " $0 "]" } }
+        END { printf "%d %d %g%s", bad, n, worst, msg }' "$2" "$3")
+    set -- $r
+    if [ "$1" = 0 ] && [ "$nk" = "$ng" ] && [ "$2" -ge 5 ]; then
+        pass "$an"
+    else
+        fail "$an" "kernel $nk lines, geos $ng; bad rows, rows, worst diff (m2): $r"
+    fi
+}
+for args in "--by XZQ --class DLBM" "--class DLBM" "--by XZQ --class-a DLBM --class-b ZONE"; do
+    name=$(echo "$args" | tr -c 'A-Za-z0-9\n' _)
+    for e in kernel geos; do
+        "$ONEMAP" overlay "$P" DLTB CZKFBJ $args --area planar --unit m2 \
+            --decimals 9 --format csv --engine $e > "$T/eng_$e.csv" 2> "$T/eng_$e.err"
+    done
+    grep -q "engine: kernel" "$T/eng_kernel.err" && grep -q "engine: geos" "$T/eng_geos.err" &&
+        pass "engine_reported$name" || fail "engine_reported$name" "$(cat "$T/eng_kernel.err" "$T/eng_geos.err")"
+    agree "engine_kernel_vs_geos$name" "$T/eng_kernel.csv" "$T/eng_geos.csv"
+done
+# auto is the kernel for planar areas, GEOS for ellipsoidal ones
+ok engine_auto_planar "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --area planar
+grep -q "engine: kernel" "$T/err" && pass engine_auto_is_kernel || fail engine_auto_is_kernel "$(cat "$T/err")"
+ok engine_auto_ellipsoidal "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM
+grep -q "engine: geos" "$T/err" && pass engine_auto_is_geos || fail engine_auto_is_geos "$(cat "$T/err")"
+ok engine_geos_ellipsoidal "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine geos --area ellipsoidal
+bad engine_kernel_ellipsoidal "overlay: --engine kernel.*--area planar" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine kernel --area ellipsoidal
+bad engine_kernel_default_area "overlay: --engine kernel.*--area planar" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine kernel
+bad engine_kernel_ellipsoidal_zh "overlay: --engine kernel 只计算平面面积" \
+    "$ONEMAP" --lang zh overlay "$P" DLTB CZKFBJ --class DLBM --engine kernel
+bad engine_bad_value "overlay: --engine must be auto, kernel or geos 'x'" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine x --area planar
+"$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine x >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && pass engine_bad_value_usage_exit || fail engine_bad_value_usage_exit "exit $rc, want 2 (usage)"
+"$ONEMAP" overlay "$P" DLTB CZKFBJ --class DLBM --engine kernel >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && pass engine_kernel_ellipsoidal_usage_exit ||
+    fail engine_kernel_ellipsoidal_usage_exit "exit $rc, want 2 (usage)"
+"$ONEMAP" overlay --help > "$T/help" 2>&1
+grep -q -- "--engine" "$T/help" && pass engine_in_help || fail engine_in_help "$(cat "$T/help")"
+"$ONEMAP" --lang zh overlay --help > "$T/help" 2>&1
+grep -q -- "--engine 引擎" "$T/help" && pass engine_in_help_zh || fail engine_in_help_zh "$(cat "$T/help")"

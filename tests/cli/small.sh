@@ -98,6 +98,54 @@ bad stats_bad_class "no class field 'NOPE'" "$ONEMAP" stats "$P" DLTB --class NO
 bad stats_bad_layer "GHFQ" "$ONEMAP" stats "$P" GHFQ --class DLBM
 bad stats_text_area "text, not a number" "$ONEMAP" stats "$P" DLTB --class DLBM --area DLMC
 
+# --engine (overlay assignment, --by LAYER): the exact area kernel and the
+# GEOS reference give the same rows and areas to 1e-9 relative or 1e-6 m2,
+# in planar and field (TBDLMJ) areas.
+# agree NAME FILE_KERNEL FILE_GEOS (CSV, area in the last column)
+agree() {
+    an=$1
+    nk=$(wc -l < "$2")
+    ng=$(wc -l < "$3")
+    r=$(awk -F, 'NR == FNR { k[FNR] = $0; next }
+        { n++; a = k[FNR]; m = split(a, x, ","); split($0, y, ",")
+          ka = a; sub(/,[^,]*$/, "", ka); kb = $0; sub(/,[^,]*$/, "", kb)
+          d = x[m] - y[m]; if (d < 0) d = -d
+          s = y[m] < 0 ? -y[m] : y[m]
+          if (d > worst) worst = d
+          if (ka != kb || !(d <= 1e-9 * s || d <= 1e-6)) {
+              bad++; if (bad <= 3) msg = msg " [" a " | " $0 "]" } }
+        END { printf "%d %d %g%s", bad, n, worst, msg }' "$2" "$3")
+    set -- $r
+    if [ "$1" = 0 ] && [ "$nk" = "$ng" ] && [ "$2" -ge 5 ]; then
+        pass "$an"
+    else
+        fail "$an" "kernel $nk lines, geos $ng; bad rows, rows, worst diff (m2): $r"
+    fi
+}
+for area in planar TBDLMJ; do
+    for e in kernel geos; do
+        "$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --area $area --unit m2 \
+            --decimals 9 --format csv --engine $e > "$T/se_$e.csv" 2> "$T/se_$e.err"
+    done
+    grep -q "engine: kernel" "$T/se_kernel.err" && grep -q "engine: geos" "$T/se_geos.err" &&
+        pass "stats_engine_reported_$area" ||
+        fail "stats_engine_reported_$area" "$(cat "$T/se_kernel.err" "$T/se_geos.err")"
+    agree "stats_engine_kernel_vs_geos_$area" "$T/se_kernel.csv" "$T/se_geos.csv"
+done
+bad stats_engine_kernel_ellipsoidal "stats: --engine kernel.*--area planar" \
+    "$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --engine kernel --area ellipsoidal
+"$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --engine kernel >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && pass stats_engine_kernel_usage_exit || fail stats_engine_kernel_usage_exit "exit $rc, want 2"
+bad stats_engine_bad_value "stats: --engine must be auto, kernel or geos 'x'" \
+    "$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --engine x --area planar
+"$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --engine x >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && pass stats_engine_bad_value_exit || fail stats_engine_bad_value_exit "exit $rc, want 2"
+ok stats_engine_unused "$ONEMAP" stats "$P" DLTB --class DLBM --engine geos --area planar
+grep -q "engine applies to overlay assignment.*ignored" "$T/err" &&
+    pass stats_engine_unused_note || fail stats_engine_unused_note "$(cat "$T/err")"
+
 # Export, re-import as a new version, versions stay readable.
 ok export_shp "$ONEMAP" export "$P" DLTB "$T/out.shp" --encoding GBK
 [ -f "$T/out.cpg" ] && pass export_cpg || fail export_cpg "no .cpg written"
