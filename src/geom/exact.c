@@ -172,6 +172,17 @@ static int orient_exact(double ax, double ay, double bx, double by, double cx,
     two_diff(cx, ax, &z[1], &z[0]);
     double e[40];
     int n = 0;
+    if (u[0] == 0.0 && v[0] == 0.0 && w[0] == 0.0 && z[0] == 0.0) {
+        /* exact differences (nearby points: Sterbenz): two products */
+        double x, y;
+        two_prod(u[1], v[1], &x, &y);
+        grow(e, &n, y);
+        grow(e, &n, x);
+        two_prod(w[1], z[1], &x, &y);
+        grow(e, &n, -y);
+        grow(e, &n, -x);
+        return n == 0 ? 0 : e[n - 1] > 0.0 ? 1 : -1;
+    }
     for (int i = 0; i < 2; i++) {
         for (int k = 0; k < 2; k++) {
             double x, y;
@@ -192,6 +203,9 @@ static int orient_exact(double ax, double ay, double bx, double by, double cx,
 int om__orient2d(double ax, double ay, double bx, double by, double cx,
                  double cy)
 {
+    if ((cx == ax && cy == ay) || (cx == bx && cy == by)) {
+        return 0; /* a shared vertex: the common degenerate case */
+    }
     double dl = (bx - ax) * (cy - ay);
     double dr = (by - ay) * (cx - ax);
     double det = dl - dr;

@@ -84,6 +84,7 @@ struct om__ak {
     size_t cap_tmp;
     /* grid */
     double gx0, gy0, cw, ch;
+    double icw, ich; /* 1 / cw, 1 / ch: a first guess of the cell */
     size_t nx, ny;
     uint32_t *cstart; /* nx * ny + 1 */
     uint32_t *cedge;
@@ -115,6 +116,17 @@ struct om__ak_work {
     size_t nreg, cap_reg;
 };
 
+/* Minimum and maximum of finite doubles (not libm's NaN-aware calls). */
+static inline double dmin(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static inline double dmax(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 /* ---- predicates ---- */
 
 /*
@@ -138,8 +150,8 @@ static int side(double px, double py, double qx, double qy, uint32_t re,
 static bool crosses(double px, double py, double qx, double qy, uint32_t a,
                     double rx, double ry, double sx, double sy, uint32_t b)
 {
-    if (fmax(px, qx) < fmin(rx, sx) || fmax(rx, sx) < fmin(px, qx) ||
-        fmax(py, qy) < fmin(ry, sy) || fmax(ry, sy) < fmin(py, qy)) {
+    if (dmax(px, qx) < dmin(rx, sx) || dmax(rx, sx) < dmin(px, qx) ||
+        dmax(py, qy) < dmin(ry, sy) || dmax(ry, sy) < dmin(py, qy)) {
         return false;
     }
     if (side(px, py, qx, qy, a, rx, ry, b) ==
@@ -349,6 +361,9 @@ static int cmp_xing(const void *x, const void *y, const void *ctx)
 {
     const struct xing *a = x, *b = y;
     const struct edge_ctx *c = ctx;
+    if (a->e == b->e && a->td == b->td) {
+        return 0; /* one point */
+    }
     double sa[4], sb[4];
     zedge_seg(&c->k->e[a->o], sa);
     zedge_seg(&c->k->e[b->o], sb);
@@ -361,6 +376,9 @@ static int cmp_along_a(const void *x, const void *y, const void *ctx)
 {
     const struct zrec *a = x, *b = y;
     const struct edge_ctx *c = ctx;
+    if (a->lx == b->lx && a->ly == b->ly) {
+        return 0; /* one point: what lies between has no length */
+    }
     double sa[4], sb[4];
     zedge_seg(&c->k->e[a->e], sa);
     zedge_seg(&c->k->e[b->e], sb);
@@ -375,6 +393,9 @@ static int cmp_zrec(const void *x, const void *y, const void *ctx)
     const struct om__ak *k = ctx;
     if (a->e != b->e) {
         return a->e < b->e ? -1 : 1;
+    }
+    if (a->lx == b->lx && a->ly == b->ly) {
+        return 0;
     }
     const struct zedge *e = &k->e[a->e];
     double s[4];
@@ -507,7 +528,9 @@ static uint32_t intern(struct om__ak *k, const uint32_t *v, size_t n)
         !OM__GROW(k->sids, k->cap_sids, k->nsids + n + 1)) {
         return UINT32_MAX;
     }
-    memcpy(k->sids + k->nsids, v, n * sizeof *v);
+    if (n > 0) {
+        memcpy(k->sids + k->nsids, v, n * sizeof *v);
+    }
     k->nsids += n;
     uint32_t id = (uint32_t)k->nsets++;
     k->soff[k->nsets] = (uint32_t)k->nsids;
@@ -530,7 +553,7 @@ static double gyat(const struct om__ak *k, size_t j)
 /* The column whose closed span holds x (clamped to the grid). */
 static size_t col_of(const struct om__ak *k, double x)
 {
-    double f = floor((x - k->gx0) / k->cw);
+    double f = (x - k->gx0) * k->icw;
     size_t i = !(f > 0.0)                 ? 0
                : f >= (double)(k->nx - 1) ? k->nx - 1
                                           : (size_t)f;
@@ -545,7 +568,7 @@ static size_t col_of(const struct om__ak *k, double x)
 
 static size_t row_of(const struct om__ak *k, double y)
 {
-    double f = floor((y - k->gy0) / k->ch);
+    double f = (y - k->gy0) * k->ich;
     size_t j = !(f > 0.0)                 ? 0
                : f >= (double)(k->ny - 1) ? k->ny - 1
                                           : (size_t)f;
@@ -567,10 +590,10 @@ static struct span seg_span(const struct om__ak *k, double x0, double y0,
                             double x1, double y1)
 {
     struct span s;
-    s.i0 = col_of(k, fmin(x0, x1));
-    s.i1 = col_of(k, fmax(x0, x1));
-    s.j0 = row_of(k, fmin(y0, y1));
-    s.j1 = row_of(k, fmax(y0, y1));
+    s.i0 = col_of(k, dmin(x0, x1));
+    s.i1 = col_of(k, dmax(x0, x1));
+    s.j0 = row_of(k, dmin(y0, y1));
+    s.j1 = row_of(k, dmax(y0, y1));
     return s;
 }
 
@@ -589,7 +612,7 @@ static void seg_row(const struct om__ak *k, const struct span *s, double x0,
     ta = ta > 0.0 ? (ta < 1.0 ? ta : 1.0) : 0.0;
     tb = tb > 0.0 ? (tb < 1.0 ? tb : 1.0) : 0.0;
     double xa = x0 + ta * (x1 - x0), xb = x0 + tb * (x1 - x0);
-    size_t a = col_of(k, fmin(xa, xb)), b = col_of(k, fmax(xa, xb));
+    size_t a = col_of(k, dmin(xa, xb)), b = col_of(k, dmax(xa, xb));
     a = a > 0 ? a - 1 : 0;
     b = b + 1 < k->nx ? b + 1 : b;
     if (a > s->i0) {
@@ -699,8 +722,8 @@ static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
                     e->sign = sg;
                     *box = om_rect_union(
                         *box, (struct om_rect){
-                                  fmin(e->x0, e->x1), fmin(e->y0, e->y1),
-                                  fmax(e->x0, e->x1), fmax(e->y0, e->y1)});
+                                  dmin(e->x0, e->x1), dmin(e->y0, e->y1),
+                                  dmax(e->x0, e->x1), dmax(e->y0, e->y1)});
                 }
                 if (k->rstart[k->nrings - 1] == k->ne) {
                     k->nrings--; /* a ring of one point repeated */
@@ -720,7 +743,7 @@ static void choose_grid(struct om__ak *k, struct om_rect box)
              : target > MAX_CELLS ? MAX_CELLS
                                   : target;
     double cw = sqrt(w * h / target);
-    double lo = fmax(w, h) / 4096.0;
+    double lo = dmax(w, h) / 4096.0;
     if (!(cw >= lo)) {
         cw = lo;
     }
@@ -732,6 +755,7 @@ static void choose_grid(struct om__ak *k, struct om_rect box)
         k->gx0 = box.minx - 1.3819660112501051 * cw;
         k->gy0 = box.miny - 1.3819660112501051 * cw;
         k->cw = k->ch = cw;
+        k->icw = k->ich = 1.0 / cw;
         k->nx = (size_t)ceil((box.maxx - k->gx0) / cw) + 2;
         k->ny = (size_t)ceil((box.maxy - k->gy0) / cw) + 2;
         if ((double)k->nx * (double)k->ny <= 2.0 * MAX_CELLS) {
@@ -818,9 +842,9 @@ static enum om_status sweep_corners(struct om__ak *k, struct om_error *err)
                     }
                     changed = true;
                 }
-                if (!degen && xb >= fmin(e->x0, e->x1) &&
-                    xb <= fmax(e->x0, e->x1) && y >= fmin(e->y0, e->y1) &&
-                    y <= fmax(e->y0, e->y1) &&
+                if (!degen && xb >= dmin(e->x0, e->x1) &&
+                    xb <= dmax(e->x0, e->x1) && y >= dmin(e->y0, e->y1) &&
+                    y <= dmax(e->y0, e->y1) &&
                     om__orient2d(e->x0, e->y0, e->x1, e->y1, xb, y) == 0) {
                     degen = true;
                 }
@@ -1249,8 +1273,8 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
         const double seg[4] = {px, py, qx, qy};
         struct span s = seg_span(k, px, py, qx, qy);
         bool inside_grid =
-            k->ne > 0 && fmax(px, qx) >= k->gx0 && fmax(py, qy) >= k->gy0 &&
-            fmin(px, qx) <= gxat(k, k->nx) && fmin(py, qy) <= gyat(k, k->ny);
+            k->ne > 0 && dmax(px, qx) >= k->gx0 && dmax(py, qy) >= k->gy0 &&
+            dmin(px, qx) <= gxat(k, k->nx) && dmin(py, qy) <= gyat(k, k->ny);
         for (size_t j = s.j0; inside_grid && j <= s.j1; j++) {
             size_t i0, i1;
             seg_row(k, &s, px, py, qx, qy, j, &i0, &i1);
@@ -1333,8 +1357,8 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
     const struct zedge *e = &k->e[id];
     bool in;
     if (r0 == r1) {
-        if (fmin(e->x0, e->x1) < bb.minx || fmax(e->x0, e->x1) > bb.maxx ||
-            fmin(e->y0, e->y1) < bb.miny || fmax(e->y0, e->y1) > bb.maxy ||
+        if (dmin(e->x0, e->x1) < bb.minx || dmax(e->x0, e->x1) > bb.maxx ||
+            dmin(e->y0, e->y1) < bb.miny || dmax(e->y0, e->y1) > bb.maxy ||
             !pip(av, f, e->x0, e->y0, e->z + 1)) {
             return OM_OK;
         }
@@ -1352,28 +1376,28 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
     zedge_seg(e, es);
     size_t ia = r0, iz = k->xoff[id], zend = k->xoff[id + 1];
     while (ia < r1 || iz < zend) {
+        double zx = 0.0, zy = 0.0;
+        if (iz < zend) {
+            const struct xing *x = &k->x[iz];
+            const struct zedge *d = &k->e[x->e & ~REV];
+            bool sw = (x->e & REV) != 0;
+            double sx = sw ? d->x1 : d->x0, sy = sw ? d->y1 : d->y0;
+            double fx = sw ? d->x0 : d->x1, fy = sw ? d->y0 : d->y1;
+            zx = (sx - ox) + x->td * (fx - sx);
+            zy = (sy - oy) + x->td * (fy - sy);
+        }
         bool take_a = iz >= zend;
         if (!take_a && ia < r1) {
             const struct xing *x = &k->x[iz];
             double os[4];
             zedge_seg(&k->e[x->o], os);
             take_a =
+                (w->zr[ia].lx == zx && w->zr[ia].ly == zy) ||
                 order_along(es, e->z + 1, w->zr[ia].u, w->zr[ia].ue,
                             w->zr[ia].pq, 0, x->t, x->te, os, x->z + 1) <= 0;
         }
-        double mx, my;
-        if (take_a) {
-            mx = w->zr[ia].lx;
-            my = w->zr[ia].ly;
-        } else {
-            const struct xing *x = &k->x[iz];
-            const struct zedge *d = &k->e[x->e & ~REV];
-            bool sw = (x->e & REV) != 0;
-            double sx = sw ? d->x1 : d->x0, sy = sw ? d->y1 : d->y0;
-            double fx = sw ? d->x0 : d->x1, fy = sw ? d->y0 : d->y1;
-            mx = (sx - ox) + x->td * (fx - sx);
-            my = (sy - oy) + x->td * (fy - sy);
-        }
+        double mx = take_a ? w->zr[ia].lx : zx;
+        double my = take_a ? w->zr[ia].ly : zy;
         if (in) {
             run += lx * my - mx * ly;
             if (!flush_zone(w, e, run * half)) {
@@ -1477,10 +1501,10 @@ enum om_status om__ak_feature(struct om__ak_work *w,
                 }
                 w->stamp[id] = tick;
                 const struct zedge *e = &k->e[id];
-                if (fmax(e->x0, e->x1) < bb.minx ||
-                    fmin(e->x0, e->x1) > bb.maxx ||
-                    fmax(e->y0, e->y1) < bb.miny ||
-                    fmin(e->y0, e->y1) > bb.maxy) {
+                if (dmax(e->x0, e->x1) < bb.minx ||
+                    dmin(e->x0, e->x1) > bb.maxx ||
+                    dmax(e->y0, e->y1) < bb.miny ||
+                    dmin(e->y0, e->y1) > bb.maxy) {
                     continue;
                 }
                 if (!OM__GROW(w->gath, w->cap_gath, w->ngath + 1)) {
