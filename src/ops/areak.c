@@ -882,6 +882,23 @@ static uint32_t filled_in(const struct om__ak *k, size_t i0, size_t i1,
            k->filled[(j1 + 1) * w + i0] + k->filled[j0 * w + i0];
 }
 
+/* The first entry of cell c whose zone is >= z (> z when `after`). */
+static uint32_t zone_run(const struct om__ak *k, size_t c, uint32_t z,
+                         bool after)
+{
+    uint32_t lo = k->cstart[c], hi = k->cstart[c + 1];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t mz = k->e[k->cedge[mid]].z;
+        if (mz < z || (after && mz == z)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 /* The crossings of zone edge id with the edges of other zones, sorted,
  * appended to k->x. stamp/tick dedupe edges registered in several cells. */
 static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
@@ -895,10 +912,20 @@ static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
         seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
         for (size_t i = i0; i <= i1; i++) {
             size_t c = j * k->nx + i;
+            /* a cell lists its edges by id, so by zone: skip e's own run
+             * (a dense red line fills its cells with its own edges) */
+            uint32_t lo = zone_run(k, c, e->z, false);
+            uint32_t hi = zone_run(k, c, e->z, true);
             for (uint32_t p = k->cstart[c]; p < k->cstart[c + 1]; p++) {
+                if (p == lo) {
+                    p = hi;
+                    if (p >= k->cstart[c + 1]) {
+                        break;
+                    }
+                }
                 uint32_t o = k->cedge[p];
                 const struct zedge *g = &k->e[o];
-                if (g->z == e->z || stamp[o] == tick) {
+                if (stamp[o] == tick) {
                     continue;
                 }
                 stamp[o] = tick;
@@ -1351,21 +1378,26 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
                                      const struct om_layer_view *av, size_t f,
                                      uint32_t id, size_t r0, size_t r1,
                                      struct om_rect bb, double ox, double oy,
-                                     struct om_error *err)
+                                     int *carry, struct om_error *err)
 {
     const struct om__ak *k = w->k;
     const struct zedge *e = &k->e[id];
     bool in;
-    if (r0 == r1) {
-        if (dmin(e->x0, e->x1) < bb.minx || dmax(e->x0, e->x1) > bb.maxx ||
-            dmin(e->y0, e->y1) < bb.miny || dmax(e->y0, e->y1) > bb.maxy ||
-            !pip(av, f, e->x0, e->y0, e->z + 1)) {
-            return OM_OK;
-        }
-        in = true;
+    bool within =
+        dmin(e->x0, e->x1) >= bb.minx && dmax(e->x0, e->x1) <= bb.maxx &&
+        dmin(e->y0, e->y1) >= bb.miny && dmax(e->y0, e->y1) <= bb.maxy;
+    if (*carry >= 0) {
+        in = *carry != 0; /* the end of the previous edge of the ring */
+    } else if (r0 == r1) {
+        /* no crossing with a: all inside a (so inside its box) or out */
+        in = within && pip(av, f, e->x0, e->y0, e->z + 1);
     } else {
         in = e->x0 >= bb.minx && e->x0 <= bb.maxx && e->y0 >= bb.miny &&
              e->y0 <= bb.maxy && pip(av, f, e->x0, e->y0, e->z + 1);
+    }
+    *carry = (int)(in ^ ((r1 - r0) & 1));
+    if (!in && r0 == r1) {
+        return OM_OK;
     }
     if (!ids_load(&w->cur, k, e->set0)) {
         return om__enomem(err, NULL);
@@ -1524,8 +1556,14 @@ enum om_status om__ak_feature(struct om__ak_work *w,
         msort(w->zr, w->nzr, sizeof *w->zr, cmp_zrec, k, w->tmp);
     }
     size_t r = 0;
+    int carry = -1;
     for (size_t g = 0; st == OM_OK && g < w->ngath; g++) {
         uint32_t id = w->gath[g];
+        const struct zedge *e = &k->e[id];
+        if (g == 0 || w->gath[g - 1] + 1 != id || e[-1].x1 != e->x0 ||
+            e[-1].y1 != e->y0) {
+            carry = -1; /* not the next edge of the same ring */
+        }
         while (r < w->nzr && w->zr[r].e < id) {
             r++;
         }
@@ -1533,7 +1571,7 @@ enum om_status om__ak_feature(struct om__ak_work *w,
         while (r1 < w->nzr && w->zr[r1].e == id) {
             r1++;
         }
-        st = walk_zone_edge(w, av, f, id, r, r1, bb, ox, oy, err);
+        st = walk_zone_edge(w, av, f, id, r, r1, bb, ox, oy, &carry, err);
         r = r1;
     }
     if (st != OM_OK) {
