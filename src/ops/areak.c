@@ -25,6 +25,7 @@
 #include "onemap/geom.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +80,7 @@ struct om__ak {
     size_t nrings, cap_rstart;
     size_t *xoff; /* ne + 1: edge i's crossings are x[xoff[i] .. xoff[i+1]) */
     struct xing *x;
-    size_t nx_, cap_x;
-    char *tmp; /* sorting scratch while building */
-    size_t cap_tmp;
+    size_t nx_;
     /* grid */
     double gx0, gy0, cw, ch;
     double icw, ich; /* 1 / cw, 1 / ch: a first guess of the cell */
@@ -901,11 +900,25 @@ static uint32_t zone_run(const struct om__ak *k, size_t c, uint32_t z,
 
 /* The crossings of zone edge id with the edges of other zones, sorted,
  * appended to k->x. stamp/tick dedupe edges registered in several cells. */
-static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
-                           uint32_t tick)
+/* One thread's share of the arrangement: the crossings of edges lo..hi. */
+struct xbuf {
+    const struct om__ak *k;
+    size_t lo, hi;
+    struct xing *x;
+    size_t n, cap;
+    size_t *off; /* hi - lo + 1: edge lo + i's crossings are x[off[i]..] */
+    char *tmp;
+    size_t cap_tmp;
+    uint32_t *stamp;
+    bool oom;
+};
+
+static bool edge_crossings(struct xbuf *b, size_t id, uint32_t tick)
 {
+    const struct om__ak *k = b->k;
+    uint32_t *stamp = b->stamp;
     const struct zedge *e = &k->e[id];
-    size_t first = k->nx_;
+    size_t first = b->n;
     struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
     for (size_t j = s.j0; j <= s.j1; j++) {
         size_t i0, i1;
@@ -933,10 +946,10 @@ static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
                              g->x1, g->y1, g->z + 1)) {
                     continue;
                 }
-                if (!OM__GROW(k->x, k->cap_x, k->nx_ + 1)) {
+                if (!OM__GROW(b->x, b->cap, b->n + 1)) {
                     return false;
                 }
-                struct xing *x = &k->x[k->nx_++];
+                struct xing *x = &b->x[b->n++];
                 memset(x, 0, sizeof *x);
                 bool on_g, sw;
                 double es[4], gs[4];
@@ -950,15 +963,103 @@ static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
             }
         }
     }
-    size_t n = k->nx_ - first;
+    size_t n = b->n - first;
     if (n > 1) {
-        if (!OM__GROW(k->tmp, k->cap_tmp, n * sizeof *k->x)) {
+        if (!OM__GROW(b->tmp, b->cap_tmp, n * sizeof *b->x)) {
             return false;
         }
         struct edge_ctx c = {k, {e->x0, e->y0, e->x1, e->y1}, e->z + 1};
-        msort(k->x + first, n, sizeof *k->x, cmp_xing, &c, k->tmp);
+        msort(b->x + first, n, sizeof *b->x, cmp_xing, &c, b->tmp);
     }
     return true;
+}
+
+static void *crossings_main(void *arg)
+{
+    struct xbuf *b = arg;
+    b->stamp = om__calloc(b->k->ne + 1, sizeof *b->stamp);
+    b->off = om__calloc(b->hi - b->lo + 1, sizeof *b->off);
+    if (!b->stamp || !b->off) {
+        b->oom = true;
+        return NULL;
+    }
+    uint32_t tick = 0;
+    for (size_t id = b->lo; id < b->hi && !b->oom; id++) {
+        b->off[id - b->lo] = b->n;
+        b->oom = !edge_crossings(b, id, ++tick);
+    }
+    b->off[b->hi - b->lo] = b->n;
+    return NULL;
+}
+
+/* The crossings of every zone edge, on `threads` threads over ranges of
+ * edges, gathered in edge order into k->x / k->xoff. */
+static enum om_status all_crossings(struct om__ak *k, int threads,
+                                    struct om_error *err)
+{
+    if (threads < 1) {
+        threads = 1;
+    }
+    if ((size_t)threads > k->ne / 4096 + 1) {
+        threads = (int)(k->ne / 4096 + 1);
+    }
+    struct xbuf *b = om__calloc((size_t)threads, sizeof *b);
+    pthread_t *tid = om__calloc((size_t)threads, sizeof *tid);
+    bool *started = om__calloc((size_t)threads, sizeof *started);
+    enum om_status st = OM_OK;
+    if (!b || !tid || !started) {
+        st = om__enomem(err, NULL);
+        goto done;
+    }
+    for (int t = 0; t < threads; t++) {
+        b[t].k = k;
+        b[t].lo = k->ne * (size_t)t / (size_t)threads;
+        b[t].hi = k->ne * (size_t)(t + 1) / (size_t)threads;
+    }
+    for (int t = 1; t < threads; t++) {
+        started[t] = pthread_create(&tid[t], NULL, crossings_main, &b[t]) == 0;
+        if (!started[t]) {
+            b[t].oom = true;
+        }
+    }
+    crossings_main(&b[0]);
+    size_t total = 0;
+    for (int t = 0; t < threads; t++) {
+        if (started[t]) {
+            pthread_join(tid[t], NULL);
+        }
+        if (b[t].oom) {
+            st = om__enomem(err, NULL);
+        }
+        total += b[t].n;
+    }
+    if (st == OM_OK) {
+        k->x = om__malloc((total + 1) * sizeof *k->x);
+        if (!k->x) {
+            st = om__enomem(err, NULL);
+        }
+    }
+    for (int t = 0; st == OM_OK && t < threads; t++) {
+        if (b[t].n) {
+            memcpy(k->x + k->nx_, b[t].x, b[t].n * sizeof *k->x);
+        }
+        for (size_t id = b[t].lo; id < b[t].hi; id++) {
+            k->xoff[id] = k->nx_ + b[t].off[id - b[t].lo];
+        }
+        k->nx_ += b[t].n;
+    }
+    k->xoff[k->ne] = k->nx_;
+done:
+    for (int t = 0; b && t < threads; t++) {
+        om__free(b[t].x);
+        om__free(b[t].off);
+        om__free(b[t].tmp);
+        om__free(b[t].stamp);
+    }
+    om__free(b);
+    om__free(tid);
+    om__free(started);
+    return st;
 }
 
 /*
@@ -966,26 +1067,20 @@ static bool edge_crossings(struct om__ak *k, size_t id, uint32_t *stamp,
  * (point_zones), then edge by edge, toggled at each crossing. A ring must
  * come back to the set it started with.
  */
-static enum om_status arrange(struct om__ak *k, struct om_error *err)
+static enum om_status arrange(struct om__ak *k, int threads,
+                              struct om_error *err)
 {
     k->xoff = om__calloc(k->ne + 1, sizeof *k->xoff);
-    uint32_t *stamp = om__calloc(k->ne + 1, sizeof *stamp);
     struct idset s = {0};
     enum om_status st = OM_OK;
-    if (!k->xoff || !stamp) {
+    if (!k->xoff) {
         st = om__enomem(err, NULL);
         goto done;
     }
-    uint32_t tick = 0;
-    /* crossings first, in edge order */
-    for (size_t id = 0; id < k->ne; id++) {
-        k->xoff[id] = k->nx_;
-        if (!edge_crossings(k, id, stamp, ++tick)) {
-            st = om__enomem(err, NULL);
-            goto done;
-        }
+    st = all_crossings(k, threads, err);
+    if (st != OM_OK) {
+        goto done;
     }
-    k->xoff[k->ne] = k->nx_;
     for (size_t r = 0; r < k->nrings; r++) {
         size_t e0 = k->rstart[r], e1 = k->rstart[r + 1];
         if (e0 == e1) {
@@ -1040,7 +1135,6 @@ static enum om_status arrange(struct om__ak *k, struct om_error *err)
         }
     }
 done:
-    om__free(stamp);
     om__free(s.v);
     return st;
 }
@@ -1054,7 +1148,6 @@ void om__ak_free(struct om__ak *k)
     om__free(k->rstart);
     om__free(k->xoff);
     om__free(k->x);
-    om__free(k->tmp);
     om__free(k->cstart);
     om__free(k->cedge);
     om__free(k->corner);
@@ -1066,8 +1159,8 @@ void om__ak_free(struct om__ak *k)
 }
 
 enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
-                          const struct om_layer *units, struct om__ak **out,
-                          struct om_error *err)
+                          const struct om_layer *units, int threads,
+                          struct om__ak **out, struct om_error *err)
 {
     *out = NULL;
     struct om__ak *k = om__calloc(1, sizeof *k);
@@ -1107,7 +1200,7 @@ enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
             st = sweep_corners(k, err);
         }
         if (st == OM_OK) {
-            st = arrange(k, err);
+            st = arrange(k, threads, err);
         }
     }
     if (st != OM_OK) {

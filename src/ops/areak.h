@@ -47,10 +47,12 @@ struct om__ak_work;
  * Prepare the zones: the features of `b` selected by `b_mask` (NULL: all)
  * and all features of `units`; either layer may be NULL. Empty and invalid
  * features take no part. Layers must be finished and outlive the kernel.
+ * The crossings between zones are found on `threads` threads (>= 1); the
+ * result does not depend on it.
  */
 enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
-                          const struct om_layer *units, struct om__ak **out,
-                          struct om_error *err);
+                          const struct om_layer *units, int threads,
+                          struct om__ak **out, struct om_error *err);
 void om__ak_free(struct om__ak *k);
 
 /* One thread's scratch. */

@@ -1371,7 +1371,9 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     struct om_layer *btiles = NULL, *utiles = NULL;
     enum om_status st = OM_OK;
     if (kernel) {
-        st = om__ak_new(opt->b, opt->b_mask, opt->units, &j.ak, err);
+        int kt = opt->threads > 0 ? opt->threads : default_threads();
+        st = om__ak_new(opt->b, opt->b_mask, opt->units,
+                        kt > MAX_THREADS ? MAX_THREADS : kt, &j.ak, err);
         if (st != OM_OK) {
             return st;
         }
