@@ -223,6 +223,62 @@ enum om_status om_area_ring_ellipsoidal(struct om_area_ctx *ctx,
                                         struct om_error *err);
 
 /*
+ * Geodesic areas edge by edge, for callers that hold a boundary as loose
+ * directed segments rather than as rings (the exact area kernel). For any
+ * set of directed edges that together form closed loops (each loop in any
+ * order of its edges, edges of several loops mixed),
+ *
+ *   om_area_finish(ctx, Σ s12, Σ transit)
+ *
+ * over om_area_edge of every edge equals what om_area_ring_ellipsoidal
+ * gives for the same loops (summed, signed), up to rounding: it is the
+ * decomposition geod_polygon_compute uses internally. The terms are large
+ * (s12 is the area between the edge and the equator: ~5e8 m² for a 100 m
+ * edge at 43°N) and cancel to the small area, so sum them compensated
+ * (Neumaier or a double-double); a plain running sum loses about
+ * 1e-16 × Σ|s12| m².
+ *
+ * An edge is a geodesic between its two endpoints. A straight segment of a
+ * projected CRS is not a geodesic, so cutting it at an interior point
+ * changes the result by the area between the geodesic and the two
+ * geodesics through the cut point (a ring with the cut point as a vertex
+ * changes the same way under om_area_ring_ellipsoidal).
+ */
+
+/*
+ * Longitude/latitude in degrees (lon first; on the CRS's own geodetic base,
+ * as om_area_ring_ellipsoidal uses) of `n` points `xy` of the context's
+ * CRS, into `lonlat` (2n doubles; may be `xy` itself, converted in place).
+ * Longitudes are as PROJ returns them (not reduced to (-180, 180]).
+ * OM_ECRS naming the point ("point 7 ...") when one is not finite or
+ * cannot be converted; `lonlat` is then unspecified. OM_EINVAL for NULL
+ * arguments (n = 0 accepts NULL arrays). Thread: the context's thread.
+ */
+enum om_status om_area_lonlat(struct om_area_ctx *ctx, const double *xy,
+                              size_t n, double *lonlat, struct om_error *err);
+
+/*
+ * The area term of the geodesic from ll1 to ll2 ({lon, lat} in degrees,
+ * finite, |lat| <= 90; as om_area_lonlat gives them): *s12 = GeographicLib's
+ * S12 (m², the area between the geodesic and the equator) and *transit =
+ * +1 when the geodesic crosses the prime meridian eastwards, -1 westwards,
+ * else 0 (counted as geod_polygon counts them; only the parity of the total
+ * matters). A zero-length edge gives 0 and 0. Reads the context only: any
+ * number of threads may call it on one context at once. About 1-2 µs.
+ */
+void om_area_edge(const struct om_area_ctx *ctx, const double ll1[2],
+                  const double ll2[2], double *s12, int *transit);
+
+/*
+ * The signed area (m², counter-clockwise positive in x/y: the sign
+ * convention of om_area_ring_ellipsoidal) of closed loops whose edges'
+ * om_area_edge terms sum to `sum` with `transits` transits in all. The
+ * result lies in (-A/2, A/2], A the area of the whole ellipsoid. Reads the
+ * context only.
+ */
+double om_area_finish(const struct om_area_ctx *ctx, double sum, long transits);
+
+/*
  * Area of feature `feature` of a layer view in the context's CRS: over all
  * parts, |shell| − Σ|holes| (independent of ring orientation); 0 for an
  * empty feature.

@@ -15,7 +15,8 @@
 #include <math.h>
 #include <string.h>
 
-#define DEG_PER_RAD (180.0 / 3.14159265358979323846)
+#define PI 3.14159265358979323846
+#define DEG_PER_RAD (180.0 / PI)
 
 struct om_area_ctx {
     struct om__pj pj; /* first: its address is given to PROJ */
@@ -125,6 +126,55 @@ out:
     return OM_OK;
 }
 
+/*
+ * n points of the CRS -> {lon, lat} in degrees into `ll` (2n doubles; may be
+ * `xy`). `source`/`fid` only for the error.
+ */
+static enum om_status to_lonlat(struct om_area_ctx *ctx, const double *xy,
+                                size_t n, double *ll, const char *source,
+                                int64_t fid, struct om_error *err)
+{
+    if (ctx->op) {
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(xy[2 * i]) || !isfinite(xy[2 * i + 1])) {
+                return om__error(err, OM_ECRS, source, 0, fid,
+                                 "point %zu (%.17g, %.17g) is not finite", i,
+                                 xy[2 * i], xy[2 * i + 1]);
+            }
+        }
+    }
+    if (ll != xy) {
+        memcpy(ll, xy, 2 * n * sizeof *xy);
+    }
+    if (ctx->op && n > 0) {
+        proj_errno_reset(ctx->op);
+        proj_trans_generic(ctx->op, PJ_FWD, ll, 2 * sizeof(double), n, ll + 1,
+                           2 * sizeof(double), n, NULL, 0, 0, NULL, 0, 0);
+    }
+    double k = ctx->to_deg;
+    for (size_t i = 0; i < n; i++) {
+        double lon = ll[2 * i] * k, lat = ll[2 * i + 1] * k;
+        if (!isfinite(lon) || !isfinite(lat) || fabs(lat) > 90.0) {
+            char why[256];
+            const char *reason = ctx->op ? om__pj_why(&ctx->pj, why, sizeof why)
+                                         : "latitude beyond 90 degrees";
+            if (ll == xy) { /* converted in place: the input point is gone */
+                return om__error(err, OM_ECRS, source, 0, fid,
+                                 "point %zu has no valid longitude/latitude "
+                                 "(%s)",
+                                 i, reason);
+            }
+            return om__error(err, OM_ECRS, source, 0, fid,
+                             "point %zu (%.17g, %.17g) has no valid "
+                             "longitude/latitude (%s)",
+                             i, xy[2 * i], xy[2 * i + 1], reason);
+        }
+        ll[2 * i] = lon;
+        ll[2 * i + 1] = lat;
+    }
+    return OM_OK;
+}
+
 /* Signed area of a ring; `source`/`fid` only for the error. */
 static enum om_status ring_area(struct om_area_ctx *ctx, const double *xy,
                                 size_t n, double *area, const char *source,
@@ -144,46 +194,113 @@ static enum om_status ring_area(struct om_area_ctx *ctx, const double *xy,
                          "area",
                          n);
     }
-    const double *ll = xy;
-    if (ctx->op) {
-        if (!OM__GROW(ctx->buf, ctx->cap, 2 * n)) {
-            return om__enomem(err, source);
-        }
-        memcpy(ctx->buf, xy, 2 * n * sizeof *xy);
-        for (size_t i = 0; i < n; i++) {
-            if (!isfinite(xy[2 * i]) || !isfinite(xy[2 * i + 1])) {
-                return om__error(err, OM_ECRS, source, 0, fid,
-                                 "point %zu (%.17g, %.17g) is not finite", i,
-                                 xy[2 * i], xy[2 * i + 1]);
-            }
-        }
-        proj_errno_reset(ctx->op);
-        proj_trans_generic(ctx->op, PJ_FWD, ctx->buf, 2 * sizeof(double), n,
-                           ctx->buf + 1, 2 * sizeof(double), n, NULL, 0, 0,
-                           NULL, 0, 0);
-        ll = ctx->buf;
+    if (!OM__GROW(ctx->buf, ctx->cap, 2 * n)) {
+        return om__enomem(err, source);
     }
+    enum om_status st = to_lonlat(ctx, xy, n, ctx->buf, source, fid, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    const double *ll = ctx->buf;
     struct geod_polygon poly;
     geod_polygon_init(&poly, 0);
-    double k = ctx->to_deg;
     for (size_t i = 0; i < n; i++) {
-        double lon = ll[2 * i] * k, lat = ll[2 * i + 1] * k;
-        if (!isfinite(lon) || !isfinite(lat) || fabs(lat) > 90.0 ||
-            ll[2 * i] == HUGE_VAL) {
-            char why[256];
-            return om__error(err, OM_ECRS, source, 0, fid,
-                             "point %zu (%.17g, %.17g) has no valid "
-                             "longitude/latitude (%s)",
-                             i, xy[2 * i], xy[2 * i + 1],
-                             ctx->op ? om__pj_why(&ctx->pj, why, sizeof why)
-                                     : "latitude beyond 90 degrees");
-        }
-        geod_polygon_addpoint(&ctx->geod, &poly, lat, lon);
+        geod_polygon_addpoint(&ctx->geod, &poly, ll[2 * i + 1], ll[2 * i]);
     }
     double a = 0.0;
     geod_polygon_compute(&ctx->geod, &poly, 0, 1, &a, NULL);
     *area = a;
     return OM_OK;
+}
+
+enum om_status om_area_lonlat(struct om_area_ctx *ctx, const double *xy,
+                              size_t n, double *lonlat, struct om_error *err)
+{
+    if (!ctx || (n && (!xy || !lonlat))) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "om_area_lonlat: NULL argument");
+    }
+    return to_lonlat(ctx, xy, n, lonlat, NULL, -1, err);
+}
+
+/* Longitude reduced to (-180, 180], as GeographicLib reduces it. */
+static double lon_reduce(double lon)
+{
+    lon = remainder(lon, 360.0);
+    return lon != -180.0 ? lon : 180.0;
+}
+
+/*
+ * The direction in longitude of the shorter way from lon1 to lon2 (both
+ * reduced): +1 east, -1 west, 0 the same meridian; exactly 180 apart counts
+ * as east, as GeographicLib's AngDiff. The difference is split exactly into
+ * d + e (two-sum) so that a difference a rounding away from ±180 still
+ * gets its true side.
+ */
+static int lon_direction(double lon1, double lon2)
+{
+    double d = lon2 - lon1;
+    double bv = d - lon2;
+    double e = (lon2 - (d - bv)) + (-lon1 - bv);
+    /* lon2 - lon1 = d + e exactly, in (-360, 360). */
+    if (d > 180.0 || (d == 180.0 && e > 0.0)) {
+        return -1; /* more than half a turn east: the short way is west */
+    }
+    if (d < -180.0 || (d == -180.0 && e <= 0.0)) {
+        return 1;
+    }
+    return d > 0.0 ? 1 : (d < 0.0 ? -1 : 0); /* d == 0 implies e == 0 */
+}
+
+/*
+ * Transits of the prime meridian, with the cut between (-180, 0] and
+ * (0, 180]: the sum over a closed loop has the parity of the number of
+ * times the loop winds around a pole, whichever edges it is cut into.
+ */
+static int prime_transit(double lon1, double lon2)
+{
+    lon1 = lon_reduce(lon1);
+    lon2 = lon_reduce(lon2);
+    int dir = lon_direction(lon1, lon2);
+    if (lon1 <= 0.0 && lon2 > 0.0 && dir > 0) {
+        return 1;
+    }
+    if (lon1 > 0.0 && lon2 <= 0.0 && dir < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void om_area_edge(const struct om_area_ctx *ctx, const double ll1[2],
+                  const double ll2[2], double *s12, int *transit)
+{
+    double area = 0.0;
+    geod_geninverse(&ctx->geod, ll1[1], ll1[0], ll2[1], ll2[0], NULL, NULL,
+                    NULL, NULL, NULL, NULL, &area);
+    *s12 = area;
+    *transit = prime_transit(ll1[0], ll2[0]);
+}
+
+double om_area_finish(const struct om_area_ctx *ctx, double sum, long transits)
+{
+    /* The area of the whole ellipsoid, from the authalic radius² that
+     * geod_init computed (c2: a field of the public struct, undocumented;
+     * using it keeps area0 bit-identical to geod_polygon_compute's). */
+    double area0 = 4 * PI * ctx->geod.c2;
+    double a = remainder(sum, area0);
+    /* An odd number of transits: the loops wind around a pole, and the sum
+     * counts the area between them and the equator from the other side. */
+    if (transits % 2 != 0) {
+        a += (a < 0.0 ? 1.0 : -1.0) * area0 / 2;
+    }
+    /* The S12 sum is clockwise-positive; onemap is counter-clockwise. */
+    a = -a;
+    if (a > area0 / 2) {
+        a -= area0;
+    } else if (a <= -area0 / 2) {
+        a += area0;
+    }
+    return 0.0 + a;
 }
 
 enum om_status om_area_ring_ellipsoidal(struct om_area_ctx *ctx,

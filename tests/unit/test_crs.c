@@ -856,6 +856,517 @@ TEST(test_area_geographic_layer)
     CHECK_CONTAINS(err.msg, "point 1");
 }
 
+/* ---- areas edge by edge ---- */
+
+/* A fixed splitmix64 stream: the same polygons on every run. */
+static uint64_t edge_rng_state;
+
+static double rnd01(void)
+{
+    uint64_t z = (edge_rng_state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1p-53;
+}
+
+/* Neumaier's compensated sum. */
+struct nsum {
+    double s, c;
+};
+
+static void nsum_add(struct nsum *k, double x)
+{
+    double t = k->s + x;
+    k->c += fabs(k->s) >= fabs(x) ? (k->s - t) + x : (x - t) + k->s;
+    k->s = t;
+}
+
+/* Append the n edges {lon1, lat1, lon2, lat2} of the closed lon/lat ring
+ * `ll` (no closing point) to `e`; returns the new edge count. */
+static size_t ring_edges(const double *ll, size_t n, double *e, size_t ne)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (i + 1) % n;
+        double *d = e + 4 * ne++;
+        d[0] = ll[2 * i];
+        d[1] = ll[2 * i + 1];
+        d[2] = ll[2 * j];
+        d[3] = ll[2 * j + 1];
+    }
+    return ne;
+}
+
+/* The area of the loops formed by `ne` directed edges, as the exact area
+ * kernel computes it: om_area_edge over the edges in a random order (the
+ * kernel meets them unordered), a compensated sum, om_area_finish. Sets
+ * *transits to the sum of the transits and *nonzero to the number of edges
+ * with one (either may be NULL). */
+static double edges_area(const struct om_area_ctx *a, const double *e,
+                         size_t ne, long *transits, long *nonzero)
+{
+    size_t *perm = malloc((ne ? ne : 1) * sizeof *perm);
+    if (!perm) {
+        return NAN;
+    }
+    for (size_t i = 0; i < ne; i++) {
+        perm[i] = i;
+    }
+    for (size_t i = ne; i > 1; i--) {
+        size_t j = (size_t)(rnd01() * (double)i);
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    struct nsum k = {0.0, 0.0};
+    long tr = 0, nz = 0;
+    for (size_t i = 0; i < ne; i++) {
+        double s12;
+        int t;
+        om_area_edge(a, e + 4 * perm[i], e + 4 * perm[i] + 2, &s12, &t);
+        nsum_add(&k, s12);
+        tr += t;
+        nz += t != 0;
+    }
+    free(perm);
+    if (transits) {
+        *transits = tr;
+    }
+    if (nonzero) {
+        *nonzero = nz;
+    }
+    return om_area_finish(a, k.s + k.c, tr);
+}
+
+static void reverse_points(double *xy, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        for (int k = 0; k < 2; k++) {
+            double t = xy[2 * i + k];
+            xy[2 * i + k] = xy[2 * (n - 1 - i) + k];
+            xy[2 * (n - 1 - i) + k] = t;
+        }
+    }
+}
+
+static double rel_diff(double a, double b)
+{
+    return fabs(a - b) / fmax(fabs(a), fabs(b));
+}
+
+/* max(w, d), with a NaN d as the worst: a NaN must not pass. */
+static double worst_of(double w, double d)
+{
+    return isnan(d) ? INFINITY : fmax(w, d);
+}
+
+/* Where the random polygons go: centres in [x0, x0 + w] x [y0, y0 + h] of
+ * `crs`, whose units per metre there are about mx, my. */
+struct edge_case {
+    const char *crs;
+    double x0, y0, w, h;
+    double mx, my;
+};
+
+static const struct edge_case edge_cases[] = {
+    /* GK zone 42 with the zone prefix, up to 150 km off the meridian. */
+    {"EPSG:4530", 42350000.0, 4600000.0, 300000.0, 400000.0, 1.0, 1.0},
+    /* lon/lat around 43N: 1 degree of longitude is 81.5 km there. */
+    {"EPSG:4490", 124.5, 41.0, 3.0, 4.0, 1.0 / 81500.0, 1.0 / 111100.0},
+    /* UTM 50N, up to 200 km off the meridian, 27N..45N. */
+    {"EPSG:32650", 300000.0, 3000000.0, 400000.0, 2000000.0, 1.0, 1.0},
+    /* UTM 31N across the prime meridian (x ~ 292 km at 51.4N). */
+    {"EPSG:32631", 289500.0, 5690000.0, 3000.0, 20000.0, 1.0, 1.0},
+};
+
+#define EDGE_NPOLY 200 /* small ones, then one of 20 km */
+#define EDGE_MAXPTS 240
+
+struct edge_stats {
+    /* (1) Σ edges + finish vs om_area_ring_ellipsoidal, relative */
+    double ring;
+    /* (2) the ring with its edges cut at random interior points: edges vs
+     * om_area_ring_ellipsoidal of the cut ring; cut vs uncut (relative and
+     * m²) */
+    double split_ring, split, split_m2;
+    double split_big, split_big_m2; /* the 20 km polygon alone */
+    /* (3) two pieces sharing two edges vs their union */
+    double pieces;
+    int npoly, ncross;
+};
+
+/* A random star-shaped (so simple) counter-clockwise polygon of m vertices
+ * around (cx, cy), radius r metres. */
+static void star_polygon(const struct edge_case *c, double cx, double cy,
+                         double r, size_t m, double *xy)
+{
+    for (size_t i = 0; i < m; i++) {
+        double th = 2 * 3.14159265358979323846 *
+                    ((double)i + 0.1 + 0.8 * rnd01()) / (double)m;
+        double rho = r * (0.3 + 0.7 * rnd01());
+        xy[2 * i] = cx + c->mx * rho * cos(th);
+        xy[2 * i + 1] = cy + c->my * rho * sin(th);
+    }
+}
+
+/* Runs (1), (2), (3) on the random polygons of one case. */
+static enum om_status edge_case_run(const struct edge_case *c,
+                                    struct edge_stats *s, struct om_error *err)
+{
+    memset(s, 0, sizeof *s);
+    edge_rng_state = 12345;
+    struct om_crs *crs = NULL;
+    struct om_area_ctx *a = NULL;
+    enum om_status st = om_crs_new(c->crs, &crs, err);
+    if (st == OM_OK) {
+        st = om_area_ctx_new(crs, &a, err);
+    }
+    om_crs_free(crs);
+    /* xy/ll: a polygon; cut: it with its edges cut (<= 4 points an edge);
+     * pa/pb: the two pieces; e: edges (4 doubles each). */
+    size_t cap = 4 * EDGE_MAXPTS + 2;
+    double *xy = malloc(2 * cap * sizeof *xy);
+    double *ll = malloc(2 * cap * sizeof *ll);
+    double *cut = malloc(2 * cap * sizeof *cut);
+    double *pa = malloc(2 * cap * sizeof *pa);
+    double *pb = malloc(2 * cap * sizeof *pb);
+    double *e = malloc(4 * 2 * cap * sizeof *e);
+    if (st == OM_OK && !(xy && ll && cut && pa && pb && e)) {
+        st = OM_ENOMEM;
+    }
+    for (int trial = 0; trial <= EDGE_NPOLY && st == OM_OK; trial++) {
+        bool big = trial == EDGE_NPOLY;
+        size_t m = big ? EDGE_MAXPTS : 10 + (size_t)(rnd01() * 51);
+        double r = big ? 10000.0 : 25.0 + 225.0 * rnd01();
+        double cx = c->x0 + c->w * rnd01(), cy = c->y0 + c->h * rnd01();
+        star_polygon(c, cx, cy, r, m, xy);
+        s->npoly++;
+        for (int orient = 0; orient < 2 && st == OM_OK; orient++) {
+            if (orient) {
+                reverse_points(xy, m);
+            }
+            double want = NAN, got, got_cut, want_cut = NAN;
+            long tr = 0;
+            st = om_area_lonlat(a, xy, m, ll, err);
+            if (st == OM_OK) {
+                st = om_area_ring_ellipsoidal(a, xy, m, &want, err);
+            }
+            if (st != OM_OK) {
+                break;
+            }
+            /* Counter-clockwise positive, like the ring. */
+            if ((orient == 0) != (want > 0)) {
+                s->ring = INFINITY;
+            }
+            got = edges_area(a, e, ring_edges(ll, m, e, 0), NULL, &tr);
+            s->ring = worst_of(s->ring, rel_diff(got, want));
+            s->ncross += orient == 0 && tr != 0;
+
+            /* (2) 1..3 cuts an edge, at sorted random interior points. */
+            size_t k = 0;
+            for (size_t i = 0; i < m; i++) {
+                size_t j = (i + 1) % m;
+                int ncuts = 1 + (int)(rnd01() * 3);
+                double t0 = 0.0;
+                cut[2 * k] = xy[2 * i];
+                cut[2 * k + 1] = xy[2 * i + 1];
+                k++;
+                for (int q = 0; q < ncuts; q++) {
+                    double t = t0 + (1.0 - t0) * (0.05 + 0.9 * rnd01());
+                    cut[2 * k] = xy[2 * i] + t * (xy[2 * j] - xy[2 * i]);
+                    cut[2 * k + 1] =
+                        xy[2 * i + 1] + t * (xy[2 * j + 1] - xy[2 * i + 1]);
+                    k++;
+                    t0 = t;
+                }
+            }
+            st = om_area_ring_ellipsoidal(a, cut, k, &want_cut, err);
+            if (st == OM_OK) {
+                st = om_area_lonlat(a, cut, k, cut, err); /* in place */
+            }
+            if (st != OM_OK) {
+                break;
+            }
+            got_cut = edges_area(a, e, ring_edges(cut, k, e, 0), NULL, NULL);
+            s->split_ring =
+                worst_of(s->split_ring, rel_diff(got_cut, want_cut));
+            double *worst = big ? &s->split_big : &s->split;
+            double *worst_m2 = big ? &s->split_big_m2 : &s->split_m2;
+            *worst = worst_of(*worst, rel_diff(got_cut, got));
+            *worst_m2 = worst_of(*worst_m2, fabs(got_cut - got));
+
+            /* (3) Fans from the centre: A = centre, v0..vh and
+             * B = centre, vh..v(m-1), v0 share the edges centre-v0 and
+             * centre-vh; their union is the polygon. */
+            size_t h = m / 2, na = 0, nb = 0;
+            pa[2 * na] = cx;
+            pa[2 * na++ + 1] = cy;
+            for (size_t i = 0; i <= h; i++) {
+                pa[2 * na] = xy[2 * i];
+                pa[2 * na++ + 1] = xy[2 * i + 1];
+            }
+            pb[2 * nb] = cx;
+            pb[2 * nb++ + 1] = cy;
+            for (size_t i = h; i <= m; i++) {
+                pb[2 * nb] = xy[2 * (i % m)];
+                pb[2 * nb++ + 1] = xy[2 * (i % m) + 1];
+            }
+            double ring_a = NAN, ring_b = NAN;
+            st = om_area_ring_ellipsoidal(a, pa, na, &ring_a, err);
+            if (st == OM_OK) {
+                st = om_area_ring_ellipsoidal(a, pb, nb, &ring_b, err);
+            }
+            if (st == OM_OK) {
+                st = om_area_lonlat(a, pa, na, pa, err);
+            }
+            if (st == OM_OK) {
+                st = om_area_lonlat(a, pb, nb, pb, err);
+            }
+            if (st != OM_OK) {
+                break;
+            }
+            size_t ne_a = ring_edges(pa, na, e, 0);
+            double edge_a = edges_area(a, e, ne_a, NULL, NULL);
+            double edge_b =
+                edges_area(a, e + 4 * ne_a, ring_edges(pb, nb, e, ne_a) - ne_a,
+                           NULL, NULL);
+            /* Both pieces' edges in one sum: the kernel's way. */
+            double edge_ab =
+                edges_area(a, e, ring_edges(pb, nb, e, ne_a), NULL, NULL);
+            s->pieces = worst_of(s->pieces, rel_diff(ring_a + ring_b, want));
+            s->pieces = worst_of(s->pieces, rel_diff(edge_a + edge_b, want));
+            s->pieces = worst_of(s->pieces, rel_diff(edge_ab, want));
+            if (!(fabs(ring_a) > 0 && fabs(ring_b) > 0)) {
+                s->pieces = INFINITY;
+            }
+        }
+    }
+    free(xy);
+    free(ll);
+    free(cut);
+    free(pa);
+    free(pb);
+    free(e);
+    om_area_ctx_free(a);
+    return st;
+}
+
+#define N_EDGE_CASES (sizeof edge_cases / sizeof edge_cases[0])
+
+/* (1) Σ om_area_edge + om_area_finish is om_area_ring_ellipsoidal. */
+TEST(test_area_edges_vs_ring)
+{
+    for (size_t i = 0; i < N_EDGE_CASES; i++) {
+        struct om_error err;
+        struct edge_stats s;
+        CHECK_OK(edge_case_run(&edge_cases[i], &s, &err), &err);
+        printf("  %s: %d polygons x 2 orientations (%d with transits): "
+               "edges vs ring worst relative %.3g\n",
+               edge_cases[i].crs, s.npoly, s.ncross, s.ring);
+        CHECK(s.ring <= 1e-9);
+        if (strcmp(edge_cases[i].crs, "EPSG:32631") == 0) {
+            CHECK(s.ncross >= 5); /* the prime meridian is crossed */
+        }
+    }
+}
+
+/*
+ * (2) Cutting every edge of a ring at interior points. Against the cut
+ * ring (what GEOS gives a piece: the cut points are its vertices) the
+ * edge terms agree to rounding. Against the uncut ring they differ by the
+ * area between each geodesic and the two geodesics through its cut points
+ * (the cut points are on the straight segment of the CRS, not on the
+ * geodesic): about L^2 * (the geodesic's bend) per edge. Measured: GK and
+ * UTM up to 150-200 km off the meridian, 50-500 m polygons: < 1e-6
+ * relative; lon/lat (straight lines of constant bearing), much more.
+ */
+TEST(test_area_edges_split)
+{
+    for (size_t i = 0; i < N_EDGE_CASES; i++) {
+        struct om_error err;
+        struct edge_stats s;
+        CHECK_OK(edge_case_run(&edge_cases[i], &s, &err), &err);
+        bool geographic = strcmp(edge_cases[i].crs, "EPSG:4490") == 0;
+        printf("  %s: cut edges vs cut ring worst relative %.3g; cut vs "
+               "uncut: small polygons %.3g (%.3g m^2), 20 km %.3g "
+               "(%.3g m^2)\n",
+               edge_cases[i].crs, s.split_ring, s.split, s.split_m2,
+               s.split_big, s.split_big_m2);
+        CHECK(s.split_ring <= 1e-9);
+        CHECK(s.split <= (geographic ? 1e-4 : 1e-6));
+        CHECK(s.split_big <= (geographic ? 1e-3 : 1e-5));
+    }
+}
+
+/* (3) Two pieces sharing two edges add up to their union. */
+TEST(test_area_edges_pieces)
+{
+    for (size_t i = 0; i < N_EDGE_CASES; i++) {
+        struct om_error err;
+        struct edge_stats s;
+        CHECK_OK(edge_case_run(&edge_cases[i], &s, &err), &err);
+        printf("  %s: pieces vs union worst relative %.3g\n", edge_cases[i].crs,
+               s.pieces);
+        CHECK(s.pieces <= 1e-9);
+    }
+}
+
+/* Longitude/latitude rings across the prime meridian, the antimeridian and
+ * around the north pole, as rings and as loose edges. */
+TEST(test_area_edges_transits)
+{
+    struct om_error err;
+    struct om_crs *geo = NULL;
+    struct om_area_ctx *a = NULL;
+    CHECK_OK(om_crs_new("EPSG:4490", &geo, &err), &err);
+    enum om_status st = om_area_ctx_new(geo, &a, &err);
+    om_crs_free(geo);
+    CHECK_OK(st, &err);
+
+    static const double tr_cases[][5] = {
+        /* lon1, lat1, lon2, lat2, transit */
+        {-0.5, 10, 0.5, 10, 1},
+        {0.5, 10, -0.5, 10, -1},
+        {0, 10, 1, 10, 1},
+        {1, 10, 0, 10, -1},
+        {-1, 10, 0, 10, 0},
+        {179.5, 10, -179.5, 10, 0},
+        {-179.5, 10, 179.5, 10, 0},
+        {359.5, 10, 360.5, 10, 1},
+        {10, 10, 10, 20, 0},
+        {-90, 0, 90.000001, 0, 0},
+        {-90.0000000000000142, 0, 90, 0, 0},
+        {90, 0, -90.0000000000000142, 0, 0},
+        {-90.0000000000000284, 0, 90, 0, 0},
+        {-89.9999999999999858, 0, 90, 0, 1},
+        {-90, 0, 89.999999, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof tr_cases / sizeof tr_cases[0]; i++) {
+        double s12 = NAN;
+        int t = 9;
+        om_area_edge(a, tr_cases[i], tr_cases[i] + 2, &s12, &t);
+        if (t != (int)tr_cases[i][4] || !isfinite(s12)) {
+            om_area_ctx_free(a);
+            FAILF("edge %zu: transit %d, want %d (s12 %g)", i, t,
+                  (int)tr_cases[i][4], s12);
+            return;
+        }
+    }
+    double p[2] = {126.0, 43.0}, s0 = NAN;
+    int t0 = 9;
+    om_area_edge(a, p, p, &s0, &t0);
+
+    /* Vertices exactly on 0, 180 and -180; a polar cap (longitudes
+     * 0..330, unreduced) and that cap cut by a geodesic into a piece
+     * without the pole and one with it. */
+    double prime[] = {-0.01, 51.5, 0.0,   51.49, 0.01,
+                      51.5,  0.01, 51.51, -0.01, 51.51};
+    double anti[] = {179.99,  -17.0,  180.0,  -17.01, -179.99, -17.0,
+                     -179.99, -16.99, -180.0, -16.98, 179.99,  -16.99};
+    double cap[24], half1[12], half2[16];
+    for (int i = 0; i < 12; i++) {
+        cap[2 * i] = 30.0 * i;
+        cap[2 * i + 1] = 89.0;
+    }
+    memcpy(half1, cap, sizeof half1);          /* 0..150 */
+    memcpy(half2, cap + 10, 14 * sizeof *cap); /* 150..330 */
+    half2[14] = cap[0];                        /* and back to 0 */
+    half2[15] = cap[1];
+    struct {
+        double *ll;
+        size_t n;
+    } rings[] = {{prime, 5}, {anti, 6}, {cap, 12}, {half1, 6}, {half2, 8}};
+    double got[5][2], want[5][2];
+    long trs[5][2];
+    double e[4 * 12];
+    for (int r = 0; r < 5 && st == OM_OK; r++) {
+        for (int o = 0; o < 2 && st == OM_OK; o++) {
+            if (o) {
+                reverse_points(rings[r].ll, rings[r].n);
+            }
+            st = om_area_ring_ellipsoidal(a, rings[r].ll, rings[r].n,
+                                          &want[r][o], &err);
+            got[r][o] =
+                edges_area(a, e, ring_edges(rings[r].ll, rings[r].n, e, 0),
+                           &trs[r][o], NULL);
+        }
+    }
+    om_area_ctx_free(a);
+    CHECK_OK(st, &err);
+    CHECK(s0 == 0.0 && t0 == 0);
+    for (int r = 0; r < 5; r++) {
+        CHECK(want[r][0] > 0 && want[r][1] < 0);
+        CHECK_NEAR(got[r][0], want[r][0], 1e-9, 0);
+        CHECK_NEAR(got[r][1], want[r][1], 1e-9, 0);
+    }
+    CHECK_INT(trs[0][0], 0); /* crosses 0E twice */
+    CHECK_INT(trs[2][0], 1); /* winds once around the pole */
+    CHECK_INT(trs[2][1], -1);
+    /* The cap, a 12-gon inscribed in the circle at 89N (radius ~111.7 km):
+     * 3 r^2 / (pi r^2) = 0.955 of the spherical cap's 3.9e10 m^2. */
+    CHECK(want[2][0] > 3.5e10 && want[2][0] < 3.9e10);
+    CHECK_NEAR(got[3][0] + got[4][0], want[2][0], 1e-9, 0);
+}
+
+/* om_area_lonlat: the inverse projection, in place or not, and its
+ * errors. */
+TEST(test_area_lonlat)
+{
+    double xy[] = {42623456.7, 4812345.6, 42500000.0, 4700000.0};
+    double local[4] = {xy[0] - 42500000.0, xy[1], 0.0, xy[3]}, want[4];
+    bool ok = tm_inverse(126.0, local, 2, want);
+    struct om_error err, err_nan, err_lat, err_null;
+    struct om_crs *gk = NULL, *geo = NULL;
+    struct om_area_ctx *agk = NULL, *ageo = NULL;
+    double ll[4] = {0}, inplace[4];
+    memcpy(inplace, xy, sizeof xy);
+    enum om_status st = om_crs_new("EPSG:4530", &gk, &err);
+    if (st == OM_OK) {
+        st = om_crs_new("EPSG:4490", &geo, &err);
+    }
+    if (st == OM_OK) {
+        st = om_area_ctx_new(gk, &agk, &err);
+    }
+    if (st == OM_OK) {
+        st = om_area_ctx_new(geo, &ageo, &err);
+    }
+    if (st == OM_OK) {
+        st = om_area_lonlat(agk, xy, 2, ll, &err);
+    }
+    if (st == OM_OK) {
+        st = om_area_lonlat(agk, inplace, 2, inplace, &err);
+    }
+    enum om_status st_empty = OM_EINVAL, st_nan = OM_OK, st_lat = OM_OK,
+                   st_null = OM_OK;
+    double geo_in[] = {126.5, 43.25, 126.5, 95.0}, geo_out[4] = {0};
+    double bad[] = {42500000.0, 4700000.0, NAN, 4700000.0};
+    if (st == OM_OK) {
+        st = om_area_lonlat(ageo, geo_in, 1, geo_out, &err);
+        st_empty = om_area_lonlat(agk, NULL, 0, NULL, &err);
+        st_nan = om_area_lonlat(agk, bad, 2, bad, &err_nan);
+        st_lat = om_area_lonlat(ageo, geo_in, 2, geo_out, &err_lat);
+        st_null = om_area_lonlat(agk, xy, 1, NULL, &err_null);
+    }
+    om_area_ctx_free(agk);
+    om_area_ctx_free(ageo);
+    om_crs_free(gk);
+    om_crs_free(geo);
+    CHECK(ok);
+    CHECK_OK(st, &err);
+    /* 1e-11 degrees is 1 mm. */
+    for (int i = 0; i < 4; i++) {
+        CHECK_NEAR(inplace[i], want[i], 0, 1e-11);
+    }
+    CHECK(memcmp(inplace, ll, sizeof ll) == 0);
+    CHECK(geo_out[0] == 126.5 && geo_out[1] == 43.25);
+    CHECK_STATUS(st_empty, OM_OK);
+    CHECK_STATUS(st_nan, OM_ECRS);
+    CHECK_CONTAINS(err_nan.msg, "point 1");
+    CHECK_STATUS(st_lat, OM_ECRS);
+    CHECK_CONTAINS(err_lat.msg, "point 1");
+    CHECK_STATUS(st_null, OM_EINVAL);
+}
+
 /* One shared om_crs, an area context and a transform per thread. */
 struct thread_job {
     const struct om_crs *gk, *geo;
@@ -947,6 +1458,11 @@ int main(void)
     RUN(test_ellipsoidal_parcels);
     RUN(test_ellipsoidal_hole);
     RUN(test_area_geographic_layer);
+    RUN(test_area_lonlat);
+    RUN(test_area_edges_vs_ring);
+    RUN(test_area_edges_split);
+    RUN(test_area_edges_pieces);
+    RUN(test_area_edges_transits);
     RUN(test_threads);
     TEST_MAIN_END();
 }
