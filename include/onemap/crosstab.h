@@ -47,9 +47,8 @@ struct om_crosstab_options {
     double min_area_m2;           /* drop pieces below (planar) */
     int threads;                  /* 0 = all cores */
     /* The overlay engine (onemap/overlay.h). 0 = OM_ENGINE_AUTO: the exact
-     * area kernel for planar areas, GEOS for ellipsoidal ones;
-     * OM_ENGINE_KERNEL with OM_AREA_ELLIPSOIDAL is OM_EINVAL; OM_ENGINE_GEOS
-     * is the reference path. */
+     * area kernel (planar and ellipsoidal areas); OM_ENGINE_GEOS is the
+     * reference path. */
     enum om_overlay_engine engine;
 };
 

@@ -60,10 +60,10 @@ typedef enum om_status (*om_overlay_piece_fn)(
     void *ctx, const struct om_overlay_piece *piece, struct om_error *err);
 
 enum om_overlay_engine {
-    OM_ENGINE_AUTO = 0, /* the kernel when it can (no geometry, planar
-                           areas), else GEOS */
+    OM_ENGINE_AUTO = 0, /* the kernel when no geometry is wanted, else
+                           GEOS */
     OM_ENGINE_KERNEL,   /* the exact area kernel; OM_EINVAL with
-                           want_geometry or ellipsoidal */
+                           want_geometry */
     OM_ENGINE_GEOS      /* the GEOS overlay, the reference path */
 };
 

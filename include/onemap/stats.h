@@ -62,10 +62,8 @@ struct om_stats_options {
 
     int threads; /* 0 = all cores */
     /* The overlay engine (onemap/overlay.h) of OM_ASSIGN_OVERLAY; unused by
-     * the other assignments. 0 = OM_ENGINE_AUTO: the exact area kernel for
-     * planar and field areas, GEOS for ellipsoidal ones; OM_ENGINE_KERNEL
-     * with OM_AREA_ELLIPSOIDAL is OM_EINVAL; OM_ENGINE_GEOS is the
-     * reference path. */
+     * the other assignments. 0 = OM_ENGINE_AUTO: the exact area kernel (every
+     * area mode); OM_ENGINE_GEOS is the reference path. */
     enum om_overlay_engine engine;
 };
 

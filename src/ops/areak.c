@@ -22,6 +22,7 @@
 
 #include "core/core.h"
 #include "geom/exact.h"
+#include "onemap/crs.h"
 #include "onemap/geom.h"
 
 #include <math.h>
@@ -63,7 +64,8 @@ struct zrec {
     double t, te; /* order along the edge of A */
     double u, ue; /* order along the zone edge */
     double lx, ly;
-    double pq[4]; /* the edge of A */
+    double px, py; /* the point itself (for ellipsoidal areas) */
+    double pq[4];  /* the edge of A */
     uint32_t e, z;
 };
 
@@ -98,6 +100,16 @@ struct om__ak {
     size_t nslot;
 };
 
+/*
+ * What a piece of boundary adds to a region: v, twice its planar integral
+ * (halved when flushed); with ellipsoidal areas, the sum of its geodesic
+ * area terms s + c (om_area_edge; c the compensation) and its transits.
+ */
+struct term {
+    double v, s, c;
+    long tr;
+};
+
 struct om__ak_work {
     const struct om__ak *k;
     uint32_t *stamp;
@@ -113,6 +125,9 @@ struct om__ak_work {
     size_t ngath, cap_gath;
     struct om__ak_region *reg;
     size_t nreg, cap_reg;
+    struct term *racc; /* per region: the sums behind reg[] */
+    size_t cap_racc;
+    struct om_area_ctx *area; /* ellipsoidal areas too, when set */
 };
 
 /* Minimum and maximum of finite doubles (not libm's NaN-aware calls). */
@@ -1230,6 +1245,11 @@ enum om_status om__ak_work_new(const struct om__ak *k, struct om__ak_work **out,
     return OM_OK;
 }
 
+void om__ak_work_set_area(struct om__ak_work *w, struct om_area_ctx *area)
+{
+    w->area = area;
+}
+
 void om__ak_work_free(struct om__ak_work *w)
 {
     if (!w) {
@@ -1242,6 +1262,7 @@ void om__ak_work_free(struct om__ak_work *w)
     om__free(w->tmp);
     om__free(w->gath);
     om__free(w->reg);
+    om__free(w->racc);
     om__free(w);
 }
 
@@ -1254,20 +1275,39 @@ static uint32_t next_tick(struct om__ak_work *w)
     return w->tick;
 }
 
-static bool reg_add(struct om__ak_work *w, size_t b, size_t u, double v)
+/* s += x without losing what does not fit (Neumaier): c keeps it. */
+static void acc_add(double *s, double *c, double x)
+{
+    double y = *s + x;
+    *c += fabs(*s) >= fabs(x) ? (*s - y) + x : (x - y) + *s;
+    *s = y;
+}
+
+static void term_add(struct term *t, const struct term *u, double sign)
+{
+    t->v += sign * u->v;
+    acc_add(&t->s, &t->c, sign * u->s);
+    acc_add(&t->s, &t->c, sign * u->c);
+    t->tr += sign > 0 ? u->tr : -u->tr;
+}
+
+static bool reg_add(struct om__ak_work *w, size_t b, size_t u,
+                    const struct term *t, double sign)
 {
     for (size_t i = 0; i < w->nreg; i++) {
         if (w->reg[i].b == b && w->reg[i].unit == u) {
-            w->reg[i].planar += v;
+            term_add(&w->racc[i], t, sign);
             return true;
         }
     }
-    if (!OM__GROW(w->reg, w->cap_reg, w->nreg + 1)) {
+    if (!OM__GROW(w->reg, w->cap_reg, w->nreg + 1) ||
+        !OM__GROW(w->racc, w->cap_racc, w->nreg + 1)) {
         return false;
     }
     w->reg[w->nreg].b = b;
     w->reg[w->nreg].unit = u;
-    w->reg[w->nreg].planar = v;
+    memset(&w->racc[w->nreg], 0, sizeof *w->racc);
+    term_add(&w->racc[w->nreg], t, sign);
     w->nreg++;
     return true;
 }
@@ -1290,7 +1330,8 @@ static struct split split_set(const struct om__ak *k, const struct idset *s)
 /* v to every region (b, u) with b in the B part of s (or NONE) and u in
  * its unit part (or NONE); negated = v to... (see flush_zone). */
 static bool add_regions(struct om__ak_work *w, struct split p, bool use_b,
-                        size_t fixed_b, bool use_u, size_t fixed_u, double v)
+                        size_t fixed_b, bool use_u, size_t fixed_u,
+                        const struct term *t, double sign)
 {
     const struct om__ak *k = w->k;
     size_t nbl = use_b ? (p.nbz ? p.nbz : 1) : 1;
@@ -1301,7 +1342,7 @@ static bool add_regions(struct om__ak_work *w, struct split p, bool use_b,
             size_t u = !use_u        ? fixed_u
                        : p.n - p.nbz ? p.v[p.nbz + m] - k->nb
                                      : OM_OVERLAY_NONE;
-            if (!reg_add(w, b, u, v)) {
+            if (!reg_add(w, b, u, t, sign)) {
                 return false;
             }
         }
@@ -1309,19 +1350,25 @@ static bool add_regions(struct om__ak_work *w, struct split p, bool use_b,
     return true;
 }
 
-/* A sub-path of a's boundary with the zones w->cur: v = its integral. */
-static bool flush_a(struct om__ak_work *w, double v)
+static bool term_zero(const struct term *t)
 {
-    if (v == 0.0) {
+    return t->v == 0.0 && t->s == 0.0 && t->c == 0.0 && t->tr == 0;
+}
+
+/* A sub-path of a's boundary with the zones w->cur: t = its integrals. */
+static bool flush_a(struct om__ak_work *w, const struct term *t)
+{
+    if (term_zero(t)) {
         return true;
     }
-    return add_regions(w, split_set(w->k, &w->cur), true, 0, true, 0, v);
+    return add_regions(w, split_set(w->k, &w->cur), true, 0, true, 0, t, 1.0);
 }
 
 /* A sub-path of zone edge e inside a, the other zones being w->cur. */
-static bool flush_zone(struct om__ak_work *w, const struct zedge *e, double v)
+static bool flush_zone(struct om__ak_work *w, const struct zedge *e,
+                       const struct term *t)
 {
-    if (v == 0.0) {
+    if (term_zero(t)) {
         return true;
     }
     const struct om__ak *k = w->k;
@@ -1329,18 +1376,18 @@ static bool flush_zone(struct om__ak_work *w, const struct zedge *e, double v)
     if (e->z < k->nb) {
         /* on the boundary of B feature z: of (z, units), and of the
          * outside of every B feature when no other contains it */
-        if (!add_regions(w, p, false, e->z, true, 0, v)) {
+        if (!add_regions(w, p, false, e->z, true, 0, t, 1.0)) {
             return false;
         }
         return p.nbz > 0 ||
-               add_regions(w, p, false, OM_OVERLAY_NONE, true, 0, -v);
+               add_regions(w, p, false, OM_OVERLAY_NONE, true, 0, t, -1.0);
     }
     size_t m = e->z - k->nb;
-    if (!add_regions(w, p, true, 0, false, m, v)) {
+    if (!add_regions(w, p, true, 0, false, m, t, 1.0)) {
         return false;
     }
     return p.n > p.nbz ||
-           add_regions(w, p, true, 0, false, OM_OVERLAY_NONE, -v);
+           add_regions(w, p, true, 0, false, OM_OVERLAY_NONE, t, -1.0);
 }
 
 /* Is zone point (x, y) of rank `rank` inside feature f of A (rank 0)? */
@@ -1370,6 +1417,82 @@ static bool pip(const struct om_layer_view *av, size_t f, double x, double y,
     return in;
 }
 
+/*
+ * Where a walk along a boundary has got to: the last point (relative to
+ * the feature's origin, and absolute with its longitude/latitude when
+ * ellipsoidal areas are wanted) and the term gathered since the last
+ * flush.
+ */
+struct walk {
+    double lx, ly;
+    double ax, ay, ll[2];
+    bool have_ll;
+    struct term run;
+    double half; /* 0.5 * the ring's orientation factor */
+    int sg;
+};
+
+static void walk_start(struct walk *k, double lx, double ly, double ax,
+                       double ay, int sg)
+{
+    memset(k, 0, sizeof *k);
+    k->lx = lx;
+    k->ly = ly;
+    k->ax = ax;
+    k->ay = ay;
+    k->sg = sg;
+    k->half = 0.5 * sg;
+}
+
+/* The walk goes on to (lx, ly) (absolute (ax, ay)); counted if `on`. */
+static enum om_status walk_to(struct om__ak_work *w, struct walk *k, double lx,
+                              double ly, double ax, double ay, bool on,
+                              struct om_error *err)
+{
+    if (on) {
+        k->run.v += k->lx * ly - lx * k->ly;
+        if (w->area) {
+            double ll[2];
+            enum om_status st = OM_OK;
+            if (!k->have_ll) {
+                const double p0[2] = {k->ax, k->ay};
+                st = om_area_lonlat(w->area, p0, 1, k->ll, err);
+            }
+            const double p1[2] = {ax, ay};
+            if (st == OM_OK) {
+                st = om_area_lonlat(w->area, p1, 1, ll, err);
+            }
+            if (st != OM_OK) {
+                return st;
+            }
+            double s12;
+            int tr;
+            om_area_edge(w->area, k->ll, ll, &s12, &tr);
+            acc_add(&k->run.s, &k->run.c, k->sg * s12);
+            k->run.tr += k->sg * tr;
+            k->ll[0] = ll[0];
+            k->ll[1] = ll[1];
+            k->have_ll = true;
+        }
+    } else {
+        k->have_ll = false;
+    }
+    k->lx = lx;
+    k->ly = ly;
+    k->ax = ax;
+    k->ay = ay;
+    return OM_OK;
+}
+
+/* The term gathered since the last flush (planar halved), then reset. */
+static struct term walk_take(struct walk *k)
+{
+    struct term t = k->run;
+    t.v *= k->half;
+    memset(&k->run, 0, sizeof k->run);
+    return t;
+}
+
 /* The integral along a's ring r, crossings with zone edges recorded for
  * the zone side in w->zr. */
 static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
@@ -1381,8 +1504,10 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
     point_zones(k, xy[0], xy[1], 0, NOZONE, &w->cur, &oom);
     size_t n0 = w->cur.n;
     uint32_t h0 = (uint32_t)ids_hash(w->cur.v, w->cur.n);
-    double run = 0.0, half = 0.5 * sg;
-    for (size_t i = 0; i + 1 < n && !oom; i++) {
+    struct walk wk;
+    walk_start(&wk, xy[0] - ox, xy[1] - oy, xy[0], xy[1], sg);
+    enum om_status st = OM_OK;
+    for (size_t i = 0; i + 1 < n && !oom && st == OM_OK; i++) {
         double px = xy[2 * i], py = xy[2 * i + 1];
         double qx = xy[2 * i + 2], qy = xy[2 * i + 3];
         if (px == qx && py == qy) {
@@ -1427,13 +1552,14 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
                     double fx = d[sw ? 0 : 2], fy = d[sw ? 1 : 3];
                     x->lx = (sx - ox) + td * (fx - sx);
                     x->ly = (sy - oy) + td * (fy - sy);
+                    x->px = sx + td * (fx - sx);
+                    x->py = sy + td * (fy - sy);
                     x->e = id;
                     x->z = e->z;
                     w->zr[w->nzr++] = *x;
                 }
             }
         }
-        double lx = px - ox, ly = py - oy;
         if (w->nax > 1) {
             if (!OM__GROW(w->tmp, w->cap_tmp, w->nax * sizeof *w->ax)) {
                 return om__enomem(err, NULL);
@@ -1441,19 +1567,24 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
             struct edge_ctx ec = {k, {px, py, qx, qy}, 0};
             msort(w->ax, w->nax, sizeof *w->ax, cmp_along_a, &ec, w->tmp);
         }
-        for (size_t m = 0; m < w->nax; m++) {
-            double mx = w->ax[m].lx, my = w->ax[m].ly;
-            run += lx * my - mx * ly;
-            lx = mx;
-            ly = my;
-            if (!flush_a(w, run * half) || !ids_toggle(&w->cur, w->ax[m].z)) {
+        for (size_t m = 0; m < w->nax && st == OM_OK; m++) {
+            const struct zrec *x = &w->ax[m];
+            st = walk_to(w, &wk, x->lx, x->ly, x->px, x->py, true, err);
+            struct term t = walk_take(&wk);
+            if (st == OM_OK &&
+                (!flush_a(w, &t) || !ids_toggle(&w->cur, x->z))) {
                 return om__enomem(err, NULL);
             }
-            run = 0.0;
         }
-        run += lx * (qy - oy) - (qx - ox) * ly;
+        if (st == OM_OK) {
+            st = walk_to(w, &wk, qx - ox, qy - oy, qx, qy, true, err);
+        }
     }
-    if (oom || !flush_a(w, run * half)) {
+    if (st != OM_OK) {
+        return st;
+    }
+    struct term t = walk_take(&wk);
+    if (oom || !flush_a(w, &t)) {
         return om__enomem(err, NULL);
     }
     if (w->cur.n != n0 || (uint32_t)ids_hash(w->cur.v, w->cur.n) != h0) {
@@ -1466,7 +1597,7 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
 }
 
 /* The integral along zone edge id inside a; its crossings with a are
- * zr[r0 .. r1) (sorted by t). */
+ * zr[r0 .. r1) (sorted along it). */
 static enum om_status walk_zone_edge(struct om__ak_work *w,
                                      const struct om_layer_view *av, size_t f,
                                      uint32_t id, size_t r0, size_t r1,
@@ -1495,13 +1626,14 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
     if (!ids_load(&w->cur, k, e->set0)) {
         return om__enomem(err, NULL);
     }
-    double lx = e->x0 - ox, ly = e->y0 - oy;
-    double run = 0.0, half = 0.5 * e->sign;
+    struct walk wk;
+    walk_start(&wk, e->x0 - ox, e->y0 - oy, e->x0, e->y0, e->sign);
     double es[4];
     zedge_seg(e, es);
+    enum om_status st = OM_OK;
     size_t ia = r0, iz = k->xoff[id], zend = k->xoff[id + 1];
-    while (ia < r1 || iz < zend) {
-        double zx = 0.0, zy = 0.0;
+    while ((ia < r1 || iz < zend) && st == OM_OK) {
+        double zx = 0.0, zy = 0.0, zax = 0.0, zay = 0.0;
         if (iz < zend) {
             const struct xing *x = &k->x[iz];
             const struct zedge *d = &k->e[x->e & ~REV];
@@ -1510,6 +1642,8 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
             double fx = sw ? d->x0 : d->x1, fy = sw ? d->y0 : d->y1;
             zx = (sx - ox) + x->td * (fx - sx);
             zy = (sy - oy) + x->td * (fy - sy);
+            zax = sx + x->td * (fx - sx);
+            zay = sy + x->td * (fy - sy);
         }
         bool take_a = iz >= zend;
         if (!take_a && ia < r1) {
@@ -1521,17 +1655,18 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
                 order_along(es, e->z + 1, w->zr[ia].u, w->zr[ia].ue,
                             w->zr[ia].pq, 0, x->t, x->te, os, x->z + 1) <= 0;
         }
-        double mx = take_a ? w->zr[ia].lx : zx;
-        double my = take_a ? w->zr[ia].ly : zy;
-        if (in) {
-            run += lx * my - mx * ly;
-            if (!flush_zone(w, e, run * half)) {
+        if (take_a) {
+            const struct zrec *x = &w->zr[ia];
+            st = walk_to(w, &wk, x->lx, x->ly, x->px, x->py, in, err);
+        } else {
+            st = walk_to(w, &wk, zx, zy, zax, zay, in, err);
+        }
+        if (in && st == OM_OK) {
+            struct term t = walk_take(&wk);
+            if (!flush_zone(w, e, &t)) {
                 return om__enomem(err, NULL);
             }
-            run = 0.0;
         }
-        lx = mx;
-        ly = my;
         if (take_a) {
             in = !in;
             ia++;
@@ -1542,13 +1677,14 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
             iz++;
         }
     }
-    if (in) {
-        run += lx * (e->y1 - oy) - (e->x1 - ox) * ly;
-        if (!flush_zone(w, e, run * half)) {
+    if (st == OM_OK && in) {
+        st = walk_to(w, &wk, e->x1 - ox, e->y1 - oy, e->x1, e->y1, true, err);
+        struct term t = walk_take(&wk);
+        if (st == OM_OK && !flush_zone(w, e, &t)) {
             return om__enomem(err, NULL);
         }
     }
-    return OM_OK;
+    return st;
 }
 
 static int cmp_region(const void *x, const void *y)
@@ -1587,9 +1723,21 @@ enum om_status om__ak_feature(struct om__ak_work *w,
             !ids_load(&w->cur, k, k->corner[j0 * (k->nx + 1) + i0])) {
             return om__enomem(err, NULL);
         }
-        if (!add_regions(w, split_set(k, &w->cur), true, 0, true, 0,
-                         om_feature_area_planar(av, f))) {
+        struct term t = {om_feature_area_planar(av, f), 0.0, 0.0, 0};
+        if (!add_regions(w, split_set(k, &w->cur), true, 0, true, 0, &t, 1.0)) {
             return om__enomem(err, NULL);
+        }
+        double ell = NAN;
+        if (w->area) {
+            enum om_status st =
+                om_area_feature(w->area, av, f, NULL, &ell, err);
+            if (st != OM_OK) {
+                return st;
+            }
+        }
+        for (size_t i = 0; i < w->nreg; i++) {
+            w->reg[i].planar = w->racc[i].v;
+            w->reg[i].ell = ell;
         }
         *out = w->reg;
         *n = w->nreg;
@@ -1669,6 +1817,12 @@ enum om_status om__ak_feature(struct om__ak_work *w,
     }
     if (st != OM_OK) {
         return st;
+    }
+    for (size_t i = 0; i < w->nreg; i++) {
+        const struct term *t = &w->racc[i];
+        w->reg[i].planar = t->v;
+        w->reg[i].ell =
+            w->area ? om_area_finish(w->area, t->s + t->c, t->tr) : NAN;
     }
     if (w->nreg > 1) {
         qsort(w->reg, w->nreg, sizeof *w->reg, cmp_region);

@@ -60,12 +60,24 @@ enum om_status om__ak_work_new(const struct om__ak *k, struct om__ak_work **out,
                                struct om_error *err);
 void om__ak_work_free(struct om__ak_work *w);
 
+/*
+ * Ellipsoidal areas too (NULL: planar only): each piece of boundary adds
+ * its geodesic area term (om_area_edge, between the longitudes/latitudes
+ * of its ends), so a region's ellipsoidal area is that of the geodesic
+ * polygon through the vertices of its planar piece: the value GEOS's
+ * piece would get from om_area_feature. `area` is borrowed, one per
+ * thread.
+ */
+struct om_area_ctx;
+void om__ak_work_set_area(struct om__ak_work *w, struct om_area_ctx *area);
+
 /* A region of a feature of A: b and unit are feature indices of B and of
  * the unit layer, or OM_OVERLAY_NONE (outside every selected B feature /
  * every unit, or no such layer). */
 struct om__ak_region {
     size_t b, unit;
     double planar; /* the boundary integral: >= 0 up to rounding */
+    double ell;    /* ellipsoidal (om__ak_work_set_area), else NaN */
 };
 
 /*

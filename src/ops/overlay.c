@@ -1128,7 +1128,7 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
             r->b = b;
             r->unit = reg[m].unit;
             r->planar = v;
-            r->ell = NAN;
+            r->ell = opt->ellipsoidal ? reg[m].ell : NAN;
             r->gf = OM_OVERLAY_NONE;
         }
         i = k;
@@ -1230,7 +1230,14 @@ static enum om_status worker_init(struct worker *w, struct job *j,
     memset(w, 0, sizeof *w);
     w->job = j;
     if (j->ak) {
-        return om__ak_work_new(j->ak, &w->akw, err);
+        enum om_status st = om__ak_work_new(j->ak, &w->akw, err);
+        if (st == OM_OK && j->opt->ellipsoidal) {
+            st = om_area_ctx_new(j->opt->crs, &w->area, err);
+            if (st == OM_OK) {
+                om__ak_work_set_area(w->akw, w->area);
+            }
+        }
+        return st;
     }
     enum om_status st = om_polyops_new(&w->geos, err);
     if (st == OM_OK) {
@@ -1355,13 +1362,11 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
                          "overlay: unknown engine %d", (int)opt->engine);
     }
     bool kernel = opt->engine == OM_ENGINE_KERNEL ||
-                  (opt->engine == OM_ENGINE_AUTO && !opt->want_geometry &&
-                   !opt->ellipsoidal);
-    if (kernel && (opt->want_geometry || opt->ellipsoidal)) {
+                  (opt->engine == OM_ENGINE_AUTO && !opt->want_geometry);
+    if (kernel && opt->want_geometry) {
         return om__error(err, OM_EINVAL, aname, 0, -1,
-                         "the area kernel computes planar areas only (no "
-                         "geometry, no ellipsoidal areas): use the GEOS "
-                         "engine");
+                         "the area kernel computes areas only, no piece "
+                         "geometry: use the GEOS engine");
     }
     struct job j;
     memset(&j, 0, sizeof j);
