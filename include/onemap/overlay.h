@@ -17,9 +17,14 @@
  * as above. The exact area kernel (src/ops/areak.h) computes areas only,
  * as boundary integrals, without constructing any geometry: a feature of
  * A far from every edge of B and of the units costs one grid lookup.
- * Both deliver the same pieces in the same order; areas agree to rounding
- * (the kernel is exact up to the floating-point sum of the boundary
- * terms).
+ * Both deliver the same pieces in the same order. Planar areas agree to
+ * rounding (the kernel is exact up to the floating-point sum of the
+ * boundary terms). Ellipsoidal areas are those of the geodesic polygon
+ * through a piece's vertices; the GEOS engine cuts big B and unit
+ * features into tiles, whose cuts add vertices on the pieces' boundaries
+ * (each a slightly different geodesic), so its ellipsoidal areas differ
+ * from the kernel's by up to ~1e-7 relative in projected CRSs and ~1e-6
+ * in lon/lat; the kernel's equal an untiled GEOS overlay's to rounding.
  */
 #ifndef ONEMAP_OVERLAY_H
 #define ONEMAP_OVERLAY_H
@@ -82,7 +87,9 @@ struct om_overlay_options {
     bool want_geometry;
     bool ellipsoidal;         /* compute ellipsoidal_m2 (needs crs) */
     const struct om_crs *crs; /* CRS of all layers */
-    double min_area_m2;       /* drop pieces with planar area below */
+    double min_area_m2; /* drop pieces with planar area below (m²; for a
+                           geographic CRS converted to degrees² at the
+                           middle latitude of A) */
     int threads;              /* 0 = all cores */
     enum om_overlay_engine engine;
 };
@@ -94,7 +101,8 @@ struct om_overlay_options {
  * may then overlap; A \ B is A minus the union of the B features it meets.
  * Areas of a piece are sums over its fragments (one per B / unit tile), so
  * they do not depend on want_geometry. Pieces (and remainders: A \ B,
- * outside every unit) below 1e-9 of the A feature's area + 1e-6 m² are
+ * outside every unit) below 1e-9 of the A feature's planar area + 1e-6 m²
+ * (in CRS units: degrees² at A's middle latitude for a geographic CRS) are
  * crumbs, not pieces: the rounding of floating-point overlay, or slivers
  * between boundaries that nearly coincide. Both engines drop them.
  */

@@ -158,6 +158,9 @@ struct job {
     struct om_layer_view btv, utv; /* tiles */
     const struct om_rtree *btree, *utree;
     struct om__ak *ak; /* the area kernel, when it is the engine */
+    /* CRS units² per m² (planar areas are in CRS units: degrees² for a
+     * geographic CRS, where thresholds in m² are scaled by this) */
+    double unit2_per_m2;
     size_t nchunks;
     size_t *cstart; /* chunk ci is A features cstart[ci] .. cstart[ci+1] */
     struct chunk_out *out;
@@ -367,7 +370,7 @@ static bool push_frag(struct frag **arr, size_t *n, size_t *cap, uint8_t src,
     return true;
 }
 
-static bool crumb(double rest, double whole);
+static bool crumb(const struct job *j, double rest, double whole);
 
 /* Emit one piece made of fragments fr[0..n) (disjoint interiors). */
 static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
@@ -392,8 +395,8 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
             ell += e;
         }
     }
-    if (crumb(planar, om_feature_area_planar(&w->job->av, a)) ||
-        planar < opt->min_area_m2) {
+    if (crumb(w->job, planar, om_feature_area_planar(&w->job->av, a)) ||
+        planar < opt->min_area_m2 * w->job->unit2_per_m2) {
         return OM_OK;
     }
     size_t gf = OM_OVERLAY_NONE;
@@ -442,9 +445,9 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
  * between boundaries that nearly coincide (a parcel edge and a township
  * edge digitised 1e-10 m apart), the same for both engines.
  */
-static bool crumb(double rest, double whole)
+static bool crumb(const struct job *j, double rest, double whole)
 {
-    return rest <= 1e-9 * whole + 1e-6;
+    return rest <= 1e-9 * whole + 1e-6 * j->unit2_per_m2;
 }
 
 /*
@@ -822,7 +825,7 @@ static enum om_status split_units(struct worker *w, struct chunk_out *c,
             }
         }
         grid_end(w);
-        if (st != OM_OK || covered || crumb(whole - assigned, whole)) {
+        if (st != OM_OK || covered || crumb(j, whole - assigned, whole)) {
             continue;
         }
         /* Part of the fragment lies outside every unit. */
@@ -889,7 +892,7 @@ static enum om_status split_units(struct worker *w, struct chunk_out *c,
         if (st == OM_OK) {
             size_t sf = w->f2v.nfeatures - 1;
             if (has_parts(&w->f2v, sf) &&
-                !crumb(om_feature_area_planar(&w->f2v, sf), whole) &&
+                !crumb(j, om_feature_area_planar(&w->f2v, sf), whole) &&
                 !push_frag(&rests, &nrests, &cap_rests, SRC_F2, sf, 0)) {
                 st = om__enomem(err, NULL);
             }
@@ -1068,7 +1071,7 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
                         (long long)j->av.fid[a], out, in, whole);
                 }
             }
-            if (has_parts(&w->f1v, sf) && !crumb(out, whole) &&
+            if (has_parts(&w->f1v, sf) && !crumb(j, out, whole) &&
                 !push_frag(&w->bl, &w->nbl, &w->cap_bl, SRC_F1, sf,
                            OM_OVERLAY_NONE)) {
                 return om__enomem(err, NULL);
@@ -1114,10 +1117,10 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
         }
         bool keep =
             !opt->b || (b == OM_OVERLAY_NONE ? opt->outside : opt->inside);
-        keep = keep && !crumb(piece, whole);
+        keep = keep && !crumb(j, piece, whole);
         for (size_t m = i; keep && m < k; m++) {
             double v = reg[m].planar;
-            if (crumb(v, whole) || v < opt->min_area_m2) {
+            if (crumb(j, v, whole) || v < opt->min_area_m2 * j->unit2_per_m2) {
                 continue;
             }
             if (!OM__GROW(c->p, c->cap, c->n + 1)) {
@@ -1373,6 +1376,16 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     j.opt = opt;
     j.aname = aname;
     om_layer_view(opt->a, &j.av);
+    j.unit2_per_m2 = 1.0;
+    if (opt->crs && om_crs_is_geographic(opt->crs)) {
+        /* degrees² per m² at the middle latitude of A (good to a few
+         * per cent across a province: enough for a crumb threshold) */
+        struct om_rect e = om_layer_extent(opt->a);
+        double lat = fabs(0.5 * (e.miny + e.maxy));
+        double c = cos((lat < 89.0 ? lat : 89.0) * 0.017453292519943295);
+        double m_per_deg = 6371008.8 * 0.017453292519943295;
+        j.unit2_per_m2 = 1.0 / (m_per_deg * m_per_deg * c);
+    }
     struct om_layer *btiles = NULL, *utiles = NULL;
     enum om_status st = OM_OK;
     if (kernel) {
