@@ -195,6 +195,24 @@ enum om_status om_project_read(struct om_project *p, const char *code,
                                struct om_error *err);
 
 /*
+ * om_project_read with only the attribute columns named in
+ * fields[0..nfields): names compared without ASCII case (as
+ * om_layer_field_index), a name given twice read once; the layer's fields
+ * keep the table's column order. nfields 0 reads no attributes at all
+ * (`fields` may then be NULL). Geometry, fids, feature order and flags are
+ * those of om_project_read, and so are the values of the columns read;
+ * skipping the other columns makes big layers much faster to read. A name
+ * that is not an attribute column of the layer gives OM_ENOTFOUND "no
+ * field '<name>' in layer <code> (fields: <the layer's fields>)"; an
+ * unknown code fails as in om_project_read.
+ */
+enum om_status om_project_read_fields(struct om_project *p, const char *code,
+                                      int version, const char *const *fields,
+                                      size_t nfields, struct om_layer **out,
+                                      const struct om_progress *progress,
+                                      struct om_error *err);
+
+/*
  * Read a feature table of any GeoPackage file with the same fast reader.
  * `table` NULL = the only features table (OM_EINVAL listing them when
  * there are several). The geometry column and srs come from

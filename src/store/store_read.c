@@ -14,8 +14,8 @@
 
 struct column {
     char *name;
-    int field; /* layer field index; -1 = skipped */
-    enum om_field_type type;
+    int field;               /* layer field index; -1 = skipped */
+    enum om_field_type type; /* 0 = not an attribute (BLOB, the fid) */
 };
 
 /* Attribute type from a declared SQL column type; 0 = skip (BLOB or a
@@ -166,6 +166,73 @@ static enum om_status table_columns(sqlite3 *db,
     return OM_OK;
 }
 
+/*
+ * Keep only the attribute columns named in fields[0..nfields) (ASCII case
+ * like om_layer_field_index); the others get type 0. A name that is not an
+ * attribute column gives OM_ENOTFOUND naming it and listing the ones that
+ * are.
+ */
+static enum om_status keep_fields(struct column *cols, size_t ncols,
+                                  const struct om__read_spec *spec,
+                                  const char *const *fields, size_t nfields,
+                                  struct om_error *err)
+{
+    for (size_t k = 0; k < nfields; k++) {
+        bool found = false;
+        for (size_t i = 0; fields[k] && !found && i < ncols; i++) {
+            found =
+                cols[i].type && om__strcasecmp(cols[i].name, fields[k]) == 0;
+        }
+        if (found) {
+            continue;
+        }
+        char list[300] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < ncols; i++) {
+            if (!cols[i].type) {
+                continue;
+            }
+            size_t need = strlen(cols[i].name) + 2;
+            if (len + need + 4 >= sizeof list) {
+                snprintf(list + len, sizeof list - len, ", ...");
+                break;
+            }
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                    len ? ", " : "", cols[i].name);
+        }
+        return om__error(err, OM_ENOTFOUND, spec->source, 0, -1,
+                         "no field '%s' in layer %s (fields: %s)",
+                         fields[k] ? fields[k] : "(null)", spec->layer_name,
+                         len ? list : "none");
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        bool wanted = false;
+        for (size_t k = 0; !wanted && k < nfields; k++) {
+            wanted = om__strcasecmp(cols[i].name, fields[k]) == 0;
+        }
+        if (!wanted) {
+            cols[i].type = 0;
+        }
+    }
+    return OM_OK;
+}
+
+/* Check a row count against the layer limit. */
+static enum om_status check_rows(const char *source, const char *table,
+                                 uint64_t total, struct om_error *err)
+{
+    if (total > OM_LIMIT_LAYER_FEATURES) {
+        return om__error(err, OM_ELIMIT, source, 0, -1,
+                         "table %s has %llu features, more than the limit of "
+                         "%u",
+                         table, (unsigned long long)total,
+                         OM_LIMIT_LAYER_FEATURES);
+    }
+    return OM_OK;
+}
+
+/* COUNT(*) walks every leaf page of the table: a whole extra pass over the
+ * file, so project reads take the count from the catalogue instead. */
 static enum om_status count_rows(sqlite3 *db, const char *source,
                                  const char *table, uint64_t *total,
                                  struct om_error *err)
@@ -192,14 +259,7 @@ static enum om_status count_rows(sqlite3 *db, const char *source,
         s = om__store_error(db, source, err, "cannot count the features");
     }
     sqlite3_finalize(st);
-    if (s == OM_OK && *total > OM_LIMIT_LAYER_FEATURES) {
-        s = om__error(err, OM_ELIMIT, source, 0, -1,
-                      "table %s has %llu features, more than the limit of "
-                      "%u",
-                      table, (unsigned long long)*total,
-                      OM_LIMIT_LAYER_FEATURES);
-    }
-    return s;
+    return s == OM_OK ? check_rows(source, table, *total, err) : s;
 }
 
 static enum om_status set_value(struct om_layer *l, const struct column *c,
@@ -224,76 +284,131 @@ static enum om_status set_value(struct om_layer *l, const struct column *c,
     }
 }
 
-enum om_status om__store_read_table(sqlite3 *db,
-                                    const struct om__read_spec *spec,
-                                    struct om_layer **out, struct om_error *err)
+/* What read_table reads besides the spec. */
+struct read_opts {
+    bool all_fields; /* every attribute column, else only fields[] */
+    const char *const *fields;
+    size_t nfields;
+    int64_t nrows; /* the row count when known (catalogue), else -1 */
+};
+
+/* SELECT fid, geom, a, b, ... FROM t ORDER BY 1 */
+static enum om_status select_sql(struct om__buf *sql,
+                                 const struct om__read_spec *spec,
+                                 const char *fid_col, const struct column *cols,
+                                 size_t ncols)
+{
+    enum om_status s = om__buf_puts(sql, "SELECT ");
+    if (s == OM_OK) {
+        s = fid_col ? om__store_quote(sql, fid_col)
+                    : om__buf_puts(sql, "rowid");
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(sql, ", ");
+    }
+    if (s == OM_OK) {
+        s = om__store_quote(sql, spec->geom_column);
+    }
+    for (size_t i = 0; s == OM_OK && i < ncols; i++) {
+        if (cols[i].field >= 0) {
+            s = om__buf_puts(sql, ", ");
+            if (s == OM_OK) {
+                s = om__store_quote(sql, cols[i].name);
+            }
+        }
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(sql, " FROM ");
+    }
+    if (s == OM_OK) {
+        s = om__store_quote(sql, spec->table);
+    }
+    if (s == OM_OK) {
+        s = om__buf_puts(sql, " ORDER BY 1");
+    }
+    return s;
+}
+
+/* The geometry of the current row into the current feature. */
+static enum om_status row_geometry(const struct om__read_spec *spec,
+                                   sqlite3_stmt *st, int64_t fid,
+                                   struct om__wkb_reader *rd,
+                                   struct om_layer *l, struct om_error *err)
+{
+    int type = sqlite3_column_type(st, 1);
+    if (type == SQLITE_NULL) {
+        return OM_OK;
+    }
+    if (type != SQLITE_BLOB) {
+        return om__error(err, OM_EPARSE, spec->source, 0, fid,
+                         "the geometry column '%s' of %s holds a %s, not "
+                         "a GeoPackage geometry blob",
+                         spec->geom_column, spec->table,
+                         type == SQLITE_TEXT ? "text" : "number");
+    }
+    const uint8_t *blob = sqlite3_column_blob(st, 1);
+    size_t n = (size_t)sqlite3_column_bytes(st, 1);
+    if (!blob) {
+        return om__enomem(err, spec->source);
+    }
+    return om__gpkg_decode_to_layer(rd, blob, n, l, NULL, spec->source, fid,
+                                    err);
+}
+
+static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
+                                 const struct read_opts *o,
+                                 struct om_layer **out, struct om_error *err)
 {
     *out = NULL;
     struct column *cols = NULL;
-    size_t ncols = 0;
+    size_t ncols = 0, nsel = 0;
     char *fid_col = NULL;
     struct om_layer *l = NULL;
     sqlite3_stmt *st = NULL;
     struct om__wkb_reader rd = {0};
     struct om__buf sql;
     om__buf_init(&sql, 0);
-    uint64_t total = 0;
+    uint64_t total = o->nrows >= 0 ? (uint64_t)o->nrows : 0;
     enum om_status s = table_columns(db, spec, &cols, &ncols, &fid_col, err);
+    if (s == OM_OK && !o->all_fields) {
+        s = keep_fields(cols, ncols, spec, o->fields, o->nfields, err);
+    }
     if (s == OM_OK) {
-        s = count_rows(db, spec->source, spec->table, &total, err);
+        s = o->nrows >= 0
+                ? check_rows(spec->source, spec->table, total, err)
+                : count_rows(db, spec->source, spec->table, &total, err);
     }
     if (s == OM_OK) {
         s = om_layer_new(spec->layer_name, &l, err);
     }
+    /* The columns read, packed to the front in SELECT order. */
     for (size_t i = 0; s == OM_OK && i < ncols; i++) {
         if (cols[i].type) {
             s = om_layer_add_field(l, cols[i].name, cols[i].type,
                                    &cols[i].field, err);
-        }
-    }
-    if (s != OM_OK) {
-        goto out;
-    }
-    /* SELECT fid, geom, a, b, ... FROM t ORDER BY fid */
-    s = om__buf_puts(&sql, "SELECT ");
-    if (s == OM_OK) {
-        s = fid_col ? om__store_quote(&sql, fid_col)
-                    : om__buf_puts(&sql, "rowid");
-    }
-    if (s == OM_OK) {
-        s = om__buf_puts(&sql, ", ");
-    }
-    if (s == OM_OK) {
-        s = om__store_quote(&sql, spec->geom_column);
-    }
-    for (size_t i = 0; s == OM_OK && i < ncols; i++) {
-        if (cols[i].field >= 0) {
-            s = om__buf_puts(&sql, ", ");
             if (s == OM_OK) {
-                s = om__store_quote(&sql, cols[i].name);
+                struct column c = cols[nsel];
+                cols[nsel++] = cols[i];
+                cols[i] = c;
             }
         }
     }
-    if (s == OM_OK) {
-        s = om__buf_puts(&sql, " FROM ");
-    }
-    if (s == OM_OK) {
-        s = om__store_quote(&sql, spec->table);
-    }
-    if (s == OM_OK) {
-        s = om__buf_puts(&sql, " ORDER BY 1");
-    }
-    if (s != OM_OK) {
+    if (s == OM_OK && select_sql(&sql, spec, fid_col, cols, nsel) != OM_OK) {
         s = om__enomem(err, spec->source);
-        goto out;
     }
-    s = om__store_prepare(db, spec->source, sql.data, &st, err);
+    if (s == OM_OK) {
+        s = om__store_prepare(db, spec->source, sql.data, &st, err);
+    }
     if (s != OM_OK) {
         goto out;
     }
     uint64_t done = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* A catalogue count can be stale (the table edited in QGIS). */
+        if (total <= done) {
+            total = done + 1;
+        }
         if (om__progress(spec->progress, "reading", done, total)) {
             s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
                           "reading %s canceled", spec->table);
@@ -304,28 +419,9 @@ enum om_status om__store_read_table(sqlite3 *db,
         if (s != OM_OK) {
             break;
         }
-        if (sqlite3_column_type(st, 1) == SQLITE_BLOB) {
-            const uint8_t *blob = sqlite3_column_blob(st, 1);
-            size_t n = (size_t)sqlite3_column_bytes(st, 1);
-            if (!blob) {
-                s = om__enomem(err, spec->source);
-            } else {
-                s = om__gpkg_decode_to_layer(&rd, blob, n, l, NULL,
-                                             spec->source, fid, err);
-            }
-        } else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-            s = om__error(err, OM_EPARSE, spec->source, 0, fid,
-                          "the geometry column '%s' of %s holds a %s, not "
-                          "a GeoPackage geometry blob",
-                          spec->geom_column, spec->table,
-                          sqlite3_column_type(st, 1) == SQLITE_TEXT ? "text"
-                                                                    : "number");
-        }
-        int k = 2;
-        for (size_t i = 0; s == OM_OK && i < ncols; i++) {
-            if (cols[i].field >= 0) {
-                s = set_value(l, &cols[i], st, k++, err);
-            }
+        s = row_geometry(spec, st, fid, &rd, l, err);
+        for (size_t i = 0; s == OM_OK && i < nsel; i++) {
+            s = set_value(l, &cols[i], st, (int)i + 2, err);
         }
         if (s == OM_OK) {
             s = om_layer_end_feature(l, err);
@@ -340,7 +436,7 @@ enum om_status om__store_read_table(sqlite3 *db,
         s = om__store_error(db, spec->source, err, "cannot read the features");
     }
     if (s == OM_OK) {
-        om__progress(spec->progress, "reading", done, total);
+        om__progress(spec->progress, "reading", done, done);
     }
 out:
     sqlite3_finalize(st);
@@ -354,6 +450,14 @@ out:
     }
     *out = l;
     return OM_OK;
+}
+
+enum om_status om__store_read_table(sqlite3 *db,
+                                    const struct om__read_spec *spec,
+                                    struct om_layer **out, struct om_error *err)
+{
+    struct read_opts o = {true, NULL, 0, -1};
+    return read_table(db, spec, &o, out, err);
 }
 
 /* Flag the features recorded as invalid / repaired by their import. */
@@ -390,10 +494,38 @@ static enum om_status mark_issues(struct om_project *p, const char *code,
     return s;
 }
 
-enum om_status om_project_read(struct om_project *p, const char *code,
-                               int version, struct om_layer **out,
-                               const struct om_progress *progress,
-                               struct om_error *err)
+/* The feature count of a layer table as recorded by its import. */
+static enum om_status catalogue_rows(struct om_project *p, const char *table,
+                                     int64_t *n, struct om_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum om_status s = om__store_prepare(
+        p->db, p->path, "SELECT nfeatures FROM om_layers WHERE table_name = ?1",
+        &st, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+    } else if (rc != SQLITE_DONE) {
+        s = om__store_error(p->db, p->path, err, "cannot read om_layers");
+    }
+    sqlite3_finalize(st);
+    /* a negative count (a hand-edited catalogue) is unknown: COUNT(*) */
+    if (*n < 0) {
+        *n = -1;
+    }
+    return s;
+}
+
+static enum om_status project_read(struct om_project *p, const char *code,
+                                   int version, bool all_fields,
+                                   const char *const *fields, size_t nfields,
+                                   struct om_layer **out,
+                                   const struct om_progress *progress,
+                                   struct om_error *err)
 {
     *out = NULL;
     char table[128];
@@ -406,9 +538,13 @@ enum om_status om_project_read(struct om_project *p, const char *code,
         return s;
     }
     s = om__store_find_layer(p, code, version, table, &ver, err);
+    struct read_opts o = {all_fields, fields, nfields, -1};
+    if (s == OM_OK) {
+        s = catalogue_rows(p, table, &o.nrows, err);
+    }
     if (s == OM_OK) {
         struct om__read_spec spec = {p->path, table, "geom", code, progress};
-        s = om__store_read_table(p->db, &spec, &l, err);
+        s = read_table(p->db, &spec, &o, &l, err);
     }
     if (s == OM_OK && p->crs) {
         s = om_layer_set_crs(l, p->crs, err);
@@ -426,6 +562,30 @@ enum om_status om_project_read(struct om_project *p, const char *code,
     }
     *out = l;
     return OM_OK;
+}
+
+enum om_status om_project_read(struct om_project *p, const char *code,
+                               int version, struct om_layer **out,
+                               const struct om_progress *progress,
+                               struct om_error *err)
+{
+    return project_read(p, code, version, true, NULL, 0, out, progress, err);
+}
+
+enum om_status om_project_read_fields(struct om_project *p, const char *code,
+                                      int version, const char *const *fields,
+                                      size_t nfields, struct om_layer **out,
+                                      const struct om_progress *progress,
+                                      struct om_error *err)
+{
+    if (nfields > 0 && !fields) {
+        *out = NULL;
+        return om__error(err, OM_EINVAL, p->path, 0, -1,
+                         "om_project_read_fields: %zu fields but no list",
+                         nfields);
+    }
+    return project_read(p, code, version, false, fields, nfields, out, progress,
+                        err);
 }
 
 /* The features tables of a GeoPackage, "a, b, c" into buf. */

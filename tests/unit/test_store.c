@@ -1,7 +1,8 @@
 /*
  * test_store.c — the project database: create/open/refuse, import and
  * read back exactly, versions, catalogue, issues and log, cancel and
- * kill -9 leave the file as it was, OOM in read. GDAL (ogrinfo, ogr2ogr,
+ * kill -9 leave the file as it was, OOM in read; reading some fields gives
+ * the full read without the other columns. GDAL (ogrinfo, ogr2ogr,
  * validate_gpkg.py) is the independent oracle that the file is a
  * GeoPackage QGIS opens.
  */
@@ -234,6 +235,84 @@ static const char *compare_layers(const struct om_layer *a,
             if (!eq) {
                 snprintf(why, size, "fid %lld field %s differs", (long long)fid,
                          name);
+                return why;
+            }
+        }
+    }
+    return why;
+}
+
+/* Is value (fa, ca) of a the same as (fb, cb) of b, NULLs included? */
+static bool same_value(const struct om_layer *a, size_t fa, int ca,
+                       const struct om_layer *b, size_t fb, int cb)
+{
+    bool na = om_layer_is_null(a, fa, ca), nb = om_layer_is_null(b, fb, cb);
+    if (na || nb) {
+        return na == nb;
+    }
+    switch (om_layer_field_type(a, ca)) {
+    case OM_FIELD_INT:
+        return om_layer_get_int(a, fa, ca) == om_layer_get_int(b, fb, cb);
+    case OM_FIELD_REAL: {
+        double x = om_layer_get_real(a, fa, ca);
+        double y = om_layer_get_real(b, fb, cb);
+        return memcmp(&x, &y, 8) == 0;
+    }
+    default:
+        return strcmp(om_layer_get_text(a, fa, ca),
+                      om_layer_get_text(b, fb, cb)) == 0;
+    }
+}
+
+/*
+ * A read of some fields (`sub`) against the full read of the same layer:
+ * the same features in the same order with the same fids, flags, boxes and
+ * geometry, the same name, CRS and extent, finished, and every field of
+ * `sub` equal to the field of that name in `full`. "" if so.
+ */
+static const char *compare_subset(const struct om_layer *full,
+                                  const struct om_layer *sub, char *why,
+                                  size_t size)
+{
+    why[0] = '\0';
+    struct om_layer_view vf, vs;
+    om_layer_view(full, &vf);
+    om_layer_view(sub, &vs);
+    struct om_rect ef = om_layer_extent(full), es = om_layer_extent(sub);
+    const char *cf = om_layer_crs(full), *cs = om_layer_crs(sub);
+    if (vf.nfeatures != vs.nfeatures || vf.npoints != vs.npoints ||
+        vf.nrings != vs.nrings || vf.nparts != vs.nparts) {
+        snprintf(why, size, "%zu/%zu vs %zu/%zu features/points", vf.nfeatures,
+                 vf.npoints, vs.nfeatures, vs.npoints);
+        return why;
+    }
+    if (!om_layer_is_finished(sub) ||
+        strcmp(om_layer_name(full), om_layer_name(sub)) != 0 || !cf || !cs ||
+        strcmp(cf, cs) != 0 || memcmp(&ef, &es, sizeof ef) != 0) {
+        snprintf(why, size, "name, crs, extent or finished differ");
+        return why;
+    }
+    for (size_t f = 0; f < vf.nfeatures; f++) {
+        if (vf.fid[f] != vs.fid[f] || vf.flags[f] != vs.flags[f] ||
+            memcmp(&vf.bbox[f], &vs.bbox[f], sizeof vf.bbox[f]) != 0 ||
+            !same_geometry(full, f, sub, f)) {
+            snprintf(why, size, "feature %zu (fid %lld / %lld) differs", f,
+                     (long long)vf.fid[f], (long long)vs.fid[f]);
+            return why;
+        }
+    }
+    for (size_t c = 0; c < om_layer_nfields(sub); c++) {
+        const char *name = om_layer_field_name(sub, (int)c);
+        int k = om_layer_field_index(full, name);
+        if (k < 0 || strcmp(om_layer_field_name(full, k), name) != 0 ||
+            om_layer_field_type(full, k) != om_layer_field_type(sub, (int)c)) {
+            snprintf(why, size, "field %s missing, renamed or retyped", name);
+            return why;
+        }
+        for (size_t f = 0; f < vf.nfeatures; f++) {
+            if (!same_value(full, f, k, sub, f, (int)c)) {
+                snprintf(why, size, "fid %lld field %s differs",
+                         (long long)vf.fid[f], name);
                 return why;
             }
         }
@@ -931,6 +1010,258 @@ TEST(test_read_oom)
     CHECK(nok > 0);
 }
 
+/* The field names of a layer as "A, B, C". */
+static const char *field_list(const struct om_layer *l, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t c = 0; c < om_layer_nfields(l); c++) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, "%s%s", c ? ", " : "",
+                 om_layer_field_name(l, (int)c));
+    }
+    return buf;
+}
+
+/* om_project_read_fields gives the full read minus the other columns. */
+TEST(test_read_fields)
+{
+    char path[512], why[4][300], names[3][200];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("fields.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(40, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    /* case-insensitive, a name twice, not in table order */
+    const char *two[] = {"tbmj", "DLBM", "dlbm"};
+    /* non-ASCII names, an INT column, the renamed "geom" attribute */
+    const char *three[] = {"数量", "geom_1", "地类名称"};
+    struct om_layer *full = NULL, *sub[4] = {NULL, NULL, NULL, NULL};
+    if (st == OM_OK) {
+        st = om_project_read(p, "DLTB", 0, &full, NULL, &err);
+    }
+    if (st == OM_OK) {
+        st = om_project_read_fields(p, "DLTB", 0, two, 3, &sub[0], NULL, &err);
+    }
+    if (st == OM_OK) {
+        st =
+            om_project_read_fields(p, "DLTB", 0, three, 3, &sub[1], NULL, &err);
+    }
+    if (st == OM_OK) {
+        st = om_project_read_fields(p, "DLTB", 0, NULL, 0, &sub[2], NULL, &err);
+    }
+    if (st == OM_OK) {
+        st = om_project_read_fields(p, "DLTB", 1, two + 1, 1, &sub[3], NULL,
+                                    &err);
+    }
+    om_project_close(p);
+    size_t nfields[4] = {0, 0, 0, 0};
+    bool invalid2 = false, empty4 = false;
+    for (int i = 0; st == OM_OK && i < 4; i++) {
+        compare_subset(full, sub[i], why[i], sizeof why[i]);
+        nfields[i] = om_layer_nfields(sub[i]);
+        if (i < 2) {
+            field_list(sub[i], names[i], sizeof names[i]);
+        }
+    }
+    if (st == OM_OK) {
+        struct om_layer_view v;
+        om_layer_view(sub[2], &v);
+        size_t f2 = om_layer_find_fid(sub[2], 2);
+        size_t f4 = om_layer_find_fid(sub[2], 4);
+        invalid2 = f2 != (size_t)-1 && (v.flags[f2] & OM_FEAT_INVALID);
+        empty4 = f4 != (size_t)-1 && (v.flags[f4] & OM_FEAT_EMPTY);
+        field_list(full, names[2], sizeof names[2]);
+    }
+    om_layer_free(full);
+    for (int i = 0; i < 4; i++) {
+        om_layer_free(sub[i]);
+    }
+    CHECK_OK(st, &err);
+    for (int i = 0; i < 4; i++) {
+        if (why[i][0]) {
+            FAILF("read %d differs from the full read: %s", i, why[i]);
+            return;
+        }
+    }
+    CHECK_STR(names[2], "DLBM, TBMJ, 地类名称, 数量, geom_1");
+    /* the table's names and order, each column once */
+    CHECK_INT(nfields[0], 2);
+    CHECK_STR(names[0], "DLBM, TBMJ");
+    CHECK_INT(nfields[1], 3);
+    CHECK_STR(names[1], "地类名称, 数量, geom_1");
+    CHECK_INT(nfields[2], 0);
+    CHECK_INT(nfields[3], 1);
+    CHECK(invalid2);
+    CHECK(empty4);
+}
+
+TEST(test_read_fields_errors)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err, e_nope, e_code;
+    tmp_path("fields_err.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(3, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    if (st != OM_OK) {
+        om_project_close(p);
+        CHECK_OK(st, &err);
+    }
+    const char *nope[] = {"DLBM", "NOPE"};
+    const char *fid[] = {"fid"};
+    const char *geom[] = {"GEOM"};
+    const char *null[] = {NULL};
+    struct om_layer *r[7];
+    enum om_status s[7];
+    s[0] = om_project_read_fields(p, "DLTB", 0, nope, 2, &r[0], NULL, &e_nope);
+    /* the fid and the geometry column are not attributes */
+    s[1] = om_project_read_fields(p, "DLTB", 0, fid, 1, &r[1], NULL, &err);
+    s[2] = om_project_read_fields(p, "DLTB", 0, geom, 1, &r[2], NULL, &err);
+    s[3] = om_project_read_fields(p, "DLTB", 0, null, 1, &r[3], NULL, &err);
+    s[4] = om_project_read_fields(p, "DLTB", 0, NULL, 1, &r[4], NULL, &err);
+    s[5] = om_project_read_fields(p, "GHFQ", 0, nope, 1, &r[5], NULL, &e_code);
+    s[6] = om_project_read_fields(p, "DLTB", 7, nope, 1, &r[6], NULL, &err);
+    /* the handle is still fine after the errors */
+    struct om_layer *ok = NULL;
+    enum om_status s_ok =
+        om_project_read_fields(p, "DLTB", 0, nope, 1, &ok, NULL, &err);
+    size_t n_ok = ok ? om_layer_nfeatures(ok) : 0;
+    om_layer_free(ok);
+    om_project_close(p);
+    bool all_null = true;
+    for (int i = 0; i < 7; i++) {
+        all_null = all_null && r[i] == NULL;
+    }
+    CHECK(all_null);
+    CHECK_STATUS(s[0], OM_ENOTFOUND);
+    CHECK_INT(e_nope.status, OM_ENOTFOUND);
+    CHECK_CONTAINS(e_nope.msg, "no field 'NOPE' in layer DLTB");
+    CHECK_CONTAINS(e_nope.msg, "(fields: DLBM, TBMJ, 地类名称, 数量, geom_1)");
+    CHECK_STATUS(s[1], OM_ENOTFOUND);
+    CHECK_STATUS(s[2], OM_ENOTFOUND);
+    CHECK_STATUS(s[3], OM_ENOTFOUND);
+    CHECK_STATUS(s[4], OM_EINVAL);
+    CHECK_STATUS(s[5], OM_ENOTFOUND);
+    CHECK_CONTAINS(e_code.msg, "GHFQ");
+    CHECK_STATUS(s[6], OM_ENOTFOUND);
+    CHECK_OK(s_ok, &err);
+    CHECK_INT(n_ok, 8);
+}
+
+struct progress_log {
+    uint64_t done, total;
+    int ncalls;
+    bool done_above_total;
+};
+
+static void log_progress(void *ctx, const char *phase, uint64_t done,
+                         uint64_t total)
+{
+    (void)phase;
+    struct progress_log *g = ctx;
+    g->done = done;
+    g->total = total;
+    g->ncalls++;
+    g->done_above_total = g->done_above_total || done > total;
+}
+
+/* The row count for progress comes from the catalogue; a table changed
+ * behind onemap's back (rows deleted in QGIS, the count edited) still
+ * reads every row, and progress ends at (n, n). */
+TEST(test_read_stale_count)
+{
+    char path[512], cmd[1200];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("stale.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(600, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    om_project_close(p);
+    CHECK_OK(st, &err);
+    const char *counts[] = {"3", "100000"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "sqlite3 '%s' \"DELETE FROM DLTB_v1 WHERE fid = %d; UPDATE "
+                 "om_layers SET nfeatures = %s\" 2>&1",
+                 path, 1000 + i, counts[i]);
+        int status;
+        free(run_cmd(cmd, &status));
+        CHECK_INT(status, 0);
+        CHECK_OK(om_project_open(path, true, &p, &err), &err);
+        struct progress_log g = {0, 0, 0, false};
+        struct om_progress prog = {log_progress, &g, NULL};
+        const char *dlbm[] = {"DLBM"};
+        struct om_layer *r = NULL;
+        st = om_project_read_fields(p, "DLTB", 0, dlbm, 1, &r, &prog, &err);
+        size_t n = r ? om_layer_nfeatures(r) : 0;
+        bool gone = r && om_layer_find_fid(r, 1000 + i) == (size_t)-1;
+        om_layer_free(r);
+        om_project_close(p);
+        CHECK_OK(st, &err);
+        CHECK_INT(n, 604 - i);
+        CHECK(gone);
+        CHECK(!g.done_above_total);
+        CHECK(g.ncalls > 2);
+        CHECK_INT(g.done, n);
+        CHECK_INT(g.total, n);
+    }
+}
+
+/* Every allocation failure gives OM_ENOMEM (or the field error), nothing
+ * else, and leaks nothing (the test allocator counts). */
+TEST(test_read_fields_oom)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("fields_oom.gpkg", path, sizeof path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(30, true);
+    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
+    om_layer_free(l);
+    if (st != OM_OK) {
+        om_project_close(p);
+        CHECK_OK(st, &err);
+    }
+    const char *good[] = {"TBMJ", "dlbm"};
+    const char *bad[] = {"TBMJ", "NOPE"};
+    int nok = 0, nomem = 0, nfound = 0, other = 0;
+    for (int k = 0; k < 400 && nok < 3; k++) {
+        struct om_layer *r = NULL, *e = NULL;
+        test_fail_allocs_after(k);
+        st = om_project_read_fields(p, "DLTB", 0, good, 2, &r, NULL, &err);
+        test_fail_allocs_after(-1);
+        if (st == OM_OK) {
+            nok++;
+            om_layer_free(r);
+        } else if (st == OM_ENOMEM && r == NULL) {
+            nomem++;
+        } else {
+            other++;
+        }
+        test_fail_allocs_after(k);
+        st = om_project_read_fields(p, "DLTB", 0, bad, 2, &e, NULL, &err);
+        test_fail_allocs_after(-1);
+        if (st == OM_ENOTFOUND && e == NULL) {
+            nfound++;
+        } else if (st != OM_ENOMEM || e != NULL) {
+            other++;
+            om_layer_free(e);
+        }
+    }
+    om_project_close(p);
+    CHECK_INT(other, 0);
+    CHECK(nomem > 10);
+    CHECK(nok > 0);
+    CHECK(nfound > 0);
+}
+
 /* The fast reader on a GeoPackage written by GDAL, against GDAL's own
  * SQL (SpatiaLite ST_Area, ST_NPoints) as the oracle. */
 TEST(test_read_gdal_gpkg)
@@ -1027,6 +1358,10 @@ int main(void)
     RUN(test_bad_imports);
     RUN(test_meta);
     RUN(test_read_oom);
+    RUN(test_read_fields);
+    RUN(test_read_fields_errors);
+    RUN(test_read_stale_count);
+    RUN(test_read_fields_oom);
     RUN(test_read_gdal_gpkg);
     TEST_MAIN_END();
 }
