@@ -34,10 +34,9 @@ static void help(void)
           "(2)\n"
           "  --by LAYER          split by admin units, e.g. --by XZQ\n"
           "  --area MODE         ellipsoidal (default) or planar\n"
-          "  --engine E          auto (default: the exact area kernel for "
-          "planar areas,\n"
-          "                      else GEOS), kernel, or geos (the "
-          "reference path)\n"
+          "  --engine E          kernel (the exact area kernel, default) "
+          "or geos\n"
+          "                      (the GEOS overlay, the reference path)\n"
           "  --unit m2|ha|mu     output unit (default ha)\n"
           "  --decimals N        decimals (default 2)\n"
           "  --min-area M2       ignore pieces smaller than M2 (planar m2)\n"
@@ -52,9 +51,9 @@ static void help(void)
           "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
           "  --by 图层           按行政区拆分,如 --by XZQ\n"
           "  --area 方式         ellipsoidal(默认,椭球面积)或 planar\n"
-          "  --engine 引擎       auto(默认:平面面积用精确面积核,否则用 "
-          "GEOS)、\n"
-          "                      kernel 或 geos(参考实现)\n"
+          "  --engine 引擎       kernel(精确面积核,默认)或 geos"
+          "(GEOS 叠加,\n"
+          "                      参考实现)\n"
           "  --unit m2|ha|mu     输出单位(默认公顷 ha)\n"
           "  --decimals N        小数位数(默认 2)\n"
           "  --min-area 平方米   忽略小于该平面面积的碎片\n"
@@ -173,6 +172,28 @@ done:
     free(tr);
     free(idx);
     return out;
+}
+
+/*
+ * Read layer `code` with only the attribute columns the command uses: the
+ * other columns of a big parcel layer cost more to read than the overlay
+ * itself. When one of them does not exist (or the layer does not), read the
+ * whole layer instead, before any row was read: the analysis then reports
+ * the missing field in its own words ("no class field 'X' in layer L
+ * (fields: ...)"), or the read its missing code, as without the subset.
+ */
+static enum om_status read_layer(struct om_project *p, const char *code,
+                                 int version, const char *const *fields,
+                                 size_t nfields, struct om_layer **out,
+                                 struct om_error *err)
+{
+    enum om_status s = om_project_read_fields(p, code, version, fields, nfields,
+                                              out, cli_progress(), err);
+    if (s == OM_ENOTFOUND) {
+        om_error_clear(err);
+        s = om_project_read(p, code, version, out, cli_progress(), err);
+    }
+    return s;
 }
 
 int cmd_overlay(int argc, char **argv)
@@ -309,14 +330,6 @@ int cmd_overlay(int argc, char **argv)
                            "必须指定 --class-a 字段(如 --class DLBM)"));
     }
     bool planar = strcmp(area, "planar") == 0;
-    if (engine == OM_ENGINE_KERNEL && !planar) {
-        return cli_usage(
-            "overlay", "%s",
-            T("--engine kernel computes planar areas only: add --area planar "
-              "(ellipsoidal is the default), or use --engine geos",
-              "--engine kernel 只计算平面面积:请加 --area planar(默认为椭球"
-              "面积 ellipsoidal),或改用 --engine geos"));
-    }
     const char *code_a = argv[optind + 1], *code_b = argv[optind + 2];
     struct om_crosstab_options o;
     memset(&o, 0, sizeof o);
@@ -353,10 +366,12 @@ int cmd_overlay(int argc, char **argv)
         goto fail;
     }
     o.crs = crs;
-    if (om_project_read(p, code_a, (int)ver_a, &la, cli_progress(), &err) !=
-            OM_OK ||
-        om_project_read(p, code_b, (int)ver_b, &lb, cli_progress(), &err) !=
-            OM_OK) {
+    /* om_crosstab_run reads the class fields of A and B and the unit code
+     * and name fields, nothing else. */
+    const char *fields_b[] = {class_b};
+    if (read_layer(p, code_a, (int)ver_a, &class_a, 1, &la, &err) != OM_OK ||
+        read_layer(p, code_b, (int)ver_b, fields_b, class_b ? 1 : 0, &lb,
+                   &err) != OM_OK) {
         goto fail;
     }
     o.a = la;
@@ -366,7 +381,15 @@ int cmd_overlay(int argc, char **argv)
             goto fail;
         }
         have_urec = true;
-        if (om_project_read(p, by, 0, &units, cli_progress(), &err) != OM_OK) {
+        /* Without recorded code and name fields the XZQDM / XZQMC defaults
+         * below look at the layer's fields: read them all (a unit layer is
+         * small). */
+        const char *fields_u[] = {urec.code_field, urec.name_field};
+        enum om_status su =
+            urec.code_field && urec.name_field
+                ? read_layer(p, by, 0, fields_u, 2, &units, &err)
+                : om_project_read(p, by, 0, &units, cli_progress(), &err);
+        if (su != OM_OK) {
             goto fail;
         }
         o.units = units;
@@ -505,9 +528,8 @@ int cmd_overlay(int argc, char **argv)
                 T("area", "面积"),
                 o.area == OM_AREA_PLANAR ? T("planar", "平面面积")
                                          : T("ellipsoidal", "椭球面积"));
-        /* AUTO: the kernel for planar areas (onemap/overlay.h). */
-        bool kernel =
-            engine == OM_ENGINE_KERNEL || (engine == OM_ENGINE_AUTO && planar);
+        /* AUTO: the kernel (no geometry is wanted here). */
+        bool kernel = engine != OM_ENGINE_GEOS;
         fprintf(stderr, ", %s: %s", T("engine", "引擎"),
                 kernel ? "kernel" : "geos");
         if (r->nskipped_a) {

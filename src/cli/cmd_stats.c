@@ -35,11 +35,10 @@ static void help(void)
              "  --area MODE         ellipsoidal (default; CGCS2000 ellipsoid), "
              "planar,\n"
              "                      or a field name holding m2 (e.g. TBDLMJ)\n"
-             "  --engine E          overlay engine of --by LAYER: auto "
-             "(default: the exact\n"
-             "                      area kernel unless ellipsoidal, else "
-             "GEOS), kernel,\n"
-             "                      or geos (the reference path)\n"
+             "  --engine E          overlay engine of --by LAYER: kernel "
+             "(the exact area\n"
+             "                      kernel, default) or geos (the reference "
+             "path)\n"
              "  --unit m2|ha|mu     output unit (default ha; 1 mu = 10000/15 "
              "m2)\n"
              "  --decimals N        decimals (default 2)\n"
@@ -57,10 +56,9 @@ static void help(void)
              "  --area 方式         ellipsoidal(默认,CGCS2000 椭球面积)、"
              "planar(平面面积),\n"
              "                      或面积字段名(单位 m2,如 TBDLMJ)\n"
-             "  --engine 引擎       --by 图层叠加所用引擎:auto(默认:非椭球"
-             "面积用精确\n"
-             "                      面积核,否则用 GEOS)、kernel 或 geos"
-             "(参考实现)\n"
+             "  --engine 引擎       --by 图层叠加所用引擎:kernel(精确面积核,"
+             "默认)\n"
+             "                      或 geos(参考实现)\n"
              "  --unit m2|ha|mu     输出单位(默认公顷 ha;1 亩 = 10000/15 m2)\n"
              "  --decimals N        小数位数(默认 2)\n"
              "  --format table|csv|json   输出格式(默认 table)\n"
@@ -84,6 +82,28 @@ struct out_row {
     long long count;
     double value;
 };
+
+/*
+ * Read layer `code` with only the attribute columns the command uses: the
+ * other columns of a big parcel layer cost more to read than the statistics.
+ * When one of them does not exist (or the layer does not), read the whole layer
+ * instead, before any row was read: the analysis then reports the missing field
+ * in its own words ("no class field 'X' in layer L (fields: ...)"), or the read
+ * its missing code, as without the subset.
+ */
+static enum om_status read_layer(struct om_project *p, const char *code,
+                                 int version, const char *const *fields,
+                                 size_t nfields, struct om_layer **out,
+                                 struct om_error *err)
+{
+    enum om_status s = om_project_read_fields(p, code, version, fields, nfields,
+                                              out, cli_progress(), err);
+    if (s == OM_ENOTFOUND) {
+        om_error_clear(err);
+        s = om_project_read(p, code, version, out, cli_progress(), err);
+    }
+    return s;
+}
 
 int cmd_stats(int argc, char **argv)
 {
@@ -200,15 +220,6 @@ int cmd_stats(int argc, char **argv)
     }
     /* The engine only serves overlay assignment (--by LAYER alone). */
     bool overlay = by && !by_field;
-    if (overlay && engine == OM_ENGINE_KERNEL &&
-        strcmp(area, "ellipsoidal") == 0) {
-        return cli_usage(
-            "stats", "%s",
-            T("--engine kernel computes planar areas only: add --area planar "
-              "(ellipsoidal is the default), or use --engine geos",
-              "--engine kernel 只计算平面面积:请加 --area planar(默认为椭球"
-              "面积 ellipsoidal),或改用 --engine geos"));
-    }
     if (engine_given && !overlay) {
         cli_note("%s", T("--engine applies to overlay assignment (--by LAYER "
                          "without --by-field) only; ignored",
@@ -254,7 +265,18 @@ int cmd_stats(int argc, char **argv)
         goto fail;
     }
     o.crs = crs;
-    if (om_project_read(p, code, 0, &parcels, cli_progress(), &err) != OM_OK) {
+    /* om_stats_run reads the class field, the area field (--area FIELD),
+     * the prefix field (--by-field) and the unit code and name fields,
+     * nothing else. */
+    const char *fields[3] = {klass};
+    size_t nfields = 1;
+    if (o.area == OM_AREA_FIELD) {
+        fields[nfields++] = o.area_field;
+    }
+    if (by_field) {
+        fields[nfields++] = by_field;
+    }
+    if (read_layer(p, code, 0, fields, nfields, &parcels, &err) != OM_OK) {
         goto fail;
     }
     if (by) {
@@ -262,7 +284,15 @@ int cmd_stats(int argc, char **argv)
             goto fail;
         }
         have_urec = true;
-        if (om_project_read(p, by, 0, &units, cli_progress(), &err) != OM_OK) {
+        /* Without recorded code and name fields the XZQDM / XZQMC defaults
+         * below look at the layer's fields: read them all (a unit layer is
+         * small). */
+        const char *fields_u[] = {urec.code_field, urec.name_field};
+        enum om_status su =
+            urec.code_field && urec.name_field
+                ? read_layer(p, by, 0, fields_u, 2, &units, &err)
+                : om_project_read(p, by, 0, &units, cli_progress(), &err);
+        if (su != OM_OK) {
             goto fail;
         }
         o.units = units;
@@ -481,10 +511,8 @@ int cmd_stats(int argc, char **argv)
                 (long long)r->nfeatures, T("features", "个图斑"),
                 T("area", "面积"), area_note);
         if (o.assign == OM_ASSIGN_OVERLAY) {
-            /* AUTO: the kernel unless ellipsoidal (onemap/overlay.h). */
-            bool kernel =
-                engine == OM_ENGINE_KERNEL ||
-                (engine == OM_ENGINE_AUTO && o.area != OM_AREA_ELLIPSOIDAL);
+            /* AUTO: the kernel (no geometry is wanted here). */
+            bool kernel = engine != OM_ENGINE_GEOS;
             fprintf(stderr, ", %s: %s", T("engine", "引擎"),
                     kernel ? "kernel" : "geos");
         }
