@@ -564,35 +564,33 @@ static double gyat(const struct om__ak *k, size_t j)
     return k->gy0 + (double)j * k->ch;
 }
 
-/* The column whose closed span holds x (clamped to the grid). */
-static size_t col_of(const struct om__ak *k, double x)
+/*
+ * The index of the grid interval (origin o, size h, 1/h inv, n of them)
+ * whose closed span holds v, clamped to the grid: the multiplication
+ * guesses, the comparisons with the very corner coordinates the rest of
+ * the code uses decide.
+ */
+static size_t cell_of(double v, double o, double h, double inv, size_t n)
 {
-    double f = (x - k->gx0) * k->icw;
-    size_t i = !(f > 0.0)                 ? 0
-               : f >= (double)(k->nx - 1) ? k->nx - 1
-                                          : (size_t)f;
-    while (i > 0 && x < gxat(k, i)) {
+    double f = (v - o) * inv;
+    size_t i = !(f > 0.0) ? 0 : f >= (double)(n - 1) ? n - 1 : (size_t)f;
+    while (i > 0 && v < o + (double)i * h) {
         i--;
     }
-    while (i + 1 < k->nx && x > gxat(k, i + 1)) {
+    while (i + 1 < n && v > o + (double)(i + 1) * h) {
         i++;
     }
     return i;
 }
 
+static size_t col_of(const struct om__ak *k, double x)
+{
+    return cell_of(x, k->gx0, k->cw, k->icw, k->nx);
+}
+
 static size_t row_of(const struct om__ak *k, double y)
 {
-    double f = (y - k->gy0) * k->ich;
-    size_t j = !(f > 0.0)                 ? 0
-               : f >= (double)(k->ny - 1) ? k->ny - 1
-                                          : (size_t)f;
-    while (j > 0 && y < gyat(k, j)) {
-        j--;
-    }
-    while (j + 1 < k->ny && y > gyat(k, j + 1)) {
-        j++;
-    }
-    return j;
+    return cell_of(y, k->gy0, k->ch, k->ich, k->ny);
 }
 
 /* The cells a segment may meet: rows [*j0, *j1]; per row, seg_row. */
