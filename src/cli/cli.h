@@ -1,12 +1,14 @@
 /*
  * cli.h — shared helpers of the `onemap` command-line tool: the command
- * table, bilingual messages, error printing, the terminal progress bar and
- * table / CSV / JSON output.
+ * table, bilingual messages, error printing, the terminal progress bar,
+ * table / CSV / JSON output and the layer reading of the analyses.
  */
 #ifndef ONEMAP_CLI_H
 #define ONEMAP_CLI_H
 
+#include "onemap/overlay.h"
 #include "onemap/status.h"
+#include "onemap/store.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,6 +104,50 @@ bool cli_parse_unit(const char *s, double *factor);
 
 /* Parse a positive int option; false if invalid. */
 bool cli_parse_int(const char *s, long min, long max, long *out);
+
+/*
+ * Parse --engine "auto", "kernel" or "geos" into *out: CLI_OK, or (any
+ * other word) the usage message of command `cmd` printed and CLI_USAGE.
+ */
+int cli_parse_engine(const char *cmd, const char *arg,
+                     enum om_overlay_engine *out);
+
+/*
+ * Read layer `code` with only the attribute columns the command uses: the
+ * other columns of a big parcel layer cost more to read than the analysis
+ * itself. When one of them does not exist (or the layer does not), read the
+ * whole layer instead, before any row was read: the analysis then reports
+ * the missing field in its own words ("no class field 'X' in layer L
+ * (fields: ...)"), or the read its missing code, as without the subset.
+ * Progress goes to cli_progress(). *out is the caller's (om_layer_free).
+ */
+enum om_status cli_read_layer(struct om_project *p, const char *code,
+                              int version, const char *const *fields,
+                              size_t nfields, struct om_layer **out,
+                              struct om_error *err);
+
+/*
+ * The admin units of `--by LAYER` (stats, overlay): the layer and its code
+ * and name fields, those recorded at import, else XZQDM / XZQMC when the
+ * layer has them. The field names point into `rec` or are literals.
+ */
+struct cli_units {
+    struct om_layer *layer;
+    const char *code_field; /* never NULL after cli_units_read */
+    const char *name_field; /* NULL: none */
+    struct om_layer_record rec;
+    bool has_rec;
+};
+/*
+ * Read the current version of unit layer `code`: only its code and name
+ * fields when both are recorded, else the whole layer (it is small, and
+ * the defaults look at its fields). CLI_OK; or CLI_FAIL after ending the
+ * progress bar and printing the error (also when no code field is found),
+ * with nothing left in *u. Zero *u before; cli_units_deinit it after.
+ */
+int cli_units_read(struct om_project *p, const char *code, struct cli_units *u);
+/* Free what cli_units_read left in *u (a zeroed *u is fine). */
+void cli_units_deinit(struct cli_units *u);
 
 /* Whether `item` is one of the comma-separated words of `list`
  * (--format table,html,json). */

@@ -174,28 +174,6 @@ done:
     return out;
 }
 
-/*
- * Read layer `code` with only the attribute columns the command uses: the
- * other columns of a big parcel layer cost more to read than the overlay
- * itself. When one of them does not exist (or the layer does not), read the
- * whole layer instead, before any row was read: the analysis then reports
- * the missing field in its own words ("no class field 'X' in layer L
- * (fields: ...)"), or the read its missing code, as without the subset.
- */
-static enum om_status read_layer(struct om_project *p, const char *code,
-                                 int version, const char *const *fields,
-                                 size_t nfields, struct om_layer **out,
-                                 struct om_error *err)
-{
-    enum om_status s = om_project_read_fields(p, code, version, fields, nfields,
-                                              out, cli_progress(), err);
-    if (s == OM_ENOTFOUND) {
-        om_error_clear(err);
-        s = om_project_read(p, code, version, out, cli_progress(), err);
-    }
-    return s;
-}
-
 int cmd_overlay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -251,17 +229,8 @@ int cmd_overlay(int argc, char **argv)
             area = optarg;
             break;
         case 'e':
-            if (strcmp(optarg, "auto") == 0) {
-                engine = OM_ENGINE_AUTO;
-            } else if (strcmp(optarg, "kernel") == 0) {
-                engine = OM_ENGINE_KERNEL;
-            } else if (strcmp(optarg, "geos") == 0) {
-                engine = OM_ENGINE_GEOS;
-            } else {
-                return cli_usage("overlay", "%s '%s'",
-                                 T("--engine must be auto, kernel or geos",
-                                   "--engine 须为 auto、kernel 或 geos"),
-                                 optarg);
+            if (cli_parse_engine("overlay", optarg, &engine) != CLI_OK) {
+                return CLI_USAGE;
             }
             break;
         case 'u':
@@ -345,11 +314,10 @@ int cmd_overlay(int argc, char **argv)
     struct om_error err;
     om_error_clear(&err);
     struct om_project *p = NULL;
-    struct om_layer *la = NULL, *lb = NULL, *units = NULL;
+    struct om_layer *la = NULL, *lb = NULL;
     struct om_crs *crs = NULL;
     struct om_crosstab_result *r = NULL;
-    struct om_layer_record urec;
-    bool have_urec = false;
+    struct cli_units units = {0};
     int rc = CLI_FAIL;
     FILE *out = stdout;
     double *vals = NULL;
@@ -369,48 +337,21 @@ int cmd_overlay(int argc, char **argv)
     /* om_crosstab_run reads the class fields of A and B and the unit code
      * and name fields, nothing else. */
     const char *fields_b[] = {class_b};
-    if (read_layer(p, code_a, (int)ver_a, &class_a, 1, &la, &err) != OM_OK ||
-        read_layer(p, code_b, (int)ver_b, fields_b, class_b ? 1 : 0, &lb,
-                   &err) != OM_OK) {
+    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1, &la, &err) !=
+            OM_OK ||
+        cli_read_layer(p, code_b, (int)ver_b, fields_b, class_b ? 1 : 0, &lb,
+                       &err) != OM_OK) {
         goto fail;
     }
     o.a = la;
     o.b = lb;
     if (by) {
-        if (om_project_layer_record(p, by, 0, &urec, &err) != OM_OK) {
-            goto fail;
-        }
-        have_urec = true;
-        /* Without recorded code and name fields the XZQDM / XZQMC defaults
-         * below look at the layer's fields: read them all (a unit layer is
-         * small). */
-        const char *fields_u[] = {urec.code_field, urec.name_field};
-        enum om_status su =
-            urec.code_field && urec.name_field
-                ? read_layer(p, by, 0, fields_u, 2, &units, &err)
-                : om_project_read(p, by, 0, &units, cli_progress(), &err);
-        if (su != OM_OK) {
-            goto fail;
-        }
-        o.units = units;
-        o.unit_code_field = urec.code_field;
-        o.unit_name_field = urec.name_field;
-        if (!o.unit_code_field && om_layer_field_index(units, "XZQDM") >= 0) {
-            o.unit_code_field = "XZQDM";
-        }
-        if (!o.unit_name_field && om_layer_field_index(units, "XZQMC") >= 0) {
-            o.unit_name_field = "XZQMC";
-        }
-        if (!o.unit_code_field) {
-            cli_progress_end();
-            rc = cli_fail(
-                "%s '%s' %s", T("layer", "图层"), by,
-                T("has no admin code field: re-import it with --code-field "
-                  "(e.g. --code-field XZQDM --name-field XZQMC)",
-                  "没有行政区代码字段:请用 --code-field 重新导入(如 "
-                  "--code-field XZQDM --name-field XZQMC)"));
+        if (cli_units_read(p, by, &units) != CLI_OK) {
             goto done;
         }
+        o.units = units.layer;
+        o.unit_code_field = units.code_field;
+        o.unit_name_field = units.name_field;
     }
     if (om_crosstab_run(&o, &r, cli_progress(), &err) != OM_OK) {
         goto fail;
@@ -555,12 +496,9 @@ fail:
 done:
     free(vals);
     om_crosstab_result_free(r);
-    if (have_urec) {
-        om_layer_record_deinit(&urec);
-    }
     om_layer_free(la);
     om_layer_free(lb);
-    om_layer_free(units);
+    cli_units_deinit(&units);
     om_crs_free(crs);
     om_project_close(p);
     return rc;

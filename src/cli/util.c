@@ -1,5 +1,6 @@
 /*
- * util.c — CLI helpers: messages, progress bar, output formats.
+ * util.c — CLI helpers: messages, progress bar, output formats, reading
+ * the layers of an analysis.
  */
 #include "cli.h"
 
@@ -423,6 +424,87 @@ bool cli_parse_unit(const char *s, double *factor)
         return false;
     }
     return true;
+}
+
+int cli_parse_engine(const char *cmd, const char *arg,
+                     enum om_overlay_engine *out)
+{
+    if (strcmp(arg, "auto") == 0) {
+        *out = OM_ENGINE_AUTO;
+    } else if (strcmp(arg, "kernel") == 0) {
+        *out = OM_ENGINE_KERNEL;
+    } else if (strcmp(arg, "geos") == 0) {
+        *out = OM_ENGINE_GEOS;
+    } else {
+        return cli_usage(cmd, "%s '%s'",
+                         T("--engine must be auto, kernel or geos",
+                           "--engine 须为 auto、kernel 或 geos"),
+                         arg);
+    }
+    return CLI_OK;
+}
+
+enum om_status cli_read_layer(struct om_project *p, const char *code,
+                              int version, const char *const *fields,
+                              size_t nfields, struct om_layer **out,
+                              struct om_error *err)
+{
+    enum om_status s = om_project_read_fields(p, code, version, fields, nfields,
+                                              out, cli_progress(), err);
+    if (s == OM_ENOTFOUND) {
+        om_error_clear(err);
+        s = om_project_read(p, code, version, out, cli_progress(), err);
+    }
+    return s;
+}
+
+int cli_units_read(struct om_project *p, const char *code, struct cli_units *u)
+{
+    struct om_error err;
+    om_error_clear(&err);
+    if (om_project_layer_record(p, code, 0, &u->rec, &err) != OM_OK) {
+        cli_progress_end();
+        return cli_report(&err);
+    }
+    u->has_rec = true;
+    const char *fields[] = {u->rec.code_field, u->rec.name_field};
+    enum om_status s =
+        u->rec.code_field && u->rec.name_field
+            ? cli_read_layer(p, code, 0, fields, 2, &u->layer, &err)
+            : om_project_read(p, code, 0, &u->layer, cli_progress(), &err);
+    if (s != OM_OK) {
+        cli_progress_end();
+        cli_units_deinit(u);
+        return cli_report(&err);
+    }
+    u->code_field = u->rec.code_field;
+    u->name_field = u->rec.name_field;
+    if (!u->code_field && om_layer_field_index(u->layer, "XZQDM") >= 0) {
+        u->code_field = "XZQDM";
+    }
+    if (!u->name_field && om_layer_field_index(u->layer, "XZQMC") >= 0) {
+        u->name_field = "XZQMC";
+    }
+    if (!u->code_field) {
+        cli_progress_end();
+        cli_units_deinit(u);
+        return cli_fail(
+            "%s '%s' %s", T("layer", "图层"), code,
+            T("has no admin code field: re-import it with --code-field "
+              "(e.g. --code-field XZQDM --name-field XZQMC)",
+              "没有行政区代码字段:请用 --code-field 重新导入(如 "
+              "--code-field XZQDM --name-field XZQMC)"));
+    }
+    return CLI_OK;
+}
+
+void cli_units_deinit(struct cli_units *u)
+{
+    if (u->has_rec) {
+        om_layer_record_deinit(&u->rec);
+    }
+    om_layer_free(u->layer);
+    memset(u, 0, sizeof *u);
 }
 
 bool cli_in_list(const char *list, const char *item)

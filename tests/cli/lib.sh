@@ -62,3 +62,29 @@ near() {
         fail "$1" "$2 vs $3 differ by more than $4 relative"
     fi
 }
+
+# agree NAME FILE_KERNEL FILE_GEOS : two CSV outputs of the same command
+# with --engine kernel and --engine geos (area in the last column) have the
+# same number of lines, at least 5 rows, every column but the area
+# identical, and areas within 1e-9 relative or 1e-6 absolute (m2 with
+# --unit m2)
+agree() {
+    an=$1
+    nk=$(wc -l < "$2")
+    ng=$(wc -l < "$3")
+    r=$(awk -F, 'NR == FNR { k[FNR] = $0; next }
+        { n++; a = k[FNR]; m = split(a, x, ","); split($0, y, ",")
+          ka = a; sub(/,[^,]*$/, "", ka); kb = $0; sub(/,[^,]*$/, "", kb)
+          d = x[m] - y[m]; if (d < 0) d = -d
+          s = y[m] < 0 ? -y[m] : y[m]
+          if (d > worst) worst = d
+          if (ka != kb || !(d <= 1e-9 * s || d <= 1e-6)) {
+              bad++; if (bad <= 3) msg = msg " [" a " | " $0 "]" } }
+        END { printf "%d %d %g%s", bad, n, worst, msg }' "$2" "$3")
+    set -- $r
+    if [ "$1" = 0 ] && [ "$nk" = "$ng" ] && [ "$2" -ge 5 ]; then
+        pass "$an"
+    else
+        fail "$an" "kernel $nk lines, geos $ng; bad rows, rows, worst diff (m2): $r"
+    fi
+}

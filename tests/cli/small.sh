@@ -101,27 +101,6 @@ bad stats_text_area "text, not a number" "$ONEMAP" stats "$P" DLTB --class DLBM 
 # --engine (overlay assignment, --by LAYER): the exact area kernel and the
 # GEOS reference give the same rows and areas to 1e-9 relative or 1e-6 m2,
 # in planar and field (TBDLMJ) areas.
-# agree NAME FILE_KERNEL FILE_GEOS (CSV, area in the last column)
-agree() {
-    an=$1
-    nk=$(wc -l < "$2")
-    ng=$(wc -l < "$3")
-    r=$(awk -F, 'NR == FNR { k[FNR] = $0; next }
-        { n++; a = k[FNR]; m = split(a, x, ","); split($0, y, ",")
-          ka = a; sub(/,[^,]*$/, "", ka); kb = $0; sub(/,[^,]*$/, "", kb)
-          d = x[m] - y[m]; if (d < 0) d = -d
-          s = y[m] < 0 ? -y[m] : y[m]
-          if (d > worst) worst = d
-          if (ka != kb || !(d <= 1e-9 * s || d <= 1e-6)) {
-              bad++; if (bad <= 3) msg = msg " [" a " | " $0 "]" } }
-        END { printf "%d %d %g%s", bad, n, worst, msg }' "$2" "$3")
-    set -- $r
-    if [ "$1" = 0 ] && [ "$nk" = "$ng" ] && [ "$2" -ge 5 ]; then
-        pass "$an"
-    else
-        fail "$an" "kernel $nk lines, geos $ng; bad rows, rows, worst diff (m2): $r"
-    fi
-}
 for area in planar ellipsoidal TBDLMJ; do
     for e in kernel geos; do
         "$ONEMAP" stats "$P" DLTB --by XZQ --class DLBM --area $area --unit m2 \

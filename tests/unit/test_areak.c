@@ -42,97 +42,17 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define TAU 6.283185307179586
-#define NONE OM_OVERLAY_NONE
-
-/* ---- seeded pseudo-random numbers (xorshift64) ---- */
-
-static uint64_t rng;
-
-static void seed(uint64_t s)
-{
-    rng = (s + 1) * 0x9E3779B97F4A7C15ull ^ 0x2545F4914F6CDD1Dull;
-}
-
-static double rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-/* An integer in lo..hi (inclusive). */
-static int rndi(int lo, int hi)
-{
-    return lo + (int)(rnd() * (double)(hi - lo + 1));
-}
-
-/* ---- test-owned buffers (libc memory, not counted as library leaks) ---- */
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        perror("realloc");
-        exit(2);
-    }
-    return q;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        perror("calloc");
-        exit(2);
-    }
-    return p;
-}
-
-struct pts {
-    double *xy;
-    size_t n, cap;
-};
-
-static void pts_push(struct pts *p, double x, double y)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 64;
-        p->xy = xrealloc(p->xy, 2 * p->cap * sizeof *p->xy);
-    }
-    p->xy[2 * p->n] = x;
-    p->xy[2 * p->n + 1] = y;
-    p->n++;
-}
+#include "areak_fixtures.h"
 
 static struct pts ringbuf, shapebuf, shapebuf2;
 
-/* ---- building layers: the first failure is kept in bst / berr ---- */
-
-static enum om_status bst;
-static struct om_error berr, btmp;
-
-static void bk(enum om_status st)
-{
-    if (st != OM_OK && bst == OM_OK) {
-        bst = st;
-        berr = btmp;
-    }
-}
+/* ---- building layers (bk, finish: areak_fixtures.h) ---- */
 
 static struct om_layer *new_layer(const char *name)
 {
     struct om_layer *l = NULL;
     bk(om_layer_new(name, &l, &btmp));
     return l;
-}
-
-static void finish(struct om_layer *l)
-{
-    if (l) {
-        bk(om_layer_finish(l, 0, &btmp));
-    }
 }
 
 /*
@@ -143,18 +63,6 @@ static struct {
     bool on;
     double p_rev, p_dup;
 } mangle;
-
-/* Twice the signed area of the open ring xy[0..n), relative to xy[0]. */
-static double area2(const double *xy, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 1; i + 1 < n; i++) {
-        double ax = xy[2 * i] - xy[0], ay = xy[2 * i + 1] - xy[1];
-        double bx = xy[2 * i + 2] - xy[0], by = xy[2 * i + 3] - xy[1];
-        s += ax * by - bx * ay;
-    }
-    return s;
-}
 
 /*
  * Add the open ring xy[0..n) (closed here) to the current part: a shell
@@ -196,33 +104,6 @@ static void ring_feature(struct om_layer *l, int64_t fid, const struct pts *p,
 }
 
 /* ---- shapes ---- */
-
-/* A star-shaped ring: n vertices at increasing angles, radii rmin..rmax. */
-static void star(struct pts *p, double cx, double cy, double rmin, double rmax,
-                 int n)
-{
-    p->n = 0;
-    double t0 = TAU * rnd();
-    for (int i = 0; i < n; i++) {
-        double t = t0 + TAU * (i + 0.1 + 0.8 * rnd()) / n;
-        double r = rmin + (rmax - rmin) * rnd();
-        pts_push(p, cx + r * cos(t), cy + r * sin(t));
-    }
-}
-
-/* A smooth wavy ring of n vertices, radii within R * [0.719, 1.281]. */
-static void blob(struct pts *p, double cx, double cy, double R, int n)
-{
-    p->n = 0;
-    double k1 = rndi(2, 7), k2 = rndi(11, 40);
-    double f1 = TAU * rnd(), f2 = TAU * rnd();
-    for (int i = 0; i < n; i++) {
-        double t = TAU * (i + 0.5 * rnd()) / n;
-        double r = R * (1.0 + 0.2 * sin(k1 * t + f1) + 0.08 * sin(k2 * t + f2) +
-                        0.002 * (rnd() - 0.5));
-        pts_push(p, cx + r * cos(t), cy + r * sin(t));
-    }
-}
 
 /*
  * A star feature around (cx, cy), radius up to rmax, nv vertices; with a
@@ -286,13 +167,7 @@ static struct om_layer *strip_units(const char *name, const struct pts *bd,
     struct om_layer *l = new_layer(name);
     struct pts ring = {0};
     for (int k = 0; l && k < n; k++) {
-        ring.n = 0;
-        for (size_t i = 0; i < bd[k + 1].n; i++) {
-            pts_push(&ring, bd[k + 1].xy[2 * i], bd[k + 1].xy[2 * i + 1]);
-        }
-        for (size_t i = bd[k].n; i-- > 0;) {
-            pts_push(&ring, bd[k].xy[2 * i], bd[k].xy[2 * i + 1]);
-        }
+        strip_ring(&ring, bd, k);
         ring_feature(l, k, &ring, false);
     }
     free(ring.xy);
@@ -306,14 +181,7 @@ static struct om_layer *zigzag_units(const char *name, double x0, double ylo,
                                      int nz, double amp)
 {
     struct pts *bd = xcalloc((size_t)n + 1, sizeof *bd);
-    for (int k = 0; k <= n; k++) {
-        int m = (k == 0 || k == n) ? 2 : nz;
-        for (int i = 0; i < m; i++) {
-            double y = ylo + (yhi - ylo) * i / (m - 1);
-            double jit = (i > 0 && i < m - 1) ? amp * (rnd() - 0.5) : 0.0;
-            pts_push(&bd[k], x0 + cuts[k] + jit, y);
-        }
-    }
+    zigzag_bounds(bd, n, x0, cuts, ylo, yhi, nz, amp);
     struct om_layer *l = strip_units(name, bd, n);
     for (int k = 0; k <= n; k++) {
         free(bd[k].xy);
@@ -676,26 +544,6 @@ static struct om_layer *stair_units(const char *name, const struct nodemap *nm,
 
 /* ---- running and comparing ---- */
 
-struct plist {
-    struct om_overlay_piece *p;
-    size_t n, cap;
-};
-
-static enum om_status on_piece(void *ctx, const struct om_overlay_piece *p,
-                               struct om_error *err)
-{
-    (void)err;
-    struct plist *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->p = xrealloc(l->p, l->cap * sizeof *l->p);
-    }
-    l->p[l->n] = *p;
-    l->p[l->n].geom = NULL;
-    l->n++;
-    return OM_OK;
-}
-
 /* One overlay and the layers' views, for messages. */
 struct scene {
     char what[160];
@@ -727,11 +575,6 @@ static void scene_init(struct scene *s, const char *what,
     }
 }
 
-static const char *engine_name(enum om_overlay_engine e)
-{
-    return e == OM_ENGINE_KERNEL ? "kernel" : "GEOS";
-}
-
 static bool run_list(const struct scene *s, enum om_overlay_engine e,
                      int threads, struct plist *out)
 {
@@ -744,15 +587,7 @@ static bool run_list(const struct scene *s, enum om_overlay_engine e,
     o.inside = o.outside = true;
     o.threads = threads;
     o.engine = e;
-    struct om_error err;
-    om_error_clear(&err);
-    enum om_status st = om_overlay_run(&o, on_piece, out, NULL, &err);
-    if (st != OM_OK) {
-        FAILF("%s: %s -j%d: %s: %s", s->what, engine_name(e), threads,
-              om_status_name(st), err.msg);
-        return false;
-    }
-    return true;
+    return run_into(&o, s->what, out);
 }
 
 /* "A fid 12 (area 1234.5) / B fid 3 / unit fid 1", for messages. */
@@ -777,23 +612,6 @@ static const char *describe(const struct scene *s,
              s->u ? om_layer_name(s->u) : "units", us);
     return buf;
 }
-
-static int key_cmp(const struct om_overlay_piece *x,
-                   const struct om_overlay_piece *y)
-{
-    if (x->a != y->a) {
-        return x->a < y->a ? -1 : 1;
-    }
-    if (x->b != y->b) {
-        return x->b < y->b ? -1 : 1;
-    }
-    if (x->unit != y->unit) {
-        return x->unit < y->unit ? -1 : 1;
-    }
-    return 0;
-}
-
-enum { MAX_REPORT = 12 };
 
 /* Keys strictly increasing: the documented delivery order, no repeats. */
 static bool check_sorted(const struct scene *s, const struct plist *l,
@@ -1142,32 +960,6 @@ static bool check_world(const char *what, const struct om_layer *a,
         }
     }
     return true;
-}
-
-/* Every feature valid (GEOS): the scenes are meant to be valid input. */
-static bool check_valid(const struct om_layer *l)
-{
-    struct om_polyops *geos = NULL;
-    struct om_error err;
-    if (om_polyops_new(&geos, &err) != OM_OK) {
-        FAILF("om_polyops_new: %s", err.msg);
-        return false;
-    }
-    struct om_layer_view v;
-    om_layer_view(l, &v);
-    bool ok = true;
-    for (size_t f = 0; ok && f < v.nfeatures; f++) {
-        struct om_validity val;
-        enum om_status st = om_polyops_check(geos, &v, f, &val, &err);
-        if (st != OM_OK || !val.is_valid) {
-            FAILF("test bug: %s fid %lld is not valid: %s at (%.17g, %.17g)",
-                  om_layer_name(l), (long long)v.fid[f],
-                  st != OM_OK ? err.msg : val.reason, val.x, val.y);
-            ok = false;
-        }
-    }
-    om_polyops_free(geos);
-    return ok;
 }
 
 /* The layers built without error and valid. */

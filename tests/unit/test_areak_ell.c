@@ -58,71 +58,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define TAU 6.283185307179586
-#define NONE OM_OVERLAY_NONE
-
-enum { MAX_REPORT = 12 };
-
-/* ---- seeded pseudo-random numbers (xorshift64) ---- */
-
-static uint64_t rng;
-
-static void seed(uint64_t s)
-{
-    rng = (s + 1) * 0x9E3779B97F4A7C15ull ^ 0x2545F4914F6CDD1Dull;
-}
-
-static double rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-/* An integer in lo..hi (inclusive). */
-static int rndi(int lo, int hi)
-{
-    return lo + (int)(rnd() * (double)(hi - lo + 1));
-}
-
-/* ---- test-owned buffers (libc memory, not counted as library leaks) ---- */
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        perror("realloc");
-        exit(2);
-    }
-    return q;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        perror("calloc");
-        exit(2);
-    }
-    return p;
-}
-
-struct pts {
-    double *xy;
-    size_t n, cap;
-};
-
-static void pts_push(struct pts *p, double x, double y)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 64;
-        p->xy = xrealloc(p->xy, 2 * p->cap * sizeof *p->xy);
-    }
-    p->xy[2 * p->n] = x;
-    p->xy[2 * p->n + 1] = y;
-    p->n++;
-}
+#include "areak_fixtures.h"
 
 static struct pts ringbuf, shapebuf;
 
@@ -140,18 +76,7 @@ struct spec {
 enum { NCOL = 20, NROW = 15 };
 #define CELL 160.0
 
-/* ---- building layers: the first failure is kept in bst / berr ---- */
-
-static enum om_status bst;
-static struct om_error berr, btmp;
-
-static void bk(enum om_status st)
-{
-    if (st != OM_OK && bst == OM_OK) {
-        bst = st;
-        berr = btmp;
-    }
-}
+/* ---- building layers (bk, finish: areak_fixtures.h) ---- */
 
 static struct om_layer *new_layer(const char *name, const struct spec *sp)
 {
@@ -161,25 +86,6 @@ static struct om_layer *new_layer(const char *name, const struct spec *sp)
         bk(om_layer_set_crs(l, sp->crs, &btmp));
     }
     return l;
-}
-
-static void finish(struct om_layer *l)
-{
-    if (l) {
-        bk(om_layer_finish(l, 0, &btmp));
-    }
-}
-
-/* Twice the signed area of the open ring xy[0..n), relative to xy[0]. */
-static double area2(const double *xy, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 1; i + 1 < n; i++) {
-        double ax = xy[2 * i] - xy[0], ay = xy[2 * i + 1] - xy[1];
-        double bx = xy[2 * i + 2] - xy[0], by = xy[2 * i + 3] - xy[1];
-        s += ax * by - bx * ay;
-    }
-    return s;
 }
 
 /*
@@ -198,33 +104,6 @@ static void put_ring(struct om_layer *l, const struct spec *sp,
     }
     pts_push(&ringbuf, ringbuf.xy[0], ringbuf.xy[1]);
     bk(om_layer_add_ring(l, ringbuf.xy, ringbuf.n, &btmp));
-}
-
-/* A star-shaped ring: n vertices at increasing angles, radii rmin..rmax. */
-static void star(struct pts *p, double cx, double cy, double rmin, double rmax,
-                 int n)
-{
-    p->n = 0;
-    double t0 = TAU * rnd();
-    for (int i = 0; i < n; i++) {
-        double t = t0 + TAU * (i + 0.1 + 0.8 * rnd()) / n;
-        double r = rmin + (rmax - rmin) * rnd();
-        pts_push(p, cx + r * cos(t), cy + r * sin(t));
-    }
-}
-
-/* A smooth wavy ring of n vertices, radii within R * [0.719, 1.281]. */
-static void blob(struct pts *p, double cx, double cy, double R, int n)
-{
-    p->n = 0;
-    double k1 = rndi(2, 7), k2 = rndi(11, 40);
-    double f1 = TAU * rnd(), f2 = TAU * rnd();
-    for (int i = 0; i < n; i++) {
-        double t = TAU * (i + 0.5 * rnd()) / n;
-        double r = R * (1.0 + 0.2 * sin(k1 * t + f1) + 0.08 * sin(k2 * t + f2) +
-                        0.002 * (rnd() - 0.5));
-        pts_push(p, cx + r * cos(t), cy + r * sin(t));
-    }
 }
 
 /*
@@ -310,24 +189,11 @@ static struct om_layer *strips(const struct spec *sp)
     const double ylo = -100.0, yhi = 2250.0;
     struct pts bd[NSTRIP + 1];
     memset(bd, 0, sizeof bd);
-    for (int k = 0; k <= NSTRIP; k++) {
-        int m = (k == 0 || k == NSTRIP) ? 2 : NZ;
-        for (int i = 0; i < m; i++) {
-            double y = ylo + (yhi - ylo) * i / (m - 1);
-            double jit = (i > 0 && i < m - 1) ? 40.0 * (rnd() - 0.5) : 0.0;
-            pts_push(&bd[k], cuts[k] + jit, y);
-        }
-    }
+    zigzag_bounds(bd, NSTRIP, 0.0, cuts, ylo, yhi, NZ, 40.0);
     struct om_layer *l = new_layer("strips", sp);
     struct pts ring = {0};
     for (int k = 0; l && k < NSTRIP; k++) {
-        ring.n = 0;
-        for (size_t i = 0; i < bd[k + 1].n; i++) {
-            pts_push(&ring, bd[k + 1].xy[2 * i], bd[k + 1].xy[2 * i + 1]);
-        }
-        for (size_t i = bd[k].n; i-- > 0;) {
-            pts_push(&ring, bd[k].xy[2 * i], bd[k].xy[2 * i + 1]);
-        }
+        strip_ring(&ring, bd, k);
         bk(om_layer_begin_feature(l, 20 + k, &btmp));
         bk(om_layer_begin_part(l, &btmp));
         put_ring(l, sp, ring.xy, ring.n, false);
@@ -341,53 +207,7 @@ static struct om_layer *strips(const struct spec *sp)
     return l;
 }
 
-/* Every feature valid (GEOS): the scenes are meant to be valid input. */
-static bool check_valid(const struct om_layer *l)
-{
-    struct om_polyops *geos = NULL;
-    struct om_error err;
-    if (om_polyops_new(&geos, &err) != OM_OK) {
-        FAILF("om_polyops_new: %s", err.msg);
-        return false;
-    }
-    struct om_layer_view v;
-    om_layer_view(l, &v);
-    bool ok = true;
-    for (size_t f = 0; ok && f < v.nfeatures; f++) {
-        struct om_validity val;
-        enum om_status st = om_polyops_check(geos, &v, f, &val, &err);
-        if (st != OM_OK || !val.is_valid) {
-            FAILF("test bug: %s fid %lld is not valid: %s at (%.17g, %.17g)",
-                  om_layer_name(l), (long long)v.fid[f],
-                  st != OM_OK ? err.msg : val.reason, val.x, val.y);
-            ok = false;
-        }
-    }
-    om_polyops_free(geos);
-    return ok;
-}
-
 /* ---- running ---- */
-
-struct plist {
-    struct om_overlay_piece *p;
-    size_t n, cap;
-};
-
-static enum om_status on_piece(void *ctx, const struct om_overlay_piece *p,
-                               struct om_error *err)
-{
-    (void)err;
-    struct plist *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->p = xrealloc(l->p, l->cap * sizeof *l->p);
-    }
-    l->p[l->n] = *p;
-    l->p[l->n].geom = NULL;
-    l->n++;
-    return OM_OK;
-}
 
 struct world {
     const struct spec *sp;
@@ -396,11 +216,6 @@ struct world {
     struct om_layer_view av, bv, uv;
     double *whole; /* om_area_feature of each parcel */
 };
-
-static const char *engine_name(enum om_overlay_engine e)
-{
-    return e == OM_ENGINE_KERNEL ? "kernel" : "GEOS";
-}
 
 static bool run_list(const struct world *w, enum om_overlay_engine e,
                      int threads, struct plist *out)
@@ -414,15 +229,7 @@ static bool run_list(const struct world *w, enum om_overlay_engine e,
     o.crs = w->crs;
     o.threads = threads;
     o.engine = e;
-    struct om_error err;
-    om_error_clear(&err);
-    enum om_status st = om_overlay_run(&o, on_piece, out, NULL, &err);
-    if (st != OM_OK) {
-        FAILF("%s: %s -j%d: %s: %s", w->sp->what, engine_name(e), threads,
-              om_status_name(st), err.msg);
-        return false;
-    }
-    return true;
+    return run_into(&o, w->sp->what, out);
 }
 
 /* "parcels fid 12 / zones fid 3 / strips fid 21", for messages. */
@@ -440,21 +247,6 @@ static const char *describe(const struct world *w,
     snprintf(buf, size, "parcels fid %lld / zones %s / strips %s",
              (long long)w->av.fid[p->a], bs, us);
     return buf;
-}
-
-static int key_cmp(const struct om_overlay_piece *x,
-                   const struct om_overlay_piece *y)
-{
-    if (x->a != y->a) {
-        return x->a < y->a ? -1 : 1;
-    }
-    if (x->b != y->b) {
-        return x->b < y->b ? -1 : 1;
-    }
-    if (x->unit != y->unit) {
-        return x->unit < y->unit ? -1 : 1;
-    }
-    return 0;
 }
 
 /* ---- the untiled oracles ---- */
