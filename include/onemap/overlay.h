@@ -87,9 +87,9 @@ struct om_overlay_options {
     bool want_geometry;
     bool ellipsoidal;         /* compute ellipsoidal_m2 (needs crs) */
     const struct om_crs *crs; /* CRS of all layers */
-    double min_area_m2; /* drop pieces with planar area below (m²; for a
-                           geographic CRS converted to degrees² at the
-                           middle latitude of A) */
+    double min_area_m2;       /* drop pieces with planar area below (m²; for a
+                                 geographic CRS converted to degrees² at the
+                                 middle latitude of A) */
     int threads;              /* 0 = all cores */
     enum om_overlay_engine engine;
 };
