@@ -975,20 +975,33 @@ TEST(test_meta)
     CHECK(ok);
 }
 
-TEST(test_read_oom)
+/* A project named `name` with 30 sample parcels as DLTB, for the
+ * allocation-failure tests; NULL if it cannot be made. */
+static struct om_project *oom_project(const char *name)
 {
     char path[512];
     struct om_project *p = NULL;
     struct om_error err;
-    tmp_path("oom.gpkg", path, sizeof path);
-    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    tmp_path(name, path, sizeof path);
+    if (om_project_create(path, "EPSG:4530", &p, &err) != OM_OK) {
+        return NULL;
+    }
     struct om_layer *l = make_layer(30, true);
     enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
     om_layer_free(l);
     if (st != OM_OK) {
         om_project_close(p);
-        CHECK_OK(st, &err);
+        return NULL;
     }
+    return p;
+}
+
+TEST(test_read_oom)
+{
+    struct om_error err;
+    struct om_project *p = oom_project("oom.gpkg");
+    CHECK(p != NULL);
+    enum om_status st;
     int nok = 0, nomem = 0, other = 0;
     for (int k = 0; k < 400 && nok < 3; k++) {
         test_fail_allocs_after(k);
@@ -1217,18 +1230,10 @@ TEST(test_read_stale_count)
  * else, and leaks nothing (the test allocator counts). */
 TEST(test_read_fields_oom)
 {
-    char path[512];
-    struct om_project *p = NULL;
     struct om_error err;
-    tmp_path("fields_oom.gpkg", path, sizeof path);
-    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
-    struct om_layer *l = make_layer(30, true);
-    enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
-    om_layer_free(l);
-    if (st != OM_OK) {
-        om_project_close(p);
-        CHECK_OK(st, &err);
-    }
+    struct om_project *p = oom_project("fields_oom.gpkg");
+    CHECK(p != NULL);
+    enum om_status st;
     const char *good[] = {"TBMJ", "dlbm"};
     const char *bad[] = {"TBMJ", "NOPE"};
     int nok = 0, nomem = 0, nfound = 0, other = 0;
