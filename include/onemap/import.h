@@ -33,6 +33,7 @@ struct om_import_options {
     const char *code_field; /* admin unit code attribute (XZQ) */
     const char *name_field; /* admin unit name attribute (XZQ) */
     bool repair;            /* MakeValid invalid geometries */
+    int threads;            /* validity check threads; 0 = one per core */
 };
 
 struct om_import_report {

@@ -26,7 +26,8 @@ static void help(void)
           "  --code-field F      admin unit code field (XZQ: XZQDM)\n"
           "  --name-field F      admin unit name field (XZQ: XZQMC)\n"
           "  --where SQL         attribute filter\n"
-          "  --repair            repair invalid geometries (MakeValid)",
+          "  --repair            repair invalid geometries (MakeValid)\n"
+          "  -j N                validity check threads (default: all cores)",
           "从任意 GIS 格式(Shapefile、FileGDB、GeoPackage、GeoJSON、\n"
           "TopoJSON、KML、DXF、含 WKT 的 CSV)导入面图层,投影到项目坐标系。\n"
           "重复导入同一代码会生成新版本,旧版本仍可读取。\n"
@@ -39,7 +40,8 @@ static void help(void)
           "  --code-field 字段   行政区代码字段(XZQ:XZQDM)\n"
           "  --name-field 字段   行政区名称字段(XZQ:XZQMC)\n"
           "  --where SQL         属性过滤\n"
-          "  --repair            修复无效几何(MakeValid)"));
+          "  --repair            修复无效几何(MakeValid)\n"
+          "  -j N                有效性检查线程数(默认全部核心)"));
 }
 
 int cmd_import(int argc, char **argv)
@@ -60,7 +62,7 @@ int cmd_import(int argc, char **argv)
     memset(&o, 0, sizeof o);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
             o.code = optarg;
@@ -89,6 +91,14 @@ int cmd_import(int argc, char **argv)
         case 'R':
             o.repair = true;
             break;
+        case 'j': {
+            long threads = 0;
+            if (!cli_parse_int(optarg, 1, 64, &threads)) {
+                return cli_usage("import", "%s", T("bad -j", "-j 无效"));
+            }
+            o.threads = (int)threads;
+            break;
+        }
         case 'h':
             help();
             return CLI_OK;

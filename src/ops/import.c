@@ -11,6 +11,7 @@
 #include "onemap/layer.h"
 #include "onemap/polyops.h"
 #include "onemap/store.h"
+#include "ops/validity.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -216,7 +217,7 @@ static enum om_status add_issue(struct issues *is, int64_t fid,
  * with MakeValid geometries. *layer may be replaced.
  */
 static enum om_status check_validity(struct om_layer **layer, bool repair,
-                                     struct issues *is,
+                                     int threads, struct issues *is,
                                      struct om_import_report *rep,
                                      const struct om_progress *progress,
                                      struct om_error *err)
@@ -246,13 +247,15 @@ static enum om_status check_validity(struct om_layer **layer, bool repair,
         om_polyops_free(geos);
         return om__enomem(err, om_layer_name(l));
     }
+    /* The checks on threads; the reasons of the (few) invalid features
+     * again in fid order, for the report. */
+    st = om__check_all(&v, threads, bad, om_layer_name(l), "validity", progress,
+                       err);
+    if (st != OM_OK) {
+        goto out;
+    }
     size_t nbad = 0;
     for (size_t f = 0; f < n; f++) {
-        if (om__progress(progress, "validity", f, n)) {
-            st = om__error(err, OM_ECANCELED, om_layer_name(l), 0, -1,
-                           "import canceled");
-            goto out;
-        }
         if (v.flags[f] & OM_FEAT_EMPTY) {
             rep->nempty++;
             st = add_issue(is, v.fid[f], "empty", "no geometry", NAN, NAN, err);
@@ -261,36 +264,43 @@ static enum om_status check_validity(struct om_layer **layer, bool repair,
             }
             continue;
         }
+        if (!bad[f]) {
+            continue;
+        }
         struct om_validity val;
         st = om_polyops_check(geos, &v, f, &val, err);
         if (st != OM_OK) {
             goto out;
         }
-        if (!val.is_valid) {
-            bad[f] = 1;
-            nbad++;
-            if (!rep->first_invalid[0]) {
-                snprintf(rep->first_invalid, sizeof rep->first_invalid,
-                         "fid %lld: %s", (long long)v.fid[f], val.reason);
+        if (val.is_valid) {
+            /* om__check_all and this check are the same function */
+            st = om__error(err, OM_EINTERNAL, om_layer_name(l), 0, v.fid[f],
+                           "feature %lld: validity check not repeatable",
+                           (long long)v.fid[f]);
+            goto out;
+        }
+        nbad++;
+        if (!rep->first_invalid[0]) {
+            snprintf(rep->first_invalid, sizeof rep->first_invalid,
+                     "fid %lld: %s", (long long)v.fid[f], val.reason);
+        }
+        if (!repair) {
+            om_layer_mark(l, f, OM_FEAT_INVALID);
+            rep->ninvalid++;
+            st = add_issue(is, v.fid[f], "invalid", val.reason, val.x, val.y,
+                           err);
+            if (st != OM_OK) {
+                goto out;
             }
-            if (!repair) {
-                om_layer_mark(l, f, OM_FEAT_INVALID);
-                rep->ninvalid++;
-                st = add_issue(is, v.fid[f], "invalid", val.reason, val.x,
-                               val.y, err);
-                if (st != OM_OK) {
-                    goto out;
-                }
-            } else {
-                /* Remember why, for the repair record below. */
-                why[f] = om__arena_strdup(&is->arena, val.reason);
-                if (!why[f]) {
-                    st = om__enomem(err, om_layer_name(l));
-                    goto out;
-                }
-                wx[f] = val.x;
-                wy[f] = val.y;
+        } else {
+            /* Remember why, for the repair record below. */
+            why[f] = om__arena_strdup(&is->arena, val.reason);
+            if (!why[f]) {
+                st = om__enomem(err, om_layer_name(l));
+                goto out;
             }
+            wx[f] = val.x;
+            wy[f] = val.y;
         }
     }
     if (repair && nbad > 0) {
@@ -512,7 +522,8 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     if (st != OM_OK) {
         goto out;
     }
-    st = check_validity(&layer, opt->repair, &is, rep, progress, err);
+    st = check_validity(&layer, opt->repair, opt->threads, &is, rep, progress,
+                        err);
     if (st != OM_OK) {
         goto out;
     }

@@ -21,17 +21,13 @@
 #include "onemap/polyops.h"
 #include "onemap/rules.h"
 #include "onemap/store.h"
+#include "ops/validity.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define MAX_THREADS 64
-#define CHECK_CHUNK 256 /* features per thread at least */
 
 /* ---- planar measures on the flat arrays ---- */
 
@@ -382,107 +378,6 @@ static enum om_status orient_feature(const struct om_layer_view *v, size_t f,
         }
     }
     return OM_OK;
-}
-
-/* ---- validity of every feature, in parallel ---- */
-
-struct check_job {
-    const struct om_layer_view *v;
-    size_t from, to;
-    uint8_t *invalid; /* per feature */
-    const struct om_progress *progress;
-    enum om_status st;
-    struct om_error err;
-};
-
-static void *check_worker(void *arg)
-{
-    struct check_job *j = arg;
-    struct om_polyops *g = NULL;
-    j->st = om_polyops_new(&g, &j->err);
-    for (size_t f = j->from; j->st == OM_OK && f < j->to; f++) {
-        if ((f & 63) == 0 && om__canceled(j->progress)) {
-            j->st = om__error(&j->err, OM_ECANCELED, NULL, 0, -1,
-                              "repair canceled");
-            break;
-        }
-        if (j->v->flags[f] & OM_FEAT_EMPTY) {
-            continue;
-        }
-        struct om_validity val;
-        j->st = om_polyops_check(g, j->v, f, &val, &j->err);
-        if (j->st == OM_OK && !val.is_valid) {
-            j->invalid[f] = 1;
-        }
-    }
-    om_polyops_free(g);
-    return NULL;
-}
-
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-/* invalid[f] = 1 for the features of `v` GEOS finds invalid. The outcome
- * (and the error reported: the first chunk's) is the same for any thread
- * count. */
-static enum om_status check_all(const struct om_layer_view *v, int threads,
-                                uint8_t *invalid,
-                                const struct om_progress *progress,
-                                struct om_error *err)
-{
-    size_t n = v->nfeatures;
-    int nt = threads > 0 ? threads : default_threads();
-    if (nt > MAX_THREADS) {
-        nt = MAX_THREADS;
-    }
-    if ((size_t)nt > n / CHECK_CHUNK) {
-        nt = n / CHECK_CHUNK > 0 ? (int)(n / CHECK_CHUNK) : 1;
-    }
-    struct check_job *jobs = om__calloc((size_t)nt, sizeof *jobs);
-    pthread_t *tids = om__calloc((size_t)nt, sizeof *tids);
-    bool *started = om__calloc((size_t)nt, sizeof *started);
-    if (!jobs || !tids || !started) {
-        om__free(jobs);
-        om__free(tids);
-        om__free(started);
-        return om__enomem(err, NULL);
-    }
-    for (int t = 0; t < nt; t++) {
-        jobs[t].v = v;
-        jobs[t].from = n * (size_t)t / (size_t)nt;
-        jobs[t].to = n * (size_t)(t + 1) / (size_t)nt;
-        jobs[t].invalid = invalid;
-        jobs[t].progress = progress;
-    }
-    for (int t = 1; t < nt; t++) {
-        started[t] =
-            pthread_create(&tids[t], NULL, check_worker, &jobs[t]) == 0;
-    }
-    check_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t]) {
-            pthread_join(tids[t], NULL);
-        } else {
-            check_worker(&jobs[t]); /* no thread: do it here */
-        }
-    }
-    enum om_status st = OM_OK;
-    for (int t = 0; t < nt; t++) {
-        if (jobs[t].st != OM_OK) {
-            st = jobs[t].st;
-            if (err) {
-                *err = jobs[t].err;
-            }
-            break;
-        }
-    }
-    om__free(jobs);
-    om__free(tids);
-    om__free(started);
-    return st;
 }
 
 /* ---- the repair ---- */
@@ -978,7 +873,8 @@ enum om_status om_qc_repair(struct om_project *p, const char *code,
     {
         struct om_layer_view va;
         om_layer_view(r.a, &va);
-        st = check_all(&va, r.opt->threads, invalid, progress, err);
+        st = om__check_all(&va, r.opt->threads, invalid, rec.code, "validity",
+                           progress, err);
     }
     if (st == OM_OK) {
         st = stage_b(&r, invalid, err);

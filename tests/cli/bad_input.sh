@@ -71,3 +71,33 @@ c=$(sqlite3 "$T/auto.gpkg" "SELECT value FROM om_project WHERE key='crs'")
 ok auto_first_import "$ONEMAP" import "$T/auto.gpkg" "$DATA/dcw-gmt/dcw_CN_JL.geojson" --as JL
 c=$(sqlite3 "$T/auto.gpkg" "SELECT value FROM om_project WHERE key='crs'")
 [ "$c" = EPSG:4530 ] && pass auto_crs_set || fail auto_crs_set "crs is $c"
+
+# The validity check on threads: 1,200 features (every 97th a bow-tie, every
+# 89th a ring with a spike onto itself) give the same flagged features and
+# reasons with -j 1 and -j 2, and with --repair the same repaired layer.
+awk 'BEGIN { print "WKT,N"
+    for (i = 1; i <= 1200; i++) {
+        x = 42500000 + (i % 40) * 20; y = 4800000 + int(i / 40) * 20
+        if (i % 97 == 0)
+            printf "\"POLYGON ((%d %d, %d %d, %d %d, %d %d, %d %d))\",%d\n", x, y, x + 10, y + 10, x + 10, y, x, y + 10, x, y, i
+        else if (i % 89 == 0)
+            printf "\"POLYGON ((%d %d, %d %d, %d %d, %d %d, %d %d))\",%d\n", x, y, x + 10, y, x + 10, y + 10, x + 10, y - 5, x, y, i
+        else
+            printf "\"POLYGON ((%d %d, %d %d, %d %d, %d %d, %d %d))\",%d\n", x, y, x + 10, y, x + 10, y + 10, x, y + 10, x, y, i
+    } }' > "$T/many.csv"
+for j in 1 2; do
+    ok "import_j$j" "$ONEMAP" import "$P" "$T/many.csv" --as MANY$j --src-crs EPSG:4530 -j $j
+    grep -o "[0-9]* invalid geometries kept and flagged (first: fid [0-9]*: [A-Za-z -]*" "$T/out" > "$T/flag$j"
+    "$ONEMAP" info "$P" MANY$j --format json --max-issues 100 2>/dev/null | grep '"kind"' > "$T/issues$j"
+    ok "repair_j$j" "$ONEMAP" import "$P" "$T/many.csv" --as MANY$j --src-crs EPSG:4530 -j $j --repair
+    "$ONEMAP" stats "$P" MANY$j --class N --area planar --unit m2 --decimals 3 --format csv 2>/dev/null > "$T/rstats$j"
+done
+want=$((1200 / 97 + 1200 / 89))
+grep -q "^$want invalid geometries kept and flagged (first: fid 89: " "$T/flag1" &&
+    pass threads_flag_count || fail threads_flag_count "$(cat "$T/flag1"), want $want from fid 89"
+same threads_same_flags "$T/flag1" "$T/flag2"
+[ "$(wc -l < "$T/issues1")" -eq "$want" ] && pass threads_issue_count ||
+    fail threads_issue_count "$(wc -l < "$T/issues1") issues, want $want"
+same threads_same_issues "$T/issues1" "$T/issues2"
+same threads_same_repair "$T/rstats1" "$T/rstats2"
+bad import_bad_j "bad -j" "$ONEMAP" import "$P" "$T/many.csv" --as MANY3 --src-crs EPSG:4530 -j 0
