@@ -8,9 +8,10 @@ or 1e-6 m2 (common.agree_maps). A parcel may cross admin units (the
 synthetic data happen not to; no tool assumes it): every tool cuts by the
 admin units, none reads a code attribute of the parcels.
 
-onemap:    `onemap overlay P DLTB L --class-a DLBM --by XZQ --area planar
-           --unit m2` on the loaded project, one process per L (the CSV's
-           "inside" rows); compute = the sum of the three walls.
+onemap:    `onemap overlay P DLTB YJJBNTBHTB,STBHHX,CZKFBJ --class-a DLBM
+           --by XZQ --area planar --unit m2` on the loaded project: one
+           process, the parcels read once (the CSV's "inside" rows);
+           compute = its wall.
 postgis:   one query per L on dltb, <l>_sub and xzq_sub (ST_Subdivide
            256): parcels cut by the line pieces, then by the township
            pieces, CASE WHEN ST_CoveredBy ... ELSE ST_Intersection both
@@ -49,10 +50,9 @@ TOOLS = common.ALL_TOOLS
 # and the faster becomes the geopandas row from then on
 GPD_METHODS = ("sjoin", "overlay")
 NOTES = {
-    "onemap": "`onemap overlay P DLTB L --class-a DLBM --by XZQ --area "
-              "planar --unit m2 --decimals 9` once per control line (3 "
-              "processes, -j 2); compute = sum of the three, RSS = the "
-              "largest.",
+    "onemap": "`onemap overlay P DLTB YJJBNTBHTB,STBHHX,CZKFBJ --class-a "
+              "DLBM --by XZQ --area planar --unit m2 --decimals 9 -j 2`: "
+              "one process, the parcels read once; compute = its wall.",
     "postgis": "one query per control line: parcels x <line>_sub pieces "
                "(CASE WHEN ST_CoveredBy THEN geom ELSE "
                "ST_CollectionExtract(ST_Intersection, 3)) then x xzq_sub "
@@ -184,21 +184,16 @@ def run(ctx, sc, tool, rep):
 
 
 def run_onemap(ctx, sc, rep):
-    res = {}
-    wall = 0.0
-    rss = 0
-    for line in LINES:
-        f = out(sc, "om_%d_%s.csv" % (rep, line))
-        r = common.onemap("overlay", sc.om_project, "DLTB", line,
-                          "--class-a", "DLBM", "--by", "XZQ",
-                          "--area", "planar", "--unit", "m2",
-                          "--decimals", "9", "--format", "csv", "-j", "2",
-                          "-o", f, timeout=left(ctx, wall))
-        wall += r.wall
-        rss = max(rss, r.rss_kb)
-        if r.timed_out:
-            return Outcome(wall, None, rss, None, timed_out=True)
-        res.update(read_onemap(f, line))
+    f = out(sc, "om_%d.csv" % rep)
+    r = common.onemap("overlay", sc.om_project, "DLTB", ",".join(LINES),
+                      "--class-a", "DLBM", "--by", "XZQ",
+                      "--area", "planar", "--unit", "m2",
+                      "--decimals", "9", "--format", "csv", "-j", "2",
+                      "-o", f, timeout=left(ctx, 0.0))
+    wall, rss = r.wall, r.rss_kb
+    if r.timed_out:
+        return Outcome(wall, None, rss, None, timed_out=True)
+    res = read_onemap(f)
     e2e = sc.load_time("onemap", rep, LAYERS["onemap"]) + wall
     ex = ctx.extra.setdefault("wl_a", {})
     ex.setdefault("last_ref", {})[sc.name] = res
@@ -213,8 +208,9 @@ def run_onemap(ctx, sc, rep):
     return Outcome(wall, e2e, rss, res)
 
 
-def read_onemap(path, line):
-    """(line, unit, class) -> m2 from the "inside" rows of overlay's CSV.
+def read_onemap(path, line=None):
+    """(line, unit, class) -> m2 from the "inside" rows of overlay's CSV
+    (with several control lines, the line is the row's layer_b).
 
     9 decimals, not 6: the CSV's values are apportioned (largest
     remainder, so that they add up to the printed totals) and may be off
@@ -228,7 +224,7 @@ def read_onemap(path, line):
                 continue
             if row["class_a"] in ("TOTAL", ""):
                 continue
-            k = (line, row["unit_code"], row["class_a"])
+            k = (line or row["layer_b"], row["unit_code"], row["class_a"])
             res[k] = res.get(k, 0.0) + float(row["area_m2"])
     return res
 

@@ -2,6 +2,8 @@
  * cmd_overlay.c — `onemap overlay PROJECT A B --class-a F [--class-b G]
  * [--by XZQ] ...`: the overlay cross-tab (叠加分析交叉统计).
  *
+ * B may be a comma-separated list of layers (YJJBNTBHTB,STBHHX,CZKFBJ):
+ * A and the units are read once, and every row starts with its layer B.
  * Rows are long format: unit, class of A, class of B (or inside/outside),
  * features, area; with class-of-A subtotals and unit totals, then the same
  * over all units. Printed values are rounded with the largest-remainder
@@ -26,6 +28,8 @@ static void help(void)
           "用法: onemap overlay 项目.gpkg 图层A 图层B --class-a 字段 [选项]"),
         T("Area of every class of A x class of B (or inside/outside B) x "
           "admin unit.\n"
+          "B may be a list, e.g. YJJBNTBHTB,STBHHX,CZKFBJ: A is read once and\n"
+          "every row starts with its layer B (column layer_b).\n"
           "  --class, --class-a FIELD  class attribute of A, e.g. DLBM "
           "(required)\n"
           "  --class-b FIELD     class attribute of B (default: inside / "
@@ -46,6 +50,8 @@ static void help(void)
           "  -o FILE             write to FILE instead of standard output\n"
           "  -j N                threads (default: all cores)",
           "统计 A 的地类 × B 的地类(或 B 范围内/外)× 行政区的面积。\n"
+          "B 可为列表,如 YJJBNTBHTB,STBHHX,CZKFBJ:A 只读一次,\n"
+          "每行以其图层 B 开头(列 layer_b)。\n"
           "  --class, --class-a 字段  A 的地类字段,如 DLBM(必填)\n"
           "  --class-b 字段      B 的分类字段(默认:B 范围内/外)\n"
           "  --level 0|1|2       将 DLBM 汇总到一级类(1)或二级类(2)\n"
@@ -174,6 +180,182 @@ done:
     return out;
 }
 
+/* The rows of every layer B: one table (or JSON array) for all of them. */
+struct rows {
+    FILE *out;
+    enum cli_format fmt;
+    bool multi;    /* several layers B: a leading layer_b column */
+    bool by_units; /* unit columns */
+    int decimals;
+    const char *areahead;
+    struct cli_table t;
+    bool started; /* header added, or the JSON array opened */
+    size_t njson; /* JSON rows written */
+};
+
+static void rows_start(struct rows *rw, const struct om_crosstab_result *r)
+{
+    rw->started = true;
+    rw->by_units = r->nunits > 0;
+    if (rw->fmt == CLI_JSON) {
+        return;
+    }
+    bool csv = rw->fmt == CLI_CSV;
+    const char *head_csv[] = {"layer_b",      "unit_code",    "unit_name",
+                              "class_a",      "class_a_name", "class_b",
+                              "class_b_name", "features",     rw->areahead};
+    const char *head_tab[] = {
+        T("layer B", "图层 B"), T("code", "代码"),       T("unit", "行政区"),
+        T("class A", "A 类"),   T("name", "名称"),       T("class B", "B 类"),
+        T("name", "名称"),      T("features", "图斑数"), rw->areahead};
+    const char *head[9];
+    size_t n = 0;
+    for (size_t i = 0; i < 9; i++) {
+        if ((i == 0 && !rw->multi) || ((i == 1 || i == 2) && !rw->by_units)) {
+            continue;
+        }
+        head[n++] = csv ? head_csv[i] : head_tab[i];
+    }
+    cli_table_init(&rw->t, n);
+    cli_table_add(&rw->t, head);
+    cli_table_numeric(&rw->t, n - 2);
+    cli_table_numeric(&rw->t, n - 1);
+}
+
+/* The rows of layer B `code_b` (result r, rounded values vals). */
+static void rows_add(struct rows *rw, const char *code_b,
+                     const struct om_crosstab_result *r, const double *vals)
+{
+    if (!rw->started) {
+        rows_start(rw, r);
+    }
+    bool csv = rw->fmt == CLI_CSV;
+    FILE *out = rw->out;
+    const char *total =
+        csv || rw->fmt == CLI_JSON ? "TOTAL" : T("total", "合计");
+    char num[64], cnt[24];
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct om_crosstab_cell *cl = &r->cells[i];
+        if (!rw->by_units && cl->unit != OM_CROSSTAB_ALL) {
+            continue;
+        }
+        const char *ucode =
+            cl->unit == OM_CROSSTAB_ALL ? total : r->units[cl->unit].code;
+        const char *uname =
+            cl->unit == OM_CROSSTAB_ALL ? "" : r->units[cl->unit].name;
+        const char *ca = total, *can = "",
+                   *cb = cl->class_a == OM_CROSSTAB_ALL ? "" : total;
+        const char *cbn = "";
+        if (cl->class_a != OM_CROSSTAB_ALL) {
+            ca = r->classes_a[cl->class_a].code;
+            can = cname(&r->classes_a[cl->class_a], csv);
+        }
+        if (cl->class_b != OM_CROSSTAB_ALL) {
+            cb = r->classes_b[cl->class_b].code;
+            cbn = cname(&r->classes_b[cl->class_b], csv);
+        }
+        snprintf(cnt, sizeof cnt, "%lld", (long long)cl->nfeatures);
+        cli_fmt_num(num, sizeof num, vals[i], rw->decimals);
+        if (rw->fmt == CLI_JSON) {
+            fprintf(out, "%s\n    {", rw->njson++ ? "," : "");
+            if (rw->multi) {
+                fprintf(out, "\"layer_b\": ");
+                cli_json_string(out, code_b);
+                fprintf(out, ", ");
+            }
+            if (rw->by_units) {
+                fprintf(out, "\"unit_code\": ");
+                cli_json_string(out, ucode);
+                fprintf(out, ", \"unit_name\": ");
+                cli_json_string(out, uname);
+                fprintf(out, ", ");
+            }
+            fprintf(out, "\"class_a\": ");
+            cli_json_string(out, ca);
+            fprintf(out, ", \"class_a_name\": ");
+            cli_json_string(out, can);
+            fprintf(out, ", \"class_b\": ");
+            cli_json_string(out, cb);
+            fprintf(out, ", \"class_b_name\": ");
+            cli_json_string(out, cbn);
+            fprintf(out, ", \"features\": %s, \"area\": %s}", cnt, num);
+            continue;
+        }
+        const char *full[] = {code_b, ucode, uname, ca, can, cb, cbn, cnt, num};
+        const char *row[9];
+        size_t n = 0;
+        for (size_t c = 0; c < 9; c++) {
+            if ((c == 0 && !rw->multi) ||
+                ((c == 1 || c == 2) && !rw->by_units)) {
+                continue;
+            }
+            row[n++] = full[c];
+        }
+        cli_table_add(&rw->t, row);
+    }
+}
+
+/* The summary line of one layer B on standard error. */
+static void summary(const char *code_a, const char *code_b,
+                    const struct om_crosstab_result *r, bool planar,
+                    enum om_overlay_engine engine)
+{
+    if (cli_quiet) {
+        return;
+    }
+    fprintf(stderr, "onemap: %s %lld %s x %s, %lld %s, %s: %s", code_a,
+            (long long)r->nfeatures_a, T("features", "个图斑"), code_b,
+            (long long)r->npieces, T("pieces", "个叠加碎片"), T("area", "面积"),
+            planar ? T("planar", "平面面积") : T("ellipsoidal", "椭球面积"));
+    /* AUTO: the kernel (no geometry is wanted here). */
+    bool kernel = engine != OM_ENGINE_GEOS;
+    fprintf(stderr, ", %s: %s", T("engine", "引擎"),
+            kernel ? "kernel" : "geos");
+    if (r->nskipped_a) {
+        fprintf(stderr, ", %lld %s", (long long)r->nskipped_a,
+                T("skipped (empty or invalid geometry; see onemap info)",
+                  "个已跳过(空或无效几何,见 onemap info)"));
+    }
+    if (r->has_unassigned) {
+        fprintf(stderr, ", %s",
+                T("some area lies outside every admin unit",
+                  "部分面积不在任何行政区内"));
+    }
+    fprintf(stderr, "\n");
+}
+
+/* Split the comma-separated list `arg` (copied to buf) into codes. */
+#define MAX_B 32
+static size_t split_codes(const char *arg, char *buf, size_t size,
+                          const char **codes)
+{
+    if (strlen(arg) >= size) {
+        return 0;
+    }
+    memcpy(buf, arg, strlen(arg) + 1);
+    size_t n = 0;
+    for (char *c = buf; n < MAX_B;) {
+        char *comma = strchr(c, ',');
+        if (comma) {
+            *comma = '\0';
+        }
+        if (!*c) {
+            return 0; /* an empty name */
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(codes[i], c)) {
+                return 0; /* twice */
+            }
+        }
+        codes[n++] = c;
+        if (!comma) {
+            return n;
+        }
+        c = comma + 1;
+    }
+    return 0; /* too many */
+}
+
 int cmd_overlay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -299,7 +481,23 @@ int cmd_overlay(int argc, char **argv)
                            "必须指定 --class-a 字段(如 --class DLBM)"));
     }
     bool planar = strcmp(area, "planar") == 0;
-    const char *code_a = argv[optind + 1], *code_b = argv[optind + 2];
+    const char *code_a = argv[optind + 1];
+    char bbuf[1024];
+    const char *codes_b[MAX_B];
+    size_t nb = split_codes(argv[optind + 2], bbuf, sizeof bbuf, codes_b);
+    if (nb == 0) {
+        return cli_usage("overlay", "%s '%s'",
+                         T("layer B must be one code or a list of up to 32 "
+                           "different codes (A,B,C)",
+                           "图层 B 须为一个代码或最多 32 个不同代码的列表"
+                           "(A,B,C)"),
+                         argv[optind + 2]);
+    }
+    if (nb > 1 && ver_b) {
+        return cli_usage("overlay", "%s",
+                         T("--version-b takes one layer B",
+                           "--version-b 只能用于单个图层 B"));
+    }
     struct om_crosstab_options o;
     memset(&o, 0, sizeof o);
     o.class_a = class_a;
@@ -316,11 +514,20 @@ int cmd_overlay(int argc, char **argv)
     struct om_project *p = NULL;
     struct om_layer *la = NULL, *lb = NULL;
     struct om_crs *crs = NULL;
-    struct om_crosstab_result *r = NULL;
+    /* every layer B first, then the output: nothing is written if one
+     * fails */
+    struct om_crosstab_result *res[MAX_B] = {0};
+    double *vals[MAX_B] = {0};
     struct cli_units units = {0};
     int rc = CLI_FAIL;
-    FILE *out = stdout;
-    double *vals = NULL;
+    char areahead[64];
+    snprintf(areahead, sizeof areahead, "area_%s", unit);
+    struct rows rw = {0};
+    rw.out = stdout;
+    rw.fmt = fmt;
+    rw.multi = nb > 1;
+    rw.decimals = (int)decimals;
+    rw.areahead = areahead;
     if (om_project_open(argv[optind], true, &p, &err) != OM_OK) {
         return cli_report(&err);
     }
@@ -336,15 +543,11 @@ int cmd_overlay(int argc, char **argv)
     o.crs = crs;
     /* om_crosstab_run reads the class fields of A and B and the unit code
      * and name fields, nothing else. */
-    const char *fields_b[] = {class_b};
     if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1, &la, &err) !=
-            OM_OK ||
-        cli_read_layer(p, code_b, (int)ver_b, fields_b, class_b ? 1 : 0, &lb,
-                       &err) != OM_OK) {
+        OM_OK) {
         goto fail;
     }
     o.a = la;
-    o.b = lb;
     if (by) {
         if (cli_units_read(p, by, &units) != CLI_OK) {
             goto done;
@@ -353,34 +556,49 @@ int cmd_overlay(int argc, char **argv)
         o.unit_code_field = units.code_field;
         o.unit_name_field = units.name_field;
     }
-    if (om_crosstab_run(&o, &r, cli_progress(), &err) != OM_OK) {
-        goto fail;
-    }
-    cli_progress_end();
-
-    if (r->ncells > 0) {
-        vals = round_cells(r, factor, (int)decimals);
-        if (!vals) {
-            rc = cli_fail("out of memory");
-            goto done;
+    for (size_t ib = 0; ib < nb; ib++) {
+        const char *fields_b[] = {class_b};
+        if (cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
+                           class_b ? 1 : 0, &lb, &err) != OM_OK) {
+            goto fail;
+        }
+        o.b = lb;
+        if (om_crosstab_run(&o, &res[ib], cli_progress(), &err) != OM_OK) {
+            goto fail;
+        }
+        cli_progress_end();
+        om_layer_free(lb);
+        lb = NULL;
+        if (res[ib]->ncells > 0) {
+            vals[ib] = round_cells(res[ib], factor, (int)decimals);
+            if (!vals[ib]) {
+                rc = cli_fail("out of memory");
+                goto done;
+            }
         }
     }
     if (outpath) {
-        out = fopen(outpath, "w");
-        if (!out) {
+        rw.out = fopen(outpath, "w");
+        if (!rw.out) {
+            rw.out = stdout;
             rc = cli_fail("%s: %s", outpath, T("cannot write", "无法写入"));
             goto done;
         }
     }
-    bool by_units = r->nunits > 0;
-    bool csv = fmt == CLI_CSV;
-    const char *total = csv || fmt == CLI_JSON ? "TOTAL" : T("total", "合计");
-    char num[64], cnt[24];
+    FILE *out = rw.out;
     if (fmt == CLI_JSON) {
         fprintf(out, "{\n  \"a\": ");
         cli_json_string(out, code_a);
         fprintf(out, ",\n  \"b\": ");
-        cli_json_string(out, code_b);
+        if (nb == 1) {
+            cli_json_string(out, codes_b[0]);
+        } else {
+            for (size_t i = 0; i < nb; i++) {
+                fprintf(out, "%s", i ? ", " : "[");
+                cli_json_string(out, codes_b[i]);
+            }
+            fprintf(out, "]");
+        }
         fprintf(out, ",\n  \"class_a\": ");
         cli_json_string(out, class_a);
         fprintf(out, ",\n  \"class_b\": ");
@@ -390,112 +608,40 @@ int cmd_overlay(int argc, char **argv)
         fprintf(out, "  \"unit\": \"%s\",\n  \"by\": ", unit);
         cli_json_string(out, by ? by : "");
         fprintf(out, ",\n  \"features\": %lld,\n  \"skipped\": %lld,\n",
-                (long long)r->nfeatures_a, (long long)r->nskipped_a);
+                (long long)res[0]->nfeatures_a, (long long)res[0]->nskipped_a);
         fprintf(out, "  \"rows\": [");
     }
-    struct cli_table t;
-    char areahead[64];
-    snprintf(areahead, sizeof areahead, "area_%s", unit);
-    const char *head_csv[] = {"unit_code",    "unit_name", "class_a",
-                              "class_a_name", "class_b",   "class_b_name",
-                              "features",     areahead};
-    const char *head_tab[] = {T("code", "代码"),       T("unit", "行政区"),
-                              T("class A", "A 类"),    T("name", "名称"),
-                              T("class B", "B 类"),    T("name", "名称"),
-                              T("features", "图斑数"), areahead};
-    size_t ncols = by_units ? 8 : 6;
-    cli_table_init(&t, ncols);
-    if (fmt != CLI_JSON) {
-        const char *const *head = csv ? head_csv : head_tab;
-        cli_table_add(&t, by_units ? head : head + 2);
-        cli_table_numeric(&t, ncols - 2);
-        cli_table_numeric(&t, ncols - 1);
-    }
-    for (size_t i = 0; i < r->ncells; i++) {
-        const struct om_crosstab_cell *cl = &r->cells[i];
-        if (!by_units && cl->unit != OM_CROSSTAB_ALL) {
-            continue;
-        }
-        const char *ucode =
-            cl->unit == OM_CROSSTAB_ALL ? total : r->units[cl->unit].code;
-        const char *uname =
-            cl->unit == OM_CROSSTAB_ALL ? "" : r->units[cl->unit].name;
-        const char *ca = total, *can = "",
-                   *cb = cl->class_a == OM_CROSSTAB_ALL ? "" : total;
-        const char *cbn = "";
-        if (cl->class_a != OM_CROSSTAB_ALL) {
-            ca = r->classes_a[cl->class_a].code;
-            can = cname(&r->classes_a[cl->class_a], csv);
-        }
-        if (cl->class_b != OM_CROSSTAB_ALL) {
-            cb = r->classes_b[cl->class_b].code;
-            cbn = cname(&r->classes_b[cl->class_b], csv);
-        }
-        snprintf(cnt, sizeof cnt, "%lld", (long long)cl->nfeatures);
-        cli_fmt_num(num, sizeof num, vals[i], (int)decimals);
-        if (fmt == CLI_JSON) {
-            fprintf(out, "%s\n    {", i ? "," : "");
-            if (by_units) {
-                fprintf(out, "\"unit_code\": ");
-                cli_json_string(out, ucode);
-                fprintf(out, ", \"unit_name\": ");
-                cli_json_string(out, uname);
-                fprintf(out, ", ");
-            }
-            fprintf(out, "\"class_a\": ");
-            cli_json_string(out, ca);
-            fprintf(out, ", \"class_a_name\": ");
-            cli_json_string(out, can);
-            fprintf(out, ", \"class_b\": ");
-            cli_json_string(out, cb);
-            fprintf(out, ", \"class_b_name\": ");
-            cli_json_string(out, cbn);
-            fprintf(out, ", \"features\": %s, \"area\": %s}", cnt, num);
-            continue;
-        }
-        const char *row[] = {ucode, uname, ca, can, cb, cbn, cnt, num};
-        cli_table_add(&t, by_units ? row : row + 2);
+    for (size_t ib = 0; ib < nb; ib++) {
+        rows_add(&rw, codes_b[ib], res[ib], vals[ib]);
+        summary(code_a, codes_b[ib], res[ib], planar, engine);
     }
     if (fmt == CLI_JSON) {
         fprintf(out, "\n  ]\n}\n");
     } else {
-        cli_table_print(&t, out, fmt);
-    }
-    cli_table_free(&t);
-    if (!cli_quiet) {
-        fprintf(stderr, "onemap: %s %lld %s x %s, %lld %s, %s: %s", code_a,
-                (long long)r->nfeatures_a, T("features", "个图斑"), code_b,
-                (long long)r->npieces, T("pieces", "个叠加碎片"),
-                T("area", "面积"),
-                o.area == OM_AREA_PLANAR ? T("planar", "平面面积")
-                                         : T("ellipsoidal", "椭球面积"));
-        /* AUTO: the kernel (no geometry is wanted here). */
-        bool kernel = engine != OM_ENGINE_GEOS;
-        fprintf(stderr, ", %s: %s", T("engine", "引擎"),
-                kernel ? "kernel" : "geos");
-        if (r->nskipped_a) {
-            fprintf(stderr, ", %lld %s", (long long)r->nskipped_a,
-                    T("skipped (empty or invalid geometry; see onemap info)",
-                      "个已跳过(空或无效几何,见 onemap info)"));
-        }
-        if (r->has_unassigned) {
-            fprintf(stderr, ", %s",
-                    T("some area lies outside every admin unit",
-                      "部分面积不在任何行政区内"));
-        }
-        fprintf(stderr, "\n");
+        cli_table_print(&rw.t, out, fmt);
     }
     rc = CLI_OK;
-    if (out != stdout && fclose(out) != 0) {
-        rc = cli_fail("%s: %s", outpath, T("write failed", "写入失败"));
+    if (out != stdout) {
+        rw.out = stdout;
+        if (fclose(out) != 0) {
+            rc = cli_fail("%s: %s", outpath, T("write failed", "写入失败"));
+        }
     }
     goto done;
 fail:
     cli_progress_end();
     rc = cli_report(&err);
 done:
-    free(vals);
-    om_crosstab_result_free(r);
+    if (rw.out != stdout) {
+        fclose(rw.out);
+    }
+    if (rw.started && fmt != CLI_JSON) {
+        cli_table_free(&rw.t);
+    }
+    for (size_t ib = 0; ib < nb; ib++) {
+        free(vals[ib]);
+        om_crosstab_result_free(res[ib]);
+    }
     om_layer_free(la);
     om_layer_free(lb);
     cli_units_deinit(&units);

@@ -149,3 +149,38 @@ rc=$?
 grep -q -- "--engine" "$T/help" && pass engine_in_help || fail engine_in_help "$(cat "$T/help")"
 "$ONEMAP" --lang zh overlay --help > "$T/help" 2>&1
 grep -q -- "--engine 引擎" "$T/help" && pass engine_in_help_zh || fail engine_in_help_zh "$(cat "$T/help")"
+
+# Several layers B in one run (A read once): every layer's rows are the
+# rows of its own run, behind a layer_b column; JSON lists the layers;
+# bad lists are usage errors; a failing layer leaves no output file.
+printf 'WKT,ZONE\n"POLYGON ((42500000 4800000, 42500150 4800000, 42500150 4800090, 42500000 4800090, 42500000 4800000))",S1\n' > "$T/zone2.csv"
+ok import_zone2 "$ONEMAP" import "$P" "$T/zone2.csv" --as STBHHX --src-crs EPSG:4530
+ok multi_b "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX --by XZQ --class DLBM \
+    --area planar --unit m2 --decimals 6 --format csv
+cp "$T/out" "$T/multi.csv"
+head -1 "$T/multi.csv" > "$T/h"
+echo "layer_b,unit_code,unit_name,class_a,class_a_name,class_b,class_b_name,features,area_m2" > "$T/h.want"
+same multi_b_header "$T/h.want" "$T/h"
+for L in CZKFBJ STBHHX; do
+    "$ONEMAP" overlay "$P" DLTB $L --by XZQ --class DLBM --area planar \
+        --unit m2 --decimals 6 --format csv 2>/dev/null | tail -n +2 > "$T/one_$L"
+    grep "^$L," "$T/multi.csv" | cut -d, -f2- > "$T/multi_$L"
+    [ -s "$T/one_$L" ] && same "multi_b_rows_$L" "$T/one_$L" "$T/multi_$L" ||
+        fail "multi_b_rows_$L" "no rows"
+done
+# parcel 1 [0,100]x[0,100] in S1 [0,150]x[0,90]: 9000 m2
+awk -F, '$1=="STBHHX" && $2=="220183101" && $4=="0101" && $6=="inside" {print $9}' "$T/multi.csv" > "$T/s1"
+echo "9000.000000" > "$T/s1.want"
+same multi_b_exact "$T/s1.want" "$T/s1"
+ok multi_b_json "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX --class DLBM --format json
+grep -q '"b": \["CZKFBJ", "STBHHX"\]' "$T/out" && grep -q '"layer_b": "STBHHX"' "$T/out" &&
+    pass multi_b_json_layers || fail multi_b_json_layers "$(head -c 300 "$T/out")"
+ok multi_b_table "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX --class DLBM
+grep -q "^layer B" "$T/out" && pass multi_b_table_column || fail multi_b_table_column "$(head -c 300 "$T/out")"
+bad multi_b_empty "list of up to 32" "$ONEMAP" overlay "$P" DLTB CZKFBJ,,STBHHX --class DLBM
+bad multi_b_twice "list of up to 32" "$ONEMAP" overlay "$P" DLTB CZKFBJ,CZKFBJ --class DLBM
+bad multi_b_version "version-b takes one layer B" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX --class DLBM --version-b 1
+rm -f "$T/never.csv"
+bad multi_b_missing "NOPE" "$ONEMAP" overlay "$P" DLTB CZKFBJ,NOPE --class DLBM -o "$T/never.csv"
+[ ! -e "$T/never.csv" ] && pass multi_b_missing_no_output || fail multi_b_missing_no_output "output written"
