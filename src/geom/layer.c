@@ -651,12 +651,24 @@ enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
     if (!reserve_features(l, nf)) {
         return om__enomem(err, l->name);
     }
+    size_t *order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
+    if (!order) {
+        return om__enomem(err, l->name);
+    }
+    /* Read in fid order (a project table, most sources): the fid order
+     * after the Hilbert permutation is its inverse, no sort needed. */
+    bool ascending = true;
+    for (size_t i = 1; i < nf && ascending; i++) {
+        ascending = l->fid[i - 1] < l->fid[i];
+    }
+    bool sorted = false;
     if (!(flags & OM_LAYER_KEEP_ORDER) && nf > 1) {
         uint32_t *keys = om__reallocarray(NULL, nf, sizeof *keys);
         size_t *perm = om__reallocarray(NULL, nf, sizeof *perm);
         if (!keys || !perm) {
             om__free(keys);
             om__free(perm);
+            om__free(order);
             return om__enomem(err, l->name);
         }
         om__hilbert_keys(l->bbox, nf, l->extent, keys);
@@ -664,32 +676,46 @@ enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
         om__free(keys);
         if (!ok) {
             om__free(perm);
+            om__free(order);
             return om__enomem(err, l->name);
         }
         enum om_status st = permute(l, perm, err);
+        if (st == OM_OK && ascending) {
+            for (size_t i = 0; i < nf; i++) {
+                order[perm[i]] = i;
+            }
+            sorted = true;
+        }
         om__free(perm);
         if (st != OM_OK) {
+            om__free(order);
             return st;
         }
+    } else if (ascending) {
+        for (size_t i = 0; i < nf; i++) {
+            order[i] = i;
+        }
+        sorted = true;
     }
-    struct fid_pair *pairs = om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
-    size_t *order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
-    if (!pairs || !order) {
+    if (!sorted) {
+        struct fid_pair *pairs =
+            om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
+        if (!pairs) {
+            om__free(order);
+            return om__enomem(err, l->name);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            pairs[i].fid = l->fid[i];
+            pairs[i].idx = i;
+        }
+        if (nf > 1) {
+            qsort(pairs, nf, sizeof *pairs, cmp_pair);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            order[i] = pairs[i].idx;
+        }
         om__free(pairs);
-        om__free(order);
-        return om__enomem(err, l->name);
     }
-    for (size_t i = 0; i < nf; i++) {
-        pairs[i].fid = l->fid[i];
-        pairs[i].idx = i;
-    }
-    if (nf > 1) {
-        qsort(pairs, nf, sizeof *pairs, cmp_pair);
-    }
-    for (size_t i = 0; i < nf; i++) {
-        order[i] = pairs[i].idx;
-    }
-    om__free(pairs);
     struct om_rtree *tree = NULL;
     enum om_status st = om_rtree_build(l->bbox, nf, &tree, err);
     if (st != OM_OK) {

@@ -1515,6 +1515,7 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
         uint32_t tick = next_tick(w);
         const double seg[4] = {px, py, qx, qy};
         struct span s = seg_span(k, px, py, qx, qy);
+        bool one_cell = s.i0 == s.i1 && s.j0 == s.j1;
         bool inside_grid =
             k->ne > 0 && dmax(px, qx) >= k->gx0 && dmax(py, qy) >= k->gy0 &&
             dmin(px, qx) <= gxat(k, k->nx) && dmin(py, qy) <= gyat(k, k->ny);
@@ -1524,10 +1525,13 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
             for (size_t c = j * k->nx + i0; c <= j * k->nx + i1; c++) {
                 for (uint32_t p = k->cstart[c]; p < k->cstart[c + 1]; p++) {
                     uint32_t id = k->cedge[p];
-                    if (w->stamp[id] == tick) {
-                        continue;
+                    if (!one_cell) {
+                        /* an edge in several of these cells: test it once */
+                        if (w->stamp[id] == tick) {
+                            continue;
+                        }
+                        w->stamp[id] = tick;
                     }
-                    w->stamp[id] = tick;
                     const struct zedge *e = &k->e[id];
                     if (!crosses(px, py, qx, qy, 0, e->x0, e->y0, e->x1, e->y1,
                                  e->z + 1)) {
