@@ -1194,6 +1194,55 @@ enum om_status om_prepared_intersection(struct om_polyops *ctx,
  * envelope until each piece has at most max_vertices coordinates, writing
  * each piece as its own feature of dst with fid `fid`.
  */
+/*
+ * 1 if a vertex of the polygons of g has coordinate `axis` (0: x, 1: y)
+ * equal to v, 0 if none has, -1 if g cannot be read.
+ */
+static int vertex_on_line(struct om_polyops *ctx, const GEOSGeometry *g,
+                          int axis, double v, unsigned depth)
+{
+    int type = GEOSGeomTypeId_r(ctx->h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(ctx->h, g);
+        if (n < 0 || depth >= OM_LIMIT_WKB_DEPTH) {
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            const GEOSGeometry *sub = GEOSGetGeometryN_r(ctx->h, g, i);
+            int r = sub ? vertex_on_line(ctx, sub, axis, v, depth + 1) : -1;
+            if (r != 0) {
+                return r;
+            }
+        }
+        return 0;
+    }
+    if (type != GEOS_POLYGON) {
+        return -1;
+    }
+    int nholes = GEOSGetNumInteriorRings_r(ctx->h, g);
+    if (nholes < 0) {
+        return -1;
+    }
+    for (int i = -1; i < nholes; i++) {
+        const GEOSGeometry *ring = i < 0 ? GEOSGetExteriorRing_r(ctx->h, g)
+                                         : GEOSGetInteriorRingN_r(ctx->h, g, i);
+        const GEOSCoordSequence *seq =
+            ring ? GEOSGeom_getCoordSeq_r(ctx->h, ring) : NULL;
+        unsigned n = 0;
+        if (!seq || !GEOSCoordSeq_getSize_r(ctx->h, seq, &n) ||
+            !ensure_buf(ctx, 2 * (size_t)n + 2) ||
+            (n && !GEOSCoordSeq_copyToBuffer_r(ctx->h, seq, ctx->buf, 0, 0))) {
+            return -1;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (ctx->buf[2 * k + (size_t)axis] == v) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
                                     size_t max_vertices, unsigned depth,
                                     struct om_layer *dst, int64_t fid,
@@ -1229,32 +1278,40 @@ static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
         }
         return st;
     }
+    /* Halves cut at the middle of the longer side; their other sides lie
+     * well outside g, so the cut line is the only rectangle side a vertex
+     * of g can lie on. */
     double w = maxx - minx, h = maxy - miny;
+    double pad = w > h ? w : h;
     double r1[4], r2[4]; /* xmin ymin xmax ymax */
-    if (w >= h) {
-        double mid = minx + w / 2;
-        double a[4] = {minx, miny, mid, maxy}, b[4] = {mid, miny, maxx, maxy};
+    int axis = w >= h ? 0 : 1;
+    double mid = axis == 0 ? minx + w / 2 : miny + h / 2;
+    if (axis == 0) {
+        double a[4] = {minx - pad, miny - pad, mid, maxy + pad};
+        double b[4] = {mid, miny - pad, maxx + pad, maxy + pad};
         memcpy(r1, a, sizeof a);
         memcpy(r2, b, sizeof b);
     } else {
-        double mid = miny + h / 2;
-        double a[4] = {minx, miny, maxx, mid}, b[4] = {minx, mid, maxx, maxy};
+        double a[4] = {minx - pad, miny - pad, maxx + pad, mid};
+        double b[4] = {minx - pad, mid, maxx + pad, maxy + pad};
         memcpy(r1, a, sizeof a);
         memcpy(r2, b, sizeof b);
     }
+    /*
+     * GEOS's rectangle clipper is linear in the vertices and ~10x faster
+     * than an overlay, but may return an invalid polygon where a boundary
+     * runs along the cut, which takes vertices on the cut line. Only then
+     * are the halves checked (a check costs more than the clip), and an
+     * invalid one is done by the overlay, which is always valid.
+     */
+    int on_cut = vertex_on_line(ctx, g, axis, mid, 0);
     const double *rects[2] = {r1, r2};
     GEOSGeometry *halves[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
         ctx->gmsg[0] = '\0';
-        /*
-         * GEOS's rectangle clipper is linear in the vertices and ~10x
-         * faster than an overlay, but may return an invalid polygon (a
-         * boundary running along the cut): then the overlay, which is
-         * always valid, does that half.
-         */
         halves[k] = GEOSClipByRect_r(ctx->h, g, rects[k][0], rects[k][1],
                                      rects[k][2], rects[k][3]);
-        if (halves[k] && GEOSisValid_r(ctx->h, halves[k]) != 1) {
+        if (halves[k] && on_cut != 0 && GEOSisValid_r(ctx->h, halves[k]) != 1) {
             GEOSGeom_destroy_r(ctx->h, halves[k]);
             halves[k] = NULL;
         }

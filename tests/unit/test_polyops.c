@@ -1426,10 +1426,94 @@ TEST(test_subdivide_and_clip)
     om_polyops_free(ctx);
 }
 
+/*
+ * Subdivision where the cuts run along edges: a comb on the integer
+ * lattice (teeth one unit wide, every vertical edge at an integer x, so
+ * the bisecting lines x = 32, 16, 48 ... hold vertices and whole edges),
+ * where GEOS's rectangle clipper may return invalid halves. Every piece
+ * is valid and within the vertex limit; the areas (exact on the lattice)
+ * add up to the whole exactly.
+ */
+TEST(test_subdivide_along_edges)
+{
+    enum { TEETH = 32 };
+    struct om_error err;
+    struct om_layer *src = NULL, *pieces = NULL;
+    struct om_polyops *ctx = NULL;
+    double ring[2 * (4 * TEETH + 4)];
+    size_t n = 0;
+    double x0 = 42500000, y0 = 4800000;
+    ring[n++] = x0;
+    ring[n++] = y0;
+    for (int t = 0; t < TEETH; t++) {
+        double h = t % 3 == 0 ? 40 : 64;
+        ring[n++] = x0 + 2 * t;
+        ring[n++] = y0 + h;
+        ring[n++] = x0 + 2 * t + 1;
+        ring[n++] = y0 + h;
+        ring[n++] = x0 + 2 * t + 1;
+        ring[n++] = y0 + 8;
+        ring[n++] = x0 + 2 * t + 2;
+        ring[n++] = y0 + 8;
+    }
+    ring[n++] = x0 + 2 * TEETH;
+    ring[n++] = y0;
+    ring[n++] = x0;
+    ring[n++] = y0;
+    /* the ring goes clockwise; the layer keeps it as given */
+    CHECK_OK(om_layer_new("comb", &src, &err), &err);
+    CHECK_OK(om_layer_begin_feature(src, 5, &err), &err);
+    CHECK_OK(om_layer_begin_part(src, &err), &err);
+    CHECK_OK(om_layer_add_ring(src, ring, n / 2, &err), &err);
+    CHECK_OK(om_layer_end_feature(src, &err), &err);
+    CHECK_OK(om_layer_finish(src, 0, &err), &err);
+    CHECK_OK(om_polyops_new(&ctx, &err), &err);
+    struct om_layer_view sv;
+    om_layer_view(src, &sv);
+    struct om_validity val;
+    CHECK_OK(om_polyops_check(ctx, &sv, 0, &val, &err), &err);
+    CHECK(val.is_valid);
+    double whole = 0;
+    CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
+    /* 64 x 8 base + teeth: 11 of height 40 - 8, 21 of 64 - 8 */
+    CHECK_NEAR(whole, 64 * 8 + 11 * 32 + 21 * 56, 0, 0);
+    size_t limits[] = {8, 12, 40};
+    for (size_t li = 0; li < 3; li++) {
+        CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
+        size_t np = 0;
+        CHECK_OK(
+            om_polyops_subdivide(ctx, &sv, 0, limits[li], pieces, &np, &err),
+            &err);
+        CHECK_OK(om_layer_finish(pieces, 0, &err), &err);
+        struct om_layer_view pv;
+        om_layer_view(pieces, &pv);
+        CHECK_INT(np, pv.nfeatures);
+        CHECK(np >= 8);
+        double sum = 0;
+        for (size_t i = 0; i < pv.nfeatures; i++) {
+            size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
+            size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
+            CHECK(b - a <= limits[li] ||
+                  pv.part_start[i + 1] - pv.part_start[i] > 1);
+            CHECK_OK(om_polyops_check(ctx, &pv, i, &val, &err), &err);
+            CHECK(val.is_valid);
+            double ai = 0;
+            CHECK_OK(om_polyops_area(ctx, &pv, i, &ai, &err), &err);
+            sum += ai;
+        }
+        CHECK_NEAR(sum, whole, 0, 0);
+        om_layer_free(pieces);
+        pieces = NULL;
+    }
+    om_layer_free(src);
+    om_polyops_free(ctx);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_polyops");
     RUN(test_subdivide_and_clip);
+    RUN(test_subdivide_along_edges);
     RUN(test_version);
     RUN(test_check_reasons);
     RUN(test_check_raw_view);
