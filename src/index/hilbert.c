@@ -6,25 +6,63 @@
 #include "core/core.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
+
+/*
+ * The curve as a state machine over the levels, most significant first.
+ * The state is what the levels above did to the coordinates below them:
+ * bit 0 swapped x and y, bit 1 inverted both (the two commute). At a
+ * level, the state maps the bits (x, y) to the quadrant's (rx, ry); the
+ * key takes (3 rx) ^ ry; ry = 0 swaps, and rx = 1 also inverts. STEP
+ * holds that for two levels at once: index state << 4 | x1 x0 y1 y0 bits
+ * → the 4 key bits << 2 | the new state; built once by step_init.
+ */
+static uint8_t STEP[64];
+static pthread_once_t step_once = PTHREAD_ONCE_INIT;
+
+static unsigned one_level(unsigned state, unsigned bx, unsigned by, unsigned *q)
+{
+    if (state & 2) {
+        bx ^= 1;
+        by ^= 1;
+    }
+    if (state & 1) {
+        unsigned t = bx;
+        bx = by;
+        by = t;
+    }
+    *q = (3 * bx) ^ by;
+    if (by == 0) {
+        state ^= bx ? 3 : 1;
+    }
+    return state;
+}
+
+static void step_init(void)
+{
+    for (unsigned st = 0; st < 4; st++) {
+        for (unsigned xb = 0; xb < 4; xb++) {
+            for (unsigned yb = 0; yb < 4; yb++) {
+                unsigned q1, q0;
+                unsigned s1 = one_level(st, xb >> 1, yb >> 1, &q1);
+                unsigned s0 = one_level(s1, xb & 1, yb & 1, &q0);
+                STEP[st << 4 | xb << 2 | yb] =
+                    (uint8_t)((q1 << 2 | q0) << 2 | s0);
+            }
+        }
+    }
+}
 
 uint32_t om__hilbert_xy(uint32_t x, uint32_t y)
 {
-    const uint32_t n = 1u << 16;
+    pthread_once(&step_once, step_init);
     uint32_t d = 0;
-    for (uint32_t s = n / 2; s > 0; s /= 2) {
-        uint32_t rx = (x & s) > 0;
-        uint32_t ry = (y & s) > 0;
-        d += s * s * ((3 * rx) ^ ry);
-        if (ry == 0) {
-            if (rx == 1) {
-                x = n - 1 - x;
-                y = n - 1 - y;
-            }
-            uint32_t t = x;
-            x = y;
-            y = t;
-        }
+    unsigned st = 0;
+    for (int l = 14; l >= 0; l -= 2) {
+        unsigned e = STEP[st << 4 | ((x >> l) & 3) << 2 | ((y >> l) & 3)];
+        d = d << 4 | e >> 2;
+        st = e & 3;
     }
     return d;
 }
@@ -72,31 +110,45 @@ bool om__hilbert_order(const uint32_t *keys, size_t n, size_t *perm)
         }
         return true;
     }
-    /* LSD radix sort, 16 bits per pass: stable, O(n). */
-    size_t *tmp = om__reallocarray(NULL, n ? n : 1, sizeof *tmp);
-    size_t *cnt = om__calloc(65536 + 1, sizeof *cnt);
-    if (!tmp || !cnt) {
+    /* LSD radix sort of (key << 32 | index), 16 key bits per pass: stable,
+     * O(n), reading its input in order. */
+    if (n > UINT32_MAX) {
+        return false;
+    }
+    uint64_t *a = om__reallocarray(NULL, n, sizeof *a);
+    uint64_t *tmp = om__reallocarray(NULL, n, sizeof *tmp);
+    size_t *cnt = om__calloc(2 * 65536, sizeof *cnt);
+    if (!a || !tmp || !cnt) {
+        om__free(a);
         om__free(tmp);
         om__free(cnt);
         return false;
     }
+    size_t *lo = cnt, *hi = cnt + 65536;
     for (size_t i = 0; i < n; i++) {
-        perm[i] = i;
+        a[i] = (uint64_t)keys[i] << 32 | i;
+        lo[keys[i] & 0xffff]++;
+        hi[keys[i] >> 16]++;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        int shift = pass * 16;
-        memset(cnt, 0, (65536 + 1) * sizeof *cnt);
-        for (size_t i = 0; i < n; i++) {
-            cnt[((keys[perm[i]] >> shift) & 0xffff) + 1]++;
-        }
-        for (size_t k = 0; k < 65536; k++) {
-            cnt[k + 1] += cnt[k];
-        }
-        for (size_t i = 0; i < n; i++) {
-            tmp[cnt[(keys[perm[i]] >> shift) & 0xffff]++] = perm[i];
-        }
-        memcpy(perm, tmp, n * sizeof *perm);
+    size_t so = 0, sh = 0;
+    for (size_t k = 0; k < 65536; k++) {
+        size_t c = lo[k];
+        lo[k] = so;
+        so += c;
+        c = hi[k];
+        hi[k] = sh;
+        sh += c;
     }
+    for (size_t i = 0; i < n; i++) {
+        tmp[lo[(a[i] >> 32) & 0xffff]++] = a[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        a[hi[tmp[i] >> 48]++] = tmp[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        perm[i] = (size_t)(a[i] & 0xffffffffu);
+    }
+    om__free(a);
     om__free(tmp);
     om__free(cnt);
     return true;

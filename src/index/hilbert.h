@@ -21,7 +21,7 @@ void om__hilbert_keys(const struct om_rect *boxes, size_t n,
 
 /*
  * A permutation sorting `keys` ascending, ties in input order (stable).
- * `perm` receives n indices. Returns false on OOM.
+ * `perm` receives n indices. Returns false on OOM (and for n >= 2^32).
  */
 bool om__hilbert_order(const uint32_t *keys, size_t n, size_t *perm);
 

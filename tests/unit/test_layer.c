@@ -286,11 +286,78 @@ TEST(test_core_helpers)
     CHECK_STR(om_status_name(OM_ELIMIT), "OM_ELIMIT");
 }
 
+/* The textbook Hilbert index (xy2d): the reference for om__hilbert_xy. */
+static uint32_t hilbert_ref(uint32_t x, uint32_t y)
+{
+    const uint32_t n = 1u << 16;
+    uint32_t d = 0;
+    for (uint32_t s = n / 2; s > 0; s /= 2) {
+        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
+        d += s * s * ((3 * rx) ^ ry);
+        if (ry == 0) {
+            if (rx == 1) {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
+}
+
+/* om__hilbert_xy is that index: on a full 512 x 512 corner of the grid,
+ * the grid's edges and 10^6 random points; and it visits the 2^32 keys of
+ * a 256 x 256 block as a curve (neighbouring keys are neighbouring cells). */
+TEST(test_hilbert_xy)
+{
+    size_t bad = 0;
+    for (uint32_t x = 0; x < 512; x++) {
+        for (uint32_t y = 0; y < 512; y++) {
+            bad += om__hilbert_xy(x, y) != hilbert_ref(x, y);
+            bad += om__hilbert_xy(65535 - x, y) != hilbert_ref(65535 - x, y);
+        }
+    }
+    for (uint32_t t = 0; t < 65536; t += 7) {
+        bad += om__hilbert_xy(t, 65535) != hilbert_ref(t, 65535);
+        bad += om__hilbert_xy(65535, t) != hilbert_ref(65535, t);
+    }
+    uint32_t r = 987654321u;
+    for (int i = 0; i < 1000000; i++) {
+        r = r * 1664525u + 1013904223u;
+        uint32_t x = r >> 16, y = r & 0xffff;
+        bad += om__hilbert_xy(x, y) != hilbert_ref(x, y);
+    }
+    CHECK_INT(bad, 0);
+    /* keys 0 .. 65535 fill the 256 x 256 block at the origin, each step
+     * one cell */
+    uint32_t *px = calloc(65536, sizeof *px), *py = calloc(65536, sizeof *py);
+    CHECK(px && py);
+    for (uint32_t x = 0; x < 256; x++) {
+        for (uint32_t y = 0; y < 256; y++) {
+            uint32_t d = om__hilbert_xy(x, y);
+            CHECK(d < 65536);
+            px[d] = x;
+            py[d] = y;
+        }
+    }
+    size_t jumps = 0;
+    for (size_t d = 1; d < 65536; d++) {
+        uint32_t dx = px[d] > px[d - 1] ? px[d] - px[d - 1] : px[d - 1] - px[d];
+        uint32_t dy = py[d] > py[d - 1] ? py[d] - py[d - 1] : py[d - 1] - py[d];
+        jumps += dx + dy != 1;
+    }
+    CHECK_INT(jumps, 0);
+    free(px);
+    free(py);
+}
+
 /* om__hilbert_order is a stable sort by key on both of its paths (the
  * insertion sort for small n, the radix sort above). */
 TEST(test_hilbert_order_stable)
 {
-    static const size_t sizes[] = {0, 1, 2, 17, 64, 65, 1000};
+    static const size_t sizes[] = {0, 1, 2, 17, 64, 65, 1000, 200000};
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         size_t n = sizes[si];
         uint32_t *keys = malloc((n ? n : 1) * sizeof *keys);
@@ -316,6 +383,7 @@ TEST(test_hilbert_order_stable)
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
+    RUN(test_hilbert_xy);
     RUN(test_hilbert_order_stable);
     RUN(test_build_and_sort);
     RUN(test_rtree_matches_brute_force);
