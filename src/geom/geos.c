@@ -12,6 +12,7 @@
  * GEOSCoordSeq_copyToBuffer_r into a scratch buffer owned by the context.
  */
 #include "geom/setops.h"
+#include "geom/valid_fast.h"
 #include "onemap/polyops.h"
 
 #include "core/core.h"
@@ -640,6 +641,9 @@ enum om_status om_polyops_check(struct om_polyops *ctx,
     }
     if (flat_check(v, feature, out)) {
         return OM_OK;
+    }
+    if (om__valid_fast(v, feature)) {
+        return OM_OK; /* proven valid exactly: GEOS would agree */
     }
     GEOSGeometry *g = NULL;
     st = build(ctx, v, feature, BUILD_STRICT, &g, err);

@@ -1,0 +1,966 @@
+/*
+ * test_valid_fast.c — the exact validity pre-check (geom/valid_fast.h).
+ *
+ * The contract: om__valid_fast never says "valid" where GEOS IsValid says
+ * invalid, and it accepts nearly every valid polygon of real data. The
+ * oracle is GEOS itself: each feature is rebuilt as a GEOS geometry from
+ * the same layer view and given to GEOSisValid_r (tests may include
+ * <geos_c.h>), on hand-made degenerate cases, thousands of random
+ * polygons (stars, walks, grid-snapped rings, histograms, holes, parts,
+ * perturbations), real boundaries (US census tracts of Illinois, the
+ * communes of Bas-Rhin) and every polygon of the GEOS/JTS XML test suite
+ * (shared data geos-xmltester, LGPL-2.1, github libgeos/geos).
+ */
+#include "test.h"
+
+#include "geom/valid_fast.h"
+#include "onemap/io.h"
+#include "onemap/layer.h"
+
+#include <geos_c.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/* ---- GEOS as the oracle ---- */
+
+static GEOSGeometry *geos_ring(GEOSContextHandle_t h,
+                               const struct om_layer_view *v, size_t r)
+{
+    size_t p0 = v->point_start[r], n = v->point_start[r + 1] - p0;
+    GEOSCoordSequence *seq =
+        GEOSCoordSeq_copyFromBuffer_r(h, v->xy + 2 * p0, (unsigned)n, 0, 0);
+    /* GEOS refuses rings that are not closed or have 1..3 points */
+    return seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+}
+
+static GEOSGeometry *geos_part(GEOSContextHandle_t h,
+                               const struct om_layer_view *v, size_t q)
+{
+    size_t r0 = v->ring_start[q], r1 = v->ring_start[q + 1];
+    if (r0 == r1) {
+        return NULL;
+    }
+    GEOSGeometry *shell = geos_ring(h, v, r0);
+    GEOSGeometry *holes[64];
+    size_t nh = 0;
+    bool ok = shell != NULL && r1 - r0 - 1 <= 64;
+    for (size_t r = r0 + 1; ok && r < r1; r++) {
+        holes[nh] = geos_ring(h, v, r);
+        ok = holes[nh++] != NULL;
+    }
+    if (!ok) {
+        GEOSGeom_destroy_r(h, shell);
+        for (size_t i = 0; i < nh; i++) {
+            GEOSGeom_destroy_r(h, holes[i]);
+        }
+        return NULL;
+    }
+    return GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
+}
+
+/* 1 if GEOS calls feature f valid; 0 if invalid or GEOS cannot build it. */
+static int geos_valid(GEOSContextHandle_t h, const struct om_layer_view *v,
+                      size_t f)
+{
+    size_t q0 = v->part_start[f], q1 = v->part_start[f + 1];
+    GEOSGeometry *polys[256];
+    size_t np = 0;
+    bool ok = q1 > q0 && q1 - q0 <= 256;
+    for (size_t q = q0; ok && q < q1; q++) {
+        polys[np] = geos_part(h, v, q);
+        ok = polys[np++] != NULL;
+    }
+    GEOSGeometry *g = NULL;
+    if (ok && np == 1) {
+        g = polys[0];
+    } else if (ok) {
+        g = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys,
+                                        (unsigned)np);
+    } else {
+        for (size_t i = 0; i < np; i++) {
+            GEOSGeom_destroy_r(h, polys[i]);
+        }
+    }
+    if (!g) {
+        return 0;
+    }
+    char rc = GEOSisValid_r(h, g);
+    GEOSGeom_destroy_r(h, g);
+    return rc == 1;
+}
+
+/* Verdicts over many features. */
+struct tally {
+    long n, valid, accepted, wrong;
+    char first_wrong[200];
+};
+
+static void tally_one(struct tally *t, bool fast, int valid, const char *what,
+                      long id)
+{
+    t->n++;
+    t->valid += valid;
+    t->accepted += fast && valid;
+    if (fast && !valid) {
+        if (t->wrong++ == 0) {
+            snprintf(t->first_wrong, sizeof t->first_wrong,
+                     "%s #%ld: fast says valid, GEOS invalid", what, id);
+        }
+    }
+}
+
+static void tally_layer(GEOSContextHandle_t h, const struct om_layer *l,
+                        struct tally *t, const char *what)
+{
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        tally_one(t, om__valid_fast(&v, f), geos_valid(h, &v, f), what,
+                  (long)v.fid[f]);
+    }
+}
+
+static double rate(long a, long b)
+{
+    return b ? 100.0 * (double)a / (double)b : 100.0;
+}
+
+/* ---- building features ---- */
+
+struct ring_in {
+    bool new_part; /* this ring starts a part (its shell) */
+    size_t n;      /* points */
+    const double *xy;
+};
+
+static enum om_status add_feature(struct om_layer *l, int64_t fid,
+                                  const struct ring_in *r, size_t nr)
+{
+    struct om_error err;
+    enum om_status st = om_layer_begin_feature(l, fid, &err);
+    for (size_t i = 0; st == OM_OK && i < nr; i++) {
+        if (r[i].new_part) {
+            st = om_layer_begin_part(l, &err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_add_ring(l, r[i].xy, r[i].n, &err);
+        }
+    }
+    if (st == OM_OK) {
+        st = om_layer_end_feature(l, &err);
+    } else {
+        om_layer_abort_feature(l);
+    }
+    return st;
+}
+
+/* ---- hand-made cases ---- */
+
+enum { ANY = -1 };
+
+/*
+ * One feature: GEOS must say want_geos (so the case tests what it claims)
+ * and the pre-check want_fast (ANY: either, but never valid if GEOS says
+ * invalid). Returns false after reporting a failure.
+ */
+static bool check_case(GEOSContextHandle_t h, const char *name, int want_geos,
+                       int want_fast, const struct ring_in *r, size_t nr)
+{
+    struct om_layer *l = NULL;
+    struct om_error err;
+    if (om_layer_new("case", &l, &err) != OM_OK ||
+        add_feature(l, 1, r, nr) != OM_OK) {
+        om_layer_free(l);
+        FAILF("%s: cannot build the feature", name);
+        return false;
+    }
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    bool fast = om__valid_fast(&v, 0);
+    int geos = geos_valid(h, &v, 0);
+    om_layer_free(l);
+    if (geos != want_geos) {
+        FAILF("%s: GEOS says %s, the case expects %s", name,
+              geos ? "valid" : "invalid", want_geos ? "valid" : "invalid");
+        return false;
+    }
+    if (fast && !geos) {
+        FAILF("%s: fast says valid, GEOS invalid", name);
+        return false;
+    }
+    if (want_fast != ANY && fast != (want_fast == 1)) {
+        FAILF("%s: fast says %d, expected %d", name, fast, want_fast);
+        return false;
+    }
+    return true;
+}
+
+#define XY(...)                                                                \
+    (const double[])                                                           \
+    {                                                                          \
+        __VA_ARGS__                                                            \
+    }
+#define NXY(...) (sizeof((const double[]){__VA_ARGS__}) / sizeof(double) / 2)
+/* A one-ring polygon case. */
+#define RING1(name, geos, fast, ...)                                           \
+    do {                                                                       \
+        struct ring_in r_ = {true, NXY(__VA_ARGS__), XY(__VA_ARGS__)};         \
+        if (!check_case(h, name, geos, fast, &r_, 1)) {                        \
+            goto done;                                                         \
+        }                                                                      \
+    } while (0)
+
+TEST(test_hand_rings)
+{
+    GEOSContextHandle_t h = GEOS_init_r();
+    RING1("square", 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0);
+    RING1("square cw", 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0);
+    RING1("bowtie", 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0);
+    RING1("self-touching vertex", 0, 0, 0, 0, 4, 0, 2, 2, 4, 4, 0, 4, 2, 2, 0,
+          0);
+    RING1("vertex on a non-adjacent edge", 0, 0, 0, 0, 10, 0, 10, 10, 6, 10, 5,
+          0, 4, 10, 0, 10, 0, 0);
+    RING1("vertex on the closing edge", 0, 0, 0, 0, 10, 0, 10, 4, 0, 5, 10, 6,
+          10, 10, 0, 10, 0, 0);
+    RING1("sideways spike", 0, 0, 0, 0, 10, 0, 10, 10, 0, 10, 0, 5, 5, 5, 0, 5,
+          0, 0);
+    RING1("outward spike", 0, 0, 0, 0, 4, 0, 4, 4, 2, 4, 2, 6, 2, 4, 0, 4, 0,
+          0);
+    RING1("inward spike", 0, 0, 0, 0, 4, 0, 4, 4, 2, 4, 2, 2, 2, 4, 0, 4, 0, 0);
+    RING1("spike back past its start", 0, 0, 0, 0, 4, 0, 4, 4, 2, 4, 3, 4, 0, 4,
+          0, 0);
+    RING1("spike at the closing vertex", 0, 0, 0, 0, 4, 0, 4, 4, 0, 4, 0, 6, 0,
+          0);
+    RING1("spike through the first point", 0, 0, 2, 0, 4, 0, 4, 4, 0, 4, 0, 0,
+          -1, 0, 0, 0);
+    RING1("collinear overlap of non-adjacent edges", 0, 0, 0, 0, 6, 0, 6, 2, 4,
+          2, 4, 0, 2, 0, 2, 2, 0, 2, 0, 0);
+    RING1("edges crossing at a vertex", 0, 0, 0, 0, 4, 0, 4, 4, 2, 2, 0, 4, 2,
+          2, 0, 0);
+    RING1("pentagram (winds twice)", 0, 0, 0, 0, 6, 4, -2, 4, 4, 0, 2, 6, 0, 0);
+    RING1("star winding twice", 0, 0, 10, 0, 4, 4, -4, 4, -10, 1, -4, -4, 4, -4,
+          9, 1, 4, 5, -4, 5, -9, 0, -4, -5, 4, -5, 10, 0);
+    RING1("zero area triangle", 0, 0, 0, 0, 1, 0, 2, 0, 0, 0);
+    RING1("zero area there and back", 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0);
+    RING1("zero area 5 points", 0, 0, 0, 0, 1, 0, 2, 0, 3, 0, 0, 0);
+    RING1("repeated points", 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0,
+          0, 0, 0);
+    RING1("repeated first point", 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0);
+    RING1("too few distinct points", 0, 0, 0, 0, 1, 0, 1, 0, 0, 0);
+    RING1("three points", 0, 0, 0, 0, 1, 1, 0, 0);
+    RING1("collinear vertices", 1, 1, 0, 0, 1, 0, 2, 0, 3, 0, 3, 3, 0, 3, 0, 2,
+          0, 1, 0, 0);
+    RING1("collinear vertices through the first", 1, 1, 1, 0, 2, 0, 2, 2, 0, 2,
+          0, 0, 1, 0);
+    RING1("triangle", 1, 1, 0, 0, 1, 0, 0, 1, 0, 0);
+    RING1("tiny triangle", 1, 1, 1e-9, 1e-9, 2e-9, 1e-9, 1e-9, 2e-9, 1e-9,
+          1e-9);
+    RING1("L shape (not star-shaped from its mean)", 1, 1, 0, 0, 10, 0, 10, 1,
+          1, 1, 1, 10, 0, 10, 0, 0);
+    RING1("comb", 1, 1, 0, 0, 7, 0, 7, 5, 6, 5, 6, 1, 5, 1, 5, 5, 4, 5, 4, 1, 3,
+          1, 3, 5, 2, 5, 2, 1, 1, 1, 1, 5, 0, 5, 0, 0);
+    RING1("spiral", 1, 1, 0, 0, 10, 0, 10, 10, 2, 10, 2, 4, 6, 4, 6, 6, 4, 6, 4,
+          8, 8, 8, 8, 2, 0, 2, 0, 0);
+    RING1("Gauss-Krueger square", 1, 1, 40500000.125, 5400000.25, 40500100.5,
+          5400000.25, 40500100.5, 5400100.75, 40500000.125, 5400100.75,
+          40500000.125, 5400000.25);
+    RING1("Gauss-Krueger pinch", 0, 0, 40500000, 5400000, 40500004, 5400000,
+          40500002, 5400002, 40500004, 5400004, 40500000, 5400004, 40500002,
+          5400002, 40500000, 5400000);
+    RING1("lon/lat", 1, 1, 7.7512345, 48.5812345, 7.7612345, 48.5812345,
+          7.7612345, 48.5912345, 7.7512345, 48.5812345);
+    RING1("across the 0 meridian", 1, ANY, -0.1234567, 51.5, 0.1234567, 51.5,
+          0.1234567, 51.6, -0.1234567, 51.5);
+    RING1("NaN", 0, 0, 0, 0, 1, 0, NAN, 1, 0, 1, 0, 0);
+done:
+    GEOS_finish_r(h);
+}
+
+TEST(test_hand_holes_and_parts)
+{
+    GEOSContextHandle_t h = GEOS_init_r();
+    const double *big = XY(0, 0, 10, 0, 10, 10, 0, 10, 0, 0);
+    struct {
+        const char *name;
+        int geos, fast;
+        struct ring_in r[3];
+    } cases[] = {
+        {"hole inside",
+         1,
+         1,
+         {{true, 5, big}, {false, 5, XY(2, 2, 4, 2, 4, 4, 2, 4, 2, 2)}}},
+        {"hole touching the shell at a point",
+         1,
+         ANY,
+         {{true, 5, big}, {false, 4, XY(0, 5, 3, 4, 3, 6, 0, 5)}}},
+        {"hole outside",
+         0,
+         0,
+         {{true, 5, big}, {false, 5, XY(12, 2, 14, 2, 14, 4, 12, 4, 12, 2)}}},
+        {"hole crossing the shell",
+         0,
+         0,
+         {{true, 5, big}, {false, 5, XY(8, 2, 12, 2, 12, 4, 8, 4, 8, 2)}}},
+        {"hole sharing an edge with the shell",
+         0,
+         0,
+         {{true, 5, big}, {false, 5, XY(0, 2, 3, 2, 3, 4, 0, 4, 0, 2)}}},
+        {"nested holes",
+         0,
+         0,
+         {{true, 5, big},
+          {false, 5, XY(1, 1, 9, 1, 9, 9, 1, 9, 1, 1)},
+          {false, 5, XY(2, 2, 4, 2, 4, 4, 2, 4, 2, 2)}}},
+        {"two holes",
+         1,
+         1,
+         {{true, 5, big},
+          {false, 5, XY(1, 1, 3, 1, 3, 3, 1, 3, 1, 1)},
+          {false, 5, XY(5, 5, 8, 5, 8, 8, 5, 8, 5, 5)}}},
+        {"two holes touching",
+         1,
+         ANY,
+         {{true, 5, big},
+          {false, 5, XY(1, 1, 3, 1, 3, 3, 1, 3, 1, 1)},
+          {false, 5, XY(3, 3, 8, 3, 8, 8, 3, 8, 3, 3)}}},
+        {"holes cutting the interior in two",
+         0,
+         0,
+         {{true, 5, big},
+          {false, 4, XY(0, 5, 5, 2, 5, 8, 0, 5)},
+          {false, 4, XY(10, 5, 5, 8, 5, 2, 10, 5)}}},
+        {"two parts apart",
+         1,
+         1,
+         {{true, 5, XY(0, 0, 1, 0, 1, 1, 0, 1, 0, 0)},
+          {true, 5, XY(2, 0, 3, 0, 3, 1, 2, 1, 2, 0)}}},
+        {"two parts touching at a corner",
+         1,
+         ANY,
+         {{true, 5, XY(0, 0, 1, 0, 1, 1, 0, 1, 0, 0)},
+          {true, 5, XY(1, 1, 2, 1, 2, 2, 1, 2, 1, 1)}}},
+        {"two parts sharing an edge",
+         0,
+         0,
+         {{true, 5, XY(0, 0, 1, 0, 1, 1, 0, 1, 0, 0)},
+          {true, 5, XY(1, 0, 2, 0, 2, 1, 1, 1, 1, 0)}}},
+        {"part inside another",
+         0,
+         0,
+         {{true, 5, big}, {true, 5, XY(2, 2, 4, 2, 4, 4, 2, 4, 2, 2)}}},
+        {"part inside the other's hole",
+         1,
+         ANY,
+         {{true, 5, big},
+          {false, 5, XY(1, 1, 9, 1, 9, 9, 1, 9, 1, 1)},
+          {true, 5, XY(2, 2, 4, 2, 4, 4, 2, 4, 2, 2)}}},
+        {"parts overlapping",
+         0,
+         0,
+         {{true, 5, XY(0, 0, 2, 0, 2, 2, 0, 2, 0, 0)},
+          {true, 5, XY(1, 1, 3, 1, 3, 3, 1, 3, 1, 1)}}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t nr = 0;
+        while (nr < 3 && cases[i].r[nr].xy) {
+            nr++;
+        }
+        if (!check_case(h, cases[i].name, cases[i].geos, cases[i].fast,
+                        cases[i].r, nr)) {
+            break;
+        }
+    }
+    GEOS_finish_r(h);
+}
+
+/*
+ * A vertex of a notch approaching a slanted edge from inside: one ulp
+ * inside is valid, on the edge a touch, one ulp beyond a crossing. Exact
+ * arithmetic sees the difference; an epsilon would not. Also at
+ * Gauss-Krueger magnitudes, where an ulp is 7.5e-9 m.
+ */
+TEST(test_ulp_near_touches)
+{
+    GEOSContextHandle_t h = GEOS_init_r();
+    static const double offs[][2] = {{0, 0}, {40500000, 5400000}, {7.5, 48.5}};
+    /* the bottom edge (0,0)-(8,2) passes exactly through (4,1) */
+    for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++) {
+        double ox = offs[o][0], oy = offs[o][1];
+        double tip_y = oy + 1, tip_x = ox + 4;
+        double ys[3] = {nextafter(tip_y, INFINITY), tip_y,
+                        nextafter(tip_y, -INFINITY)};
+        int want[3] = {1, 0, 0};
+        for (int k = 0; k < 3; k++) {
+            double xy[] = {ox,     oy,     ox + 8, oy + 2, ox + 8, oy + 8,
+                           ox + 5, oy + 8, tip_x,  ys[k],  ox + 3, oy + 8,
+                           ox + 0, oy + 8, ox,     oy};
+            struct ring_in r = {true, 8, xy};
+            char name[96];
+            snprintf(name, sizeof name, "notch tip %s the edge, offset %zu",
+                     k == 0   ? "1 ulp inside"
+                     : k == 1 ? "on"
+                              : "1 ulp beyond",
+                     o);
+            /* at offset 0 the coordinates run from 0 to 8 in steps of an
+             * ulp of 1: their differences are not all exact doubles */
+            if (!check_case(h, name, want[k], o == 0 ? ANY : want[k], &r, 1)) {
+                goto done;
+            }
+        }
+        /* two notch tips 1 ulp apart (valid), equal (a pinch), 1 ulp past
+         * each other (crossing) */
+        double xs[3] = {nextafter(ox + 2, -INFINITY), ox + 2,
+                        nextafter(ox + 2, INFINITY)};
+        static const char *const what[3] = {"notch tips 1 ulp apart",
+                                            "notch tips touching",
+                                            "notch tips 1 ulp past each other"};
+        for (int k = 0; k < 3; k++) {
+            double xy[] = {ox,     oy, ox + 4, oy,    ox + 2, oy + 2, ox + 4,
+                           oy + 4, ox, oy + 4, xs[k], oy + 2, ox,     oy};
+            struct ring_in r = {true, 7, xy};
+            if (!check_case(h, what[k], !k, k || o ? !k : ANY, &r, 1)) {
+                goto done;
+            }
+        }
+    }
+done:
+    GEOS_finish_r(h);
+}
+
+/* ---- random polygons ---- */
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static double unif(void)
+{
+    return (double)(rnd() >> 11) * 0x1p-53;
+}
+
+static int irand(int n)
+{
+    return (int)(rnd() % (uint64_t)n);
+}
+
+enum { MAXV = 300 };
+
+/* A star polygon around (cx, cy): sorted angles, random radii. */
+static size_t gen_star(double *xy, int n, double cx, double cy, double r,
+                       bool snap)
+{
+    double a = unif() * 6.283185307179586;
+    for (int i = 0; i < n; i++) {
+        a += 6.283185307179586 / n * (0.2 + 1.6 * unif());
+        double rr = r * (0.2 + 0.8 * unif());
+        double x = cx + rr * cos(a), y = cy + rr * sin(a);
+        xy[2 * i] = snap ? round(x) : x;
+        xy[2 * i + 1] = snap ? round(y) : y;
+    }
+    xy[2 * n] = xy[0];
+    xy[2 * n + 1] = xy[1];
+    return (size_t)n + 1;
+}
+
+/* Random points in a box, closed: mostly self-intersecting. */
+static size_t gen_walk(double *xy, int n, double size, bool snap)
+{
+    for (int i = 0; i < n; i++) {
+        xy[2 * i] = snap ? irand((int)size + 1) : unif() * size;
+        xy[2 * i + 1] = snap ? irand((int)size + 1) : unif() * size;
+    }
+    xy[2 * n] = xy[0];
+    xy[2 * n + 1] = xy[1];
+    return (size_t)n + 1;
+}
+
+/* A histogram of k bars of height 0..hmax: rectilinear, not star-shaped;
+ * a bar of height 0 pinches the polygon. */
+static size_t gen_histogram(double *xy, int k, int hmin, int hmax)
+{
+    size_t n = 0;
+    int h[64];
+    for (int i = 0; i < k; i++) {
+        h[i] = hmin + irand(hmax - hmin + 1);
+    }
+    xy[n++] = 0;
+    xy[n++] = 0;
+    xy[n++] = k;
+    xy[n++] = 0;
+    for (int i = k - 1; i >= 0; i--) {
+        xy[n++] = i + 1;
+        xy[n++] = h[i];
+        xy[n++] = i;
+        xy[n++] = h[i];
+    }
+    xy[n++] = 0;
+    xy[n++] = 0;
+    return n / 2;
+}
+
+/* Change a closed ring of n points in a way that often breaks it. */
+static size_t perturb(double *xy, size_t n)
+{
+    size_t m = n - 1; /* distinct positions */
+    size_t i = (size_t)irand((int)m), j = (size_t)irand((int)m);
+    switch (irand(6)) {
+    case 0: /* move a vertex onto another vertex */
+        xy[2 * i] = xy[2 * j];
+        xy[2 * i + 1] = xy[2 * j + 1];
+        break;
+    case 1: { /* onto the midpoint of an edge */
+        size_t k = (j + 1) % m;
+        xy[2 * i] = 0.5 * (xy[2 * j] + xy[2 * k]);
+        xy[2 * i + 1] = 0.5 * (xy[2 * j + 1] + xy[2 * k + 1]);
+        break;
+    }
+    case 2: /* a spike: i, far point, i again */
+        if (n + 2 <= MAXV) {
+            memmove(xy + 2 * (i + 3), xy + 2 * (i + 1),
+                    (n - i - 1) * 2 * sizeof *xy);
+            xy[2 * i + 2] = xy[2 * j];
+            xy[2 * i + 3] = xy[2 * j + 1];
+            xy[2 * i + 4] = xy[2 * i];
+            xy[2 * i + 5] = xy[2 * i + 1];
+            n += 2;
+        }
+        break;
+    case 3: /* repeat a point */
+        if (n + 1 <= MAXV) {
+            memmove(xy + 2 * (i + 1), xy + 2 * i, (n - i) * 2 * sizeof *xy);
+            n++;
+        }
+        break;
+    case 4: /* swap two vertices */ {
+        double tx = xy[2 * i], ty = xy[2 * i + 1];
+        xy[2 * i] = xy[2 * j];
+        xy[2 * i + 1] = xy[2 * j + 1];
+        xy[2 * j] = tx;
+        xy[2 * j + 1] = ty;
+        break;
+    }
+    default: /* nudge a vertex by a few ulps */
+        for (int k = irand(4); k >= 0; k--) {
+            xy[2 * i] = nextafter(xy[2 * i], irand(2) ? INFINITY : -INFINITY);
+        }
+        break;
+    }
+    xy[2 * (n - 1)] = xy[0];
+    xy[2 * (n - 1) + 1] = xy[1];
+    return n;
+}
+
+/*
+ * Scale and shift in place: as is (around 0, where the pre-check refuses
+ * most non-integer coordinates), Gauss-Krueger, lon/lat, local metres.
+ */
+enum { PLACES = 4 };
+static void place(double *xy, size_t n, int where)
+{
+    static const double t[PLACES][3] = {{1, 0, 0},
+                                        {1, 40500000, 5400000},
+                                        {0.001, 7.5, 48.5},
+                                        {0.37, 1000, 2000}};
+    for (size_t i = 0; i < n; i++) {
+        xy[2 * i] = xy[2 * i] * t[where][0] + t[where][1];
+        xy[2 * i + 1] = xy[2 * i + 1] * t[where][0] + t[where][2];
+    }
+}
+
+enum { KINDS = 9 };
+static const char *const kind_name[KINDS] = {
+    "star",       "star on a grid", "walk",       "walk on a grid", "histogram",
+    "with holes", "two parts",      "grid holes", "grid parts"};
+
+/* One random feature of the given kind into l. */
+static enum om_status gen_feature(struct om_layer *l, int64_t fid, int kind,
+                                  int where)
+{
+    double a[2 * MAXV], b[2 * MAXV], c[2 * MAXV];
+    struct ring_in r[3];
+    size_t nr = 1;
+    r[0].new_part = true;
+    r[0].xy = a;
+    switch (kind) {
+    case 0:
+        r[0].n = gen_star(a, 3 + irand(60), 0, 0, 100, false);
+        break;
+    case 1:
+        r[0].n = gen_star(a, 3 + irand(12), 10, 10, 8, true);
+        break;
+    case 2:
+        r[0].n = gen_walk(a, 3 + irand(8), 100, false);
+        break;
+    case 3:
+        r[0].n = gen_walk(a, 3 + irand(6), 4, true);
+        break;
+    case 4:
+        r[0].n = gen_histogram(a, 1 + irand(20), irand(2), 6);
+        break;
+    case 5: { /* a big star with one or two small stars near or inside */
+        bool snap = irand(2);
+        double sz = snap ? 10 : 100;
+        r[0].n = gen_star(a, 8 + irand(20), 0, 0, sz, snap);
+        double *hole[2] = {b, c};
+        nr = 2 + (size_t)irand(2);
+        for (size_t k = 1; k < nr; k++) {
+            double cx = sz * (0.8 * unif() - 0.4),
+                   cy = sz * (0.8 * unif() - 0.4);
+            r[k].new_part = false;
+            r[k].xy = hole[k - 1];
+            r[k].n = gen_star(hole[k - 1], 3 + irand(8), snap ? round(cx) : cx,
+                              snap ? round(cy) : cy, sz * (0.05 + 0.3 * unif()),
+                              snap);
+        }
+        break;
+    }
+    case 6: { /* two stars, apart, touching or overlapping */
+        bool snap = irand(2);
+        double cx = 5 + 20 * unif(), cy = 20 * unif();
+        r[0].n = gen_star(a, 3 + irand(20), 0, 0, 10, snap);
+        r[1].new_part = true;
+        r[1].xy = b;
+        r[1].n = gen_star(b, 3 + irand(20), snap ? round(cx) : cx,
+                          snap ? round(cy) : cy, 10, snap);
+        nr = 2;
+        break;
+    }
+    case 7: { /* a histogram with unit squares for holes: touches galore */
+        int k = 2 + irand(8);
+        r[0].n = gen_histogram(a, k, 2, 6);
+        double *hole[2] = {b, c};
+        nr = 2 + (size_t)irand(2);
+        for (size_t i = 1; i < nr; i++) {
+            double x = irand(k + 1) - (irand(4) == 0), y = irand(3);
+            double sq[] = {x, y, x + 1, y, x + 1, y + 1, x, y + 1, x, y};
+            memcpy(hole[i - 1], sq, sizeof sq);
+            r[i].new_part = false;
+            r[i].xy = hole[i - 1];
+            r[i].n = 5;
+        }
+        break;
+    }
+    default: { /* two histograms shifted on the grid */
+        r[0].n = gen_histogram(a, 1 + irand(6), 1, 4);
+        r[1].n = gen_histogram(b, 1 + irand(6), 1, 4);
+        double dx = irand(9) - 1, dy = irand(6) - 1;
+        for (size_t i = 0; i < r[1].n; i++) {
+            b[2 * i] += dx;
+            b[2 * i + 1] += dy;
+        }
+        r[1].new_part = true;
+        r[1].xy = b;
+        nr = 2;
+        break;
+    }
+    }
+    for (int k = irand(3); k > 0 && kind != 3 && kind != 7; k--) {
+        r[0].n = perturb(a, r[0].n);
+    }
+    for (size_t k = 0; k < nr; k++) {
+        place((double *)r[k].xy, r[k].n, where);
+    }
+    return add_feature(l, fid, r, nr);
+}
+
+TEST(test_random_polygons)
+{
+    GEOSContextHandle_t h = GEOS_init_r();
+    struct om_layer *l = NULL;
+    struct om_error err;
+    CHECK_OK(om_layer_new("random", &l, &err), &err);
+    enum { PER_KIND = 3000 };
+    for (int kind = 0; kind < KINDS; kind++) {
+        for (int i = 0; i < PER_KIND; i++) {
+            int where = irand(PLACES);
+            int64_t fid = ((int64_t)kind * PER_KIND + i) * PLACES + where;
+            enum om_status st = gen_feature(l, fid, kind, where);
+            if (st != OM_OK) {
+                om_layer_free(l);
+                GEOS_finish_r(h);
+                FAILF("cannot build random feature: %s", om_status_name(st));
+                return;
+            }
+        }
+    }
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    /* t: away from 0 (acceptance); all: everything (safety) */
+    struct tally t[KINDS] = {{0}}, all = {0}, at0 = {0};
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        int kind = (int)(v.fid[f] / PLACES / PER_KIND);
+        bool fast = om__valid_fast(&v, f);
+        int valid = geos_valid(h, &v, f);
+        tally_one(v.fid[f] % PLACES ? &t[kind] : &at0, fast, valid,
+                  kind_name[kind], (long)v.fid[f]);
+        tally_one(&all, fast, valid, kind_name[kind], (long)v.fid[f]);
+    }
+    om_layer_free(l);
+    GEOS_finish_r(h);
+    for (int k = 0; k < KINDS; k++) {
+        printf("# %-15s %ld polygons away from 0, %ld valid, fast accepted "
+               "%.1f%% of these\n",
+               kind_name[k], t[k].n, t[k].valid,
+               rate(t[k].accepted, t[k].valid));
+    }
+    printf("# around 0: %ld polygons, %ld valid, fast accepted %.1f%%; all: "
+           "%ld polygons, %ld valid, %ld wrong\n",
+           at0.n, at0.valid, rate(at0.accepted, at0.valid), all.n, all.valid,
+           all.wrong);
+    if (all.wrong) {
+        FAILF("%ld wrong; first: %s", all.wrong, all.first_wrong);
+        return;
+    }
+    /* the mix must hold both verdicts in numbers, and the pre-check must
+     * accept most of the valid ones (it rejects only touches, near-zero
+     * coordinates and the like) */
+    CHECK(all.valid > 4000 && all.n - all.valid > 4000);
+    CHECK(rate(t[0].accepted, t[0].valid) > 95);
+    CHECK(rate(t[4].accepted, t[4].valid) > 95);
+    CHECK(rate(all.accepted, all.valid) > 80);
+}
+
+/* ---- real data ---- */
+
+static void real_file(GEOSContextHandle_t h, const char *rel, struct tally *t)
+{
+    char path[1024];
+    struct om_layer *l = NULL;
+    struct om_error err;
+    test_data_path(rel, path, sizeof path);
+    if (om_source_read(path, NULL, &l, NULL, &err) != OM_OK) {
+        FAILF("%s: %s", rel, err.msg);
+        return;
+    }
+    tally_layer(h, l, t, rel);
+    om_layer_free(l);
+}
+
+TEST(test_real_boundaries)
+{
+    static const char *const files[] = {
+        "us-tracts-2018/cb_2018_17_tract_500k.json",
+        "france-communes/communes-67-bas-rhin.geojson",
+    };
+    GEOSContextHandle_t h = GEOS_init_r();
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && !test_failed_;
+         i++) {
+        struct tally t = {0};
+        real_file(h, files[i], &t);
+        printf("# %s: %ld features, %ld valid, fast accepted %ld (%.2f%%)\n",
+               files[i], t.n, t.valid, t.accepted, rate(t.accepted, t.valid));
+        if (t.wrong) {
+            FAILF("%ld wrong; first: %s", t.wrong, t.first_wrong);
+        } else if (t.n < 500 || rate(t.accepted, t.valid) < 99) {
+            FAILF("%s: %ld features, acceptance %.2f%%", files[i], t.n,
+                  rate(t.accepted, t.valid));
+        }
+    }
+    GEOS_finish_r(h);
+}
+
+/* ---- the GEOS/JTS XML test suite ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    char *s = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+            s = malloc((size_t)n + 1);
+            if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+                free(s);
+                s = NULL;
+            } else if (s) {
+                s[n] = '\0';
+            }
+        }
+    }
+    fclose(f);
+    return s;
+}
+
+/* Add a GEOS (multi)polygon as one feature; false if not polygonal. */
+static bool add_geos(GEOSContextHandle_t h, struct om_layer *l, int64_t fid,
+                     const GEOSGeometry *g)
+{
+    int type = GEOSGeomTypeId_r(h, g);
+    if ((type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) ||
+        GEOSisEmpty_r(h, g)) {
+        return false;
+    }
+    struct om_error err;
+    if (om_layer_begin_feature(l, fid, &err) != OM_OK) {
+        return false;
+    }
+    int np = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+    bool ok = true;
+    for (int i = 0; ok && i < np; i++) {
+        const GEOSGeometry *poly =
+            type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
+        if (GEOSisEmpty_r(h, poly)) {
+            continue;
+        }
+        ok = om_layer_begin_part(l, &err) == OM_OK;
+        int nh = GEOSGetNumInteriorRings_r(h, poly);
+        for (int k = -1; ok && k < nh; k++) {
+            const GEOSGeometry *ring = k < 0
+                                           ? GEOSGetExteriorRing_r(h, poly)
+                                           : GEOSGetInteriorRingN_r(h, poly, k);
+            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+            unsigned n = 0;
+            GEOSCoordSeq_getSize_r(h, seq, &n);
+            double *xy = malloc(2 * (size_t)n * sizeof *xy + 1);
+            ok = xy && GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0) &&
+                 om_layer_add_ring(l, xy, n, &err) == OM_OK;
+            free(xy);
+        }
+    }
+    if (!ok || om_layer_end_feature(l, &err) != OM_OK) {
+        om_layer_abort_feature(l);
+        return false;
+    }
+    return true;
+}
+
+/* Every polygonal <a> and <b> of one XML file into l. */
+static void xml_file(GEOSContextHandle_t h, const char *path,
+                     struct om_layer *l, int64_t *fid, long *nvalidity_cases)
+{
+    char *xml = slurp(path);
+    if (!xml) {
+        return;
+    }
+    GEOSWKTReader *wkt = GEOSWKTReader_create_r(h);
+    GEOSWKBReader *wkb = GEOSWKBReader_create_r(h);
+    for (const char *c = strstr(xml, "<case"); c; c = strstr(c + 5, "<case")) {
+        const char *end = strstr(c, "</case>");
+        if (!end) {
+            break;
+        }
+        const char *op = strstr(c, "name=\"isValid");
+        if (!op || op > end) {
+            op = strstr(c, "name=\"isvalid");
+        }
+        bool is_validity = op && op < end;
+        static const char *const tags[][2] = {{"<a>", "</a>"}, {"<b>", "</b>"}};
+        for (int t = 0; t < 2; t++) {
+            const char *a = strstr(c, tags[t][0]), *b = NULL;
+            if (a && a < end) {
+                a += 3;
+                b = strstr(a, tags[t][1]);
+            }
+            if (!b || b > end) {
+                continue;
+            }
+            char *text = malloc((size_t)(b - a) + 1);
+            if (!text) {
+                continue;
+            }
+            memcpy(text, a, (size_t)(b - a));
+            text[b - a] = '\0';
+            const char *s = text + strspn(text, " \t\r\n");
+            GEOSGeometry *g =
+                isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1])
+                    ? GEOSWKBReader_readHEX_r(h, wkb, (const unsigned char *)s,
+                                              strcspn(s, " \t\r\n<"))
+                    : GEOSWKTReader_read_r(h, wkt, s);
+            free(text);
+            if (g && add_geos(h, l, *fid, g)) {
+                ++*fid;
+                *nvalidity_cases += is_validity;
+            }
+            if (g) {
+                GEOSGeom_destroy_r(h, g);
+            }
+        }
+    }
+    GEOSWKBReader_destroy_r(h, wkb);
+    GEOSWKTReader_destroy_r(h, wkt);
+    free(xml);
+}
+
+/* Every .xml below dir (depth-first), via xml_file. */
+static void xml_dir(GEOSContextHandle_t h, const char *dir, struct om_layer *l,
+                    int64_t *fid, long *nvalidity_cases, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d || depth > 6) {
+        if (d) {
+            closedir(d);
+        }
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            continue;
+        }
+        size_t len = strlen(e->d_name);
+        if (S_ISDIR(st.st_mode)) {
+            xml_dir(h, path, l, fid, nvalidity_cases, depth + 1);
+        } else if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0) {
+            xml_file(h, path, l, fid, nvalidity_cases);
+        }
+    }
+    closedir(d);
+}
+
+TEST(test_xml_suite)
+{
+    char dir[1024];
+    test_data_path("geos-xmltester/tests", dir, sizeof dir);
+    GEOSContextHandle_t h = GEOS_init_r();
+    struct om_layer *l = NULL;
+    struct om_error err;
+    CHECK_OK(om_layer_new("xml", &l, &err), &err);
+    int64_t fid = 0;
+    long nvalidity = 0;
+    xml_dir(h, dir, l, &fid, &nvalidity, 0);
+    struct tally t = {0};
+    tally_layer(h, l, &t, "xml polygon");
+    om_layer_free(l);
+    GEOS_finish_r(h);
+    printf("# xml suite: %ld polygons (%ld from isValid cases), %ld valid, "
+           "fast accepted %ld (%.1f%%)\n",
+           t.n, nvalidity, t.valid, t.accepted, rate(t.accepted, t.valid));
+    if (t.wrong) {
+        FAILF("%ld wrong; first: %s", t.wrong, t.first_wrong);
+        return;
+    }
+    CHECK(nvalidity >= 200);
+    CHECK(t.n - t.valid >= 50);
+    CHECK(rate(t.accepted, t.valid) > 75);
+}
+
+int main(void)
+{
+    TEST_MAIN_BEGIN("test_valid_fast");
+    RUN(test_hand_rings);
+    RUN(test_hand_holes_and_parts);
+    RUN(test_ulp_near_touches);
+    RUN(test_random_polygons);
+    RUN(test_real_boundaries);
+    RUN(test_xml_suite);
+    TEST_MAIN_END();
+}
