@@ -131,6 +131,10 @@ struct om__sha256 {
 void om__sha256_init(struct om__sha256 *s);
 void om__sha256_update(struct om__sha256 *s, const void *data, size_t n);
 void om__sha256_final(struct om__sha256 *s, char hex[65]);
+/* For tests only: while `on`, use the portable code even where the CPU has
+ * SHA instructions. Process-wide, not meant to be flipped while other
+ * threads hash. Returns true if this CPU has an accelerated path. */
+bool om__sha256_force_portable(bool on);
 
 /*
  * SQLite R-tree node cells, as the project store and the GeoPackage writer

@@ -43,7 +43,11 @@ static enum om_status hash_into(struct om__sha256 *s, const char *path,
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
         om__sha256_update(s, buf, n);
     }
+    bool bad = ferror(f) != 0;
     fclose(f);
+    if (bad) {
+        return om__error(err, OM_EIO, path, 0, -1, "read error while hashing");
+    }
     return OM_OK;
 }
 
