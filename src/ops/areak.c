@@ -1505,16 +1505,23 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
     struct walk wk;
     walk_start(&wk, xy[0] - ox, xy[1] - oy, xy[0], xy[1], sg);
     enum om_status st = OM_OK;
+    /* the grid column and row of each vertex, once (cell_of is monotone,
+     * so a segment's span is that of its ends) */
+    size_t pc = col_of(k, xy[0]), pr = row_of(k, xy[1]);
     for (size_t i = 0; i + 1 < n && !oom && st == OM_OK; i++) {
         double px = xy[2 * i], py = xy[2 * i + 1];
         double qx = xy[2 * i + 2], qy = xy[2 * i + 3];
         if (px == qx && py == qy) {
             continue;
         }
+        size_t qc = col_of(k, qx), qr = row_of(k, qy);
+        struct span s = {pc < qc ? pc : qc, pc < qc ? qc : pc,
+                         pr < qr ? pr : qr, pr < qr ? qr : pr};
+        pc = qc;
+        pr = qr;
         w->nax = 0;
         uint32_t tick = next_tick(w);
         const double seg[4] = {px, py, qx, qy};
-        struct span s = seg_span(k, px, py, qx, qy);
         bool one_cell = s.i0 == s.i1 && s.j0 == s.j1;
         bool inside_grid =
             k->ne > 0 && dmax(px, qx) >= k->gx0 && dmax(py, qy) >= k->gy0 &&
