@@ -1693,159 +1693,6 @@ TEST(test_far_and_null)
 
 /* ---- real data: Illinois tracts, us-atlas counties ---- */
 
-/*
- * The features of `src` in `win` (their box centre inside it, or with
- * `touch` their box meeting it), reprojected with `t`, the invalid ones
- * left out (counted in *ninvalid), with an INT field "code" = the text
- * field `code_field` as a number.
- */
-static enum om_status subset(const struct om_layer *src, struct om_rect win,
-                             bool touch, const char *code_field,
-                             struct om_transform *t, struct om_layer **out,
-                             size_t *ninvalid, struct om_error *err)
-{
-    struct om_layer *tmp = NULL, *dst = NULL;
-    struct om_polyops *geos = NULL;
-    struct om_layer_view v;
-    om_layer_view(src, &v);
-    int cf = om_layer_field_index(src, code_field);
-    int tf = 0, df = 0;
-    *out = NULL;
-    *ninvalid = 0;
-    enum om_status st = cf < 0 ? OM_ENOTFOUND : OM_OK;
-    if (st == OM_OK) {
-        st = om_layer_new(om_layer_name(src), &tmp, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_add_field(tmp, "code", OM_FIELD_INT, &tf, err);
-    }
-    for (size_t f = 0; st == OM_OK && f < v.nfeatures; f++) {
-        struct om_rect r = v.bbox[f];
-        double cx = 0.5 * (r.minx + r.maxx), cy = 0.5 * (r.miny + r.maxy);
-        bool in = touch ? om_rect_intersects(r, win)
-                        : (cx >= win.minx && cx <= win.maxx && cy >= win.miny &&
-                           cy <= win.maxy);
-        if (!in || (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
-            continue;
-        }
-        st = om_layer_begin_feature(tmp, v.fid[f], err);
-        for (size_t q = v.part_start[f]; st == OM_OK && q < v.part_start[f + 1];
-             q++) {
-            st = om_layer_begin_part(tmp, err);
-            for (size_t r0 = v.ring_start[q];
-                 st == OM_OK && r0 < v.ring_start[q + 1]; r0++) {
-                size_t p0 = v.point_start[r0], p1 = v.point_start[r0 + 1];
-                st = om_layer_add_ring(tmp, v.xy + 2 * p0, p1 - p0, err);
-            }
-        }
-        const char *code = om_layer_get_text(src, f, cf);
-        if (st == OM_OK) {
-            st = om_layer_set_int(tmp, tf, code ? atoll(code) : -1, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(tmp, err);
-        }
-    }
-    if (st == OM_OK) {
-        st = om_layer_transform(tmp, t, NULL, err);
-    }
-    if (st == OM_OK) {
-        st = om_polyops_new(&geos, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_new(om_layer_name(src), &dst, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_add_field(dst, "code", OM_FIELD_INT, &df, err);
-    }
-    struct om_layer_view tv;
-    om_layer_view(tmp, &tv);
-    for (size_t f = 0; st == OM_OK && f < tv.nfeatures; f++) {
-        struct om_validity val;
-        st = om_polyops_check(geos, &tv, f, &val, err);
-        if (st != OM_OK || !val.is_valid) {
-            *ninvalid += st == OM_OK;
-            continue;
-        }
-        st = om_layer_begin_feature(dst, tv.fid[f], err);
-        for (size_t q = tv.part_start[f];
-             st == OM_OK && q < tv.part_start[f + 1]; q++) {
-            st = om_layer_begin_part(dst, err);
-            for (size_t r0 = tv.ring_start[q];
-                 st == OM_OK && r0 < tv.ring_start[q + 1]; r0++) {
-                size_t p0 = tv.point_start[r0], p1 = tv.point_start[r0 + 1];
-                st = om_layer_add_ring(dst, tv.xy + 2 * p0, p1 - p0, err);
-            }
-        }
-        if (st == OM_OK) {
-            st = om_layer_set_int(dst, df, om_layer_get_int(tmp, f, tf), err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(dst, err);
-        }
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(dst, 0, err);
-    }
-    om_polyops_free(geos);
-    om_layer_free(tmp);
-    if (st != OM_OK) {
-        om_layer_free(dst);
-        return st;
-    }
-    *out = dst;
-    return OM_OK;
-}
-
-/* Units: the union of the features of `l` with the same "code". */
-static enum om_status dissolve(const struct om_layer *l, struct om_layer **out,
-                               struct om_error *err)
-{
-    struct om_layer_view v;
-    om_layer_view(l, &v);
-    int cf = om_layer_field_index(l, "code");
-    struct om__fref *refs = xcalloc(v.nfeatures, sizeof *refs);
-    bool *done = xcalloc(v.nfeatures, sizeof *done);
-    struct om__setops *g = NULL;
-    struct om_layer *u = NULL;
-    enum om_status st = om__setops_new(&g, err);
-    if (st == OM_OK) {
-        st = om_layer_new("tract_counties", &u, err);
-    }
-    for (size_t f = 0; st == OM_OK && f < v.nfeatures; f++) {
-        if (done[f]) {
-            continue;
-        }
-        int64_t code = om_layer_get_int(l, f, cf);
-        size_t n = 0;
-        for (size_t k = f; k < v.nfeatures; k++) {
-            if (!done[k] && om_layer_get_int(l, k, cf) == code) {
-                done[k] = true;
-                refs[n++] = (struct om__fref){&v, k};
-            }
-        }
-        st = om_layer_begin_feature(u, code, err);
-        if (st == OM_OK) {
-            st = om__setops_union(g, refs, n, u, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(u, err);
-        }
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(u, 0, err);
-    }
-    om__setops_free(g);
-    free(refs);
-    free(done);
-    if (st != OM_OK) {
-        om_layer_free(u);
-        u = NULL;
-    }
-    *out = u;
-    return st;
-}
-
 TEST(test_real_illinois)
 {
     char tpath[1024], cpath[1024];
@@ -1882,15 +1729,17 @@ TEST(test_real_illinois)
     }
     /* central Illinois, Springfield to Champaign: some 270 tracts */
     struct om_rect win = {-89.8, 39.4, -87.5, 40.6};
-    size_t bad_a = 0, bad_b = 0;
+    /* flagged empty or invalid when read: left out, not counted */
+    size_t bad_a = 0, bad_b = 0, nflagged = 0;
     if (st == OM_OK) {
-        st = subset(tr, win, false, "COUNTYFP", t, &a, &bad_a, &err);
+        st = reprojected(tr, &win, false, "COUNTYFP", t, &a, &nflagged, &bad_a,
+                         &err);
     }
     if (st == OM_OK) {
-        st = subset(co, win, true, "id", t, &b, &bad_b, &err);
+        st = reprojected(co, &win, true, "id", t, &b, &nflagged, &bad_b, &err);
     }
     if (st == OM_OK) {
-        st = dissolve(a, &u, &err);
+        st = dissolve(a, by_code, "tract_counties", &u, &err);
     }
     if (st == OM_OK) {
         printf("INFO illinois: %zu tracts (%zu invalid left out), %zu "

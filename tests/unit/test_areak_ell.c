@@ -251,14 +251,11 @@ static const char *describe(const struct world *w,
 
 /* ---- the untiled oracles ---- */
 
+/* The arrangement (areak_fixtures.h); its sx and refs serve the chain
+ * too. */
 struct oracle {
+    struct arr arr;
     struct om_polyops *geos;
-    struct om__setops *sx;
-    struct om_area_ctx *area;
-    struct om__fref refs[16];
-    struct pts lines; /* the arrangement's polylines */
-    size_t *start;
-    size_t nlines, cap_start;
 };
 
 /*
@@ -276,8 +273,8 @@ static enum om_status step(struct oracle *o, const struct om_layer_view *x,
         st = om_layer_begin_feature(l, 0, err);
         if (st == OM_OK) {
             st = y ? om_polyops_intersection(o->geos, x, f, y, g, l, NULL, err)
-                   : om__setops_difference(o->sx, (struct om__fref){x, f},
-                                           o->refs, nrefs, l, err);
+                   : om__setops_difference(o->arr.sx, (struct om__fref){x, f},
+                                           o->arr.refs, nrefs, l, err);
             if (st == OM_OK) {
                 st = om_layer_end_feature(l, err);
             } else {
@@ -296,20 +293,15 @@ static enum om_status step(struct oracle *o, const struct om_layer_view *x,
     return OM_OK;
 }
 
-/* refs[n..) += the features of v whose box meets r; the new count. */
-static size_t near_refs(struct oracle *o, size_t n,
-                        const struct om_layer_view *v, struct om_rect r)
+/* o->arr.refs = the features of v, then of v2 (may be NULL), whose box
+ * meets r; their number. */
+static size_t refs_near(struct oracle *o, const struct om_layer_view *v,
+                        const struct om_layer_view *v2, struct om_rect r)
 {
-    for (size_t f = 0; f < v->nfeatures; f++) {
-        if (om_rect_intersects(v->bbox[f], r)) {
-            if (n == sizeof o->refs / sizeof o->refs[0]) {
-                printf("test bug: too many features near\n");
-                exit(2);
-            }
-            o->refs[n++] = (struct om__fref){v, f};
-        }
-    }
-    return n;
+    o->arr.nrefs = 0;
+    near_refs(&o->arr, v, r);
+    near_refs(&o->arr, v2, r);
+    return o->arr.nrefs;
 }
 
 /*
@@ -331,188 +323,28 @@ static enum om_status chain_piece(struct oracle *o, const struct world *w,
             om_layer_view(l1, &v1);
             st = u != NONE ? step(o, &v1, 0, &w->uv, u, 0, &l2, err)
                            : step(o, &v1, 0, NULL, 0,
-                                  near_refs(o, 0, &w->uv, box), &l2, err);
+                                  refs_near(o, &w->uv, NULL, box), &l2, err);
         }
     } else if (u != NONE) {
         st = step(o, av, a, &w->uv, u, 0, &l1, err);
         if (st == OM_OK) {
             om_layer_view(l1, &v1);
-            st = step(o, &v1, 0, NULL, 0, near_refs(o, 0, &w->bv, box), &l2,
+            st = step(o, &v1, 0, NULL, 0, refs_near(o, &w->bv, NULL, box), &l2,
                       err);
         }
     } else {
-        size_t n = near_refs(o, near_refs(o, 0, &w->bv, box), &w->uv, box);
+        size_t n = refs_near(o, &w->bv, &w->uv, box);
         st = step(o, av, a, NULL, 0, n, &l2, err);
     }
     if (st == OM_OK) {
         struct om_layer_view v2;
         om_layer_view(l2, &v2);
         st = v2.nfeatures == 1
-                 ? om_area_feature(o->area, &v2, 0, NULL, ell, err)
+                 ? om_area_feature(o->arr.area, &v2, 0, NULL, ell, err)
                  : OM_EGEOM;
     }
     om_layer_free(l1);
     om_layer_free(l2);
-    return st;
-}
-
-/* Even-odd: is (x, y) inside feature f of v? */
-static bool inside(const struct om_layer_view *v, size_t f, double x, double y)
-{
-    bool in = false;
-    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
-        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
-            const double *xy = v->xy + 2 * v->point_start[r];
-            size_t n = v->point_start[r + 1] - v->point_start[r];
-            for (size_t i = 0; i + 1 < n; i++) {
-                double ax = xy[2 * i], ay = xy[2 * i + 1];
-                double bx = xy[2 * i + 2], by = xy[2 * i + 3];
-                if ((ay > y) != (by > y) &&
-                    x < ax + (y - ay) * (bx - ax) / (by - ay)) {
-                    in = !in;
-                }
-            }
-        }
-    }
-    return in;
-}
-
-static void line_point(struct oracle *o, double x, double y)
-{
-    pts_push(&o->lines, x, y);
-}
-
-/* End the current polyline (started where the previous one ended). */
-static void line_end(struct oracle *o)
-{
-    if (o->nlines + 2 > o->cap_start) {
-        o->cap_start = 2 * o->cap_start + 64;
-        o->start = xrealloc(o->start, o->cap_start * sizeof *o->start);
-    }
-    if (o->nlines == 0) {
-        o->start[0] = 0;
-    }
-    if (o->lines.n > o->start[o->nlines]) {
-        o->start[++o->nlines] = o->lines.n;
-    }
-}
-
-/* The edges of feature f of v whose boxes meet r, as polylines. */
-static void add_edges(struct oracle *o, const struct om_layer_view *v, size_t f,
-                      struct om_rect r)
-{
-    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
-        for (size_t q = v->ring_start[p]; q < v->ring_start[p + 1]; q++) {
-            const double *xy = v->xy + 2 * v->point_start[q];
-            size_t n = v->point_start[q + 1] - v->point_start[q];
-            bool open = false;
-            for (size_t i = 0; i + 1 < n; i++) {
-                struct om_rect e = {fmin(xy[2 * i], xy[2 * i + 2]),
-                                    fmin(xy[2 * i + 1], xy[2 * i + 3]),
-                                    fmax(xy[2 * i], xy[2 * i + 2]),
-                                    fmax(xy[2 * i + 1], xy[2 * i + 3])};
-                if (!om_rect_intersects(e, r)) {
-                    if (open) {
-                        line_end(o);
-                        open = false;
-                    }
-                    continue;
-                }
-                if (!open) {
-                    line_point(o, xy[2 * i], xy[2 * i + 1]);
-                    open = true;
-                }
-                line_point(o, xy[2 * i + 2], xy[2 * i + 3]);
-            }
-            if (open) {
-                line_end(o);
-            }
-        }
-    }
-}
-
-/* The regions (b, unit) of one parcel in the arrangement. */
-struct region {
-    size_t b, u;
-    double ell;
-    bool used;
-};
-struct regions {
-    struct region r[32];
-    size_t n;
-    size_t nfaces;
-};
-
-/*
- * The arrangement oracle for parcel a: its rings and every edge of B and
- * of the units whose box meets the parcel's box, noded all at once (so
- * each crossing point is computed once, from the original segments, as
- * the kernel computes it) and polygonized; the faces inside the parcel
- * are classified by an interior point and their geodesic areas summed
- * per (B feature, unit).
- */
-static enum om_status arrangement(struct oracle *o, const struct world *w,
-                                  size_t a, struct regions *out,
-                                  struct om_error *err)
-{
-    const struct om_layer_view *av = &w->av;
-    struct om_rect box = av->bbox[a];
-    out->n = 0;
-    out->nfaces = 0;
-    o->lines.n = 0;
-    o->nlines = 0;
-    add_edges(o, av, a, box);
-    size_t nb = near_refs(o, 0, &w->bv, box);
-    size_t nu = near_refs(o, nb, &w->uv, box) - nb;
-    for (size_t i = 0; i < nb + nu; i++) {
-        add_edges(o, o->refs[i].v, o->refs[i].f, box);
-    }
-    struct om_layer *faces = NULL;
-    double *ip = NULL;
-    size_t nfaces = 0;
-    enum om_status st = om_layer_new("faces", &faces, err);
-    if (st == OM_OK) {
-        st = om__setops_polygonize(o->sx, o->lines.xy, o->start, o->nlines,
-                                   faces, &ip, &nfaces, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(faces, OM_LAYER_KEEP_ORDER, err);
-    }
-    struct om_layer_view fv;
-    if (st == OM_OK) {
-        om_layer_view(faces, &fv);
-    }
-    for (size_t k = 0; st == OM_OK && k < nfaces; k++) {
-        double x = ip[2 * k], y = ip[2 * k + 1];
-        if (!inside(av, a, x, y)) {
-            continue;
-        }
-        size_t b = NONE, u = NONE;
-        for (size_t i = 0; i < nb + nu; i++) {
-            const struct om__fref *f = &o->refs[i];
-            if ((i < nb ? b : u) == NONE && inside(f->v, f->f, x, y)) {
-                *(i < nb ? &b : &u) = f->f;
-            }
-        }
-        double ell = 0.0;
-        st = om_area_feature(o->area, &fv, k, NULL, &ell, err);
-        size_t m = 0;
-        while (m < out->n && (out->r[m].b != b || out->r[m].u != u)) {
-            m++;
-        }
-        if (m == out->n) {
-            if (m == sizeof out->r / sizeof out->r[0]) {
-                printf("test bug: too many regions\n");
-                exit(2);
-            }
-            out->r[m] = (struct region){b, u, 0.0, false};
-            out->n++;
-        }
-        out->r[m].ell += ell;
-        out->nfaces++;
-    }
-    om__free(ip);
-    om_layer_free(faces);
     return st;
 }
 
@@ -560,26 +392,26 @@ static bool check_oracles(const struct world *w, const struct plist *k)
     om_error_clear(&err);
     enum om_status st = om_polyops_new(&o.geos, &err);
     if (st == OM_OK) {
-        st = om__setops_new(&o.sx, &err);
+        st = om__setops_new(&o.arr.sx, &err);
     }
     if (st == OM_OK) {
-        st = om_area_ctx_new(w->crs, &o.area, &err);
+        st = om_area_ctx_new(w->crs, &o.arr.area, &err);
     }
     struct worst arr = {{0}, {0}}, chain = {{0}, {0}};
     double sum_abs = 0.0, sum_rel = 0.0;
     size_t count[2] = {0, 0}, nout_u = 0, nfaces = 0;
     int nbad = 0, nbad_chain = 0, nmissing = 0, nbad_sum = 0;
     char d[256];
-    struct regions rg;
+    struct rlist rg = {0};
     size_t i = 0;
     for (size_t a = 0; st == OM_OK && a < w->av.nfeatures; a++) {
-        st = arrangement(&o, w, a, &rg, &err);
+        st = arrangement(&o.arr, &w->av, a, &w->bv, &w->uv, false, &rg, &nfaces,
+                         &err);
         if (st != OM_OK) {
             printf("  %s: the arrangement of parcels fid %lld failed\n",
                    w->sp->what, (long long)w->av.fid[a]);
             break;
         }
-        nfaces += rg.nfaces;
         double sum = 0.0, sum_faces = 0.0;
         for (; st == OM_OK && i < k->n && k->p[i].a == a; i++) {
             const struct om_overlay_piece *p = &k->p[i];
@@ -639,11 +471,9 @@ static bool check_oracles(const struct world *w, const struct plist *k)
                    sum - sum_faces);
         }
     }
-    om_area_ctx_free(o.area);
-    om__setops_free(o.sx);
+    arr_free(&o.arr);
     om_polyops_free(o.geos);
-    free(o.lines.xy);
-    free(o.start);
+    free(rg.r);
     if (st != OM_OK) {
         FAILF("%s: an oracle failed: %s: %s", w->sp->what, om_status_name(st),
               err.msg);

@@ -65,14 +65,8 @@
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
-#include <time.h>
 
-/* the shared kernel-test helpers; this file uses the buffers and the
- * validity check, not the random shapes */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "areak_fixtures.h"
-#pragma GCC diagnostic pop
 
 #define COMMUNES "france-communes/communes-67-bas-rhin.geojson"
 #define TRACTS "us-tracts-2018/cb_2018_17_tract_500k.json"
@@ -81,43 +75,13 @@
 #define REL_TOL 1e-9
 #define ABS_TOL 1e-6
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* ---- loading ---- */
-
-/* Copy feature f of v (all its rings, moved by dx, dy) into l's current
- * feature. */
-static enum om_status copy_rings(struct om_layer *l,
-                                 const struct om_layer_view *v, size_t f,
-                                 double dx, double dy, struct pts *buf,
-                                 struct om_error *err)
-{
-    enum om_status st = OM_OK;
-    for (size_t p = v->part_start[f]; st == OM_OK && p < v->part_start[f + 1];
-         p++) {
-        st = om_layer_begin_part(l, err);
-        for (size_t r = v->ring_start[p];
-             st == OM_OK && r < v->ring_start[p + 1]; r++) {
-            buf->n = 0;
-            for (size_t i = v->point_start[r]; i < v->point_start[r + 1]; i++) {
-                pts_push(buf, v->xy[2 * i] + dx, v->xy[2 * i + 1] + dy);
-            }
-            st = om_layer_add_ring(l, buf->xy, buf->n, err);
-        }
-    }
-    return st;
-}
+/* ---- loading (copy_rings, reprojected: areak_fixtures.h) ---- */
 
 /*
  * The polygons of `rel` (read as CRS src_crs), reprojected to dst_crs,
  * with an INT field "code" = the text field `code_field` as a number; the
- * features GEOS finds invalid after reprojection left out (counted in
- * *ninvalid).
+ * features flagged empty or invalid when read and those GEOS finds
+ * invalid after reprojection left out (counted in *ninvalid).
  */
 static enum om_status load(const char *rel, const char *src_crs,
                            const char *dst_crs, const char *code_field,
@@ -126,46 +90,13 @@ static enum om_status load(const char *rel, const char *src_crs,
 {
     char path[1024];
     test_data_path(rel, path, sizeof path);
-    struct om_layer *src = NULL, *tmp = NULL, *dst = NULL;
+    struct om_layer *src = NULL, *dst = NULL;
     struct om_crs *cs = NULL, *cd = NULL;
     struct om_transform *t = NULL;
-    struct om_polyops *geos = NULL;
-    struct pts buf = {0};
-    int tf = 0, df = 0, cf = -1;
+    size_t nflagged = 0;
     *out = NULL;
     *ninvalid = 0;
     enum om_status st = om_source_read(path, NULL, &src, NULL, err);
-    if (st == OM_OK) {
-        cf = om_layer_field_index(src, code_field);
-        st = cf < 0 ? OM_ENOTFOUND : OM_OK;
-    }
-    if (st == OM_OK) {
-        st = om_layer_new(om_layer_name(src), &tmp, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_add_field(tmp, "code", OM_FIELD_INT, &tf, err);
-    }
-    struct om_layer_view v;
-    if (st == OM_OK) {
-        om_layer_view(src, &v);
-    }
-    for (size_t f = 0; st == OM_OK && f < v.nfeatures; f++) {
-        if (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID)) {
-            *ninvalid += 1;
-            continue;
-        }
-        const char *code = om_layer_get_text(src, f, cf);
-        st = om_layer_begin_feature(tmp, v.fid[f], err);
-        if (st == OM_OK) {
-            st = copy_rings(tmp, &v, f, 0.0, 0.0, &buf, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_set_int(tmp, tf, code ? atoll(code) : -1, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(tmp, err);
-        }
-    }
     if (st == OM_OK) {
         st = om_crs_new(src_crs, &cs, err);
     }
@@ -176,51 +107,16 @@ static enum om_status load(const char *rel, const char *src_crs,
         st = om_transform_new(cs, cd, &t, err);
     }
     if (st == OM_OK) {
-        st = om_layer_transform(tmp, t, NULL, err);
-    }
-    if (st == OM_OK) {
-        st = om_polyops_new(&geos, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_new(om_layer_name(src), &dst, err);
+        st = reprojected(src, NULL, false, code_field, t, &dst, &nflagged,
+                         ninvalid, err);
     }
     if (st == OM_OK) {
         st = om_layer_set_crs(dst, dst_crs, err);
     }
-    if (st == OM_OK) {
-        st = om_layer_add_field(dst, "code", OM_FIELD_INT, &df, err);
-    }
-    struct om_layer_view tv;
-    if (st == OM_OK) {
-        om_layer_view(tmp, &tv);
-    }
-    for (size_t f = 0; st == OM_OK && f < tv.nfeatures; f++) {
-        struct om_validity val;
-        st = om_polyops_check(geos, &tv, f, &val, err);
-        if (st != OM_OK || !val.is_valid) {
-            *ninvalid += st == OM_OK;
-            continue;
-        }
-        st = om_layer_begin_feature(dst, tv.fid[f], err);
-        if (st == OM_OK) {
-            st = copy_rings(dst, &tv, f, 0.0, 0.0, &buf, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_set_int(dst, df, om_layer_get_int(tmp, f, tf), err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(dst, err);
-        }
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(dst, 0, err);
-    }
-    free(buf.xy);
-    om_polyops_free(geos);
+    *ninvalid += nflagged;
     om_transform_free(t);
     om_crs_free(cs);
     om_crs_free(cd);
-    om_layer_free(tmp);
     om_layer_free(src);
     if (st != OM_OK) {
         om_layer_free(dst);
@@ -230,9 +126,7 @@ static enum om_status load(const char *rel, const char *src_crs,
     return OM_OK;
 }
 
-/* ---- dissolves ---- */
-
-typedef int64_t (*group_fn)(int64_t code);
+/* ---- dissolves (dissolve, by_code: areak_fixtures.h) ---- */
 
 static int64_t by_prefix3(int64_t code)
 {
@@ -249,77 +143,9 @@ static int64_t by_200(int64_t code)
     return code / 200; /* 335 .. 337: two prefix groups each */
 }
 
-static int64_t by_county(int64_t code)
-{
-    return code;
-}
-
 static int64_t by_county40(int64_t code)
 {
     return code / 40;
-}
-
-/*
- * The union of the features of l in each group g(code), as a layer named
- * `name` (fid = the group, field "code" = the group); its CRS is l's.
- */
-static enum om_status dissolve(const struct om_layer *l, group_fn g,
-                               const char *name, struct om_layer **out,
-                               struct om_error *err)
-{
-    struct om_layer_view v;
-    om_layer_view(l, &v);
-    int cf = om_layer_field_index(l, "code");
-    struct om__fref *refs = xcalloc(v.nfeatures, sizeof *refs);
-    bool *done = xcalloc(v.nfeatures, sizeof *done);
-    struct om__setops *sx = NULL;
-    struct om_layer *u = NULL;
-    int uf = 0;
-    enum om_status st = om__setops_new(&sx, err);
-    if (st == OM_OK) {
-        st = om_layer_new(name, &u, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_set_crs(u, om_layer_crs(l), err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_add_field(u, "code", OM_FIELD_INT, &uf, err);
-    }
-    for (size_t f = 0; st == OM_OK && f < v.nfeatures; f++) {
-        if (done[f]) {
-            continue;
-        }
-        int64_t key = g(om_layer_get_int(l, f, cf));
-        size_t n = 0;
-        for (size_t k = f; k < v.nfeatures; k++) {
-            if (!done[k] && g(om_layer_get_int(l, k, cf)) == key) {
-                done[k] = true;
-                refs[n++] = (struct om__fref){&v, k};
-            }
-        }
-        st = om_layer_begin_feature(u, key, err);
-        if (st == OM_OK) {
-            st = om__setops_union(sx, refs, n, u, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_set_int(u, uf, key, err);
-        }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(u, err);
-        }
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(u, 0, err);
-    }
-    om__setops_free(sx);
-    free(refs);
-    free(done);
-    if (st != OM_OK) {
-        om_layer_free(u);
-        u = NULL;
-    }
-    *out = u;
-    return st;
 }
 
 /* A copy of l moved by (dx, dy), named `name`. */
@@ -365,260 +191,6 @@ static void count_parts(const struct om_layer *l, size_t *nparts,
     *nparts = v.nparts;
     *nholes = v.nrings - v.nparts;
     *npoints = v.npoints;
-}
-
-/* ---- regions ---- */
-
-/* One region of one A feature: B feature b, unit u (or NONE). */
-struct region {
-    size_t b, u;
-    double planar, ell;
-};
-
-struct rlist {
-    struct region *r;
-    size_t n, cap;
-};
-
-/* r[(b, u)] += (planar, ell), the entry made when new. */
-static void rl_add(struct rlist *l, size_t b, size_t u, double planar,
-                   double ell)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->r[i].b == b && l->r[i].u == u) {
-            l->r[i].planar += planar;
-            l->r[i].ell += ell;
-            return;
-        }
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 16;
-        l->r = xrealloc(l->r, l->cap * sizeof *l->r);
-    }
-    l->r[l->n++] = (struct region){b, u, planar, ell};
-}
-
-static const struct region *rl_find(const struct rlist *l, size_t b, size_t u)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->r[i].b == b && l->r[i].u == u) {
-            return &l->r[i];
-        }
-    }
-    return NULL;
-}
-
-/* ---- the arrangement oracle ---- */
-
-struct arr {
-    struct om__setops *sx;
-    struct om_area_ctx *area; /* NULL: planar only */
-    struct pts lines;
-    size_t *start;
-    size_t nlines, cap_start;
-    struct om__fref *refs;
-    size_t nrefs, cap_refs;
-};
-
-/* Even-odd: is (x, y) inside feature f of v? */
-static bool inside(const struct om_layer_view *v, size_t f, double x, double y)
-{
-    struct om_rect bb = v->bbox[f];
-    if (x < bb.minx || x > bb.maxx || y < bb.miny || y > bb.maxy) {
-        return false;
-    }
-    bool in = false;
-    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
-        for (size_t r = v->ring_start[p]; r < v->ring_start[p + 1]; r++) {
-            const double *xy = v->xy + 2 * v->point_start[r];
-            size_t n = v->point_start[r + 1] - v->point_start[r];
-            for (size_t i = 0; i + 1 < n; i++) {
-                double ax = xy[2 * i], ay = xy[2 * i + 1];
-                double bx = xy[2 * i + 2], by = xy[2 * i + 3];
-                if ((ay > y) != (by > y) &&
-                    x < ax + (y - ay) * (bx - ax) / (by - ay)) {
-                    in = !in;
-                }
-            }
-        }
-    }
-    return in;
-}
-
-/* End the current polyline (started where the previous one ended). */
-static void line_end(struct arr *o)
-{
-    if (o->nlines + 2 > o->cap_start) {
-        o->cap_start = 2 * o->cap_start + 64;
-        o->start = xrealloc(o->start, o->cap_start * sizeof *o->start);
-    }
-    if (o->nlines == 0) {
-        o->start[0] = 0;
-    }
-    if (o->lines.n > o->start[o->nlines]) {
-        o->start[++o->nlines] = o->lines.n;
-    }
-}
-
-/*
- * The edges of feature f of v whose boxes meet r, as polylines, moved by
- * (-ox, -oy) (exactly: see arrangement).
- */
-static void add_edges(struct arr *o, const struct om_layer_view *v, size_t f,
-                      struct om_rect r, double ox, double oy)
-{
-    for (size_t p = v->part_start[f]; p < v->part_start[f + 1]; p++) {
-        for (size_t q = v->ring_start[p]; q < v->ring_start[p + 1]; q++) {
-            const double *xy = v->xy + 2 * v->point_start[q];
-            size_t n = v->point_start[q + 1] - v->point_start[q];
-            bool open = false;
-            for (size_t i = 0; i + 1 < n; i++) {
-                struct om_rect e = {fmin(xy[2 * i], xy[2 * i + 2]),
-                                    fmin(xy[2 * i + 1], xy[2 * i + 3]),
-                                    fmax(xy[2 * i], xy[2 * i + 2]),
-                                    fmax(xy[2 * i + 1], xy[2 * i + 3])};
-                if (!om_rect_intersects(e, r)) {
-                    if (open) {
-                        line_end(o);
-                        open = false;
-                    }
-                    continue;
-                }
-                if (!open) {
-                    pts_push(&o->lines, xy[2 * i] - ox, xy[2 * i + 1] - oy);
-                    open = true;
-                }
-                pts_push(&o->lines, xy[2 * i + 2] - ox, xy[2 * i + 3] - oy);
-            }
-            if (open) {
-                line_end(o);
-            }
-        }
-    }
-}
-
-/* refs += the features of v whose box meets r; their number. */
-static size_t near_refs(struct arr *o, const struct om_layer_view *v,
-                        struct om_rect r)
-{
-    size_t n0 = o->nrefs;
-    for (size_t f = 0; v && f < v->nfeatures; f++) {
-        if (om_rect_intersects(v->bbox[f], r)) {
-            if (o->nrefs == o->cap_refs) {
-                o->cap_refs = 2 * o->cap_refs + 16;
-                o->refs = xrealloc(o->refs, o->cap_refs * sizeof *o->refs);
-            }
-            o->refs[o->nrefs++] = (struct om__fref){v, f};
-        }
-    }
-    return o->nrefs - n0;
-}
-
-/*
- * The faces of the arrangement of the edges gathered in o (moved by
- * (-ox, -oy)) inside feature a of av, classified against o->refs (the
- * first nb of them B features, then units), with their planar
- * (planar_too) or ellipsoidal areas (!planar_too) added to out.
- */
-static enum om_status faces_into(struct arr *o, const struct om_layer_view *av,
-                                 size_t a, size_t nb, double ox, double oy,
-                                 bool planar_too, struct rlist *out,
-                                 size_t *nfaces_in, struct om_error *err)
-{
-    struct om_layer *faces = NULL;
-    double *ip = NULL;
-    size_t nfaces = 0;
-    enum om_status st = om_layer_new("faces", &faces, err);
-    if (st == OM_OK) {
-        st = om__setops_polygonize(o->sx, o->lines.xy, o->start, o->nlines,
-                                   faces, &ip, &nfaces, err);
-    }
-    if (st == OM_OK) {
-        st = om_layer_finish(faces, OM_LAYER_KEEP_ORDER, err);
-    }
-    struct om_layer_view fv;
-    if (st == OM_OK) {
-        om_layer_view(faces, &fv);
-    }
-    for (size_t k = 0; st == OM_OK && k < nfaces; k++) {
-        /* an interior point: strictly inside its face, so moving it back
-         * (rounded) leaves it on the same side of every edge */
-        double x = ip[2 * k] + ox, y = ip[2 * k + 1] + oy;
-        if (!inside(av, a, x, y)) {
-            continue;
-        }
-        size_t b = NONE, u = NONE;
-        for (size_t i = 0; i < o->nrefs; i++) {
-            const struct om__fref *f = &o->refs[i];
-            size_t *slot = i < nb ? &b : &u;
-            if (*slot == NONE && inside(f->v, f->f, x, y)) {
-                *slot = f->f;
-            }
-        }
-        double ell = 0.0;
-        if (!planar_too) {
-            st = om_area_feature(o->area, &fv, k, NULL, &ell, err);
-        }
-        rl_add(out, b, u, planar_too ? om_feature_area_planar(&fv, k) : 0.0,
-               ell);
-        *nfaces_in += planar_too;
-    }
-    om__free(ip);
-    om_layer_free(faces);
-    return st;
-}
-
-/* Feature a's edges and those of refs whose boxes meet a's box, moved by
- * (-ox, -oy), as the lines of o. */
-static void gather(struct arr *o, const struct om_layer_view *av, size_t a,
-                   double ox, double oy)
-{
-    struct om_rect box = av->bbox[a];
-    o->lines.n = 0;
-    o->nlines = 0;
-    add_edges(o, av, a, box, ox, oy);
-    for (size_t i = 0; i < o->nrefs; i++) {
-        add_edges(o, o->refs[i].v, o->refs[i].f, box, ox, oy);
-    }
-}
-
-/*
- * The regions of feature a of av in the arrangement with the B features
- * of bv and the units of uv (either may be NULL) into out; *nfaces_in +=
- * the faces inside a.
- *
- * Planar areas: the edges are moved by (-ox, -oy), a multiple of 1024 m
- * near the feature, so that GEOS computes the crossing points and the
- * shoelace near 0 (the vertices to ~1e-11 m instead of ~1e-9 m at
- * y ~ 7e6): the translation is exact (ox is a multiple of every
- * coordinate's ulp and the differences are smaller than the coordinates)
- * and changes no area. Ellipsoidal areas: on the edges as they are, as
- * the kernel's: its crossing points for them are absolute doubles too (a
- * vertex moved by an ulp moves a 1,000 m2 piece's geodesic area by ~1e-6
- * m2: the area terms are rounded on the scale of the area between each
- * edge and the equator).
- */
-static enum om_status arrangement(struct arr *o, const struct om_layer_view *av,
-                                  size_t a, const struct om_layer_view *bv,
-                                  const struct om_layer_view *uv,
-                                  struct rlist *out, size_t *nfaces_in,
-                                  struct om_error *err)
-{
-    struct om_rect box = av->bbox[a];
-    double ox = 1024.0 * nearbyint(box.minx / 1024.0);
-    double oy = 1024.0 * nearbyint(box.miny / 1024.0);
-    out->n = 0;
-    o->nrefs = 0;
-    size_t nb = near_refs(o, bv, box);
-    near_refs(o, uv, box);
-    gather(o, av, a, ox, oy);
-    enum om_status st =
-        faces_into(o, av, a, nb, ox, oy, true, out, nfaces_in, err);
-    if (st == OM_OK && o->area) {
-        gather(o, av, a, 0.0, 0.0);
-        st = faces_into(o, av, a, nb, 0.0, 0.0, false, out, nfaces_in, err);
-    }
-    return st;
 }
 
 /* ---- a scene ---- */
@@ -707,7 +279,7 @@ static void judge(struct run *r, size_t a, const struct rlist *k,
             if (side == 1 && q) {
                 continue; /* compared from the kernel's side */
             }
-            const struct region zero = {p->b, p->u, 0.0, 0.0};
+            const struct region zero = {p->b, p->u, 0.0, 0.0, false};
             const struct region *kr = side ? (q ? q : &zero) : p;
             const struct region *ore = side ? p : (q ? q : &zero);
             double floor = !q && r->s->crumbs ? crumb : ABS_TOL;
@@ -779,7 +351,8 @@ static void check_scene(const struct scene *s)
                    s->crs ? reg[i].ell : 0.0);
             r.npieces += fabs(reg[i].planar) > ABS_TOL;
         }
-        st = arrangement(&o, &r.av, a, &r.bv, &r.uv, &ar, &r.nfaces, &err);
+        st =
+            arrangement(&o, &r.av, a, &r.bv, &r.uv, true, &ar, &r.nfaces, &err);
         if (st != OM_OK) {
             printf("  %s: the arrangement of %s fid %lld failed\n", s->what,
                    om_layer_name(s->a), (long long)r.av.fid[a]);
@@ -792,11 +365,7 @@ static void check_scene(const struct scene *s)
     }
     free(kr.r);
     free(ar.r);
-    free(o.lines.xy);
-    free(o.start);
-    free(o.refs);
-    om__setops_free(o.sx);
-    om_area_ctx_free(o.area);
+    arr_free(&o);
     om_area_ctx_free(ka);
     om__ak_work_free(w);
     om__ak_free(k);
@@ -1024,13 +593,13 @@ TEST(test_illinois_tracts)
     enum om_status st =
         load(TRACTS, "EPSG:4269", "EPSG:5070", "COUNTYFP", &t, &ninvalid, &err);
     if (st == OM_OK) {
-        st = dissolve(t, by_county, "counties", &co, &err);
+        st = dissolve(t, by_code, "counties", &co, &err);
     }
     if (st == OM_OK) {
         st = dissolve(t, by_county40, "units", &u, &err);
     }
     if (st == OM_OK) {
-        ex = exact_own(t, co, by_county, u, by_county40, NULL, &err, &st);
+        ex = exact_own(t, co, by_code, u, by_county40, NULL, &err, &st);
     }
     if (st != OM_OK) {
         FAILF("preparing the tracts: %s: %s", om_status_name(st), err.msg);

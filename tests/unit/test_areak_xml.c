@@ -53,22 +53,15 @@
 #include "test.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <float.h>
 #include <geos_c.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-/* the shared kernel-test helpers; this file uses the buffers, not the
- * random shapes */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "areak_fixtures.h"
-#pragma GCC diagnostic pop
+#include "geos_fixtures.h"
 
 /* A case taking longer than this (seconds) is a hang. */
 enum { CASE_TIMEOUT = 60 };
@@ -106,127 +99,21 @@ static void watchdog_install(void)
     sigaction(SIGALRM, &sa, NULL);
 }
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* ---- files ---- */
-
-struct names {
-    char **v;
-    size_t n, cap;
-};
-
-static void names_push(struct names *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-    }
-    size_t len = strlen(s) + 1;
-    l->v[l->n] = xcalloc(len, 1);
-    memcpy(l->v[l->n], s, len);
-    l->n++;
-}
-
-static void names_free(struct names *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i]);
-    }
-    free(l->v);
-}
-
-/* Every *.xml under dir (recursively) into l. */
-static void find_xml(const char *dir, struct names *l)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            continue;
-        }
-        size_t n = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode)) {
-            find_xml(path, l);
-        } else if (n > 4 && strcmp(e->d_name + n - 4, ".xml") == 0) {
-            names_push(l, path);
-        }
-    }
-    closedir(d);
-}
-
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
+/* ---- files (slurp, between, xml_files: geos_fixtures.h) ---- */
 
 /* The suite's files, sorted; false (a SKIP line) when there are none. */
 static bool suite_files(struct names *files, size_t *root_len)
 {
     char root[1024];
     test_data_path("geos-xmltester/tests", root, sizeof root);
-    find_xml(root, files);
+    xml_files(root, files);
     if (files->n == 0) {
         printf("SKIP %s:%s: no XML files under %s\n", test_file_, test_name_,
                root);
         return false;
     }
-    qsort(files->v, files->n, sizeof *files->v, cmp_str);
     *root_len = strlen(root) + 1;
     return true;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    char *s = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            s = xcalloc((size_t)n + 1, 1);
-            if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-                free(s);
-                s = NULL;
-            }
-        }
-    }
-    fclose(f);
-    return s;
-}
-
-/* The text between `open` and `close` inside [p, end), copied; NULL if
- * none. */
-static char *between(const char *p, const char *end, const char *open,
-                     const char *close)
-{
-    const char *a = strstr(p, open);
-    if (!a || a >= end) {
-        return NULL;
-    }
-    a += strlen(open);
-    const char *b = strstr(a, close);
-    if (!b || b > end) {
-        return NULL;
-    }
-    char *s = xcalloc((size_t)(b - a) + 1, 1);
-    memcpy(s, a, (size_t)(b - a));
-    return s;
 }
 
 /* White space runs in s (may be NULL) to one blank, none at the ends. */
@@ -293,7 +180,7 @@ static bool has_overlay_op(const char *c, const char *end)
     return false;
 }
 
-/* ---- geometries ---- */
+/* ---- geometries (read_geom, add_geos: geos_fixtures.h) ---- */
 
 static void on_geos_message(const char *msg, void *ud)
 {
@@ -309,33 +196,42 @@ static GEOSContextHandle_t geos_new(void)
     return h;
 }
 
-/* WKT or hex WKB, as the XML tester reads them; NULL if GEOS cannot. */
-static GEOSGeometry *read_geom(GEOSContextHandle_t h, const char *text)
+/* One case [c, end), number ncase, of `file` (its path in the suite). */
+typedef void (*case_fn)(GEOSContextHandle_t h, void *ctx, const char *file,
+                        int ncase, const char *c, const char *end);
+
+/*
+ * Every case of every file of the suite through fn, the watchdog
+ * installed; *nfiles = the files. False (a SKIP line) when there are
+ * none.
+ */
+static bool each_case(case_fn fn, void *ctx, size_t *nfiles)
 {
-    while (isspace((unsigned char)*text)) {
-        text++;
+    struct names files = {0};
+    size_t skip = 0;
+    if (!suite_files(&files, &skip)) {
+        return false;
     }
-    bool hex = *text != '\0';
-    size_t len = 0;
-    for (const char *q = text; *q; q++) {
-        if (isxdigit((unsigned char)*q)) {
-            len = (size_t)(q - text) + 1;
-        } else if (!isspace((unsigned char)*q)) {
-            hex = false;
-            break;
+    watchdog_install();
+    GEOSContextHandle_t h = geos_new();
+    for (size_t i = 0; i < files.n; i++) {
+        char *xml = slurp(files.v[i]);
+        if (!xml) {
+            FAILF("cannot read %s", files.v[i]);
+            continue;
         }
+        int ncase = 0;
+        const char *end;
+        for (const char *c = next_case(xml, &end); c;
+             c = next_case(c + 5, &end)) {
+            fn(h, ctx, files.v[i] + skip, ++ncase, c, end);
+        }
+        free(xml);
     }
-    GEOSGeometry *g = NULL;
-    if (hex) {
-        GEOSWKBReader *r = GEOSWKBReader_create_r(h);
-        g = GEOSWKBReader_readHEX_r(h, r, (const unsigned char *)text, len);
-        GEOSWKBReader_destroy_r(h, r);
-    } else {
-        GEOSWKTReader *r = GEOSWKTReader_create_r(h);
-        g = GEOSWKTReader_read_r(h, r, text);
-        GEOSWKTReader_destroy_r(h, r);
-    }
-    return g;
+    GEOS_finish_r(h);
+    *nfiles = files.n;
+    names_free(&files);
+    return true;
 }
 
 static bool polygonal(GEOSContextHandle_t h, const GEOSGeometry *g)
@@ -364,52 +260,22 @@ static double magnitude(GEOSContextHandle_t h, const GEOSGeometry *g)
 
 /*
  * A finished one-feature layer (fid 1) holding the polygonal g, its rings
- * as GEOS holds them (empty polygons left out); NULL with *st, *err set
- * when the layer refuses it (only invalid input can make it).
+ * as GEOS holds them (empty polygons and empty rings left out); NULL with
+ * *st, *err set when the layer refuses it (only invalid input can make
+ * it).
  */
 static struct om_layer *to_layer(GEOSContextHandle_t h, const GEOSGeometry *g,
                                  const char *name, enum om_status *st,
                                  struct om_error *err)
 {
     struct om_layer *l = NULL;
-    struct pts ring = {0};
-    bool single = GEOSGeomTypeId_r(h, g) == GEOS_POLYGON;
-    int np = single ? 1 : GEOSGetNumGeometries_r(h, g);
     *st = om_layer_new(name, &l, err);
-    if (*st == OM_OK) {
-        *st = om_layer_begin_feature(l, 1, err);
-    }
-    for (int i = 0; *st == OM_OK && i < np; i++) {
-        const GEOSGeometry *poly = single ? g : GEOSGetGeometryN_r(h, g, i);
-        if (GEOSisEmpty_r(h, poly)) {
-            continue;
-        }
-        *st = om_layer_begin_part(l, err);
-        int nh = GEOSGetNumInteriorRings_r(h, poly);
-        for (int k = -1; *st == OM_OK && k < nh; k++) {
-            const GEOSGeometry *r = k < 0 ? GEOSGetExteriorRing_r(h, poly)
-                                          : GEOSGetInteriorRingN_r(h, poly, k);
-            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, r);
-            unsigned n = 0;
-            GEOSCoordSeq_getSize_r(h, seq, &n);
-            ring.n = 0;
-            for (unsigned j = 0; j < n; j++) {
-                double x = 0.0, y = 0.0;
-                GEOSCoordSeq_getXY_r(h, seq, j, &x, &y);
-                pts_push(&ring, x, y);
-            }
-            if (n > 0) {
-                *st = om_layer_add_ring(l, ring.xy, ring.n, err);
-            }
-        }
-    }
-    if (*st == OM_OK) {
-        *st = om_layer_end_feature(l, err);
+    if (*st == OM_OK && add_geos(h, l, 1, g, false, err) != 0) {
+        *st = err->status;
     }
     if (*st == OM_OK) {
         *st = om_layer_finish(l, 0, err);
     }
-    free(ring.xy);
     if (*st != OM_OK) {
         om_layer_free(l);
         return NULL;
@@ -544,6 +410,7 @@ struct worst {
 };
 
 struct tally {
+    const char *last_file; /* of the last overlay case */
     size_t files, cases, no_b, unreadable, not_poly, empty_a, invalid,
         geos_throws, compared, snapped, shifted;
     struct worst given, moved; /* GEOS on the given / translated input */
@@ -629,10 +496,17 @@ static void compare(struct tally *t, const char *what, const struct om_layer *a,
     }
 }
 
-/* One overlay case [c, end) of file `file`, number ncase. */
-static void run_case(GEOSContextHandle_t h, struct tally *t, const char *file,
+/* Case [c, end) of file `file`, number ncase, when it is an overlay case
+ * (a case_fn; ctx: the struct tally). */
+static void run_case(GEOSContextHandle_t h, void *ctx, const char *file,
                      int ncase, const char *c, const char *end)
 {
+    struct tally *t = ctx;
+    if (!has_overlay_op(c, end)) {
+        return;
+    }
+    t->files += file != t->last_file;
+    t->last_file = file;
     char what[300], w2[340];
     char *desc = between(c, end, "<desc>", "</desc>");
     squeeze(desc);
@@ -740,46 +614,18 @@ out:
 
 TEST(test_xml_overlay_cases)
 {
-    struct names files = {0};
-    size_t skip = 0;
-    if (!suite_files(&files, &skip)) {
+    struct tally t = {0};
+    size_t nfiles = 0;
+    double t0 = seconds();
+    if (!each_case(run_case, &t, &nfiles)) {
         return;
     }
-    watchdog_install();
-    GEOSContextHandle_t h = geos_new();
-    struct tally t = {0};
-    double t0 = seconds();
-    for (size_t i = 0; i < files.n; i++) {
-        char *xml = slurp(files.v[i]);
-        if (!xml) {
-            FAILF("cannot read %s", files.v[i]);
-            continue;
-        }
-        int ncase = 0;
-        bool counted = false;
-        for (const char *c = strstr(xml, "<case"); c;
-             c = strstr(c + 5, "<case")) {
-            const char *end = strstr(c, "</case>");
-            if (!end) {
-                break;
-            }
-            ncase++;
-            if (!has_overlay_op(c, end)) {
-                continue;
-            }
-            t.files += !counted;
-            counted = true;
-            run_case(h, &t, files.v[i] + skip, ncase, c, end);
-        }
-        free(xml);
-    }
-    GEOS_finish_r(h);
     printf("INFO xml: %zu XML files, %zu with overlay cases; %zu overlay "
            "cases: %zu compared (%zu needed GEOS's snapping fallback, %zu "
            "exactly translated); skipped: %zu without b (unary), %zu "
            "unreadable by GEOS (curves), %zu not polygon/polygon, %zu empty "
            "a, %zu invalid a or b, %zu where GEOS throws; %.2f s\n",
-           files.n, t.files, t.cases, t.compared, t.snapped, t.shifted, t.no_b,
+           nfiles, t.files, t.cases, t.compared, t.snapped, t.shifted, t.no_b,
            t.unreadable, t.not_poly, t.empty_a, t.invalid, t.geos_throws,
            seconds() - t0);
     const struct worst *w[2] = {&t.given, &t.moved};
@@ -794,7 +640,6 @@ TEST(test_xml_overlay_cases)
                name[i], w[i]->checks, w[i]->abs, w[i]->rel, w[i]->rel_where,
                w[i]->ratio, w[i]->where);
     }
-    names_free(&files);
     if (t.nbad > 0) {
         FAILF("%d comparisons differ from GEOS beyond the bound", t.nbad);
         return;
@@ -833,11 +678,12 @@ static void run_kernel(struct inv_tally *t, const char *what,
     }
 }
 
-/* Every case of [c, end) with an invalid polygonal a or b. */
-static void run_invalid_case(GEOSContextHandle_t h, struct inv_tally *t,
-                             const char *file, int ncase, const char *c,
-                             const char *end)
+/* Case [c, end) of `file`, number ncase, when its a or b is polygonal
+ * and invalid (a case_fn; ctx: the struct inv_tally). */
+static void run_invalid_case(GEOSContextHandle_t h, void *ctx, const char *file,
+                             int ncase, const char *c, const char *end)
 {
+    struct inv_tally *t = ctx;
     char what[300];
     snprintf(what, sizeof what, "%s case %d", file, ncase);
     char *text[2] = {between(c, end, "<a>", "</a>"),
@@ -879,34 +725,12 @@ static void run_invalid_case(GEOSContextHandle_t h, struct inv_tally *t,
 
 TEST(test_xml_invalid_inputs)
 {
-    struct names files = {0};
-    size_t skip = 0;
-    if (!suite_files(&files, &skip)) {
+    struct inv_tally t = {0};
+    size_t nfiles = 0;
+    double t0 = seconds();
+    if (!each_case(run_invalid_case, &t, &nfiles)) {
         return;
     }
-    watchdog_install();
-    GEOSContextHandle_t h = geos_new();
-    struct inv_tally t = {0};
-    double t0 = seconds();
-    for (size_t i = 0; i < files.n; i++) {
-        char *xml = slurp(files.v[i]);
-        if (!xml) {
-            FAILF("cannot read %s", files.v[i]);
-            continue;
-        }
-        int ncase = 0;
-        for (const char *c = strstr(xml, "<case"); c;
-             c = strstr(c + 5, "<case")) {
-            const char *end = strstr(c, "</case>");
-            if (!end) {
-                break;
-            }
-            ncase++;
-            run_invalid_case(h, &t, files.v[i] + skip, ncase, c, end);
-        }
-        free(xml);
-    }
-    GEOS_finish_r(h);
     printf("INFO xml: the kernel on the %zu cases of the whole suite with an "
            "invalid polygonal a or b: %zu runs (a vs b, b vs a, each vs "
            "itself; b as B, as unit, as both), %zu returned an error, %zu "
@@ -914,7 +738,6 @@ TEST(test_xml_invalid_inputs)
            "layer; slowest run %.3f s (%s); %.2f s in all\n",
            t.cases, t.runs, t.errors, t.refused, t.slowest, t.slowest_what,
            seconds() - t0);
-    names_free(&files);
     CHECK(t.runs >= 300);
 }
 

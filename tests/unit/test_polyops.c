@@ -21,6 +21,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "geos_fixtures.h"
+
 /* ---- building features ---- */
 
 struct tring {
@@ -719,129 +721,7 @@ TEST(test_oom)
     CHECK(done);
 }
 
-/* ---- the GEOS/JTS XML test suite as an oracle ---- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    char *s = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            s = malloc((size_t)n + 1);
-            if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-                free(s);
-                s = NULL;
-            } else if (s) {
-                s[n] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    return s;
-}
-
-/* Text between `open` and `close` inside [p, end), copied; NULL if none. */
-static char *between(const char *p, const char *end, const char *open,
-                     const char *close, const char **after)
-{
-    const char *a = strstr(p, open);
-    if (!a || a >= end) {
-        return NULL;
-    }
-    a += strlen(open);
-    const char *b = strstr(a, close);
-    if (!b || b > end) {
-        return NULL;
-    }
-    char *s = malloc((size_t)(b - a) + 1);
-    if (s) {
-        memcpy(s, a, (size_t)(b - a));
-        s[b - a] = '\0';
-    }
-    if (after) {
-        *after = b + strlen(close);
-    }
-    return s;
-}
-
-static GEOSGeometry *read_geom(GEOSContextHandle_t h, const char *text)
-{
-    while (isspace((unsigned char)*text)) {
-        text++;
-    }
-    bool hex = *text != '\0';
-    size_t len = 0;
-    for (const char *q = text; *q; q++) {
-        if (isxdigit((unsigned char)*q)) {
-            len = (size_t)(q - text) + 1;
-        } else if (!isspace((unsigned char)*q)) {
-            hex = false;
-            break;
-        }
-    }
-    if (hex) {
-        GEOSWKBReader *r = GEOSWKBReader_create_r(h);
-        GEOSGeometry *g =
-            GEOSWKBReader_readHEX_r(h, r, (const unsigned char *)text, len);
-        GEOSWKBReader_destroy_r(h, r);
-        return g;
-    }
-    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
-    GEOSGeometry *g = GEOSWKTReader_read_r(h, r, text);
-    GEOSWKTReader_destroy_r(h, r);
-    return g;
-}
-
-/* Add a GEOS polygon / multipolygon as one feature; 1 if not polygonal. */
-static int add_geos(GEOSContextHandle_t h, struct om_layer *l, int64_t fid,
-                    const GEOSGeometry *g, struct om_error *err)
-{
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
-        return 1;
-    }
-    if (om_layer_begin_feature(l, fid, err) != OM_OK) {
-        return -1;
-    }
-    int np = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
-    for (int i = 0; i < np; i++) {
-        const GEOSGeometry *poly =
-            type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
-        if (GEOSisEmpty_r(h, poly)) {
-            continue;
-        }
-        if (om_layer_begin_part(l, err) != OM_OK) {
-            om_layer_abort_feature(l);
-            return -1;
-        }
-        int nh = GEOSGetNumInteriorRings_r(h, poly);
-        for (int k = -1; k < nh; k++) {
-            const GEOSGeometry *ring = k < 0
-                                           ? GEOSGetExteriorRing_r(h, poly)
-                                           : GEOSGetInteriorRingN_r(h, poly, k);
-            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-            unsigned n = 0;
-            GEOSCoordSeq_getSize_r(h, seq, &n);
-            double *xy = malloc(2 * (size_t)n * sizeof *xy + 1);
-            if (!xy) {
-                om_layer_abort_feature(l);
-                return -1;
-            }
-            GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0);
-            enum om_status st = om_layer_add_ring(l, xy, n, err);
-            free(xy);
-            if (st != OM_OK) {
-                om_layer_abort_feature(l);
-                return -1;
-            }
-        }
-    }
-    return om_layer_end_feature(l, err) == OM_OK ? 0 : -1;
-}
+/* ---- the GEOS/JTS XML test suite as an oracle (geos_fixtures.h) ---- */
 
 struct xml_stats {
     int cases, compared, failed, errors;
@@ -870,17 +750,17 @@ static int load_case(GEOSContextHandle_t h, const char *c, const char *end,
                      GEOSGeometry **ga, GEOSGeometry **gb)
 {
     struct om_error err;
-    char *ta = between(c, end, "<a>", "</a>", NULL);
-    char *tb = between(c, end, "<b>", "</b>", NULL);
+    char *ta = between(c, end, "<a>", "</a>");
+    char *tb = between(c, end, "<b>", "</b>");
     *ga = ta ? read_geom(h, ta) : NULL;
     *gb = tb ? read_geom(h, tb) : NULL;
     free(ta);
     free(tb);
     int rc = 0;
-    if (!*ga || add_geos(h, la, 1, *ga, &err) != 0) {
+    if (!*ga || add_geos(h, la, 1, *ga, true, &err) != 0) {
         rc = 1;
     }
-    if (lb && (!*gb || add_geos(h, lb, 2, *gb, &err) != 0)) {
+    if (lb && (!*gb || add_geos(h, lb, 2, *gb, true, &err) != 0)) {
         rc = 1;
     }
     return rc;
@@ -902,7 +782,7 @@ static void run_xml_case(GEOSContextHandle_t h, struct om_polyops *ctx,
         if (!op || op > end) {
             return;
         }
-        want = between(op, end, ">", "</op>", NULL);
+        want = between(op, end, ">", "</op>");
     } else if (kind == XML_AREA) {
         const char *op = strstr(c, "name=\"overlayAreaTest\"");
         if (!op || op > end) {
@@ -911,19 +791,19 @@ static void run_xml_case(GEOSContextHandle_t h, struct om_polyops *ctx,
         if (!op || op > end) {
             return;
         }
-        want = between(op, end, ">", "</op>", NULL);
+        want = between(op, end, ">", "</op>");
     } else if (kind == XML_VALID) {
         const char *op = strstr(c, "name=\"isValid\"");
         if (!op || op > end) {
             return;
         }
-        want = between(op, end, ">", "</op>", NULL);
+        want = between(op, end, ">", "</op>");
     } else {
         const char *op = strstr(c, "name=\"relate\"");
         if (!op || op > end) {
             return;
         }
-        want = between(op, end, "arg3=\"", "\"", NULL);
+        want = between(op, end, "arg3=\"", "\"");
     }
     if (!want) {
         return;
@@ -1053,14 +933,10 @@ static void run_xml(const char *const *files, size_t nfiles, enum xml_kind kind,
             continue;
         }
         int ncase = 0;
-        for (const char *c = strstr(xml, "<case"); c;
-             c = strstr(c + 5, "<case")) {
-            const char *end = strstr(c, "</case>");
-            if (!end) {
-                break;
-            }
-            ncase++;
-            run_xml_case(h, ctx, kind, files[i], ncase, c, end, s);
+        const char *end;
+        for (const char *c = next_case(xml, &end); c;
+             c = next_case(c + 5, &end)) {
+            run_xml_case(h, ctx, kind, files[i], ++ncase, c, end, s);
         }
         free(xml);
     }
@@ -1204,14 +1080,14 @@ TEST(test_real_africa)
         st = om_layer_new("out", &dst, &err);
     }
     for (size_t i = 0; st == OM_OK && i < ngeoms; i++) {
-        if (add_geos(h, l, (int64_t)i, geoms[i], &err) != 0) {
+        if (add_geos(h, l, (int64_t)i, geoms[i], true, &err) != 0) {
             st = OM_EINTERNAL;
         }
     }
     if (st == OM_OK) {
         st = add_rect(zl, 1000, 0, -10, 30, 20, &err);
     }
-    if (st == OM_OK && add_geos(h, zl, 1001, geoms[12], &err) != 0) {
+    if (st == OM_OK && add_geos(h, zl, 1001, geoms[12], true, &err) != 0) {
         st = OM_EINTERNAL;
     }
     struct om_polyops *ctx = NULL;

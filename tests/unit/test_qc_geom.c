@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 
+#include "geos_fixtures.h"
 #include "qc_sink.h"
 
 static const struct rec *find_rec(const struct om__qc_sink *s, const char *code,
@@ -670,97 +671,6 @@ TEST(test_oom)
 
 /* ---- G001 against GEOS's expected verdicts (XML test suite) ---- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    char *s = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            s = malloc((size_t)n + 1);
-            if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-                free(s);
-                s = NULL;
-            } else if (s) {
-                s[n] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    return s;
-}
-
-/* Text between `open` and `close` inside [p, end), copied; NULL if none. */
-static char *between(const char *p, const char *end, const char *open,
-                     const char *close)
-{
-    const char *a = strstr(p, open);
-    if (!a || a >= end) {
-        return NULL;
-    }
-    a += strlen(open);
-    const char *b = strstr(a, close);
-    if (!b || b > end) {
-        return NULL;
-    }
-    char *s = malloc((size_t)(b - a) + 1);
-    if (s) {
-        memcpy(s, a, (size_t)(b - a));
-        s[b - a] = '\0';
-    }
-    return s;
-}
-
-/* Add a GEOS polygon / multipolygon as one feature; 1 if not polygonal. */
-static int add_geos(GEOSContextHandle_t h, struct om_layer *l, int64_t fid,
-                    const GEOSGeometry *g, struct om_error *err)
-{
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
-        return 1;
-    }
-    if (om_layer_begin_feature(l, fid, err) != OM_OK) {
-        return -1;
-    }
-    int np = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
-    for (int i = 0; i < np; i++) {
-        const GEOSGeometry *poly =
-            type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
-        if (GEOSisEmpty_r(h, poly)) {
-            continue;
-        }
-        if (om_layer_begin_part(l, err) != OM_OK) {
-            om_layer_abort_feature(l);
-            return -1;
-        }
-        int nh = GEOSGetNumInteriorRings_r(h, poly);
-        for (int k = -1; k < nh; k++) {
-            const GEOSGeometry *ring = k < 0
-                                           ? GEOSGetExteriorRing_r(h, poly)
-                                           : GEOSGetInteriorRingN_r(h, poly, k);
-            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-            unsigned n = 0;
-            GEOSCoordSeq_getSize_r(h, seq, &n);
-            double *xy = malloc(2 * (size_t)n * sizeof *xy + 1);
-            if (!xy) {
-                om_layer_abort_feature(l);
-                return -1;
-            }
-            GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0);
-            enum om_status st = om_layer_add_ring(l, xy, n, err);
-            free(xy);
-            if (st != OM_OK) {
-                om_layer_abort_feature(l);
-                return -1;
-            }
-        }
-    }
-    return om_layer_end_feature(l, err) == OM_OK ? 0 : -1;
-}
-
 TEST(test_xml_validity)
 {
     /* every file of the suite with isValid cases */
@@ -780,8 +690,6 @@ TEST(test_xml_validity)
     struct om_layer *l = NULL;
     CHECK_OK(om_layer_new("XML", &l, &err), &err);
     GEOSContextHandle_t h = GEOS_init_r();
-    GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-    GEOSWKBReader *hexrd = GEOSWKBReader_create_r(h);
     /* expected verdict per fid (1-based, over all files) */
     static signed char expect[4096];
     int ncases = 0, nloaded = 0, nskipped = 0;
@@ -793,12 +701,9 @@ TEST(test_xml_validity)
             load_failed = true;
             break;
         }
-        for (const char *c = strstr(text, "<case>"); c;
-             c = strstr(c + 1, "<case>")) {
-            const char *end = strstr(c, "</case>");
-            if (!end) {
-                break;
-            }
+        const char *end;
+        for (const char *c = next_case(text, &end); c;
+             c = next_case(c + 5, &end)) {
             /* each isValid op of the case, on A or B */
             for (const char *op = strstr(c, "name=\"isValid\""); op && op < end;
                  op = strstr(op + 1, "name=\"isValid\"")) {
@@ -815,27 +720,11 @@ TEST(test_xml_validity)
                     gt++;
                 }
                 bool want = gt && strncmp(gt + 1, "true", 4) == 0;
-                const char *t = wkt;
-                while (isspace((unsigned char)*t)) {
-                    t++;
-                }
-                size_t len = 0;
-                bool hex = *t != '\0';
-                for (const char *q = t; *q; q++) {
-                    if (isxdigit((unsigned char)*q)) {
-                        len = (size_t)(q - t) + 1;
-                    } else if (!isspace((unsigned char)*q)) {
-                        hex = false;
-                        break;
-                    }
-                }
-                GEOSGeometry *g =
-                    hex ? GEOSWKBReader_readHEX_r(h, hexrd,
-                                                  (const unsigned char *)t, len)
-                        : GEOSWKTReader_read_r(h, rd, t);
+                GEOSGeometry *g = read_geom(h, wkt);
                 free(wkt);
                 int fid = nloaded + 1;
-                int rc = g && fid < 4096 ? add_geos(h, l, fid, g, &err) : 1;
+                int rc =
+                    g && fid < 4096 ? add_geos(h, l, fid, g, true, &err) : 1;
                 if (g) {
                     GEOSGeom_destroy_r(h, g);
                 }
@@ -851,8 +740,6 @@ TEST(test_xml_validity)
         }
         free(text);
     }
-    GEOSWKBReader_destroy_r(h, hexrd);
-    GEOSWKTReader_destroy_r(h, rd);
     GEOS_finish_r(h);
     if (load_failed) {
         om_layer_free(l);

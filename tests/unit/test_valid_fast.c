@@ -19,11 +19,10 @@
 
 #include <geos_c.h>
 
-#include <ctype.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdbool.h>
-#include <sys/stat.h>
+
+#include "geos_fixtures.h"
 
 /* ---- GEOS as the oracle ---- */
 
@@ -769,73 +768,7 @@ TEST(test_real_boundaries)
     GEOS_finish_r(h);
 }
 
-/* ---- the GEOS/JTS XML test suite ---- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    char *s = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            s = malloc((size_t)n + 1);
-            if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-                free(s);
-                s = NULL;
-            } else if (s) {
-                s[n] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    return s;
-}
-
-/* Add a GEOS (multi)polygon as one feature; false if not polygonal. */
-static bool add_geos(GEOSContextHandle_t h, struct om_layer *l, int64_t fid,
-                     const GEOSGeometry *g)
-{
-    int type = GEOSGeomTypeId_r(h, g);
-    if ((type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) ||
-        GEOSisEmpty_r(h, g)) {
-        return false;
-    }
-    struct om_error err;
-    if (om_layer_begin_feature(l, fid, &err) != OM_OK) {
-        return false;
-    }
-    int np = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
-    bool ok = true;
-    for (int i = 0; ok && i < np; i++) {
-        const GEOSGeometry *poly =
-            type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
-        if (GEOSisEmpty_r(h, poly)) {
-            continue;
-        }
-        ok = om_layer_begin_part(l, &err) == OM_OK;
-        int nh = GEOSGetNumInteriorRings_r(h, poly);
-        for (int k = -1; ok && k < nh; k++) {
-            const GEOSGeometry *ring = k < 0
-                                           ? GEOSGetExteriorRing_r(h, poly)
-                                           : GEOSGetInteriorRingN_r(h, poly, k);
-            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-            unsigned n = 0;
-            GEOSCoordSeq_getSize_r(h, seq, &n);
-            double *xy = malloc(2 * (size_t)n * sizeof *xy + 1);
-            ok = xy && GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0) &&
-                 om_layer_add_ring(l, xy, n, &err) == OM_OK;
-            free(xy);
-        }
-    }
-    if (!ok || om_layer_end_feature(l, &err) != OM_OK) {
-        om_layer_abort_feature(l);
-        return false;
-    }
-    return true;
-}
+/* ---- the GEOS/JTS XML test suite (read with geos_fixtures.h) ---- */
 
 /* Every polygonal <a> and <b> of one XML file into l. */
 static void xml_file(GEOSContextHandle_t h, const char *path,
@@ -845,13 +778,8 @@ static void xml_file(GEOSContextHandle_t h, const char *path,
     if (!xml) {
         return;
     }
-    GEOSWKTReader *wkt = GEOSWKTReader_create_r(h);
-    GEOSWKBReader *wkb = GEOSWKBReader_create_r(h);
-    for (const char *c = strstr(xml, "<case"); c; c = strstr(c + 5, "<case")) {
-        const char *end = strstr(c, "</case>");
-        if (!end) {
-            break;
-        }
+    const char *end;
+    for (const char *c = next_case(xml, &end); c; c = next_case(c + 5, &end)) {
         const char *op = strstr(c, "name=\"isValid");
         if (!op || op > end) {
             op = strstr(c, "name=\"isvalid");
@@ -859,28 +787,15 @@ static void xml_file(GEOSContextHandle_t h, const char *path,
         bool is_validity = op && op < end;
         static const char *const tags[][2] = {{"<a>", "</a>"}, {"<b>", "</b>"}};
         for (int t = 0; t < 2; t++) {
-            const char *a = strstr(c, tags[t][0]), *b = NULL;
-            if (a && a < end) {
-                a += 3;
-                b = strstr(a, tags[t][1]);
-            }
-            if (!b || b > end) {
-                continue;
-            }
-            char *text = malloc((size_t)(b - a) + 1);
+            char *text = between(c, end, tags[t][0], tags[t][1]);
             if (!text) {
                 continue;
             }
-            memcpy(text, a, (size_t)(b - a));
-            text[b - a] = '\0';
-            const char *s = text + strspn(text, " \t\r\n");
-            GEOSGeometry *g =
-                isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1])
-                    ? GEOSWKBReader_readHEX_r(h, wkb, (const unsigned char *)s,
-                                              strcspn(s, " \t\r\n<"))
-                    : GEOSWKTReader_read_r(h, wkt, s);
+            GEOSGeometry *g = read_geom(h, text);
             free(text);
-            if (g && add_geos(h, l, *fid, g)) {
+            struct om_error err;
+            if (g && !GEOSisEmpty_r(h, g) &&
+                add_geos(h, l, *fid, g, true, &err) == 0) {
                 ++*fid;
                 *nvalidity_cases += is_validity;
             }
@@ -889,41 +804,7 @@ static void xml_file(GEOSContextHandle_t h, const char *path,
             }
         }
     }
-    GEOSWKBReader_destroy_r(h, wkb);
-    GEOSWKTReader_destroy_r(h, wkt);
     free(xml);
-}
-
-/* Every .xml below dir (depth-first), via xml_file. */
-static void xml_dir(GEOSContextHandle_t h, const char *dir, struct om_layer *l,
-                    int64_t *fid, long *nvalidity_cases, int depth)
-{
-    DIR *d = opendir(dir);
-    if (!d || depth > 6) {
-        if (d) {
-            closedir(d);
-        }
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            continue;
-        }
-        size_t len = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode)) {
-            xml_dir(h, path, l, fid, nvalidity_cases, depth + 1);
-        } else if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0) {
-            xml_file(h, path, l, fid, nvalidity_cases);
-        }
-    }
-    closedir(d);
 }
 
 TEST(test_xml_suite)
@@ -936,7 +817,12 @@ TEST(test_xml_suite)
     CHECK_OK(om_layer_new("xml", &l, &err), &err);
     int64_t fid = 0;
     long nvalidity = 0;
-    xml_dir(h, dir, l, &fid, &nvalidity, 0);
+    struct names files = {0};
+    xml_files(dir, &files);
+    for (size_t i = 0; i < files.n; i++) {
+        xml_file(h, files.v[i], l, &fid, &nvalidity);
+    }
+    names_free(&files);
     struct tally t = {0};
     tally_layer(h, l, &t, "xml polygon");
     om_layer_free(l);
