@@ -1303,12 +1303,19 @@ static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
     }
     /*
      * GEOS's rectangle clipper is linear in the vertices and ~10x faster
-     * than an overlay, but may return an invalid polygon where a boundary
-     * runs along the cut, which takes vertices on the cut line. Only then
-     * are the halves checked (a check costs more than the clip), and an
-     * invalid one is done by the overlay, which is always valid.
+     * than an overlay, but may return an invalid polygon: where a boundary
+     * runs along the cut (vertices on the cut line), and where it regroups
+     * rings (a hole touching its shell at a point). The halves of a
+     * polygon with holes or parts, or with vertices on the cut, are
+     * checked (a check costs more than the clip), and an invalid one is
+     * done by the overlay, which is always valid.
      */
-    int on_cut = vertex_on_line(ctx, g, axis, mid, 0);
+    /* a single ring: only vertices on the cut can make a half invalid;
+     * holes and parts can be regrouped by the clipper (a hole touching
+     * its shell becomes a ring touching itself), so those are checked */
+    bool one_ring = GEOSGeomTypeId_r(ctx->h, g) == GEOS_POLYGON &&
+                    GEOSGetNumInteriorRings_r(ctx->h, g) == 0;
+    int on_cut = one_ring ? vertex_on_line(ctx, g, axis, mid, 0) : 1;
     const double *rects[2] = {r1, r2};
     GEOSGeometry *halves[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
