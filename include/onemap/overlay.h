@@ -100,11 +100,12 @@ struct om_overlay_options {
  * B features may overlap each other: A ∩ B pieces are per (a, b) pair and
  * may then overlap; A \ B is A minus the union of the B features it meets.
  * Areas of a piece are sums over its fragments (one per B / unit tile), so
- * they do not depend on want_geometry. Pieces (and remainders: A \ B,
- * outside every unit) below 1e-9 of the A feature's planar area + 1e-6 m²
- * (in CRS units: degrees² at A's middle latitude for a geographic CRS) are
- * crumbs, not pieces: the rounding of floating-point overlay, or slivers
- * between boundaries that nearly coincide. Both engines drop them.
+ * they do not depend on want_geometry. Remainders (A \ B, outside every
+ * unit) below 1e-9 of the A feature's planar area + 1e-6 m², and pieces
+ * below 1e-12 of it + 1e-6 m² (in CRS units: degrees² at A's middle
+ * latitude for a geographic CRS) are crumbs, not pieces: the rounding of
+ * floating-point overlay, or slivers between boundaries that nearly
+ * coincide. Both engines drop them.
  */
 enum om_status om_overlay_run(const struct om_overlay_options *opt,
                               om_overlay_piece_fn fn, void *ctx,

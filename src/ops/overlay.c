@@ -371,6 +371,7 @@ static bool push_frag(struct frag **arr, size_t *n, size_t *cap, uint8_t src,
 }
 
 static bool crumb(const struct job *j, double rest, double whole);
+static bool crumb_piece(const struct job *j, double piece, double whole);
 
 /* Emit one piece made of fragments fr[0..n) (disjoint interiors). */
 static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
@@ -395,7 +396,7 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
             ell += e;
         }
     }
-    if (crumb(w->job, planar, om_feature_area_planar(&w->job->av, a)) ||
+    if (crumb_piece(w->job, planar, om_feature_area_planar(&w->job->av, a)) ||
         planar < opt->min_area_m2 * w->job->unit2_per_m2) {
         return OM_OK;
     }
@@ -440,11 +441,20 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
 }
 
 /*
- * Crumbs are not pieces (as in stats.c): pieces below 1e-9 of the A
- * feature + 1e-6 m2 are the rounding of floating-point overlay or slivers
- * between boundaries that nearly coincide (a parcel edge and a township
- * edge digitised 1e-10 m apart), the same for both engines.
+ * Crumbs are not pieces (as in stats.c). A remainder (A minus the pieces
+ * assigned: A \ B, what lies outside every unit) carries the cancellation
+ * of whole − parts: below 1e-9 of the whole + 1e-6 m² it is that rounding,
+ * or a sliver between boundaries that nearly coincide (a parcel edge and a
+ * township edge digitised 1e-10 m apart). A piece computed directly (an
+ * intersection; a boundary integral) carries its own rounding only: below
+ * 1e-12 of the A feature + 1e-6 m². A real overlap of 0.1 m² between a red
+ * line of 10^8 m² and a parcel is a piece, not a crumb. Both engines.
  */
+static bool crumb_piece(const struct job *j, double piece, double whole)
+{
+    return piece <= 1e-12 * whole + 1e-6 * j->unit2_per_m2;
+}
+
 static bool crumb(const struct job *j, double rest, double whole)
 {
     return rest <= 1e-9 * whole + 1e-6 * j->unit2_per_m2;
@@ -1117,10 +1127,15 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
         }
         bool keep =
             !opt->b || (b == OM_OVERLAY_NONE ? opt->outside : opt->inside);
-        keep = keep && !crumb(j, piece, whole);
+        keep = keep && !(b == OM_OVERLAY_NONE ? crumb(j, piece, whole)
+                                              : crumb_piece(j, piece, whole));
         for (size_t m = i; keep && m < k; m++) {
             double v = reg[m].planar;
-            if (crumb(j, v, whole) || v < opt->min_area_m2 * j->unit2_per_m2) {
+            /* remainders: outside every B, or outside every unit */
+            bool rest = b == OM_OVERLAY_NONE ||
+                        (opt->units && reg[m].unit == OM_OVERLAY_NONE);
+            if ((rest ? crumb(j, v, whole) : crumb_piece(j, v, whole)) ||
+                v < opt->min_area_m2 * j->unit2_per_m2) {
                 continue;
             }
             if (!OM__GROW(c->p, c->cap, c->n + 1)) {

@@ -184,3 +184,17 @@ bad multi_b_version "version-b takes one layer B" \
 rm -f "$T/never.csv"
 bad multi_b_missing "NOPE" "$ONEMAP" overlay "$P" DLTB CZKFBJ,NOPE --class DLBM -o "$T/never.csv"
 [ ! -e "$T/never.csv" ] && pass multi_b_missing_no_output || fail multi_b_missing_no_output "output written"
+
+# A real overlap of 0.1 m2 between a 10^8 m2 feature and a small one is a
+# piece in both engines (crumbs of pieces: 1e-12 of the feature + 1e-6 m2;
+# the 1e-9 of remainders would be 0.1 m2 here).
+printf 'WKT,K\n"POLYGON ((42500000 4810000, 42510000 4810000, 42510000 4820000, 42500000 4820000, 42500000 4810000))",big\n' > "$T/big.csv"
+printf 'WKT,S\n"POLYGON ((42509999 4815000, 42510009 4815000, 42510009 4815000.1, 42509999 4815000.1, 42509999 4815000))",s\n' > "$T/small.csv"
+ok import_big "$ONEMAP" import "$P" "$T/big.csv" --as BIGZ --src-crs EPSG:4530
+ok import_small "$ONEMAP" import "$P" "$T/small.csv" --as SMALLZ --src-crs EPSG:4530
+for e in kernel geos; do
+    ok "tiny_overlap_$e" "$ONEMAP" overlay "$P" BIGZ SMALLZ --class K --area planar \
+        --unit m2 --decimals 6 --format csv --engine $e
+    v=$(awk -F, '$1=="big" && $3=="inside" {print $6}' "$T/out")
+    near "tiny_overlap_piece_$e" "${v:-0}" 0.1 1e-6
+done
