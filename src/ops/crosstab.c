@@ -69,25 +69,41 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static uint32_t find_key(char **sorted, size_t n, const char *key)
+static uint64_t str_hash(const char *s)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(sorted[mid], key);
-        if (c == 0) {
-            return (uint32_t)mid;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     }
-    return ALL32;
+    return h ^ (h >> 31);
 }
 
-/* Values of `field` of every feature (rolled up at `level` for DLBM). */
+/* Grow the open-addressing table of distinct values to `nslot` slots. */
+static bool dict_rehash(uint32_t **slot, size_t *nslot, size_t want,
+                        char **keys, size_t n)
+{
+    uint32_t *s = om__calloc(want, sizeof *s);
+    if (!s) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)str_hash(keys[i]) & (want - 1);
+        while (s[h]) {
+            h = (h + 1) & (want - 1);
+        }
+        s[h] = (uint32_t)i + 1;
+    }
+    om__free(*slot);
+    *slot = s;
+    *nslot = want;
+    return true;
+}
+
+/*
+ * Values of `field` of every feature (rolled up at `level` for DLBM): the
+ * distinct values are gathered in a hash table (one arena copy each), then
+ * sorted, and every feature gets the rank of its value.
+ */
 static enum om_status make_dict(struct ctx *c, const struct om_layer *l,
                                 const char *field, int level, const char *what,
                                 struct dict *d, struct om_error *err)
@@ -96,16 +112,13 @@ static enum om_status make_dict(struct ctx *c, const struct om_layer *l,
     if (fi < 0) {
         return field_missing(l, field, what, err);
     }
-    size_t n = om_layer_nfeatures(l);
-    char **per = om__reallocarray(NULL, n + 1, sizeof *per);
-    d->keys = om__reallocarray(NULL, n + 1, sizeof *d->keys);
+    size_t n = om_layer_nfeatures(l), m = 0, cap = 0, nslot = 0;
+    uint32_t *slot = NULL, *rank = NULL;
+    char **keys = NULL;
     d->feat = om__reallocarray(NULL, n + 1, sizeof *d->feat);
-    if (!per || !d->keys || !d->feat) {
-        om__free(per);
-        return om__enomem(err, NULL);
-    }
+    bool ok = d->feat != NULL;
     char buf[256];
-    for (size_t f = 0; f < n; f++) {
+    for (size_t f = 0; ok && f < n; f++) {
         om_layer_format_value(l, f, fi, buf, sizeof buf);
         if (level > 0 && buf[0]) {
             char up[8];
@@ -114,26 +127,53 @@ static enum om_status make_dict(struct ctx *c, const struct om_layer *l,
                 om__strlcpy(buf, r, sizeof buf);
             }
         }
-        per[f] = om__arena_strdup(&c->arena, buf);
-        if (!per[f]) {
-            om__free(per);
-            return om__enomem(err, NULL);
+        if (2 * (m + 1) > nslot) {
+            ok = dict_rehash(&slot, &nslot, nslot ? 2 * nslot : 64, keys, m);
+            if (!ok) {
+                break;
+            }
+        }
+        size_t h = (size_t)str_hash(buf) & (nslot - 1);
+        while (slot[h] && strcmp(keys[slot[h] - 1], buf) != 0) {
+            h = (h + 1) & (nslot - 1);
+        }
+        if (!slot[h]) {
+            ok = m < UINT32_MAX - 1 && OM__GROW(keys, cap, m + 1);
+            char *k = ok ? om__arena_strdup(&c->arena, buf) : NULL;
+            ok = k != NULL;
+            if (ok) {
+                keys[m++] = k;
+                slot[h] = (uint32_t)m;
+            }
+        }
+        if (ok) {
+            d->feat[f] = slot[h] - 1;
         }
     }
-    memcpy(d->keys, per, n * sizeof *per);
-    qsort(d->keys, n, sizeof *d->keys, cmp_str);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m == 0 || strcmp(d->keys[m - 1], d->keys[i]) != 0) {
-            d->keys[m++] = d->keys[i];
+    /* sort the distinct values; rank[i]: where value i went */
+    d->keys = ok ? om__reallocarray(NULL, m + 1, sizeof *d->keys) : NULL;
+    rank = ok ? om__reallocarray(NULL, m + 1, sizeof *rank) : NULL;
+    ok = ok && d->keys && rank;
+    if (ok) {
+        memcpy(d->keys, keys, m * sizeof *keys);
+        qsort(d->keys, m, sizeof *d->keys, cmp_str);
+        /* the arena strings are distinct, so their addresses name them */
+        for (size_t i = 0; i < m; i++) {
+            size_t h = (size_t)str_hash(d->keys[i]) & (nslot - 1);
+            while (keys[slot[h] - 1] != d->keys[i]) {
+                h = (h + 1) & (nslot - 1);
+            }
+            rank[slot[h] - 1] = (uint32_t)i;
         }
+        for (size_t f = 0; f < n; f++) {
+            d->feat[f] = rank[d->feat[f]];
+        }
+        d->n = m;
     }
-    d->n = m;
-    for (size_t f = 0; f < n; f++) {
-        d->feat[f] = find_key(d->keys, m, per[f]);
-    }
-    om__free(per);
-    return OM_OK;
+    om__free(slot);
+    om__free(keys);
+    om__free(rank);
+    return ok ? OM_OK : om__enomem(err, NULL);
 }
 
 static size_t hash3(uint32_t u, uint32_t a, uint32_t b)
