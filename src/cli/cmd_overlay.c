@@ -16,6 +16,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,52 +76,60 @@ static const char *cname(const struct om_crosstab_class *k, bool csv)
     return n ? n : "";
 }
 
-enum level { L_UNIT, L_CLASS_A, L_CELL };
-
-/* Is cell c a child of cell p at level `lv` (p is ignored for L_UNIT)? */
-static bool child_of(const struct om_crosstab_cell *c,
-                     const struct om_crosstab_cell *p, enum level lv,
-                     bool by_units)
+/* The index of cell (u, ca, cb) in r's cells (sorted by unit, class A,
+ * class B, OM_CROSSTAB_ALL last), or r->ncells when there is none. */
+static size_t find_cell(const struct om_crosstab_result *r, size_t u, size_t ca,
+                        size_t cb)
 {
-    const size_t ALL = OM_CROSSTAB_ALL;
-    if (!by_units && c->unit != ALL) {
-        return false;
-    }
-    switch (lv) {
-    case L_UNIT:
-        return by_units ? c->unit != ALL && c->class_a == ALL
-                        : c->class_a != ALL && c->class_b == ALL;
-    case L_CLASS_A:
-        return c->unit == p->unit && c->class_a != ALL && c->class_b == ALL;
-    default:
-        return c->unit == p->unit && c->class_a == p->class_a &&
-               c->class_b != ALL;
-    }
-}
-
-/* Apportion the children of parent `pi` (or of the grand total). */
-static void split(const struct om_crosstab_result *r, const double *v,
-                  double *out, size_t pi, enum level lv, bool by_units,
-                  int decimals, double *tmp, double *tr, size_t *idx)
-{
-    size_t m = 0;
-    for (size_t k = 0; k < r->ncells; k++) {
-        if (child_of(&r->cells[k], &r->cells[pi], lv, by_units)) {
-            idx[m] = k;
-            tmp[m++] = v[k];
+    size_t lo = 0, hi = r->ncells;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct om_crosstab_cell *c = &r->cells[mid];
+        bool less = c->unit != u ? c->unit < u
+                                 : (c->class_a != ca ? c->class_a < ca
+                                                     : c->class_b < cb);
+        if (less) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
-    om_apportion(tmp, m, decimals, out[pi], tr);
-    for (size_t k = 0; k < m; k++) {
-        out[idx[k]] = tr[k];
+    const struct om_crosstab_cell *c = &r->cells[lo < r->ncells ? lo : 0];
+    return lo < r->ncells && c->unit == u && c->class_a == ca &&
+                   c->class_b == cb
+               ? lo
+               : r->ncells;
+}
+
+/*
+ * The cell whose rounded value cell i's is apportioned from, or r->ncells
+ * for the grand total and (with units) the rows over all units, which are
+ * sums. With units: cell → class-of-A subtotal → unit total → grand total;
+ * without: cell → class-of-A total → grand total.
+ */
+static size_t parent_of(const struct om_crosstab_result *r, size_t i,
+                        bool by_units)
+{
+    const size_t ALL = OM_CROSSTAB_ALL;
+    const struct om_crosstab_cell *c = &r->cells[i];
+    if (i + 1 == r->ncells || (by_units && c->unit == ALL)) {
+        return r->ncells;
     }
+    if (c->class_a == ALL) {
+        return r->ncells - 1; /* a unit total */
+    }
+    return c->class_b == ALL
+               ? (by_units ? find_cell(r, c->unit, ALL, ALL) : r->ncells - 1)
+               : find_cell(r, c->unit, c->class_a, ALL);
 }
 
 /*
  * Rounded values (see the file header). With units: grand total → unit
  * totals → class-of-A subtotals → cells, and the rows over all units are
  * the sums of the rounded per-unit rows. Without: grand total → class-of-A
- * totals → cells. The grand total is the last cell.
+ * totals → cells. The grand total is the last cell. Children are found by
+ * their parent (children of one parent in cell order), so the work grows
+ * with the number of cells, not its square.
  */
 static double *round_cells(const struct om_crosstab_result *r, double factor,
                            int decimals)
@@ -130,8 +139,10 @@ static double *round_cells(const struct om_crosstab_result *r, double factor,
     double *out = calloc(n + 1, sizeof *out);
     double *tmp = calloc(n + 1, sizeof *tmp);
     double *tr = calloc(n + 1, sizeof *tr);
-    size_t *idx = calloc(n + 1, sizeof *idx);
-    if (!v || !out || !tmp || !tr || !idx) {
+    size_t *par = calloc(n + 1, sizeof *par);
+    size_t *first = calloc(n + 2, sizeof *first); /* children by parent */
+    size_t *kids = calloc(n + 1, sizeof *kids);
+    if (!v || !out || !tmp || !tr || !par || !first || !kids) {
         free(out);
         out = NULL;
         goto done;
@@ -140,43 +151,64 @@ static double *round_cells(const struct om_crosstab_result *r, double factor,
     bool by_units = r->nunits > 0;
     for (size_t i = 0; i < n; i++) {
         v[i] = r->cells[i].area_m2 * factor;
-    }
-    double scale = pow(10, decimals);
-    out[n - 1] = round(v[n - 1] * scale) / scale;
-    split(r, v, out, n - 1, L_UNIT, by_units, decimals, tmp, tr, idx);
-    for (size_t i = 0; by_units && i < n; i++) {
-        const struct om_crosstab_cell *c = &r->cells[i];
-        if (c->unit != ALL && c->class_a == ALL) {
-            split(r, v, out, i, L_CLASS_A, by_units, decimals, tmp, tr, idx);
-        }
+        par[i] = parent_of(r, i, by_units);
+        first[par[i] + 1]++;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct om_crosstab_cell *c = &r->cells[i];
-        if (c->class_a != ALL && c->class_b == ALL &&
-            (by_units ? c->unit != ALL : c->unit == ALL)) {
-            split(r, v, out, i, L_CELL, by_units, decimals, tmp, tr, idx);
+        first[i + 1] += first[i];
+    }
+    for (size_t i = 0; i < n; i++) { /* stable: cell order kept */
+        if (par[i] < n) {
+            kids[first[par[i]]++] = i;
         }
     }
-    for (size_t i = 0; by_units && i < n; i++) {
-        const struct om_crosstab_cell *p = &r->cells[i];
-        if (p->unit != ALL || p->class_a == ALL) {
-            continue;
-        }
-        double s = 0;
-        for (size_t k = 0; k < n; k++) {
-            const struct om_crosstab_cell *c = &r->cells[k];
-            if (c->unit != ALL && c->class_a == p->class_a &&
-                c->class_b == p->class_b) {
-                s += out[k];
+    for (size_t i = n; i > 0; i--) {
+        first[i] = first[i - 1];
+    }
+    first[0] = 0;
+    double scale = pow(10, decimals);
+    out[n - 1] = round(v[n - 1] * scale) / scale;
+    /* parents before their children: grand total, units, classes of A */
+    for (int depth = 0; depth < 3; depth++) {
+        for (size_t i = 0; i < n; i++) {
+            const struct om_crosstab_cell *c = &r->cells[i];
+            int d = i + 1 == n ? 0 : c->class_a == ALL ? 1 : 2;
+            if (d != depth || first[i] == first[i + 1]) {
+                continue;
+            }
+            size_t m = first[i + 1] - first[i];
+            for (size_t k = 0; k < m; k++) {
+                tmp[k] = v[kids[first[i] + k]];
+            }
+            om_apportion(tmp, m, decimals, out[i], tr);
+            for (size_t k = 0; k < m; k++) {
+                out[kids[first[i] + k]] = tr[k];
             }
         }
-        out[i] = round(s * scale) / scale;
+    }
+    if (by_units) { /* the rows over all units: sums of the rounded rows */
+        memset(tmp, 0, (n + 1) * sizeof *tmp);
+        for (size_t k = 0; k < n; k++) {
+            const struct om_crosstab_cell *c = &r->cells[k];
+            if (c->unit != ALL && c->class_a != ALL) {
+                size_t t = find_cell(r, ALL, c->class_a, c->class_b);
+                tmp[t] += out[k];
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            const struct om_crosstab_cell *p = &r->cells[i];
+            if (p->unit == ALL && p->class_a != ALL) {
+                out[i] = round(tmp[i] * scale) / scale;
+            }
+        }
     }
 done:
     free(v);
     free(tmp);
     free(tr);
-    free(idx);
+    free(par);
+    free(first);
+    free(kids);
     return out;
 }
 
@@ -356,6 +388,85 @@ static size_t split_codes(const char *arg, char *buf, size_t size,
     return 0; /* too many */
 }
 
+/*
+ * Several layers B: each layer's cross-tab runs on a thread of its own
+ * while the next layer is read, at most JOBS at a time (one at a time
+ * with -j 1). Their results do not depend on it; one progress bar counts
+ * the features of A over all layers.
+ */
+enum { JOBS = 3 };
+
+struct bprogress {
+    pthread_mutex_t lock;
+    const struct om_progress *real;
+    uint64_t done[MAX_B];
+    uint64_t total; /* features of A x layers */
+};
+
+struct bjob {
+    struct om_crosstab_options o;
+    struct om_crosstab_result *res;
+    struct om_layer *lb;
+    enum om_status st;
+    struct om_error err;
+    size_t index;
+    struct bprogress *bp;
+    struct om_progress prog;
+    pthread_t tid;
+    bool started;
+};
+
+static void bprogress_fn(void *ctx, const char *phase, uint64_t done,
+                         uint64_t total)
+{
+    struct bjob *j = ctx;
+    struct bprogress *bp = j->bp;
+    (void)total;
+    pthread_mutex_lock(&bp->lock);
+    bp->done[j->index] = done;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < MAX_B; i++) {
+        sum += bp->done[i];
+    }
+    bp->real->fn(bp->real->ctx, phase, sum, bp->total);
+    pthread_mutex_unlock(&bp->lock);
+}
+
+static void *bjob_main(void *arg)
+{
+    struct bjob *j = arg;
+    j->st = om_crosstab_run(&j->o, &j->res, &j->prog, &j->err);
+    return NULL;
+}
+
+/* Start job j (or run it here if no thread can be started). */
+static void bjob_start(struct bjob *j, const struct om_crosstab_options *o,
+                       struct bprogress *bp, size_t index)
+{
+    j->o = *o;
+    j->o.b = j->lb;
+    j->index = index;
+    j->bp = bp;
+    j->prog = *bp->real;
+    j->prog.fn = bp->real->fn ? bprogress_fn : NULL;
+    j->prog.ctx = j;
+    om_error_clear(&j->err);
+    j->started = pthread_create(&j->tid, NULL, bjob_main, j) == 0;
+    if (!j->started) {
+        bjob_main(j);
+    }
+}
+
+static void bjob_join(struct bjob *j)
+{
+    if (j->started) {
+        pthread_join(j->tid, NULL);
+        j->started = false;
+    }
+    om_layer_free(j->lb);
+    j->lb = NULL;
+}
+
 int cmd_overlay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -512,7 +623,7 @@ int cmd_overlay(int argc, char **argv)
     struct om_error err;
     om_error_clear(&err);
     struct om_project *p = NULL;
-    struct om_layer *la = NULL, *lb = NULL;
+    struct om_layer *la = NULL;
     struct om_crs *crs = NULL;
     /* every layer B first, then the output: nothing is written if one
      * fails */
@@ -556,19 +667,50 @@ int cmd_overlay(int argc, char **argv)
         o.unit_code_field = units.code_field;
         o.unit_name_field = units.name_field;
     }
-    for (size_t ib = 0; ib < nb; ib++) {
+    /* read layer ib while the cross-tabs of the layers before it run */
+    size_t jobs = threads == 1 ? 1 : JOBS, nread = 0;
+    size_t failed = nb; /* the first layer that failed, in order */
+    struct bjob job[MAX_B];
+    struct bprogress bp;
+    memset(job, 0, sizeof job);
+    memset(&bp, 0, sizeof bp);
+    pthread_mutex_init(&bp.lock, NULL);
+    bp.real = cli_progress();
+    bp.total = (uint64_t)om_layer_nfeatures(la) * nb;
+    for (size_t ib = 0; ib < nb && failed == nb; ib++) {
+        if (ib >= jobs) {
+            bjob_join(&job[ib - jobs]);
+            if (job[ib - jobs].st != OM_OK) {
+                failed = ib - jobs;
+                break;
+            }
+        }
         const char *fields_b[] = {class_b};
-        if (cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
-                           class_b ? 1 : 0, &lb, &err) != OM_OK) {
-            goto fail;
+        job[ib].st = cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
+                                    class_b ? 1 : 0, &job[ib].lb, &job[ib].err);
+        if (job[ib].st != OM_OK) {
+            failed = ib;
+            break;
         }
-        o.b = lb;
-        if (om_crosstab_run(&o, &res[ib], cli_progress(), &err) != OM_OK) {
-            goto fail;
+        nread = ib + 1;
+        bjob_start(&job[ib], &o, &bp, ib);
+    }
+    for (size_t ib = 0; ib < nread; ib++) {
+        bjob_join(&job[ib]);
+        if (job[ib].st != OM_OK && ib < failed) {
+            failed = ib;
         }
-        cli_progress_end();
-        om_layer_free(lb);
-        lb = NULL;
+    }
+    pthread_mutex_destroy(&bp.lock);
+    cli_progress_end();
+    for (size_t ib = 0; ib < nb; ib++) {
+        res[ib] = job[ib].res;
+    }
+    if (failed < nb) {
+        err = job[failed].err;
+        goto fail;
+    }
+    for (size_t ib = 0; ib < nb; ib++) {
         if (res[ib]->ncells > 0) {
             vals[ib] = round_cells(res[ib], factor, (int)decimals);
             if (!vals[ib]) {
@@ -643,7 +785,6 @@ done:
         om_crosstab_result_free(res[ib]);
     }
     om_layer_free(la);
-    om_layer_free(lb);
     cli_units_deinit(&units);
     om_crs_free(crs);
     om_project_close(p);

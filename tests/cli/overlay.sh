@@ -185,6 +185,28 @@ rm -f "$T/never.csv"
 bad multi_b_missing "NOPE" "$ONEMAP" overlay "$P" DLTB CZKFBJ,NOPE --class DLBM -o "$T/never.csv"
 [ ! -e "$T/never.csv" ] && pass multi_b_missing_no_output || fail multi_b_missing_no_output "output written"
 
+# More layers than run at once (3): the same bytes with -j 1 (one layer
+# at a time) and -j 2; a layer failing while the others run is reported
+# (the first failing layer in list order) and nothing is written.
+ok import_zone3 "$ONEMAP" import "$P" "$S/zone.csv" --as YJJBNTBHTB --src-crs EPSG:4530
+for J in 1 2; do
+    ok "multi_b4_j$J" "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX,YJJBNTBHTB,XZQ \
+        --by XZQ --class DLBM --area planar --unit m2 --decimals 6 \
+        --format csv -j $J
+    cp "$T/out" "$T/multi4_j$J.csv"
+done
+same multi_b4_j1_j2 "$T/multi4_j1.csv" "$T/multi4_j2.csv"
+"$ONEMAP" overlay "$P" DLTB XZQ --by XZQ --class DLBM --area planar \
+    --unit m2 --decimals 6 --format csv 2>/dev/null | tail -n +2 > "$T/one_XZQ"
+grep "^XZQ," "$T/multi4_j2.csv" | cut -d, -f2- > "$T/multi_XZQ"
+[ -s "$T/one_XZQ" ] && same multi_b4_rows_XZQ "$T/one_XZQ" "$T/multi_XZQ" ||
+    fail multi_b4_rows_XZQ "no rows"
+rm -f "$T/never.csv"
+bad multi_b_job_fails "no class field 'NAME' in layer STBHHX" \
+    "$ONEMAP" overlay "$P" DLTB CZKFBJ,STBHHX,YJJBNTBHTB,XZQ --class DLBM \
+    --class-b NAME -o "$T/never.csv"
+[ ! -e "$T/never.csv" ] && pass multi_b_job_fails_no_output || fail multi_b_job_fails_no_output "output written"
+
 # A real overlap of 0.1 m2 between a 10^8 m2 feature and a small one is a
 # piece in both engines (crumbs of pieces: 1e-12 of the feature + 1e-6 m2;
 # the 1e-9 of remainders would be 0.1 m2 here).
