@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,46 @@ static enum om_status source_sha256(const char *path, char hex[65],
 }
 
 /* Copy attribute values of feature f of src into dst's current feature. */
+/* The source's SHA-256, computed on a thread while the source is read. */
+struct hash_job {
+    const char *path;
+    char hex[65];
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+static void *hash_main(void *arg)
+{
+    struct hash_job *h = arg;
+    h->st = source_sha256(h->path, h->hex, &h->err);
+    return NULL;
+}
+
+static void hash_start(struct hash_job *h, const char *path)
+{
+    h->path = path;
+    om_error_clear(&h->err);
+    h->started = pthread_create(&h->tid, NULL, hash_main, h) == 0;
+    if (!h->started) {
+        hash_main(h);
+    }
+}
+
+/* Wait for the hash; its error (reported before any reading error). */
+static enum om_status hash_join(struct hash_job *h, struct om_error *err)
+{
+    if (h->started) {
+        pthread_join(h->tid, NULL);
+        h->started = false;
+    }
+    if (h->st != OM_OK && err) {
+        *err = h->err;
+    }
+    return h->st;
+}
+
 static enum om_status copy_attrs(const struct om_layer *src, size_t f,
                                  struct om_layer *dst, struct om_error *err)
 {
@@ -467,11 +508,9 @@ enum om_status om_import_file(struct om_project *p, const char *path,
             break;
         }
     }
-    char sha[65];
-    st = source_sha256(path, sha, err);
-    if (st != OM_OK) {
-        goto out;
-    }
+    struct hash_job hash;
+    hash_start(&hash, path);
+    const char *sha = hash.hex;
     if (has_ext(path, ".gpkg") && !opt->where) {
         st = om_project_read_gpkg_file(path, opt->layer, &layer, progress, err);
     } else {
@@ -481,6 +520,9 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         ro.src_crs = opt->src_crs;
         ro.where = opt->where;
         st = om_source_read(path, &ro, &layer, progress, err);
+    }
+    if (hash_join(&hash, err) != OM_OK) {
+        st = hash.st;
     }
     if (st != OM_OK) {
         goto out;
