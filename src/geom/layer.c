@@ -4,6 +4,7 @@
  */
 #include "onemap/layer.h"
 #include "core/core.h"
+#include "geom/layer_int.h"
 #include "index/hilbert.h"
 
 #include <math.h>
@@ -431,6 +432,94 @@ enum om_status om_layer_add_ring(struct om_layer *l, const double *xy, size_t n,
     l->nrings++;
     l->point_start[l->nrings] = l->npoints;
     l->ring_start[l->nparts] = l->nrings;
+    return OM_OK;
+}
+
+enum om_status om__layer_append(struct om_layer *dst,
+                                const struct om_layer *src,
+                                struct om_error *err)
+{
+    bool same = dst->ncols == src->ncols;
+    for (size_t c = 0; same && c < dst->ncols; c++) {
+        same = dst->cols[c].type == src->cols[c].type &&
+               strcmp(dst->cols[c].name, src->cols[c].name) == 0;
+    }
+    if (!same || dst->is_finished || dst->in_feature || src->is_finished ||
+        src->in_feature) {
+        return om__error(err, OM_EINVAL, dst->name, 0, -1,
+                         "cannot append layer %s: finished, building a "
+                         "feature, or other fields",
+                         src->name);
+    }
+    if (src->nfeatures == 0) {
+        return OM_OK;
+    }
+    if (src->nfeatures > OM_LIMIT_LAYER_FEATURES - dst->nfeatures) {
+        return om__error(err, OM_ELIMIT, dst->name, 0, -1,
+                         "more than %u features in one layer",
+                         OM_LIMIT_LAYER_FEATURES);
+    }
+    size_t nf = dst->nfeatures + src->nfeatures;
+    size_t need = 2 * (dst->npoints + src->npoints);
+    if (!reserve_features(dst, nf - 1) ||
+        !OM__GROW(dst->ring_start, dst->cap_part,
+                  dst->nparts + src->nparts + 2) ||
+        !OM__GROW(dst->point_start, dst->cap_ring,
+                  dst->nrings + src->nrings + 2) ||
+        !OM__GROW(dst->pool, dst->pool_cap,
+                  dst->pool_len + src->pool_len + 1)) {
+        return om__enomem(err, dst->name);
+    }
+    if (need > dst->cap_point) {
+        size_t ncap = dst->cap_point ? dst->cap_point : 1024;
+        while (ncap < need) {
+            ncap *= 2;
+        }
+        double *p = om__reallocarray(dst->xy, ncap, sizeof *p);
+        if (!p) {
+            return om__enomem(err, dst->name);
+        }
+        dst->xy = p;
+        dst->cap_point = ncap;
+    }
+    if (src->npoints) {
+        memcpy(dst->xy + 2 * dst->npoints, src->xy,
+               2 * src->npoints * sizeof *src->xy);
+    }
+    for (size_t r = 1; r <= src->nrings; r++) {
+        dst->point_start[dst->nrings + r] = src->point_start[r] + dst->npoints;
+    }
+    for (size_t p = 1; p <= src->nparts; p++) {
+        dst->ring_start[dst->nparts + p] = src->ring_start[p] + dst->nrings;
+    }
+    size_t f0 = dst->nfeatures;
+    for (size_t f = 1; f <= src->nfeatures; f++) {
+        dst->part_start[f0 + f] = src->part_start[f] + dst->nparts;
+    }
+    memcpy(dst->bbox + f0, src->bbox, src->nfeatures * sizeof *src->bbox);
+    memcpy(dst->fid + f0, src->fid, src->nfeatures * sizeof *src->fid);
+    memcpy(dst->flags + f0, src->flags, src->nfeatures);
+    for (size_t c = 0; c < dst->ncols; c++) {
+        struct column *d = &dst->cols[c];
+        const struct column *s = &src->cols[c];
+        memcpy(d->is_null + f0, s->is_null, src->nfeatures);
+        if (d->type == OM_FIELD_TEXT) {
+            for (size_t f = 0; f < src->nfeatures; f++) {
+                d->v.s[f0 + f] = s->is_null[f] ? 0 : s->v.s[f] + dst->pool_len;
+            }
+        } else {
+            memcpy(d->v.i + f0, s->v.i, src->nfeatures * sizeof *s->v.i);
+        }
+    }
+    if (src->pool_len) {
+        memcpy(dst->pool + dst->pool_len, src->pool, src->pool_len);
+    }
+    dst->extent = om_rect_union(dst->extent, src->extent);
+    dst->npoints += src->npoints;
+    dst->nrings += src->nrings;
+    dst->nparts += src->nparts;
+    dst->nfeatures = nf;
+    dst->pool_len += src->pool_len;
     return OM_OK;
 }
 

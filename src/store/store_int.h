@@ -97,6 +97,14 @@ struct om__read_spec {
     const char *layer_name;
     const struct om_progress *progress;
 };
+/*
+ * Tables of at least om__store_read_min_rows rows are read in ranges of
+ * fids on om__store_read_threads threads (0: the online cores, at most 4),
+ * each with its own connection (store_read.c). Tests change both.
+ */
+extern size_t om__store_read_min_rows;
+extern int om__store_read_threads;
+
 enum om_status om__store_read_table(sqlite3 *db,
                                     const struct om__read_spec *spec,
                                     struct om_layer **out,

@@ -4,13 +4,16 @@
  * project layers (om_project_read) and for any GeoPackage feature table
  * (om_project_read_gpkg_file).
  */
+#include "geom/layer_int.h"
 #include "geom/wkb.h"
 #include "store/store_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct column {
     char *name;
@@ -292,11 +295,12 @@ struct read_opts {
     int64_t nrows; /* the row count when known (catalogue), else -1 */
 };
 
-/* SELECT fid, geom, a, b, ... FROM t ORDER BY 1 */
+/* SELECT fid, geom, a, b, ... FROM t [WHERE fid BETWEEN ?1 AND ?2]
+ * ORDER BY 1 */
 static enum om_status select_sql(struct om__buf *sql,
                                  const struct om__read_spec *spec,
                                  const char *fid_col, const struct column *cols,
-                                 size_t ncols)
+                                 size_t ncols, bool ranged)
 {
     enum om_status s = om__buf_puts(sql, "SELECT ");
     if (s == OM_OK) {
@@ -310,7 +314,7 @@ static enum om_status select_sql(struct om__buf *sql,
         s = om__store_quote(sql, spec->geom_column);
     }
     for (size_t i = 0; s == OM_OK && i < ncols; i++) {
-        if (cols[i].field >= 0) {
+        if (cols[i].type) {
             s = om__buf_puts(sql, ", ");
             if (s == OM_OK) {
                 s = om__store_quote(sql, cols[i].name);
@@ -322,6 +326,16 @@ static enum om_status select_sql(struct om__buf *sql,
     }
     if (s == OM_OK) {
         s = om__store_quote(sql, spec->table);
+    }
+    if (s == OM_OK && ranged) {
+        s = om__buf_puts(sql, " WHERE ");
+        if (s == OM_OK) {
+            s = fid_col ? om__store_quote(sql, fid_col)
+                        : om__buf_puts(sql, "rowid");
+        }
+        if (s == OM_OK) {
+            s = om__buf_puts(sql, " BETWEEN ?1 AND ?2");
+        }
     }
     if (s == OM_OK) {
         s = om__buf_puts(sql, " ORDER BY 1");
@@ -355,20 +369,226 @@ static enum om_status row_geometry(const struct om__read_spec *spec,
                                     err);
 }
 
+/*
+ * Large tables are read in ranges of fids on several threads, each with a
+ * connection of its own, into layers appended in fid order: the same
+ * layer as one pass. Only for a table in a file (not a view, not WAL, not
+ * inside a write transaction), so every connection sees the rows of the
+ * caller's read transaction: its shared lock keeps writers out until the
+ * parts are read.
+ */
+size_t om__store_read_min_rows = 100000;
+int om__store_read_threads = 0;
+
+struct part {
+    const struct om__read_spec *spec;
+    const struct column *cols;
+    size_t nsel;
+    const char *sql;
+    sqlite3 *db; /* part 0: the caller's connection */
+    bool ranged;
+    int64_t lo, hi; /* fids lo..hi when ranged */
+    struct om_layer *l;
+    uint64_t total;
+    uint64_t *done; /* rows read by every part (part 0 reports them) */
+    volatile int *stop;
+    bool reports;
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+/* A layer with the fields of the read (cols[0..nsel), in order). */
+static enum om_status part_layer(const struct om__read_spec *spec,
+                                 struct column *cols, size_t nsel,
+                                 struct om_layer **out, struct om_error *err)
+{
+    struct om_layer *l = NULL;
+    enum om_status s = om_layer_new(spec->layer_name, &l, err);
+    for (size_t i = 0; s == OM_OK && i < nsel; i++) {
+        s = om_layer_add_field(l, cols[i].name, cols[i].type, &cols[i].field,
+                               err);
+    }
+    if (s != OM_OK) {
+        om_layer_free(l);
+        l = NULL;
+    }
+    *out = l;
+    return s;
+}
+
+static void *read_part(void *arg)
+{
+    struct part *pt = arg;
+    const struct om__read_spec *spec = pt->spec;
+    struct om_error *err = &pt->err;
+    struct om__wkb_reader rd = {0};
+    sqlite3_stmt *st = NULL;
+    enum om_status s =
+        om__store_prepare(pt->db, spec->source, pt->sql, &st, err);
+    if (s == OM_OK && pt->ranged) {
+        sqlite3_bind_int64(st, 1, pt->lo);
+        sqlite3_bind_int64(st, 2, pt->hi);
+    }
+    uint64_t mine = 0;
+    int rc = SQLITE_DONE;
+    while (s == OM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((++mine & 255) == 0) {
+            __atomic_fetch_add(pt->done, 256, __ATOMIC_RELAXED);
+        }
+        if (*pt->stop) {
+            s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
+                          "reading %s canceled", spec->table);
+            break;
+        }
+        if (pt->reports) {
+            uint64_t done = __atomic_load_n(pt->done, __ATOMIC_RELAXED);
+            /* A catalogue count can be stale (the table edited in QGIS). */
+            if (pt->total <= done) {
+                pt->total = done + 1;
+            }
+            if (om__progress(spec->progress, "reading", done, pt->total)) {
+                *pt->stop = 1;
+                s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
+                              "reading %s canceled", spec->table);
+                break;
+            }
+        }
+        int64_t fid = sqlite3_column_int64(st, 0);
+        s = om_layer_begin_feature(pt->l, fid, err);
+        if (s != OM_OK) {
+            break;
+        }
+        s = row_geometry(spec, st, fid, &rd, pt->l, err);
+        for (size_t i = 0; s == OM_OK && i < pt->nsel; i++) {
+            s = set_value(pt->l, &pt->cols[i], st, (int)i + 2, err);
+        }
+        if (s == OM_OK) {
+            s = om_layer_end_feature(pt->l, err);
+        }
+        if (s != OM_OK) {
+            om_layer_abort_feature(pt->l);
+            break;
+        }
+    }
+    if (s == OM_OK && rc != SQLITE_DONE) {
+        s = om__store_error(pt->db, spec->source, err,
+                            "cannot read the features");
+    }
+    if (s != OM_OK) {
+        *pt->stop = 1;
+    }
+    sqlite3_finalize(st);
+    om__wkb_reader_deinit(&rd);
+    pt->st = s;
+    return NULL;
+}
+
+/* One text value of a query on db (NULL on any failure); caller frees. */
+static char *query_text(sqlite3 *db, const char *sql, const char *arg)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (arg) {
+            sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+        }
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+            v = om__strdup((const char *)sqlite3_column_text(st, 0));
+        }
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * How many parts to read a table of `total` rows in, and their fid bounds
+ * (lo[k]..hi[k]); 1 when it should be read in one pass.
+ */
+static size_t plan_parts(sqlite3 *db, const struct om__read_spec *spec,
+                         const char *fid_col, uint64_t total, int64_t *lo,
+                         int64_t *hi, size_t max)
+{
+    long cores = om__store_read_threads > 0 ? om__store_read_threads
+                                            : sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cores < 1 ? 1 : (size_t)cores;
+    n = n > max ? max : n;
+    if (n < 2 || total < om__store_read_min_rows || total < n ||
+        sqlite3_txn_state(db, "main") == SQLITE_TXN_WRITE) {
+        return 1;
+    }
+    const char *file = sqlite3_db_filename(db, "main");
+    char *type = query_text(
+        db, "SELECT type FROM sqlite_master WHERE name = ?1", spec->table);
+    char *jm = query_text(db, "PRAGMA journal_mode", NULL);
+    bool ok = file && file[0] && type && strcmp(type, "table") == 0 && jm &&
+              om__strcasecmp(jm, "wal") != 0;
+    om__free(type);
+    om__free(jm);
+    if (!ok) {
+        return 1;
+    }
+    struct om__buf sql;
+    om__buf_init(&sql, 0);
+    const char *key = fid_col ? fid_col : "rowid";
+    /* two subqueries: SQLite answers a lone min() or max() of the rowid
+     * from the b-tree's ends, but min() and max() together by a scan */
+    enum om_status s = OM_OK;
+    for (int m = 0; m < 2 && s == OM_OK; m++) {
+        s = om__buf_puts(&sql, m ? ", (SELECT max(" : "SELECT (SELECT min(");
+        if (s == OM_OK) {
+            s = fid_col ? om__store_quote(&sql, key) : om__buf_puts(&sql, key);
+        }
+        if (s == OM_OK) {
+            s = om__buf_puts(&sql, ") FROM ");
+        }
+        if (s == OM_OK) {
+            s = om__store_quote(&sql, spec->table);
+        }
+        if (s == OM_OK) {
+            s = om__buf_puts(&sql, ")");
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    ok = s == OM_OK &&
+         sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK &&
+         sqlite3_step(st) == SQLITE_ROW &&
+         sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+         sqlite3_column_type(st, 1) == SQLITE_INTEGER;
+    int64_t a = ok ? sqlite3_column_int64(st, 0) : 0;
+    int64_t b = ok ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+    om__buf_deinit(&sql);
+    /* the span as unsigned: fids may be negative */
+    uint64_t span = (uint64_t)b - (uint64_t)a;
+    if (!ok || b < a || span < n) {
+        return 1;
+    }
+    uint64_t step = span / n; /* >= 1 */
+    for (size_t k = 0; k < n; k++) {
+        lo[k] = (int64_t)((uint64_t)a + k * step);
+        hi[k] = k + 1 == n ? b : (int64_t)((uint64_t)a + (k + 1) * step - 1);
+    }
+    return n;
+}
+
+enum { MAX_PARTS = 4 };
+
 static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
                                  const struct read_opts *o,
                                  struct om_layer **out, struct om_error *err)
 {
     *out = NULL;
     struct column *cols = NULL;
-    size_t ncols = 0, nsel = 0;
+    size_t ncols = 0, nsel = 0, nparts = 1;
     char *fid_col = NULL;
-    struct om_layer *l = NULL;
-    sqlite3_stmt *st = NULL;
-    struct om__wkb_reader rd = {0};
     struct om__buf sql;
     om__buf_init(&sql, 0);
-    uint64_t total = o->nrows >= 0 ? (uint64_t)o->nrows : 0;
+    uint64_t total = o->nrows >= 0 ? (uint64_t)o->nrows : 0, done = 0;
+    volatile int stop = 0;
+    struct part parts[MAX_PARTS];
+    memset(parts, 0, sizeof parts);
     enum om_status s = table_columns(db, spec, &cols, &ncols, &fid_col, err);
     if (s == OM_OK && !o->all_fields) {
         s = keep_fields(cols, ncols, spec, o->fields, o->nfields, err);
@@ -378,77 +598,107 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
                 ? check_rows(spec->source, spec->table, total, err)
                 : count_rows(db, spec->source, spec->table, &total, err);
     }
-    if (s == OM_OK) {
-        s = om_layer_new(spec->layer_name, &l, err);
-    }
     /* The columns read, packed to the front in SELECT order. */
     for (size_t i = 0; s == OM_OK && i < ncols; i++) {
         if (cols[i].type) {
-            s = om_layer_add_field(l, cols[i].name, cols[i].type,
-                                   &cols[i].field, err);
+            struct column c = cols[nsel];
+            cols[nsel++] = cols[i];
+            cols[i] = c;
+        }
+    }
+    int64_t lo[MAX_PARTS], hi[MAX_PARTS];
+    if (s == OM_OK) {
+        nparts = plan_parts(db, spec, fid_col, total, lo, hi, MAX_PARTS);
+    }
+    if (s == OM_OK &&
+        select_sql(&sql, spec, fid_col, cols, nsel, nparts > 1) != OM_OK) {
+        s = om__enomem(err, spec->source);
+    }
+    for (size_t k = 0; s == OM_OK && k < nparts; k++) {
+        struct part *pt = &parts[k];
+        pt->spec = spec;
+        pt->cols = cols;
+        pt->nsel = nsel;
+        pt->sql = sql.data;
+        pt->ranged = nparts > 1;
+        pt->lo = lo[k];
+        pt->hi = hi[k];
+        pt->total = total;
+        pt->done = &done;
+        pt->stop = &stop;
+        pt->reports = k == 0;
+        om_error_clear(&pt->err);
+        s = part_layer(spec, cols, nsel, &pt->l, err);
+        if (s == OM_OK && k == 0) {
+            pt->db = db;
+        } else if (s == OM_OK) {
+            /* the other parts' connections, each in a read transaction */
+            s = om__store_connect(sqlite3_db_filename(db, "main"),
+                                  SQLITE_OPEN_READONLY, &pt->db, err);
             if (s == OM_OK) {
-                struct column c = cols[nsel];
-                cols[nsel++] = cols[i];
-                cols[i] = c;
+                s = om__store_exec(pt->db, spec->source, "BEGIN", err);
             }
         }
     }
-    if (s == OM_OK && select_sql(&sql, spec, fid_col, cols, nsel) != OM_OK) {
-        s = om__enomem(err, spec->source);
-    }
     if (s == OM_OK) {
-        s = om__store_prepare(db, spec->source, sql.data, &st, err);
-    }
-    if (s != OM_OK) {
-        goto out;
-    }
-    uint64_t done = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* A catalogue count can be stale (the table edited in QGIS). */
-        if (total <= done) {
-            total = done + 1;
+        for (size_t k = 1; k < nparts; k++) {
+            parts[k].started =
+                pthread_create(&parts[k].tid, NULL, read_part, &parts[k]) == 0;
+            if (!parts[k].started) {
+                read_part(&parts[k]);
+            }
         }
-        if (om__progress(spec->progress, "reading", done, total)) {
-            s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
-                          "reading %s canceled", spec->table);
-            break;
+        read_part(&parts[0]);
+        for (size_t k = 1; k < nparts; k++) {
+            if (parts[k].started) {
+                pthread_join(parts[k].tid, NULL);
+            }
         }
-        int64_t fid = sqlite3_column_int64(st, 0);
-        s = om_layer_begin_feature(l, fid, err);
-        if (s != OM_OK) {
-            break;
+        /* the first failure in fid order; a part stopped by another's
+         * failure reports "canceled", so prefer real errors */
+        size_t bad = nparts;
+        for (size_t k = 0; k < nparts && bad == nparts; k++) {
+            if (parts[k].st != OM_OK && parts[k].st != OM_ECANCELED) {
+                bad = k;
+            }
         }
-        s = row_geometry(spec, st, fid, &rd, l, err);
-        for (size_t i = 0; s == OM_OK && i < nsel; i++) {
-            s = set_value(l, &cols[i], st, (int)i + 2, err);
+        for (size_t k = 0; k < nparts && bad == nparts; k++) {
+            if (parts[k].st != OM_OK) {
+                bad = k;
+            }
+        }
+        if (bad < nparts) {
+            s = parts[bad].st;
+            if (err) {
+                *err = parts[bad].err;
+            }
+        }
+        for (size_t k = 1; s == OM_OK && k < nparts; k++) {
+            s = om__layer_append(parts[0].l, parts[k].l, err);
+            om_layer_free(parts[k].l);
+            parts[k].l = NULL;
         }
         if (s == OM_OK) {
-            s = om_layer_end_feature(l, err);
+            done = om_layer_nfeatures(parts[0].l);
+            om__progress(spec->progress, "reading", done, done);
         }
-        if (s != OM_OK) {
-            om_layer_abort_feature(l);
-            break;
+    }
+    for (size_t k = 0; k < nparts; k++) {
+        if (k > 0 && parts[k].db) {
+            sqlite3_exec(parts[k].db, "COMMIT", NULL, NULL, NULL);
+            sqlite3_close(parts[k].db);
         }
-        done++;
+        if (k > 0 || s != OM_OK) {
+            om_layer_free(parts[k].l);
+        }
     }
-    if (s == OM_OK && rc != SQLITE_DONE) {
-        s = om__store_error(db, spec->source, err, "cannot read the features");
-    }
-    if (s == OM_OK) {
-        om__progress(spec->progress, "reading", done, done);
-    }
-out:
-    sqlite3_finalize(st);
     om__buf_deinit(&sql);
-    om__wkb_reader_deinit(&rd);
     free_columns(cols, ncols);
     om__free(fid_col);
     if (s != OM_OK) {
-        om_layer_free(l);
         return s;
     }
-    *out = l;
+    *out = parts[0].l;
     return OM_OK;
 }
 

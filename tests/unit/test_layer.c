@@ -3,6 +3,7 @@
  * and the core helpers (errors, buffers, arena, sha256).
  */
 #include "core/core.h"
+#include "geom/layer_int.h"
 #include "onemap/geom.h"
 #include "onemap/layer.h"
 #include "test.h"
@@ -380,6 +381,73 @@ TEST(test_hilbert_order_stable)
     }
 }
 
+/* om__layer_append: parts read separately make the layer built in one;
+ * other fields or a finished layer are refused and leave dst as it was. */
+TEST(test_append)
+{
+    struct om_layer *one = NULL, *a = NULL, *b = NULL, *c = NULL;
+    struct om_error err;
+    struct om_layer **ls[] = {&one, &a, &b, &c};
+    for (int k = 0; k < 4; k++) {
+        CHECK_OK(om_layer_new("t", ls[k], &err), &err);
+        CHECK_OK(om_layer_add_field(*ls[k], "DLBM", OM_FIELD_TEXT, NULL, &err),
+                 &err);
+        if (k < 3) {
+            CHECK_OK(om_layer_add_field(*ls[k], "N", OM_FIELD_INT, NULL, &err),
+                     &err);
+        }
+    }
+    for (int f = 0; f < 40; f++) {
+        struct om_layer *dst[] = {one, f < 25 ? a : b};
+        for (int k = 0; k < 2; k++) {
+            struct om_layer *l = dst[k];
+            double x = f * 10.0;
+            double r[] = {x, 0, x + 5, 0, x + 5, 5 + f, x, 5 + f, x, 0};
+            CHECK_OK(om_layer_begin_feature(l, 100 - f, &err), &err);
+            if (f % 7 != 3) { /* some empty features */
+                CHECK_OK(om_layer_begin_part(l, &err), &err);
+                CHECK_OK(om_layer_add_ring(l, r, 5, &err), &err);
+            }
+            if (f % 3) {
+                char v[8];
+                snprintf(v, sizeof v, "%04d", f);
+                CHECK_OK(om_layer_set_text(l, 0, v, &err), &err);
+            }
+            CHECK_OK(om_layer_set_int(l, 1, f, &err), &err);
+            CHECK_OK(om_layer_end_feature(l, &err), &err);
+        }
+    }
+    CHECK_STATUS(om__layer_append(a, c, &err), OM_EINVAL);
+    CHECK_INT(om_layer_nfeatures(a), 25);
+    CHECK_OK(om__layer_append(a, b, &err), &err);
+    CHECK_INT(om_layer_nfeatures(b), 15);
+    CHECK_OK(om_layer_finish(a, 0, &err), &err);
+    CHECK_OK(om_layer_finish(one, 0, &err), &err);
+    struct om_layer_view va, vo;
+    om_layer_view(a, &va);
+    om_layer_view(one, &vo);
+    CHECK_INT(va.nfeatures, vo.nfeatures);
+    CHECK_INT(va.npoints, vo.npoints);
+    CHECK(memcmp(va.fid, vo.fid, vo.nfeatures * sizeof *vo.fid) == 0);
+    CHECK(memcmp(va.flags, vo.flags, vo.nfeatures) == 0);
+    CHECK(memcmp(va.xy, vo.xy, 2 * vo.npoints * sizeof *vo.xy) == 0);
+    CHECK(memcmp(va.part_start, vo.part_start,
+                 (vo.nfeatures + 1) * sizeof *vo.part_start) == 0);
+    for (size_t f = 0; f < vo.nfeatures; f++) {
+        CHECK_INT(om_layer_is_null(a, f, 0), om_layer_is_null(one, f, 0));
+        if (!om_layer_is_null(one, f, 0)) {
+            CHECK_STR(om_layer_get_text(a, f, 0), om_layer_get_text(one, f, 0));
+        }
+        CHECK_INT(om_layer_get_int(a, f, 1), om_layer_get_int(one, f, 1));
+    }
+    CHECK(om_rect_is_empty(om_layer_extent(a)) == false);
+    CHECK(om_layer_extent(a).maxx == om_layer_extent(one).maxx);
+    CHECK_STATUS(om__layer_append(a, b, &err), OM_EINVAL); /* finished */
+    for (int k = 0; k < 4; k++) {
+        om_layer_free(*ls[k]);
+    }
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
@@ -392,5 +460,6 @@ int main(void)
     RUN(test_oom_everywhere);
     RUN(test_planar_area_precision);
     RUN(test_core_helpers);
+    RUN(test_append);
     TEST_MAIN_END();
 }

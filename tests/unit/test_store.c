@@ -8,6 +8,7 @@
  */
 #include "onemap/layer.h"
 #include "onemap/store.h"
+#include "store/store_int.h"
 #include "test.h"
 
 #include <signal.h>
@@ -1349,6 +1350,110 @@ TEST(test_read_gdal_gpkg)
     CHECK(code_ok);
 }
 
+/* Same layer, byte for byte: features in the same order, every array. */
+static const char *same_bytes(const struct om_layer *a,
+                              const struct om_layer *b, char *why, size_t size)
+{
+    struct om_layer_view va, vb;
+    om_layer_view(a, &va);
+    om_layer_view(b, &vb);
+    why[0] = '\0';
+    if (va.nfeatures != vb.nfeatures || va.nparts != vb.nparts ||
+        va.nrings != vb.nrings || va.npoints != vb.npoints) {
+        snprintf(why, size, "counts %zu/%zu/%zu/%zu vs %zu/%zu/%zu/%zu",
+                 va.nfeatures, va.nparts, va.nrings, va.npoints, vb.nfeatures,
+                 vb.nparts, vb.nrings, vb.npoints);
+    } else if (memcmp(va.fid, vb.fid, va.nfeatures * sizeof *va.fid) ||
+               memcmp(va.flags, vb.flags, va.nfeatures) ||
+               memcmp(va.xy, vb.xy, 2 * va.npoints * sizeof *va.xy) ||
+               memcmp(va.point_start, vb.point_start,
+                      (va.nrings + 1) * sizeof *va.point_start) ||
+               memcmp(va.ring_start, vb.ring_start,
+                      (va.nparts + 1) * sizeof *va.ring_start) ||
+               memcmp(va.part_start, vb.part_start,
+                      (va.nfeatures + 1) * sizeof *va.part_start) ||
+               memcmp(va.bbox, vb.bbox, va.nfeatures * sizeof *va.bbox)) {
+        snprintf(why, size, "fids, flags, boxes or coordinates differ");
+    } else {
+        compare_layers(a, b, why, size);
+    }
+    return why;
+}
+
+/*
+ * Large tables are read in ranges of fids on several connections: the
+ * layer is the one read in one pass (fids with gaps, NULLs, empty and
+ * invalid features, multipolygons), from the project and from an outside
+ * GeoPackage, for 2, 3 and 4 parts; a corrupt row in a later part fails
+ * with the same message as in one pass.
+ */
+TEST(test_read_parallel)
+{
+    char path[512], cmd[1600];
+    struct om_error err;
+    struct om_project *p = NULL;
+    tmp_path("parallel.gpkg", path, sizeof path);
+    unlink(path);
+    struct om_layer *src = make_layer(5000, true);
+    CHECK(src != NULL);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    int version = 0;
+    CHECK_OK(import_sample(p, "DLTB", src, &version, NULL, &err), &err);
+    size_t min_rows = om__store_read_min_rows;
+    int threads = om__store_read_threads;
+    om__store_read_min_rows = 1;
+    struct om_layer *one = NULL, *ext1 = NULL;
+    om__store_read_threads = 1;
+    CHECK_OK(om_project_read(p, "DLTB", 0, &one, NULL, &err), &err);
+    CHECK_OK(om_project_read_gpkg_file(path, "DLTB_v1", &ext1, NULL, &err), &err);
+    char why[300];
+    for (int t = 2; t <= 4; t++) {
+        struct om_layer *l = NULL, *ext = NULL;
+        om__store_read_threads = t;
+        CHECK_OK(om_project_read(p, "DLTB", 0, &l, NULL, &err), &err);
+        CHECK_STR(same_bytes(one, l, why, sizeof why), "");
+        CHECK_OK(om_project_read_gpkg_file(path, "DLTB_v1", &ext, NULL, &err),
+                 &err);
+        CHECK_STR(same_bytes(ext1, ext, why, sizeof why), "");
+        om_layer_free(l);
+        om_layer_free(ext);
+    }
+    CHECK_STR(compare_layers(src, one, why, sizeof why), "");
+    /* a row of the last part that is not a GeoPackage geometry */
+    om_project_close(p);
+    p = NULL;
+    /* (without the RTree triggers: the sqlite3 shell has no ST_IsEmpty) */
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"SELECT 'DROP TRIGGER \\\"' || name || '\\\";' "
+             "FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
+             "'DLTB_v1'; SELECT 'UPDATE DLTB_v1 SET geom = x''4750000100'' "
+             "WHERE fid = 5990;'\" | sqlite3 '%s'",
+             path, path);
+    int status = 0;
+    free(run_cmd(cmd, &status));
+    CHECK_INT(status, 0);
+    CHECK_OK(om_project_open(path, true, &p, &err), &err);
+    char msg1[OM_ERROR_MSG_MAX] = "", msg4[OM_ERROR_MSG_MAX] = "";
+    struct om_layer *bad = NULL;
+    om__store_read_threads = 1;
+    CHECK(om_project_read(p, "DLTB", 0, &bad, NULL, &err) != OM_OK);
+    snprintf(msg1, sizeof msg1, "%s", err.msg);
+    int64_t fid1 = err.feature;
+    om__store_read_threads = 4;
+    CHECK(om_project_read(p, "DLTB", 0, &bad, NULL, &err) != OM_OK);
+    snprintf(msg4, sizeof msg4, "%s", err.msg);
+    CHECK(bad == NULL);
+    CHECK_STR(msg4, msg1);
+    CHECK_INT(err.feature, fid1);
+    CHECK_INT(fid1, 5990);
+    om__store_read_min_rows = min_rows;
+    om__store_read_threads = threads;
+    om_project_close(p);
+    om_layer_free(one);
+    om_layer_free(ext1);
+    om_layer_free(src);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_store");
@@ -1368,5 +1473,6 @@ int main(void)
     RUN(test_read_stale_count);
     RUN(test_read_fields_oom);
     RUN(test_read_gdal_gpkg);
+    RUN(test_read_parallel);
     TEST_MAIN_END();
 }
