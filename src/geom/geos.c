@@ -11,6 +11,7 @@
  * GEOSCoordSeq_copyFromBuffer_r; results go back through
  * GEOSCoordSeq_copyToBuffer_r into a scratch buffer owned by the context.
  */
+#include "geom/polyops_int.h"
 #include "geom/setops.h"
 #include "geom/valid_fast.h"
 #include "onemap/polyops.h"
@@ -1247,12 +1248,67 @@ static int vertex_on_line(struct om_polyops *ctx, const GEOSGeometry *g,
     return 0;
 }
 
-static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
-                                    size_t max_vertices, unsigned depth,
-                                    struct om_layer *dst, int64_t fid,
-                                    size_t *npieces, struct om_error *err)
+/*
+ * One feature's subdivision. The rectangle clipper (linear, ~10x faster
+ * than an overlay) may return an invalid polygon where a boundary runs
+ * along the cut (vertices on the cut line) and where it regroups rings (a
+ * hole touching its shell becomes a ring touching itself); a validity
+ * check costs more than the clip. So only the leaves of a branch that may
+ * have gone wrong are checked, and an invalid leaf is made again as the
+ * overlay of the feature with the leaf's rectangle (always valid). A
+ * branch is clean while every piece is a single ring with no vertex on the
+ * cut. When some leaf needed checking, the leaves' areas must add up to
+ * the feature's; if not (an invalid half clipped again), the feature is
+ * done carefully: every half checked, an invalid one redone by overlay.
+ */
+int om__subdivide_careful = 0;
+unsigned long om__subdivide_leaves_checked = 0;
+unsigned long om__subdivide_leaves_redone = 0;
+unsigned long om__subdivide_features_redone = 0;
+
+struct subdiv {
+    const GEOSGeometry *g0; /* the feature */
+    size_t max_vertices;
+    int64_t fid;
+    bool careful;
+    bool checked; /* a leaf was checked */
+    /* halvings so far and the most a sane subdivision needs: past that,
+     * invalid halves clipped again are breeding pieces (give up) */
+    size_t splits, max_splits;
+    bool gave_up;
+    GEOSGeometry **leaf;
+    size_t n, cap;
+};
+
+static void subdiv_clear(struct om_polyops *ctx, struct subdiv *s)
 {
-    enum om_status st = OM_OK;
+    for (size_t i = 0; i < s->n; i++) {
+        GEOSGeom_destroy_r(ctx->h, s->leaf[i]);
+    }
+    s->n = 0;
+}
+
+/* g ∩ the rectangle r (xmin ymin xmax ymax) by overlay; NULL on failure. */
+static GEOSGeometry *overlay_rect(struct om_polyops *ctx, const GEOSGeometry *g,
+                                  const double r[4])
+{
+    GEOSGeometry *rect =
+        GEOSGeom_createRectangle_r(ctx->h, r[0], r[1], r[2], r[3]);
+    GEOSGeometry *res = NULL;
+    if (rect) {
+        ctx->gmsg[0] = '\0';
+        res = GEOSIntersection_r(ctx->h, g, rect);
+        GEOSGeom_destroy_r(ctx->h, rect);
+    }
+    return res;
+}
+
+/* Split g (owned), the feature within rectangle acc, into leaves. */
+static enum om_status subdivide_rec(struct om_polyops *ctx, struct subdiv *s,
+                                    GEOSGeometry *g, const double acc[4],
+                                    bool dirty, unsigned depth,
+                                    struct om_error *err)
+{
     if (GEOSisEmpty_r(ctx->h, g) == 1) {
         GEOSGeom_destroy_r(ctx->h, g);
         return OM_OK;
@@ -1264,23 +1320,39 @@ static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
                     GEOSGeom_getXMax_r(ctx->h, g, &maxx) == 1 &&
                     GEOSGeom_getYMax_r(ctx->h, g, &maxy) == 1;
     /* Depth 40 halves any envelope below 1e-12 of its size: stop there. */
-    if (ncoords < 0 || (size_t)ncoords <= max_vertices || depth >= 40 ||
+    if (ncoords < 0 || (size_t)ncoords <= s->max_vertices || depth >= 40 ||
         !have_env) {
-        size_t before = om_layer_nfeatures(dst);
-        st = om_layer_begin_feature(dst, fid, err);
-        if (st == OM_OK) {
-            st = write_polys(ctx, g, dst, fid, 0, err);
+        if (dirty && !s->careful) {
+            s->checked = true;
+            __atomic_fetch_add(&om__subdivide_leaves_checked, 1,
+                               __ATOMIC_RELAXED);
+            if (GEOSisValid_r(ctx->h, g) != 1) {
+                __atomic_fetch_add(&om__subdivide_leaves_redone, 1,
+                                   __ATOMIC_RELAXED);
+                GEOSGeom_destroy_r(ctx->h, g);
+                g = overlay_rect(ctx, s->g0, acc);
+                if (!g) {
+                    return om__error(err, OM_EGEOM, NULL, 0, s->fid,
+                                     "feature %lld: cannot subdivide: %s",
+                                     (long long)s->fid, geos_msg(ctx));
+                }
+                if (GEOSisEmpty_r(ctx->h, g) == 1) {
+                    GEOSGeom_destroy_r(ctx->h, g);
+                    return OM_OK;
+                }
+            }
         }
-        if (st == OM_OK) {
-            st = om_layer_end_feature(dst, err);
-        } else {
-            om_layer_abort_feature(dst);
+        if (!OM__GROW(s->leaf, s->cap, s->n + 1)) {
+            GEOSGeom_destroy_r(ctx->h, g);
+            return om__enomem(err, NULL);
         }
+        s->leaf[s->n++] = g;
+        return OM_OK;
+    }
+    if (!s->careful && ++s->splits > s->max_splits) {
+        s->gave_up = true;
         GEOSGeom_destroy_r(ctx->h, g);
-        if (st == OM_OK && om_layer_nfeatures(dst) > before) {
-            (*npieces)++;
-        }
-        return st;
+        return OM_OK;
     }
     /* Halves cut at the middle of the longer side; their other sides lie
      * well outside g, so the cut line is the only rectangle side a vertex
@@ -1301,53 +1373,41 @@ static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
         memcpy(r1, a, sizeof a);
         memcpy(r2, b, sizeof b);
     }
-    /*
-     * GEOS's rectangle clipper is linear in the vertices and ~10x faster
-     * than an overlay, but may return an invalid polygon: where a boundary
-     * runs along the cut (vertices on the cut line), and where it regroups
-     * rings (a hole touching its shell at a point). The halves of a
-     * polygon with holes or parts, or with vertices on the cut, are
-     * checked (a check costs more than the clip), and an invalid one is
-     * done by the overlay, which is always valid.
-     */
     /* a single ring: only vertices on the cut can make a half invalid;
-     * holes and parts can be regrouped by the clipper (a hole touching
-     * its shell becomes a ring touching itself), so those are checked */
+     * holes and parts can be regrouped by the clipper */
     bool one_ring = GEOSGeomTypeId_r(ctx->h, g) == GEOS_POLYGON &&
                     GEOSGetNumInteriorRings_r(ctx->h, g) == 0;
     int on_cut = one_ring ? vertex_on_line(ctx, g, axis, mid, 0) : 1;
     const double *rects[2] = {r1, r2};
     GEOSGeometry *halves[2] = {NULL, NULL};
+    double sub[2][4];
+    enum om_status st = OM_OK;
     for (int k = 0; k < 2; k++) {
+        sub[k][0] = acc[0] > rects[k][0] ? acc[0] : rects[k][0];
+        sub[k][1] = acc[1] > rects[k][1] ? acc[1] : rects[k][1];
+        sub[k][2] = acc[2] < rects[k][2] ? acc[2] : rects[k][2];
+        sub[k][3] = acc[3] < rects[k][3] ? acc[3] : rects[k][3];
         ctx->gmsg[0] = '\0';
         halves[k] = GEOSClipByRect_r(ctx->h, g, rects[k][0], rects[k][1],
                                      rects[k][2], rects[k][3]);
-        if (halves[k] && on_cut != 0 && GEOSisValid_r(ctx->h, halves[k]) != 1) {
+        if (s->careful && halves[k] && on_cut != 0 &&
+            GEOSisValid_r(ctx->h, halves[k]) != 1) {
             GEOSGeom_destroy_r(ctx->h, halves[k]);
-            halves[k] = NULL;
-        }
-        GEOSGeometry *rect =
-            halves[k]
-                ? NULL
-                : GEOSGeom_createRectangle_r(ctx->h, rects[k][0], rects[k][1],
-                                             rects[k][2], rects[k][3]);
-        if (rect) {
-            ctx->gmsg[0] = '\0';
-            halves[k] = GEOSIntersection_r(ctx->h, g, rect);
-            GEOSGeom_destroy_r(ctx->h, rect);
+            halves[k] = overlay_rect(ctx, g, rects[k]);
         }
         if (!halves[k]) {
-            st = om__error(err, OM_EGEOM, NULL, 0, fid,
-                           "feature %lld: cannot subdivide: %s", (long long)fid,
-                           geos_msg(ctx));
+            st = om__error(err, OM_EGEOM, NULL, 0, s->fid,
+                           "feature %lld: cannot subdivide: %s",
+                           (long long)s->fid, geos_msg(ctx));
             break;
         }
     }
     GEOSGeom_destroy_r(ctx->h, g);
     for (int k = 0; k < 2; k++) {
-        if (st == OM_OK && halves[k]) {
-            st = subdivide_rec(ctx, halves[k], max_vertices, depth + 1, dst,
-                               fid, npieces, err);
+        if (st == OM_OK && halves[k] && !s->gave_up) {
+            st = subdivide_rec(ctx, s, halves[k], sub[k],
+                               !s->careful && (dirty || on_cut != 0), depth + 1,
+                               err);
             halves[k] = NULL;
         }
         if (halves[k]) {
@@ -1355,6 +1415,24 @@ static enum om_status subdivide_rec(struct om_polyops *ctx, GEOSGeometry *g,
         }
     }
     return st;
+}
+
+/* Do the leaves' areas add up to the feature's (to rounding)? */
+static bool leaves_add_up(struct om_polyops *ctx, const struct subdiv *s)
+{
+    double whole = 0.0, sum = 0.0, abs_sum = 0.0;
+    if (!GEOSArea_r(ctx->h, s->g0, &whole)) {
+        return false;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        double a = 0.0;
+        if (!GEOSArea_r(ctx->h, s->leaf[i], &a)) {
+            return false;
+        }
+        sum += a;
+        abs_sum += fabs(a);
+    }
+    return fabs(sum - whole) <= 1e-9 * (abs_sum > whole ? abs_sum : whole);
 }
 
 enum om_status om_polyops_subdivide(struct om_polyops *ctx,
@@ -1383,8 +1461,46 @@ enum om_status om_polyops_subdivide(struct om_polyops *ctx,
     if (st != OM_OK) {
         return st;
     }
-    st = subdivide_rec(ctx, g, max_vertices, 0, dst, fid_of(v, feature), &n,
-                       err);
+    struct subdiv s;
+    memset(&s, 0, sizeof s);
+    s.g0 = g;
+    s.max_vertices = max_vertices;
+    s.fid = fid_of(v, feature);
+    s.careful = om__subdivide_careful != 0;
+    int n0 = GEOSGetNumCoordinates_r(ctx->h, g);
+    s.max_splits = 16 * ((n0 > 0 ? (size_t)n0 : 0) / max_vertices + 1) + 256;
+    const double all[4] = {-INFINITY, -INFINITY, INFINITY, INFINITY};
+    for (int pass = 0; pass < 2; pass++) {
+        GEOSGeometry *c = GEOSGeom_clone_r(ctx->h, g);
+        st = c ? subdivide_rec(ctx, &s, c, all, false, 0, err)
+               : om__enomem(err, NULL);
+        if (st != OM_OK || s.careful ||
+            (!s.gave_up && (!s.checked || leaves_add_up(ctx, &s)))) {
+            break;
+        }
+        __atomic_fetch_add(&om__subdivide_features_redone, 1, __ATOMIC_RELAXED);
+        subdiv_clear(ctx, &s);
+        s.careful = true;
+        s.gave_up = false;
+    }
+    for (size_t i = 0; st == OM_OK && i < s.n; i++) {
+        size_t before = om_layer_nfeatures(dst);
+        st = om_layer_begin_feature(dst, s.fid, err);
+        if (st == OM_OK) {
+            st = write_polys(ctx, s.leaf[i], dst, s.fid, 0, err);
+        }
+        if (st == OM_OK) {
+            st = om_layer_end_feature(dst, err);
+        } else {
+            om_layer_abort_feature(dst);
+        }
+        if (st == OM_OK && om_layer_nfeatures(dst) > before) {
+            n++;
+        }
+    }
+    subdiv_clear(ctx, &s);
+    om__free(s.leaf);
+    GEOSGeom_destroy_r(ctx->h, g);
     if (npieces) {
         *npieces = n;
     }

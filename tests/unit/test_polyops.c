@@ -11,6 +11,7 @@
  */
 #include "test.h"
 
+#include "geom/polyops_int.h"
 #include "onemap/layer.h"
 #include "onemap/polyops.h"
 
@@ -1353,8 +1354,10 @@ TEST(test_subdivide_along_edges)
     CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
     /* 64 x 8 base + teeth: 11 of height 40 - 8, 21 of 64 - 8 */
     CHECK_NEAR(whole, 64 * 8 + 11 * 32 + 21 * 56, 0, 0);
-    size_t limits[] = {8, 12, 40};
-    for (size_t li = 0; li < 3; li++) {
+    size_t limits[] = {8, 12, 40, 8, 12, 40};
+    unsigned long checked = om__subdivide_leaves_checked;
+    for (size_t li = 0; li < 6; li++) {
+        om__subdivide_careful = li >= 3; /* then every half checked */
         CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
         size_t np = 0;
         CHECK_OK(
@@ -1381,6 +1384,125 @@ TEST(test_subdivide_along_edges)
         om_layer_free(pieces);
         pieces = NULL;
     }
+    om__subdivide_careful = 0;
+    /* vertices on the cuts: the leaves were checked */
+    CHECK(om__subdivide_leaves_checked > checked);
+    om_layer_free(src);
+    om_polyops_free(ctx);
+}
+
+/*
+ * Holes touching the shell and each other at a point (valid, and what the
+ * rectangle clipper regroups into rings touching themselves: 892 invalid
+ * tiles of real farmland once): the pieces are valid, within the limit
+ * unless multipart, and their areas add up to the whole, with only the
+ * leaves checked and with every half checked.
+ */
+TEST(test_subdivide_touching_holes)
+{
+    struct om_error err;
+    struct om_layer *src = NULL;
+    struct om_polyops *ctx = NULL;
+    double x0 = 500000, y0 = 4800000;
+    double shell[2 * 401];
+    size_t n = 0;
+    for (int i = 0; i < 400; i++) { /* 100 x 100, a vertex every unit */
+        int side = i / 100, k = i % 100;
+        int x = side == 0 ? k : side == 1 ? 100 : side == 2 ? 100 - k : 0;
+        int y = side == 0 ? 0 : side == 1 ? k : side == 2 ? 100 : 100 - k;
+        shell[n++] = x0 + x;
+        shell[n++] = y0 + y;
+    }
+    shell[n++] = x0;
+    shell[n++] = y0;
+    CHECK_OK(om_layer_new("holes", &src, &err), &err);
+    CHECK_OK(om_layer_begin_feature(src, 7, &err), &err);
+    CHECK_OK(om_layer_begin_part(src, &err), &err);
+    CHECK_OK(om_layer_add_ring(src, shell, n / 2, &err), &err);
+    double holes_area = 0;
+    /* triangles across the first cuts (x = 50, then y = 50 in the left
+     * half), touching the shell off the cut: the clipper joins each to the
+     * shell into one ring that touches itself */
+    double across[][8] = {
+        {x0 + 48, y0, x0 + 52, y0 + 3, x0 + 48, y0 + 3, x0 + 48, y0},
+        {x0 + 48, y0 + 100, x0 + 48, y0 + 97, x0 + 52, y0 + 97, x0 + 48,
+         y0 + 100},
+        {x0, y0 + 48, x0 + 3, y0 + 48, x0 + 3, y0 + 52, x0, y0 + 48},
+    };
+    for (int h = 0; h < 3; h++) {
+        CHECK_OK(om_layer_add_ring(src, across[h], 4, &err), &err);
+        holes_area += 6;
+    }
+    for (int h = 1; h < 20; h++) {
+        if (h == 10) {
+            continue; /* x = 50: the triangles above */
+        }
+        double c = 5.0 * h;
+        /* a triangle touching the bottom side at (c, 0) */
+        double t1[] = {x0 + c,     y0,     x0 + c + 1, y0 + 2,
+                       x0 + c - 1, y0 + 2, x0 + c,     y0};
+        /* a diamond touching the top of the next one at a point */
+        double d1[] = {x0 + c,  y0 + 50,    x0 + c + 1, y0 + 51, x0 + c,
+                       y0 + 52, x0 + c - 1, y0 + 51,    x0 + c,  y0 + 50};
+        double d2[] = {x0 + c,  y0 + 52,    x0 + c + 1, y0 + 53, x0 + c,
+                       y0 + 54, x0 + c - 1, y0 + 53,    x0 + c,  y0 + 52};
+        CHECK_OK(om_layer_add_ring(src, t1, 4, &err), &err);
+        CHECK_OK(om_layer_add_ring(src, d1, 5, &err), &err);
+        CHECK_OK(om_layer_add_ring(src, d2, 5, &err), &err);
+        holes_area += 2 + 2 + 2;
+    }
+    CHECK_OK(om_layer_end_feature(src, &err), &err);
+    CHECK_OK(om_layer_finish(src, 0, &err), &err);
+    CHECK_OK(om_polyops_new(&ctx, &err), &err);
+    struct om_layer_view sv;
+    om_layer_view(src, &sv);
+    struct om_validity val;
+    CHECK_OK(om_polyops_check(ctx, &sv, 0, &val, &err), &err);
+    CHECK(val.is_valid);
+    double whole = 0;
+    CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
+    CHECK_NEAR(whole, 10000 - holes_area, 1e-12, 0);
+    size_t limits[] = {16, 64, 200};
+    unsigned long redone = om__subdivide_leaves_redone;
+    unsigned long again = om__subdivide_features_redone;
+    for (int careful = 0; careful < 2; careful++) {
+        om__subdivide_careful = careful;
+        if (careful) {
+            /* the triangles across the cuts made invalid leaves, redone
+             * by overlay, and pieces breeding from invalid halves, the
+             * feature then done carefully */
+            CHECK(om__subdivide_leaves_redone > redone);
+            CHECK(om__subdivide_features_redone > again);
+        }
+        for (size_t li = 0; li < 3; li++) {
+            struct om_layer *pieces = NULL;
+            CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
+            size_t np = 0;
+            CHECK_OK(om_polyops_subdivide(ctx, &sv, 0, limits[li], pieces, &np,
+                                          &err),
+                     &err);
+            CHECK_OK(om_layer_finish(pieces, 0, &err), &err);
+            struct om_layer_view pv;
+            om_layer_view(pieces, &pv);
+            CHECK_INT(np, pv.nfeatures);
+            CHECK(np >= 2);
+            double sum = 0;
+            for (size_t i = 0; i < pv.nfeatures; i++) {
+                size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
+                size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
+                CHECK(b - a <= limits[li] ||
+                      pv.part_start[i + 1] - pv.part_start[i] > 1);
+                CHECK_OK(om_polyops_check(ctx, &pv, i, &val, &err), &err);
+                CHECK(val.is_valid);
+                double ai = 0;
+                CHECK_OK(om_polyops_area(ctx, &pv, i, &ai, &err), &err);
+                sum += ai;
+            }
+            CHECK_NEAR(sum, whole, 1e-12, 0);
+            om_layer_free(pieces);
+        }
+    }
+    om__subdivide_careful = 0;
     om_layer_free(src);
     om_polyops_free(ctx);
 }
@@ -1390,6 +1512,7 @@ int main(void)
     TEST_MAIN_BEGIN("test_polyops");
     RUN(test_subdivide_and_clip);
     RUN(test_subdivide_along_edges);
+    RUN(test_subdivide_touching_holes);
     RUN(test_version);
     RUN(test_check_reasons);
     RUN(test_check_raw_view);
