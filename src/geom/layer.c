@@ -298,6 +298,26 @@ static bool reserve_features(struct om_layer *l, size_t f)
     return true;
 }
 
+/* Grow the coordinates to hold n points (cap_point counts doubles). */
+static bool reserve_points(struct om_layer *l, size_t n)
+{
+    size_t need = 2 * n;
+    if (need <= l->cap_point) {
+        return true;
+    }
+    size_t ncap = l->cap_point ? l->cap_point : 1024;
+    while (ncap < need) {
+        ncap *= 2;
+    }
+    double *p = om__reallocarray(l->xy, ncap, sizeof *p);
+    if (!p) {
+        return false;
+    }
+    l->xy = p;
+    l->cap_point = ncap;
+    return true;
+}
+
 enum om_status om_layer_begin_feature(struct om_layer *l, int64_t fid,
                                       struct om_error *err)
 {
@@ -381,18 +401,8 @@ enum om_status om_layer_add_ring(struct om_layer *l, const double *xy, size_t n,
     if (!OM__GROW(l->point_start, l->cap_ring, l->nrings + 2)) {
         return om__enomem(err, l->name);
     }
-    size_t need = 2 * (l->npoints + nstore);
-    if (need > l->cap_point) {
-        size_t ncap = l->cap_point ? l->cap_point : 1024;
-        while (ncap < need) {
-            ncap *= 2;
-        }
-        double *p = om__reallocarray(l->xy, ncap, sizeof *p);
-        if (!p) {
-            return om__enomem(err, l->name);
-        }
-        l->xy = p;
-        l->cap_point = ncap;
+    if (!reserve_points(l, l->npoints + nstore)) {
+        return om__enomem(err, l->name);
     }
     double *dst = l->xy + 2 * l->npoints;
     if (n) {
@@ -460,8 +470,8 @@ enum om_status om__layer_append(struct om_layer *dst,
                          OM_LIMIT_LAYER_FEATURES);
     }
     size_t nf = dst->nfeatures + src->nfeatures;
-    size_t need = 2 * (dst->npoints + src->npoints);
     if (!reserve_features(dst, nf - 1) ||
+        !reserve_points(dst, dst->npoints + src->npoints) ||
         !OM__GROW(dst->ring_start, dst->cap_part,
                   dst->nparts + src->nparts + 2) ||
         !OM__GROW(dst->point_start, dst->cap_ring,
@@ -469,18 +479,6 @@ enum om_status om__layer_append(struct om_layer *dst,
         !OM__GROW(dst->pool, dst->pool_cap,
                   dst->pool_len + src->pool_len + 1)) {
         return om__enomem(err, dst->name);
-    }
-    if (need > dst->cap_point) {
-        size_t ncap = dst->cap_point ? dst->cap_point : 1024;
-        while (ncap < need) {
-            ncap *= 2;
-        }
-        double *p = om__reallocarray(dst->xy, ncap, sizeof *p);
-        if (!p) {
-            return om__enomem(err, dst->name);
-        }
-        dst->xy = p;
-        dst->cap_point = ncap;
     }
     if (src->npoints) {
         memcpy(dst->xy + 2 * dst->npoints, src->xy,

@@ -1303,6 +1303,56 @@ TEST(test_subdivide_and_clip)
     om_polyops_free(ctx);
 }
 
+/* *area: the area of feature 0 of sv, checked valid (NaN if not). */
+static void valid_area(struct om_polyops *ctx, const struct om_layer_view *sv,
+                       double *area)
+{
+    struct om_error err;
+    struct om_validity val;
+    CHECK_OK(om_polyops_check(ctx, sv, 0, &val, &err), &err);
+    CHECK(val.is_valid);
+    CHECK_OK(om_polyops_area(ctx, sv, 0, area, &err), &err);
+}
+
+/*
+ * Subdivide feature 0 of sv at `limit` vertices: at least `min_pieces`
+ * pieces, each valid and within the limit unless it has several parts;
+ * *sum is the sum of their areas (NaN when a check failed).
+ */
+static void subdivide_checked(struct om_polyops *ctx,
+                              const struct om_layer_view *sv, size_t limit,
+                              size_t min_pieces, double *sum)
+{
+    struct om_error err;
+    struct om_layer *pieces = NULL;
+    struct om_validity val;
+    *sum = NAN;
+    CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
+    size_t np = 0;
+    enum om_status st =
+        om_polyops_subdivide(ctx, sv, 0, limit, pieces, &np, &err);
+    if (st == OM_OK) {
+        st = om_layer_finish(pieces, 0, &err);
+    }
+    struct om_layer_view pv;
+    om_layer_view(pieces, &pv);
+    double total = 0;
+    bool ok = st == OM_OK && np == pv.nfeatures && np >= min_pieces;
+    for (size_t i = 0; ok && i < pv.nfeatures; i++) {
+        size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
+        size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
+        double ai = 0;
+        ok = (b - a <= limit || pv.part_start[i + 1] - pv.part_start[i] > 1) &&
+             om_polyops_check(ctx, &pv, i, &val, &err) == OM_OK &&
+             val.is_valid && om_polyops_area(ctx, &pv, i, &ai, &err) == OM_OK;
+        total += ai;
+    }
+    om_layer_free(pieces);
+    CHECK_OK(st, &err);
+    CHECK(ok);
+    *sum = total;
+}
+
 /*
  * Subdivision where the cuts run along edges: a comb on the integer
  * lattice (teeth one unit wide, every vertical edge at an integer x, so
@@ -1315,7 +1365,7 @@ TEST(test_subdivide_along_edges)
 {
     enum { TEETH = 32 };
     struct om_error err;
-    struct om_layer *src = NULL, *pieces = NULL;
+    struct om_layer *src = NULL;
     struct om_polyops *ctx = NULL;
     double ring[2 * (4 * TEETH + 4)];
     size_t n = 0;
@@ -1347,42 +1397,17 @@ TEST(test_subdivide_along_edges)
     CHECK_OK(om_polyops_new(&ctx, &err), &err);
     struct om_layer_view sv;
     om_layer_view(src, &sv);
-    struct om_validity val;
-    CHECK_OK(om_polyops_check(ctx, &sv, 0, &val, &err), &err);
-    CHECK(val.is_valid);
-    double whole = 0;
-    CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
+    double whole = NAN;
+    valid_area(ctx, &sv, &whole);
     /* 64 x 8 base + teeth: 11 of height 40 - 8, 21 of 64 - 8 */
     CHECK_NEAR(whole, 64 * 8 + 11 * 32 + 21 * 56, 0, 0);
     size_t limits[] = {8, 12, 40, 8, 12, 40};
     unsigned long checked = om__subdivide_leaves_checked;
     for (size_t li = 0; li < 6; li++) {
         om__subdivide_careful = li >= 3; /* then every half checked */
-        CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
-        size_t np = 0;
-        CHECK_OK(
-            om_polyops_subdivide(ctx, &sv, 0, limits[li], pieces, &np, &err),
-            &err);
-        CHECK_OK(om_layer_finish(pieces, 0, &err), &err);
-        struct om_layer_view pv;
-        om_layer_view(pieces, &pv);
-        CHECK_INT(np, pv.nfeatures);
-        CHECK(np >= 8);
-        double sum = 0;
-        for (size_t i = 0; i < pv.nfeatures; i++) {
-            size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
-            size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
-            CHECK(b - a <= limits[li] ||
-                  pv.part_start[i + 1] - pv.part_start[i] > 1);
-            CHECK_OK(om_polyops_check(ctx, &pv, i, &val, &err), &err);
-            CHECK(val.is_valid);
-            double ai = 0;
-            CHECK_OK(om_polyops_area(ctx, &pv, i, &ai, &err), &err);
-            sum += ai;
-        }
+        double sum = NAN;
+        subdivide_checked(ctx, &sv, limits[li], 8, &sum);
         CHECK_NEAR(sum, whole, 0, 0);
-        om_layer_free(pieces);
-        pieces = NULL;
     }
     om__subdivide_careful = 0;
     /* vertices on the cuts: the leaves were checked */
@@ -1456,11 +1481,8 @@ TEST(test_subdivide_touching_holes)
     CHECK_OK(om_polyops_new(&ctx, &err), &err);
     struct om_layer_view sv;
     om_layer_view(src, &sv);
-    struct om_validity val;
-    CHECK_OK(om_polyops_check(ctx, &sv, 0, &val, &err), &err);
-    CHECK(val.is_valid);
-    double whole = 0;
-    CHECK_OK(om_polyops_area(ctx, &sv, 0, &whole, &err), &err);
+    double whole = NAN;
+    valid_area(ctx, &sv, &whole);
     CHECK_NEAR(whole, 10000 - holes_area, 1e-12, 0);
     size_t limits[] = {16, 64, 200};
     unsigned long redone = om__subdivide_leaves_redone;
@@ -1475,31 +1497,9 @@ TEST(test_subdivide_touching_holes)
             CHECK(om__subdivide_features_redone > again);
         }
         for (size_t li = 0; li < 3; li++) {
-            struct om_layer *pieces = NULL;
-            CHECK_OK(om_layer_new("pieces", &pieces, &err), &err);
-            size_t np = 0;
-            CHECK_OK(om_polyops_subdivide(ctx, &sv, 0, limits[li], pieces, &np,
-                                          &err),
-                     &err);
-            CHECK_OK(om_layer_finish(pieces, 0, &err), &err);
-            struct om_layer_view pv;
-            om_layer_view(pieces, &pv);
-            CHECK_INT(np, pv.nfeatures);
-            CHECK(np >= 2);
-            double sum = 0;
-            for (size_t i = 0; i < pv.nfeatures; i++) {
-                size_t a = pv.point_start[pv.ring_start[pv.part_start[i]]];
-                size_t b = pv.point_start[pv.ring_start[pv.part_start[i + 1]]];
-                CHECK(b - a <= limits[li] ||
-                      pv.part_start[i + 1] - pv.part_start[i] > 1);
-                CHECK_OK(om_polyops_check(ctx, &pv, i, &val, &err), &err);
-                CHECK(val.is_valid);
-                double ai = 0;
-                CHECK_OK(om_polyops_area(ctx, &pv, i, &ai, &err), &err);
-                sum += ai;
-            }
+            double sum = NAN;
+            subdivide_checked(ctx, &sv, limits[li], 2, &sum);
             CHECK_NEAR(sum, whole, 1e-12, 0);
-            om_layer_free(pieces);
         }
     }
     om__subdivide_careful = 0;
