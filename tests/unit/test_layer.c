@@ -409,7 +409,7 @@ TEST(test_append)
                 CHECK_OK(om_layer_add_ring(l, r, 5, &err), &err);
             }
             if (f % 3) {
-                char v[8];
+                char v[16];
                 snprintf(v, sizeof v, "%04d", f);
                 CHECK_OK(om_layer_set_text(l, 0, v, &err), &err);
             }
