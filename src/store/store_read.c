@@ -575,6 +575,36 @@ static size_t plan_parts(sqlite3 *db, const struct om__read_spec *spec,
 
 enum { MAX_PARTS = 4 };
 
+/*
+ * A read-only connection to db's file in a read transaction that already
+ * holds its shared lock; false (nothing left open) if that cannot be had
+ * at once: a writer waiting for the caller's lock to go would wait for
+ * this one too, so the caller reads in one pass instead.
+ */
+static bool part_connect(sqlite3 *db, sqlite3 **out)
+{
+    struct om_error e;
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    if (om__store_connect(sqlite3_db_filename(db, "main"), SQLITE_OPEN_READONLY,
+                          &h, &e) != OM_OK) {
+        return false;
+    }
+    sqlite3_busy_timeout(h, 0);
+    bool ok = sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1,
+                                 &st, NULL) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!ok) {
+        sqlite3_close(h);
+        return false;
+    }
+    *out = h;
+    return true;
+}
+
 static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
                                  const struct read_opts *o,
                                  struct om_layer **out, struct om_error *err)
@@ -610,6 +640,15 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
     if (s == OM_OK) {
         nparts = plan_parts(db, spec, fid_col, total, lo, hi, MAX_PARTS);
     }
+    for (size_t k = 1; k < nparts; k++) {
+        if (!part_connect(db, &parts[k].db)) {
+            for (size_t m = 1; m <= k; m++) {
+                sqlite3_close(parts[m].db); /* NULL: a no-op */
+                parts[m].db = NULL;
+            }
+            nparts = 1; /* one pass on the caller's connection */
+        }
+    }
     if (s == OM_OK &&
         select_sql(&sql, spec, fid_col, cols, nsel, nparts > 1) != OM_OK) {
         s = om__enomem(err, spec->source);
@@ -629,15 +668,8 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
         pt->reports = k == 0;
         om_error_clear(&pt->err);
         s = part_layer(spec, cols, nsel, &pt->l, err);
-        if (s == OM_OK && k == 0) {
+        if (k == 0) {
             pt->db = db;
-        } else if (s == OM_OK) {
-            /* the other parts' connections, each in a read transaction */
-            s = om__store_connect(sqlite3_db_filename(db, "main"),
-                                  SQLITE_OPEN_READONLY, &pt->db, err);
-            if (s == OM_OK) {
-                s = om__store_exec(pt->db, spec->source, "BEGIN", err);
-            }
         }
     }
     if (s == OM_OK) {
