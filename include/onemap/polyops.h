@@ -163,8 +163,10 @@ enum om_status om_polyops_intersection(struct om_polyops *ctx,
  * ST_Subdivide). Each piece is appended to `dst` as its own feature with the
  * source fid, so the pieces of one feature are contiguous. Pieces have
  * disjoint interiors and their union is the feature (cut points rounded to
- * doubles). This is what keeps an overlay against a 10^5-vertex polygon
- * local. *npieces (may be NULL) receives the number of pieces written.
+ * doubles); every piece is valid (GEOS's rectangle clipper makes them;
+ * where it may have broken one, the piece is checked and, if invalid, made
+ * again by overlay). This is what keeps an overlay against a 10^5-vertex
+ * polygon local. *npieces (may be NULL) receives the number of pieces written.
  * Errors: invalid input (OM_EGEOM), OOM; on error dst may hold some
  * pieces of this feature (the caller discards dst).
  */

@@ -1405,7 +1405,8 @@ TEST(test_read_parallel)
     struct om_layer *one = NULL, *ext1 = NULL;
     om__store_read_threads = 1;
     CHECK_OK(om_project_read(p, "DLTB", 0, &one, NULL, &err), &err);
-    CHECK_OK(om_project_read_gpkg_file(path, "DLTB_v1", &ext1, NULL, &err), &err);
+    CHECK_OK(om_project_read_gpkg_file(path, "DLTB_v1", &ext1, NULL, &err),
+             &err);
     char why[300];
     for (int t = 2; t <= 4; t++) {
         struct om_layer *l = NULL, *ext = NULL;
