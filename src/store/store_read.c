@@ -686,8 +686,9 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
                 pthread_join(parts[k].tid, NULL);
             }
         }
-        /* the first failure in fid order; a part stopped by another's
-         * failure reports "canceled", so prefer real errors */
+        /* a part stopped by another's failure reports "canceled", so the
+         * first real error in fid order is reported (with several bad
+         * rows, the one a part met first: not always the table's first) */
         size_t bad = nparts;
         for (size_t k = 0; k < nparts && bad == nparts; k++) {
             if (parts[k].st != OM_OK && parts[k].st != OM_ECANCELED) {
