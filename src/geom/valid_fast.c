@@ -28,7 +28,15 @@
  * Other features go the general way: segments sorted by the left end of
  * their box and swept in x (pairs whose boxes miss cost a comparison or
  * two), the sort a natural merge sort whose runs are the x-monotone
- * stretches of the rings, each already in order of x.
+ * stretches of the rings, each already in order of x. The nesting of the
+ * rings is tested only where a ring's first point lies in another ring's
+ * box (the rings sorted by that point's x), and all the points tested
+ * against one ring are located in one pass over its segments (the points
+ * sorted by y, each segment meeting only those in its y range). So a red
+ * line of 10^6 vertices and 10^3 holes costs about what its parcels do.
+ * The sweep and the location count their steps: a shape for which they
+ * would be quadratic (a spiral of long edges stacked in x) gives up past
+ * WORK_PER_POINT steps a point and is left to GEOS.
  *
  * GEOS's orientation is exact only as long as its double-double arithmetic
  * is: it forms coordinate differences exactly, but products of inexact
@@ -40,17 +48,31 @@
 
 #include "geom/exact.h"
 
+#include "core/core.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum { MAXP = OM__VALID_FAST_MAX_POINTS, MAXR = OM__VALID_FAST_MAX_RINGS };
+enum {
+    MAXP = OM__VALID_FAST_MAX_POINTS,
+    MAXR = OM__VALID_FAST_MAX_RINGS,
+    /* features up to this size use storage on the stack */
+    SMALLP = 512,
+    SMALLR = 64,
+    WORK_PER_POINT = 256,
+    WORK_BASE = 4096,
+    /* features of more segments go through grid_crossings */
+    GRID_SEGS = 4096,
+};
 
 struct ring {
-    uint16_t i0, i1; /* its points: i0 .. i1-1 of the feature */
-    uint16_t part;
+    uint32_t i0, i1; /* its points: i0 .. i1-1 of the feature */
+    uint32_t part;
     bool is_shell;
+    double bx0, bx1, by0, by1; /* its box */
 };
 
 /*
@@ -62,12 +84,38 @@ struct ring {
  * runs perm[run[i] .. run[i+1]) are each in that order.
  */
 struct segs {
-    double x0[MAXP], x1[MAXP], y0[MAXP], y1[MAXP];
-    uint16_t a[MAXP], b[MAXP];
-    uint16_t perm[MAXP], tmp[MAXP];
-    uint16_t run[MAXP + 1];
-    struct ring rings[MAXR];
+    double *x0, *x1, *y0, *y1;
+    uint32_t *a, *b;
+    uint32_t *perm, *tmp;
+    uint32_t *run;
+    struct ring *rings;
     size_t nseg, nrun, nrings;
+    size_t work, max_work; /* steps of the sweep and the location */
+};
+
+/* The first point of a ring, to locate against another ring. */
+struct probe {
+    double x, y;
+    uint32_t crossings;
+    int8_t want; /* 1 inside, 0 outside */
+    bool on;
+};
+
+/* A ring by the x of its first point (nesting_ok). */
+struct ring_key {
+    double x;
+    uint32_t ring;
+};
+
+/* Storage of a small feature, on the stack. */
+struct small {
+    double x0[SMALLP], x1[SMALLP], y0[SMALLP], y1[SMALLP];
+    uint32_t a[SMALLP], b[SMALLP];
+    uint32_t perm[SMALLP], tmp[SMALLP];
+    uint32_t run[SMALLP + 1];
+    struct ring rings[SMALLR];
+    struct probe probes[SMALLR];
+    struct ring_key keys[SMALLR];
 };
 
 static double dmin(double a, double b)
@@ -183,39 +231,6 @@ static bool meet(const double *p, const double *q, const double *r,
 }
 
 /*
- * 1 if pt is inside the ring xy[0..n), 0 outside, -1 on it: GEOS's
- * RayCrossingCounter (repeated points add nothing).
- */
-static int locate(const double *pt, const double *xy, size_t n)
-{
-    int crossings = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        const double *p = xy + 2 * i, *q = p + 2;
-        if (same_pt(p, pt)) {
-            return -1;
-        }
-        if (p[1] == pt[1] && q[1] == pt[1]) {
-            if (pt[0] >= dmin(p[0], q[0]) && pt[0] <= dmax(p[0], q[0])) {
-                return -1;
-            }
-            continue;
-        }
-        if ((p[1] > pt[1] && q[1] <= pt[1]) ||
-            (q[1] > pt[1] && p[1] <= pt[1])) {
-            int o = orient(p, q, pt);
-            if (o == 0) {
-                return -1;
-            }
-            if (q[1] < p[1]) {
-                o = -o;
-            }
-            crossings += o > 0;
-        }
-    }
-    return crossings & 1;
-}
-
-/*
  * The common case in O(n): the closed ring xy[0..n) is star-shaped from
  * the point c. Every segment (repeated points skipped) must turn strictly
  * the same way around c, so the direction from c to the ring turns
@@ -251,9 +266,9 @@ static void end_run(struct segs *S, size_t s0, int dir)
 {
     size_t s1 = S->nseg;
     for (size_t s = s0; s < s1; s++) {
-        S->perm[s] = (uint16_t)(dir < 0 ? s1 - 1 - (s - s0) : s);
+        S->perm[s] = (uint32_t)(dir < 0 ? s1 - 1 - (s - s0) : s);
     }
-    S->run[S->nrun++] = (uint16_t)s0;
+    S->run[S->nrun++] = (uint32_t)s0;
 }
 
 static int sgn(double a, double b)
@@ -275,10 +290,12 @@ static bool add_ring(struct segs *S, const double *xy, size_t i0, size_t i1,
         return false;
     }
     struct ring *rg = &S->rings[S->nrings];
-    rg->i0 = (uint16_t)i0;
-    rg->i1 = (uint16_t)i1;
-    rg->part = (uint16_t)part;
+    rg->i0 = (uint32_t)i0;
+    rg->i1 = (uint32_t)i1;
+    rg->part = (uint32_t)part;
     rg->is_shell = is_shell;
+    rg->bx0 = rg->bx1 = xy[2 * i0];
+    rg->by0 = rg->by1 = xy[2 * i0 + 1];
     size_t s0 = S->nseg, r0 = s0, prev = i0, pprev = i0;
     int dir = 0, dx0 = 0, dy0 = 0, pdx = 0, pdy = 0;
     for (size_t i = i0 + 1; i < i1; i++) {
@@ -305,8 +322,12 @@ static bool add_ring(struct segs *S, const double *xy, size_t i0, size_t i1,
         S->x1[n] = dmax(p[0], q[0]);
         S->y0[n] = dmin(p[1], q[1]);
         S->y1[n] = dmax(p[1], q[1]);
-        S->a[n] = (uint16_t)prev;
-        S->b[n] = (uint16_t)i;
+        S->a[n] = (uint32_t)prev;
+        S->b[n] = (uint32_t)i;
+        rg->bx0 = dmin(rg->bx0, S->x0[n]);
+        rg->bx1 = dmax(rg->bx1, S->x1[n]);
+        rg->by0 = dmin(rg->by0, S->y0[n]);
+        rg->by1 = dmax(rg->by1, S->y1[n]);
         pprev = prev;
         prev = i;
         pdx = dx;
@@ -316,7 +337,7 @@ static bool add_ring(struct segs *S, const double *xy, size_t i0, size_t i1,
         return false;
     }
     /* the turn at the first point, from the last segment to the first */
-    S->b[S->nseg - 1] = (uint16_t)i0;
+    S->b[S->nseg - 1] = (uint32_t)i0;
     if (dx0 * pdx <= 0 && dy0 * pdy <= 0 &&
         folds(xy + 2 * pprev, xy + 2 * i0, xy + 2 * S->b[s0])) {
         return false;
@@ -343,14 +364,14 @@ static bool build(struct segs *S, const struct om_layer_view *v, size_t f,
             }
         }
     }
-    S->run[S->nrun] = (uint16_t)S->nseg;
+    S->run[S->nrun] = (uint32_t)S->nseg;
     return true;
 }
 
 /* Sort perm by x0, merging neighbouring runs pass by pass. */
-static const uint16_t *sort_segs(struct segs *S)
+static const uint32_t *sort_segs(struct segs *S)
 {
-    uint16_t *src = S->perm, *dst = S->tmp, *run = S->run;
+    uint32_t *src = S->perm, *dst = S->tmp, *run = S->run;
     const double *x0 = S->x0;
     size_t nrun = S->nrun;
     while (nrun > 1) {
@@ -369,22 +390,25 @@ static const uint16_t *sort_segs(struct segs *S)
             }
             run[m++] = run[r];
         }
-        run[m] = (uint16_t)S->nseg;
+        run[m] = (uint32_t)S->nseg;
         nrun = m;
-        uint16_t *t = src;
+        uint32_t *t = src;
         src = dst;
         dst = t;
     }
     return src;
 }
 
-/* No two segments meet, neighbours at their shared vertex apart. */
+/*
+ * No two segments meet, neighbours at their shared vertex apart; false too
+ * when the sweep runs out of steps (S->max_work).
+ */
 static bool no_crossings(struct segs *S, const double *xy)
 {
-    const uint16_t *perm = sort_segs(S);
+    const uint32_t *perm = sort_segs(S);
     const double *x0 = S->x0, *x1 = S->x1, *y0 = S->y0, *y1 = S->y1;
-    const uint16_t *a = S->a, *b = S->b;
-    size_t n = S->nseg;
+    const uint32_t *a = S->a, *b = S->b;
+    size_t n = S->nseg, work = S->work, max_work = S->max_work;
     for (size_t i = 0; i < n; i++) {
         size_t s = perm[i];
         double sx1 = x1[s], sy0 = y0[s], sy1 = y1[s];
@@ -392,6 +416,9 @@ static bool no_crossings(struct segs *S, const double *xy)
             size_t t = perm[j];
             if (x0[t] > sx1) {
                 break;
+            }
+            if (++work > max_work) {
+                return false;
             }
             if (y0[t] > sy1 || y1[t] < sy0 || a[t] == b[s] || a[s] == b[t]) {
                 continue;
@@ -402,32 +429,295 @@ static bool no_crossings(struct segs *S, const double *xy)
             }
         }
     }
+    S->work = work;
     return true;
 }
 
 /*
- * With rings disjoint: every hole inside its shell and outside the other
- * holes of its part, every shell outside the other shells.
+ * no_crossings for a big feature: the segments in a uniform grid, each pair of
+ * segments whose boxes meet tested once, in the cell holding the lower left
+ * corner of the boxes' overlap (both segments are listed there). The x sweep
+ * would meet every pair that overlaps in x only, which for a long wiggling
+ * boundary is most of them.
  */
-static bool nesting_ok(const struct segs *S, const double *xy)
+static bool grid_crossings(struct segs *S, const double *xy)
 {
-    const struct ring *rings = S->rings;
-    for (size_t r = 0; r < S->nrings; r++) {
-        const double *pt = xy + 2 * rings[r].i0;
-        for (size_t o = 0; o < S->nrings; o++) {
-            if (o == r || (rings[r].is_shell && !rings[o].is_shell) ||
-                (!rings[r].is_shell && rings[o].part != rings[r].part)) {
-                continue;
-            }
-            /* r shell vs another shell, or r hole vs its part's rings */
-            int want = !rings[r].is_shell && rings[o].is_shell;
-            if (locate(pt, xy + 2 * rings[o].i0, rings[o].i1 - rings[o].i0) !=
-                want) {
-                return false;
+    size_t n = S->nseg;
+    double bx0 = S->rings[0].bx0, bx1 = S->rings[0].bx1;
+    double by0 = S->rings[0].by0, by1 = S->rings[0].by1;
+    for (size_t r = 1; r < S->nrings; r++) {
+        bx0 = dmin(bx0, S->rings[r].bx0);
+        bx1 = dmax(bx1, S->rings[r].bx1);
+        by0 = dmin(by0, S->rings[r].by0);
+        by1 = dmax(by1, S->rings[r].by1);
+    }
+    /* Cells twice the mean segment's box (a boundary passing through a
+     * cell leaves a few segments in it), but no more than 8 a segment. */
+    double w = bx1 - bx0, h = by1 - by0, len = 0;
+    for (size_t s = 0; s < n; s++) {
+        len += dmax(S->x1[s] - S->x0[s], S->y1[s] - S->y0[s]);
+    }
+    double side = dmax(2 * len / (double)n, sqrt(w * h / (8.0 * (double)n)));
+    if (!(side > 0) || !isfinite(side)) {
+        return false;
+    }
+    size_t nx = (size_t)dmin(dmax(ceil(w / side), 1), 8.0 * (double)n);
+    size_t ny =
+        (size_t)dmin(dmax(ceil(h / side), 1), 8.0 * (double)n / (double)nx);
+    double ix = w > 0 ? (double)nx / w : 0, iy = h > 0 ? (double)ny / h : 0;
+    size_t ncell = nx * ny;
+    uint32_t *start = om__calloc(ncell + 1, sizeof *start);
+    uint32_t *lo = om__malloc(4 * n * sizeof *lo);
+    if (!start || !lo) {
+        om__free(start);
+        om__free(lo);
+        return false;
+    }
+    /* each segment's cell range, then the counts, then the lists */
+    uint32_t *c0 = lo, *c1 = lo + n, *r0 = lo + 2 * n, *r1 = lo + 3 * n;
+    size_t total = 0;
+    for (size_t s = 0; s < n; s++) {
+        c0[s] = (uint32_t)dmin((S->x0[s] - bx0) * ix, (double)(nx - 1));
+        c1[s] = (uint32_t)dmin((S->x1[s] - bx0) * ix, (double)(nx - 1));
+        r0[s] = (uint32_t)dmin((S->y0[s] - by0) * iy, (double)(ny - 1));
+        r1[s] = (uint32_t)dmin((S->y1[s] - by0) * iy, (double)(ny - 1));
+        total += (size_t)(c1[s] - c0[s] + 1) * (r1[s] - r0[s] + 1);
+    }
+    uint32_t *list = NULL;
+    bool ok = total <= WORK_PER_POINT * n + WORK_BASE && total < UINT32_MAX &&
+              (list = om__malloc(total * sizeof *list)) != NULL;
+    for (size_t s = 0; ok && s < n; s++) {
+        for (size_t r = r0[s]; r <= r1[s]; r++) {
+            for (size_t c = c0[s]; c <= c1[s]; c++) {
+                start[r * nx + c + 1]++;
             }
         }
     }
+    for (size_t k = 0; ok && k < ncell; k++) {
+        start[k + 1] += start[k];
+    }
+    for (size_t s = 0; ok && s < n; s++) {
+        for (size_t r = r0[s]; r <= r1[s]; r++) {
+            for (size_t c = c0[s]; c <= c1[s]; c++) {
+                list[start[r * nx + c]++] = (uint32_t)s;
+            }
+        }
+    }
+    for (size_t k = ncell; ok && k > 0; k--) {
+        start[k] = start[k - 1];
+    }
+    start[0] = 0;
+    const double *x0 = S->x0, *x1 = S->x1, *y0 = S->y0, *y1 = S->y1;
+    const uint32_t *a = S->a, *b = S->b;
+    for (size_t k = 0; ok && k < ncell; k++) {
+        size_t col = k % nx, row = k / nx;
+        for (size_t i = start[k]; ok && i < start[k + 1]; i++) {
+            size_t s = list[i];
+            for (size_t j = i + 1; j < start[k + 1]; j++) {
+                size_t t = list[j];
+                if (++S->work > S->max_work) {
+                    ok = false;
+                    break;
+                }
+                if (x0[t] > x1[s] || x1[t] < x0[s] || y0[t] > y1[s] ||
+                    y1[t] < y0[s] || a[t] == b[s] || a[s] == b[t]) {
+                    continue;
+                }
+                /* the overlap's corner: in both segments' cell ranges */
+                size_t cc = c0[s] > c0[t] ? c0[s] : c0[t];
+                size_t rr = r0[s] > r0[t] ? r0[s] : r0[t];
+                if (cc != col || rr != row) {
+                    continue;
+                }
+                if (meet(xy + 2 * a[s], xy + 2 * b[s], xy + 2 * a[t],
+                         xy + 2 * b[t])) {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    om__free(start);
+    om__free(lo);
+    om__free(list);
+    return ok;
+}
+
+static int cmp_probe_y(const void *x, const void *y)
+{
+    const struct probe *p = x, *q = y;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
+/*
+ * Locate every probe pr[0..n), sorted by y, against ring o, as GEOS's
+ * RayCrossingCounter does (1 inside, 0 outside, -1 on the ring; repeated
+ * points add nothing), in one pass over the ring's segments: a segment can
+ * only count for, or hold, the probes in its closed y range. true iff
+ * every probe gets the answer it wants (false also when out of steps).
+ */
+static bool locate_all(struct segs *S, const double *xy, const struct ring *o,
+                       struct probe *pr, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        pr[k].crossings = 0;
+        pr[k].on = false;
+    }
+    for (size_t i = o->i0; i + 1 < o->i1; i++) {
+        const double *p = xy + 2 * i, *q = p + 2;
+        double lo = dmin(p[1], q[1]), hi = dmax(p[1], q[1]);
+        size_t k0 = 0, k1 = n; /* the first probe with y >= lo */
+        while (k0 < k1) {
+            size_t m = k0 + (k1 - k0) / 2;
+            if (pr[m].y < lo) {
+                k0 = m + 1;
+            } else {
+                k1 = m;
+            }
+        }
+        for (size_t k = k0; k < n && pr[k].y <= hi; k++) {
+            if (++S->work > S->max_work) {
+                return false;
+            }
+            const double pt[2] = {pr[k].x, pr[k].y};
+            if (same_pt(p, pt)) {
+                pr[k].on = true;
+            } else if (p[1] == pt[1] && q[1] == pt[1]) {
+                pr[k].on = pr[k].on || (pt[0] >= dmin(p[0], q[0]) &&
+                                        pt[0] <= dmax(p[0], q[0]));
+            } else if ((p[1] > pt[1] && q[1] <= pt[1]) ||
+                       (q[1] > pt[1] && p[1] <= pt[1])) {
+                int s = orient(p, q, pt);
+                if (s == 0) {
+                    pr[k].on = true;
+                }
+                if (q[1] < p[1]) {
+                    s = -s;
+                }
+                pr[k].crossings += s > 0;
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        int got = pr[k].on ? -1 : (int)(pr[k].crossings & 1);
+        if (got != pr[k].want) {
+            return false;
+        }
+    }
     return true;
+}
+
+/* What ring r's first point must be against ring o: 1, 0, or -1 untested. */
+static int wanted(const struct ring *r, const struct ring *o)
+{
+    if (r == o) {
+        return -1;
+    }
+    if (r->is_shell) {
+        return o->is_shell ? 0 : -1; /* shells outside the other shells */
+    }
+    if (o->part != r->part) {
+        return -1;
+    }
+    return o->is_shell ? 1 : 0; /* holes inside their shell, off the rest */
+}
+
+/*
+ * With rings disjoint: every hole inside its shell and outside the other
+ * holes of its part, every shell outside the other shells. A point outside
+ * a ring's box is outside the ring (exactly: locate would say 0), so only
+ * the first points within a ring's box are located against it; a hole not
+ * in its shell's box is not inside it (`inside` then falls short). keys:
+ * room for a key a ring (the rings by the x of their first point).
+ */
+static int cmp_key_x(const void *x, const void *y)
+{
+    const struct ring_key *p = x, *q = y;
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+static bool nesting_ok(struct segs *S, const double *xy, struct probe *pr,
+                       struct ring_key *keys)
+{
+    const struct ring *rings = S->rings;
+    size_t nr = S->nrings, holes = 0, inside = 0;
+    for (size_t r = 0; r < nr; r++) {
+        keys[r].x = xy[2 * rings[r].i0];
+        keys[r].ring = (uint32_t)r;
+        holes += !rings[r].is_shell;
+    }
+    qsort(keys, nr, sizeof *keys, cmp_key_x);
+    for (size_t o = 0; o < nr; o++) {
+        const struct ring *ro = &rings[o];
+        size_t k0 = 0, k1 = nr; /* the first ring with x >= the box's */
+        while (k0 < k1) {
+            size_t m = k0 + (k1 - k0) / 2;
+            if (keys[m].x < ro->bx0) {
+                k0 = m + 1;
+            } else {
+                k1 = m;
+            }
+        }
+        size_t n = 0;
+        for (size_t k = k0; k < nr; k++) {
+            const struct ring *rr = &rings[keys[k].ring];
+            const double *pt = xy + 2 * rr->i0;
+            if (pt[0] > ro->bx1) {
+                break;
+            }
+            if (++S->work > S->max_work) {
+                return false;
+            }
+            int want = wanted(rr, ro);
+            if (want < 0 || pt[1] < ro->by0 || pt[1] > ro->by1) {
+                continue;
+            }
+            pr[n].x = pt[0];
+            pr[n].y = pt[1];
+            pr[n].want = (int8_t)want;
+            n++;
+            inside += want == 1;
+        }
+        if (n == 0) {
+            continue;
+        }
+        qsort(pr, n, sizeof *pr, cmp_probe_y);
+        if (!locate_all(S, xy, ro, pr, n)) {
+            return false;
+        }
+    }
+    return inside == holes;
+}
+
+/* Arrays of a feature of np points and nr rings carved from one block. */
+static void *carve(struct segs *S, size_t np, size_t nr, struct probe **pr,
+                   struct ring_key **keys)
+{
+    size_t bytes = 4 * np * sizeof(double) + nr * sizeof(struct ring) +
+                   nr * sizeof(struct probe) + nr * sizeof(struct ring_key) +
+                   (5 * np + 1) * sizeof(uint32_t);
+    char *m = om__malloc(bytes);
+    if (!m) {
+        return NULL;
+    }
+    char *c = m;
+    S->x0 = (double *)(void *)c;
+    S->x1 = S->x0 + np;
+    S->y0 = S->x1 + np;
+    S->y1 = S->y0 + np;
+    c += 4 * np * sizeof(double);
+    S->rings = (struct ring *)(void *)c;
+    c += nr * sizeof(struct ring);
+    *pr = (struct probe *)(void *)c;
+    c += nr * sizeof(struct probe);
+    *keys = (struct ring_key *)(void *)c;
+    c += nr * sizeof(struct ring_key);
+    S->a = (uint32_t *)(void *)c;
+    S->b = S->a + np;
+    S->perm = S->b + np;
+    S->tmp = S->perm + np;
+    S->run = S->tmp + np;
+    return m;
 }
 
 bool om__valid_fast(const struct om_layer_view *v, size_t f)
@@ -438,7 +728,8 @@ bool om__valid_fast(const struct om_layer_view *v, size_t f)
     }
     size_t r0 = v->ring_start[q0], r1 = v->ring_start[q1];
     size_t p0 = v->point_start[r0], np = v->point_start[r1] - p0;
-    if (np < 4 || np > MAXP || r1 - r0 > MAXR) {
+    size_t nr = r1 - r0;
+    if (np < 4 || np > MAXP || nr > MAXR) {
         return false;
     }
     const double *xy = v->xy + 2 * p0;
@@ -446,13 +737,36 @@ bool om__valid_fast(const struct om_layer_view *v, size_t f)
     if (!coords_ok(xy, np, c)) {
         return false;
     }
-    if (q1 - q0 == 1 && r1 - r0 == 1 && same_pt(xy, xy + 2 * (np - 1)) &&
+    if (q1 - q0 == 1 && nr == 1 && same_pt(xy, xy + 2 * (np - 1)) &&
         star_simple(xy, np, c)) {
         return true;
     }
-    struct segs S;
-    if (!build(&S, v, f, p0) || !no_crossings(&S, xy)) {
-        return false;
+    struct segs S = {0};
+    struct probe *pr = NULL;
+    struct ring_key *keys = NULL;
+    void *heap = NULL;
+    struct small sm;
+    if (np <= SMALLP && nr <= SMALLR) {
+        S.x0 = sm.x0;
+        S.x1 = sm.x1;
+        S.y0 = sm.y0;
+        S.y1 = sm.y1;
+        S.a = sm.a;
+        S.b = sm.b;
+        S.perm = sm.perm;
+        S.tmp = sm.tmp;
+        S.run = sm.run;
+        S.rings = sm.rings;
+        pr = sm.probes;
+        keys = sm.keys;
+    } else if (!(heap = carve(&S, np, nr, &pr, &keys))) {
+        return false; /* out of memory: GEOS decides */
     }
-    return S.nrings == 1 || nesting_ok(&S, xy);
+    S.max_work = WORK_PER_POINT * np + WORK_BASE;
+    bool ok =
+        build(&S, v, f, p0) &&
+        (S.nseg > GRID_SEGS ? grid_crossings(&S, xy) : no_crossings(&S, xy)) &&
+        (S.nrings == 1 || nesting_ok(&S, xy, pr, keys));
+    om__free(heap);
+    return ok;
 }

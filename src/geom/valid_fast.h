@@ -20,13 +20,16 @@
  *    outside the other holes of its part; each shell is outside the other
  *    shells (a part inside another part's hole gives false);
  *  - at most OM__VALID_FAST_MAX_POINTS points and OM__VALID_FAST_MAX_RINGS
- *    rings in the feature;
+ *    rings in the feature, and a shape the sweep over its segments gets
+ *    through in about 64 steps a point (a spiral of long edges does not);
  *  - on each axis every difference of two coordinates of the feature is an
  *    exact double (true for real data unless its coordinates come near 0,
  *    e.g. straddle the 0 meridian or a local origin); then GEOS's
  *    double-double orientation is exact too and sees the same signs.
  *
- * Thread safety: a pure function of the view; uses about 24 KB of stack.
+ * Thread safety: a pure function of the view; uses about 32 KB of stack,
+ * and a block of about 60 bytes a point from the heap for a feature of more
+ * than 512 points or 64 rings (out of memory: false).
  */
 #ifndef ONEMAP_GEOM_VALID_FAST_H
 #define ONEMAP_GEOM_VALID_FAST_H
@@ -37,8 +40,8 @@
 #include <stddef.h>
 
 enum {
-    OM__VALID_FAST_MAX_POINTS = 512,
-    OM__VALID_FAST_MAX_RINGS = 64,
+    OM__VALID_FAST_MAX_POINTS = 1 << 24,
+    OM__VALID_FAST_MAX_RINGS = 1 << 24,
 };
 
 bool om__valid_fast(const struct om_layer_view *v, size_t f);

@@ -7,15 +7,21 @@
  * the same layer view and given to GEOSisValid_r (tests may include
  * <geos_c.h>), on hand-made degenerate cases, thousands of random
  * polygons (stars, walks, grid-snapped rings, histograms, holes, parts,
- * perturbations), real boundaries (US census tracts of Illinois, the
- * communes of Bas-Rhin) and every polygon of the GEOS/JTS XML test suite
- * (shared data geos-xmltester, LGPL-2.1, github libgeos/geos).
+ * perturbations), big ones (stars of 4,000 to 12,000 points with up to
+ * 225 holes, broken in eight ways; a jagged strip of 40,000 points; a comb
+ * past the step budget), real boundaries (US census tracts of Illinois,
+ * the communes of Bas-Rhin; tracts dissolved by county and state; the
+ * provinces of north-east China from GMT's DCW) and every polygon of the
+ * GEOS/JTS XML test suite (shared data geos-xmltester, LGPL-2.1, github
+ * libgeos/geos).
  */
 #include "test.h"
 
 #include "geom/valid_fast.h"
+#include "onemap/geom.h"
 #include "onemap/io.h"
 #include "onemap/layer.h"
+#include "ops/tiles.h"
 
 #include <geos_c.h>
 
@@ -44,26 +50,33 @@ static GEOSGeometry *geos_part(GEOSContextHandle_t h,
         return NULL;
     }
     GEOSGeometry *shell = geos_ring(h, v, r0);
-    GEOSGeometry *holes[64];
+    GEOSGeometry **holes = malloc((r1 - r0) * sizeof *holes);
     size_t nh = 0;
-    bool ok = shell != NULL && r1 - r0 - 1 <= 64;
+    bool ok = shell != NULL && holes != NULL;
     for (size_t r = r0 + 1; ok && r < r1; r++) {
         holes[nh] = geos_ring(h, v, r);
         ok = holes[nh++] != NULL;
     }
-    if (!ok) {
-        GEOSGeom_destroy_r(h, shell);
-        for (size_t i = 0; i < nh; i++) {
-            GEOSGeom_destroy_r(h, holes[i]);
+    GEOSGeometry *g = NULL;
+    if (ok) {
+        g = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
+    } else {
+        if (shell) {
+            GEOSGeom_destroy_r(h, shell);
         }
-        return NULL;
+        for (size_t i = 0; i < nh; i++) {
+            if (holes[i]) {
+                GEOSGeom_destroy_r(h, holes[i]);
+            }
+        }
     }
-    return GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
+    free(holes);
+    return g;
 }
 
-/* 1 if GEOS calls feature f valid; 0 if invalid or GEOS cannot build it. */
-static int geos_valid(GEOSContextHandle_t h, const struct om_layer_view *v,
-                      size_t f)
+/* Feature f as a GEOS (multi)polygon; NULL if GEOS cannot build it. */
+static GEOSGeometry *geos_feature(GEOSContextHandle_t h,
+                                  const struct om_layer_view *v, size_t f)
 {
     size_t q0 = v->part_start[f], q1 = v->part_start[f + 1];
     GEOSGeometry *polys[256];
@@ -73,17 +86,26 @@ static int geos_valid(GEOSContextHandle_t h, const struct om_layer_view *v,
         polys[np] = geos_part(h, v, q);
         ok = polys[np++] != NULL;
     }
-    GEOSGeometry *g = NULL;
     if (ok && np == 1) {
-        g = polys[0];
-    } else if (ok) {
-        g = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys,
-                                        (unsigned)np);
-    } else {
-        for (size_t i = 0; i < np; i++) {
+        return polys[0];
+    }
+    if (ok) {
+        return GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys,
+                                           (unsigned)np);
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (polys[i]) {
             GEOSGeom_destroy_r(h, polys[i]);
         }
     }
+    return NULL;
+}
+
+/* 1 if GEOS calls feature f valid; 0 if invalid or GEOS cannot build it. */
+static int geos_valid(GEOSContextHandle_t h, const struct om_layer_view *v,
+                      size_t f)
+{
+    GEOSGeometry *g = geos_feature(h, v, f);
     if (!g) {
         return 0;
     }
@@ -729,6 +751,257 @@ TEST(test_random_polygons)
     CHECK(rate(all.accepted, all.valid) > 80);
 }
 
+/* ---- big features: the grid of segments, many rings, the step budget ---- */
+
+/* Room for rings of many points (test_big_*). */
+struct bigring {
+    double *xy;
+    size_t n, cap;
+};
+
+static void br_add(struct bigring *r, double x, double y)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 1024;
+        r->xy = realloc(r->xy, 2 * r->cap * sizeof *r->xy);
+        if (!r->xy) {
+            abort();
+        }
+    }
+    r->xy[2 * r->n] = x;
+    r->xy[2 * r->n + 1] = y;
+    r->n++;
+}
+
+static void br_close(struct bigring *r)
+{
+    br_add(r, r->xy[0], r->xy[1]);
+}
+
+/* A star ring of n points around (cx, cy), radii in [r0, r1]. */
+static void big_star(struct bigring *r, int n, double cx, double cy, double r0,
+                     double r1)
+{
+    r->n = 0;
+    for (int i = 0; i < n; i++) {
+        double a = 6.283185307179586 / n * (i + 0.8 * unif());
+        double rr = r0 + (r1 - r0) * unif();
+        br_add(r, cx + rr * cos(a), cy + rr * sin(a));
+    }
+    br_close(r);
+}
+
+/*
+ * A strip whose top is k teeth about 6 high and d apart: long edges side
+ * by side, like the jagged boundary of the benchmark's red lines.
+ */
+static void sawtooth(struct bigring *r, int k, double d)
+{
+    r->n = 0;
+    br_add(r, 0, -10);
+    br_add(r, k * d, -10);
+    for (int i = k; i > 0; i--) {
+        br_add(r, i * d, 6);
+        br_add(r, i * d - 0.5 * d, 0.5 * unif());
+    }
+    br_add(r, 0, 6);
+    br_close(r);
+}
+
+/* A comb of k teeth of length 1000, 1 apart: every long edge meets the
+ * x range of every other, more pairs than the budget allows. */
+static void comb(struct bigring *r, int k)
+{
+    r->n = 0;
+    br_add(r, 0, 0);
+    for (int j = 0; j < k; j++) {
+        br_add(r, 1000, 2.0 * j);
+        br_add(r, 1000, 2.0 * j + 1);
+        br_add(r, 1, 2.0 * j + 1);
+        br_add(r, 1, 2.0 * j + 2);
+    }
+    br_add(r, 0, 2.0 * k);
+    br_close(r);
+}
+
+static void shift(struct bigring *r, int where)
+{
+    place(r->xy, r->n, where);
+}
+
+/*
+ * Variants of a big star with a lattice of holes (make_big): 0 as made;
+ * 1 a hole moved out of the shell; 2 a hole inside another; 3 two holes
+ * crossing; 4 two vertices of the shell swapped; 5 a hole's vertex on the
+ * shell's; 6 a second part, apart; 7 a second part in a hole; 8 a second
+ * part across the shell.
+ */
+enum { BIG_VARIANTS = 9 };
+
+static enum om_status make_big(struct om_layer *l, int64_t fid, int variant,
+                               int where)
+{
+    int n = 4097 + irand(8000);
+    int m = irand(16); /* m x m holes */
+    size_t nr = 1 + (size_t)(m * m) + 2;
+    struct bigring *rings = calloc(nr, sizeof *rings);
+    struct ring_in *in = calloc(nr, sizeof *in);
+    if (!rings || !in) {
+        abort();
+    }
+    size_t k = 0;
+    big_star(&rings[k++], n, 0, 0, 985, 1000);
+    double step = m ? 1200.0 / m : 0;
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < m; j++) {
+            double cx = -600 + (i + 0.5) * step, cy = -600 + (j + 0.5) * step;
+            big_star(&rings[k++], 5 + irand(12), cx, cy, 0.1 * step,
+                     0.3 * step);
+        }
+    }
+    size_t holes = k - 1;
+    switch (variant) {
+    case 1:
+        if (holes) {
+            for (size_t i = 0; i < rings[1].n; i++) {
+                rings[1].xy[2 * i] += 5000;
+            }
+        }
+        break;
+    case 2:
+        if (holes) {
+            big_star(&rings[k++], 6, -600 + 0.5 * step, -600 + 0.5 * step,
+                     0.01 * step, 0.05 * step);
+        }
+        break;
+    case 3:
+        if (holes) {
+            big_star(&rings[k++], 7, -600 + 0.5 * step + 0.1 * step,
+                     -600 + 0.5 * step, 0.1 * step, 0.3 * step);
+        }
+        break;
+    case 4: {
+        size_t i = (size_t)irand((int)rings[0].n - 3) + 1;
+        double tx = rings[0].xy[2 * i], ty = rings[0].xy[2 * i + 1];
+        rings[0].xy[2 * i] = rings[0].xy[2 * i + 2];
+        rings[0].xy[2 * i + 1] = rings[0].xy[2 * i + 3];
+        rings[0].xy[2 * i + 2] = tx;
+        rings[0].xy[2 * i + 3] = ty;
+        break;
+    }
+    case 5: {
+        /* a triangle hole with a vertex on a shell vertex */
+        size_t i = (size_t)irand((int)rings[0].n - 1);
+        double x = rings[0].xy[2 * i], y = rings[0].xy[2 * i + 1];
+        struct bigring *t = &rings[k++];
+        br_add(t, x, y);
+        br_add(t, 0.9 * x + 0.02 * y, 0.9 * y - 0.02 * x);
+        br_add(t, 0.9 * x - 0.02 * y, 0.9 * y + 0.02 * x);
+        br_close(t);
+        break;
+    }
+    case 6:
+        big_star(&rings[k++], 50, 3000, 0, 100, 200);
+        break;
+    case 7:
+        if (holes) {
+            big_star(&rings[k++], 6, -600 + 0.5 * step, -600 + 0.5 * step,
+                     0.01 * step, 0.05 * step);
+        }
+        break;
+    case 8:
+        big_star(&rings[k++], 50, 1000, 0, 100, 200);
+        break;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < k; i++) {
+        shift(&rings[i], where);
+        in[i].n = rings[i].n;
+        in[i].xy = rings[i].xy;
+        /* variants 6..8 add a part: the last ring */
+        in[i].new_part = i == 0 || (variant >= 6 && i == k - 1 && k > 1 &&
+                                    (variant != 7 || holes));
+    }
+    enum om_status st = add_feature(l, fid, in, k);
+    for (size_t i = 0; i < nr; i++) {
+        free(rings[i].xy);
+    }
+    free(rings);
+    free(in);
+    return st;
+}
+
+TEST(test_big_features)
+{
+    GEOSContextHandle_t h = GEOS_init_r();
+    struct om_layer *l = NULL;
+    struct om_error err;
+    CHECK_OK(om_layer_new("big", &l, &err), &err);
+    enum { PER_VARIANT = 12 };
+    static const int places[3] = {1, 2, 3};
+    for (int var = 0; var < BIG_VARIANTS; var++) {
+        for (int i = 0; i < PER_VARIANT; i++) {
+            int64_t fid = (int64_t)var * PER_VARIANT + i;
+            if (make_big(l, fid, var, places[fid % 3]) != OM_OK) {
+                om_layer_free(l);
+                GEOS_finish_r(h);
+                FAILF("cannot build big feature %lld", (long long)fid);
+                return;
+            }
+        }
+    }
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    /* t: in Gauss-Krueger metres (the pre-check refuses coordinates whose
+     * differences may be inexact, as in the other two places); all: all */
+    struct tally t[BIG_VARIANTS] = {{0}}, all = {0};
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        int var = (int)(v.fid[f] / PER_VARIANT);
+        bool fast = om__valid_fast(&v, f);
+        int valid = geos_valid(h, &v, f);
+        if (v.fid[f] % 3 == 0) {
+            tally_one(&t[var], fast, valid, "big", (long)v.fid[f]);
+        }
+        tally_one(&all, fast, valid, "big", (long)v.fid[f]);
+    }
+    om_layer_free(l);
+    for (int k = 0; k < BIG_VARIANTS; k++) {
+        printf("# big variant %d: %ld polygons, %ld valid, fast accepted "
+               "%ld\n",
+               k, t[k].n, t[k].valid, t[k].accepted);
+    }
+    printf("# big, all places: %ld polygons, %ld valid, fast accepted %ld\n",
+           all.n, all.valid, all.accepted);
+    if (all.wrong) {
+        FAILF("%ld wrong; first: %s", all.wrong, all.first_wrong);
+    }
+    /* as made and with a part apart: valid, and proven so */
+    CHECK(t[0].valid == t[0].n && t[0].accepted == t[0].n);
+    CHECK(t[6].valid == t[6].n && t[6].accepted == t[6].n);
+    /* the broken ones are broken (a lattice of 0 holes cannot break) */
+    CHECK(t[1].valid < t[1].n && t[2].valid < t[2].n && t[3].valid < t[3].n);
+    CHECK(all.valid < all.n && t[8].valid == 0);
+
+    /* the jagged strip (grid cells crowded with long edges side by side),
+     * and one tooth pushed over its neighbour */
+    struct bigring r = {0};
+    sawtooth(&r, 20000, 0.3);
+    shift(&r, 1);
+    struct ring_in in = {true, r.n, r.xy};
+    CHECK(check_case(h, "sawtooth", 1, 1, &in, 1));
+    r.xy[2 * 5001] += 0.4;
+    CHECK(check_case(h, "sawtooth crossed", 0, 0, &in, 1));
+    /* past the step budget: not proven, left to GEOS */
+    comb(&r, 3000);
+    shift(&r, 3);
+    in.n = r.n;
+    in.xy = r.xy;
+    CHECK(check_case(h, "comb", 1, 0, &in, 1));
+    free(r.xy);
+    GEOS_finish_r(h);
+}
+
 /* ---- real data ---- */
 
 static void real_file(GEOSContextHandle_t h, const char *rel, struct tally *t)
@@ -765,6 +1038,129 @@ TEST(test_real_boundaries)
                   rate(t.accepted, t.valid));
         }
     }
+    GEOS_finish_r(h);
+}
+
+/* The union of the features of v whose `key` is k (NULL: all) into l. */
+static bool dissolve(GEOSContextHandle_t h, const struct om_layer *src,
+                     const struct om_layer_view *v, int field, const char *k,
+                     struct om_layer *l, int64_t fid)
+{
+    GEOSGeometry **parts = malloc(v->nfeatures * sizeof *parts);
+    size_t n = 0;
+    bool ok = parts != NULL;
+    for (size_t f = 0; ok && f < v->nfeatures; f++) {
+        const char *val = om_layer_get_text(src, f, field);
+        if (k && (!val || strcmp(val, k) != 0)) {
+            continue;
+        }
+        parts[n] = geos_feature(h, v, f);
+        ok = parts[n++] != NULL;
+    }
+    GEOSGeometry *coll =
+        ok ? GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts,
+                                         (unsigned)n)
+           : NULL;
+    if (!coll) {
+        for (size_t i = 0; i < n; i++) {
+            if (parts[i]) {
+                GEOSGeom_destroy_r(h, parts[i]);
+            }
+        }
+    }
+    free(parts);
+    GEOSGeometry *u = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+    struct om_error err;
+    ok = u && add_geos(h, l, fid, u, false, &err) == 0;
+    if (coll) {
+        GEOSGeom_destroy_r(h, coll);
+    }
+    if (u) {
+        GEOSGeom_destroy_r(h, u);
+    }
+    return ok;
+}
+
+/*
+ * Real outlines: the tracts of Illinois dissolved (GEOS unary union) for
+ * every other county and for the whole state (3,098 points), and the
+ * provinces of north-east China (up to 80,506 points and 163 rings).
+ */
+TEST(test_real_dissolved)
+{
+    char path[1024];
+    struct om_layer *src = NULL, *l = NULL;
+    struct om_error err;
+    test_data_path("us-tracts-2018/cb_2018_17_tract_500k.json", path,
+                   sizeof path);
+    CHECK_OK(om_source_read(path, NULL, &src, NULL, &err), &err);
+    CHECK_OK(om_layer_new("dissolved", &l, &err), &err);
+    int field = om_layer_field_index(src, "COUNTYFP");
+    CHECK(field >= 0);
+    struct om_layer_view v;
+    om_layer_view(src, &v);
+    GEOSContextHandle_t h = GEOS_init_r();
+    char key[16];
+    int64_t fid = 0;
+    for (int c = 1; c < 205 && !test_failed_; c += 4) {
+        snprintf(key, sizeof key, "%03d", c);
+        bool any = false;
+        for (size_t f = 0; f < v.nfeatures && !any; f++) {
+            const char *val = om_layer_get_text(src, f, field);
+            any = val && strcmp(val, key) == 0;
+        }
+        if (any && !dissolve(h, src, &v, field, key, l, ++fid)) {
+            FAILF("cannot dissolve county %s", key);
+        }
+    }
+    if (!test_failed_ && !dissolve(h, src, &v, field, NULL, l, ++fid)) {
+        FAILF("cannot dissolve the state");
+    }
+    /* and the provinces of north-east China, as GMT's DCW draws them */
+    static const char *const dcw[] = {"dcw-gmt/dcw_CN_northeast.geojson",
+                                      "dcw-gmt/dcw_CN_JL.geojson"};
+    for (size_t i = 0; i < 2 && !test_failed_; i++) {
+        struct om_layer *d = NULL;
+        test_data_path(dcw[i], path, sizeof path);
+        CHECK_OK(om_source_read(path, NULL, &d, NULL, &err), &err);
+        struct om_layer_view w;
+        om_layer_view(d, &w);
+        for (size_t f = 0; f < w.nfeatures; f++) {
+            CHECK_OK(om__copy_feature(l, &w, f, ++fid, &err), &err);
+        }
+        om_layer_free(d);
+    }
+    struct om_layer_view dv;
+    om_layer_view(l, &dv);
+    size_t maxp = 0, big = 0, holes = 0;
+    for (size_t f = 0; f < dv.nfeatures; f++) {
+        size_t np = om_feature_npoints(&dv, f);
+        maxp = np > maxp ? np : maxp;
+        big += np > 512;
+        holes += dv.ring_start[dv.part_start[f + 1]] -
+                 dv.ring_start[dv.part_start[f]] -
+                 (dv.part_start[f + 1] - dv.part_start[f]);
+    }
+    struct tally t = {0}, tb = {0};
+    for (size_t f = 0; f < dv.nfeatures; f++) {
+        bool fast = om__valid_fast(&dv, f);
+        int valid = geos_valid(h, &dv, f);
+        tally_one(&t, fast, valid, "big real", (long)dv.fid[f]);
+        if (om_feature_npoints(&dv, f) > 512) {
+            tally_one(&tb, fast, valid, "big real", (long)dv.fid[f]);
+        }
+    }
+    printf("# Illinois tracts dissolved, NE China: %ld features (%zu of more "
+           "than 512 points, up to %zu; %zu holes), %ld valid, fast accepted "
+           "%ld; of the big ones %ld valid, %ld accepted\n",
+           t.n, big, maxp, holes, t.valid, t.accepted, tb.valid, tb.accepted);
+    if (t.wrong) {
+        FAILF("%ld wrong; first: %s", t.wrong, t.first_wrong);
+    }
+    CHECK(maxp > 50000 && tb.n >= 5);
+    CHECK(rate(t.accepted, t.valid) > 95);
+    om_layer_free(l);
+    om_layer_free(src);
     GEOS_finish_r(h);
 }
 
@@ -846,7 +1242,9 @@ int main(void)
     RUN(test_hand_holes_and_parts);
     RUN(test_ulp_near_touches);
     RUN(test_random_polygons);
+    RUN(test_big_features);
     RUN(test_real_boundaries);
+    RUN(test_real_dissolved);
     RUN(test_xml_suite);
     TEST_MAIN_END();
 }
