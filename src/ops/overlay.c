@@ -11,7 +11,9 @@
  * partial); the fragments of one B feature form its piece; the outside
  * piece is A minus the union of the B tiles it meets, built only when no
  * tile covers A. Each piece is then split by the unit tiles the same way,
- * the part outside every unit being the piece minus the unit tiles met.
+ * the part outside every unit being the piece minus the unit tiles met; a
+ * fragment wholly in one unit stays whole (its pieces in that unit's tiles
+ * are dropped: no union to make of them).
  *
  * A big fragment (more than BIG_FRAG vertices: a red line, a large
  * farmland patch) is not tested against each prepared tile: its edges go
@@ -835,7 +837,21 @@ static enum om_status split_units(struct worker *w, struct chunk_out *c,
             }
         }
         grid_end(w);
-        if (st != OM_OK || covered || crumb(j, whole - assigned, whole)) {
+        if (st != OM_OK || covered) {
+            continue;
+        }
+        if (crumb(j, whole - assigned, whole)) {
+            /* All in units: in one unit only (its tiles cut it into
+             * pieces), the piece there is the fragment itself, not a
+             * union of its pieces to be made again in emit. */
+            bool one = w->nul > ul0 + 1;
+            for (size_t k = ul0 + 1; one && k < w->nul; k++) {
+                one = w->ul[k].key == w->ul[ul0].key;
+            }
+            if (one) {
+                w->ul[ul0] = (struct frag){fr.src, fr.f, w->ul[ul0].key};
+                w->nul = ul0 + 1;
+            }
             continue;
         }
         /* Part of the fragment lies outside every unit. */

@@ -99,8 +99,12 @@ static struct om_layer *make_zones(void)
     return l;
 }
 
-/* Units: three vertical strips, the last one stopping short (x < 980). */
-static struct om_layer *make_units(void)
+/*
+ * Units: three vertical strips, the last one stopping short (x < 980).
+ * Dense: each side of a strip in 300 steps, so that the engine cuts the
+ * strips into tiles.
+ */
+static struct om_layer *make_units_dense(bool dense)
 {
     double cuts[] = {0, 333.3, 701.7, 980};
     const char *codes[] = {"220183101", "220183102", "220183103"};
@@ -108,17 +112,37 @@ static struct om_layer *make_units(void)
     int fc;
     om_layer_new("XZQ", &l, NULL);
     om_layer_add_field(l, "XZQDM", OM_FIELD_TEXT, &fc, NULL);
+    enum { STEPS = 300 };
+    static double ring[2 * (4 * STEPS + 1)];
     for (int k = 0; k < 3; k++) {
         double a = X0 + cuts[k], b = X0 + cuts[k + 1];
-        double ring[10] = {a, Y0, b, Y0, b, Y0 + 1000, a, Y0 + 1000, a, Y0};
+        const double c[10] = {a, Y0, b, Y0, b, Y0 + 1000, a, Y0 + 1000, a, Y0};
+        int steps = dense ? STEPS : 1, n = 0;
+        for (int side = 0; side < 4; side++) {
+            for (int i = 0; i < steps; i++) {
+                double t = (double)i / steps;
+                ring[2 * n] = c[2 * side] + t * (c[2 * side + 2] - c[2 * side]);
+                ring[2 * n + 1] =
+                    c[2 * side + 1] + t * (c[2 * side + 3] - c[2 * side + 1]);
+                n++;
+            }
+        }
+        ring[2 * n] = a;
+        ring[2 * n + 1] = Y0;
+        n++;
         om_layer_begin_feature(l, k + 1, NULL);
         om_layer_begin_part(l, NULL);
-        om_layer_add_ring(l, ring, 5, NULL);
+        om_layer_add_ring(l, ring, (size_t)n, NULL);
         om_layer_set_text(l, fc, codes[k], NULL);
         om_layer_end_feature(l, NULL);
     }
     om_layer_finish(l, 0, NULL);
     return l;
+}
+
+static struct om_layer *make_units(void)
+{
+    return make_units_dense(false);
 }
 
 struct got {
@@ -170,6 +194,35 @@ static void run(struct om_overlay_options *o, struct got *g)
     g->geos = NULL;
 }
 
+/* Pieces that are a whole parcel of av: their geometry has its points. */
+struct got_geom {
+    const struct om_layer_view *av;
+    int whole, same, pad;
+};
+
+static enum om_status on_piece_geom(void *ctx, const struct om_overlay_piece *p,
+                                    struct om_error *err)
+{
+    (void)err;
+    struct got_geom *g = ctx;
+    double whole = om_feature_area_planar(g->av, p->a);
+    if (p->geom && fabs(p->planar_m2 - whole) <= 1e-9 * whole) {
+        g->whole++;
+        size_t n = om_feature_npoints(p->geom, p->geom_feature);
+        g->same +=
+            n == om_feature_npoints(g->av, p->a) &&
+            memcmp(p->geom->xy +
+                       2 * p->geom->point_start
+                               [p->geom->ring_start
+                                    [p->geom->part_start[p->geom_feature]]],
+                   g->av->xy +
+                       2 * g->av->point_start
+                               [g->av->ring_start[g->av->part_start[p->a]]],
+                   2 * n * sizeof(double)) == 0;
+    }
+    return OM_OK;
+}
+
 static double intersection_area(struct om_polyops *geos,
                                 const struct om_layer_view *a, size_t fa,
                                 const struct om_layer_view *b, size_t fb)
@@ -184,9 +237,15 @@ static double intersection_area(struct om_polyops *geos,
     return area;
 }
 
-TEST(test_pieces_against_geos)
+/*
+ * The pieces against per-pair GEOS intersections. With dense units (cut
+ * into tiles by the engine) a parcel wholly in one unit is one piece
+ * whose geometry is the parcel itself, even where a tile cut crosses it.
+ */
+static void pieces_against_geos(bool dense)
 {
-    struct om_layer *a = make_parcels(40), *b = make_zones(), *u = make_units();
+    struct om_layer *a = make_parcels(40), *b = make_zones(),
+                    *u = make_units_dense(dense);
     struct om_crs *crs = NULL;
     struct om_error err;
     CHECK_OK(om_crs_new("EPSG:4530", &crs, &err), &err);
@@ -329,9 +388,22 @@ TEST(test_pieces_against_geos)
     CHECK(mask_ok);
     CHECK_INT(bad_k, 0);
 
-    /* inside only, no units: pieces per pair, nothing outside */
+    /* no B: a parcel in one unit is its piece there, as it is */
     o.a_mask = NULL;
     o.b_mask = NULL;
+    o.b = NULL;
+    o.want_geometry = true;
+    struct got_geom gw = {&av, 0, 0, 0};
+    CHECK_OK(om_overlay_run(&o, on_piece_geom, &gw, NULL, &err), &err);
+    if (getenv("VERBOSE")) {
+        printf("%d parcels in one unit, %d their own piece\n", gw.whole,
+               gw.same);
+    }
+    CHECK(gw.whole > 1000 && gw.same == gw.whole);
+    o.b = b;
+    o.want_geometry = false;
+
+    /* inside only, no units: pieces per pair, nothing outside */
     o.units = NULL;
     o.outside = false;
     struct got gi;
@@ -361,6 +433,16 @@ TEST(test_pieces_against_geos)
     om_layer_free(a);
     om_layer_free(b);
     om_layer_free(u);
+}
+
+TEST(test_pieces_against_geos)
+{
+    pieces_against_geos(false);
+}
+
+TEST(test_pieces_dense_units)
+{
+    pieces_against_geos(true);
 }
 
 /* Cross-tab rows add up to the stats of A by unit. */
@@ -677,6 +759,7 @@ int main(void)
 {
     TEST_MAIN_BEGIN(__FILE__);
     RUN(test_pieces_against_geos);
+    RUN(test_pieces_dense_units);
     RUN(test_crosstab_consistent_with_stats);
     RUN(test_big_a_features);
     TEST_MAIN_END();
