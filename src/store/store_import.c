@@ -298,7 +298,11 @@ static enum om_status write_features(struct writer *w,
     size_t batch = 32000 / nparams;
     batch = batch > 64 ? 64 : batch < 1 ? 1 : batch;
     sqlite3_stmt *one = NULL, *many = NULL;
-    struct om__bytes blob = {0};
+    /* one blob a row of a statement, bound without a copy */
+    struct om__bytes *blobs = om__calloc(batch, sizeof *blobs);
+    if (!blobs) {
+        return om__enomem(w->err, w->p->path);
+    }
     enum om_status st = check_fids(w);
     if (st == OM_OK) {
         st = prepare_insert(w, 1, &one);
@@ -319,14 +323,15 @@ static enum om_status write_features(struct writer *w,
         }
         size_t f = om_layer_feature_by_fid_rank(l, rank);
         int64_t fid = v.fid[f];
-        st = om__gpkg_encode(&v, f, srs_id, &blob, w->err);
+        sqlite3_stmt *ins = rank < full ? many : one;
+        size_t row = rank < full ? rank % batch : 0;
+        st = om__gpkg_encode(&v, f, srs_id, &blobs[row], w->err);
         if (st != OM_OK) {
             om__error_prefix(w->err, "%s", w->code);
             break;
         }
-        sqlite3_stmt *ins = rank < full ? many : one;
-        size_t row = rank < full ? rank % batch : 0;
-        om__store_bind_feature(l, fid, &blob, f, ins, (int)(row * nparams + 1));
+        om__store_bind_feature(l, fid, &blobs[row], true, f, ins,
+                               (int)(row * nparams + 1));
         if (row + 1 < (rank < full ? batch : 1)) {
             continue;
         }
@@ -339,7 +344,10 @@ static enum om_status write_features(struct writer *w,
     }
     sqlite3_finalize(one);
     sqlite3_finalize(many);
-    om__bytes_deinit(&blob);
+    for (size_t r = 0; r < batch; r++) {
+        om__bytes_deinit(&blobs[r]);
+    }
+    om__free(blobs);
     /* The index, packed in the layer's Hilbert order. */
     if (st == OM_OK && om__progress(progress, "indexing", n, n)) {
         st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,

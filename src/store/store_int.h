@@ -36,10 +36,11 @@ enum om_status om__store_rtree_triggers_sql(struct om__buf *b,
                                             const char *table,
                                             const char *rtree);
 /* Bind fid, geometry blob and the attributes of feature f of l to the
- * parameters of `ins` from index k on. */
+ * parameters of `ins` from index k on. The blob is copied unless
+ * `blob_kept` (the caller keeps it unchanged until `ins` is stepped). */
 void om__store_bind_feature(const struct om_layer *l, int64_t fid,
-                            const struct om__bytes *blob, size_t f,
-                            sqlite3_stmt *ins, int k);
+                            const struct om__bytes *blob, bool blob_kept,
+                            size_t f, sqlite3_stmt *ins, int k);
 
 /* Turn the connection's last error into OM_ESTORE (or OM_ENOMEM). */
 enum om_status om__store_error(sqlite3 *db, const char *path,

@@ -431,7 +431,7 @@ static void *read_part(void *arg)
         sqlite3_bind_int64(st, 1, pt->lo);
         sqlite3_bind_int64(st, 2, pt->hi);
     }
-    uint64_t mine = 0;
+    uint64_t mine = 0, shown = UINT64_MAX; /* the step last reported */
     int rc = SQLITE_DONE;
     while (s == OM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((++mine & 255) == 0) {
@@ -448,7 +448,13 @@ static void *read_part(void *arg)
             if (pt->total <= done) {
                 pt->total = done + 1;
             }
-            if (om__progress(spec->progress, "reading", done, pt->total)) {
+            /* done moves 256 rows at a time: report the first row and each
+             * 1/256 of the total it passes, not the multiples of it */
+            uint64_t step = pt->total > 256 ? pt->total / 256 : 1;
+            bool show = done / step != shown;
+            shown = done / step;
+            if (show && om__progress_force(spec->progress, "reading", done,
+                                           pt->total)) {
                 *pt->stop = 1;
                 s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
                               "reading %s canceled", spec->table);

@@ -812,7 +812,7 @@ static enum om_status write_features(struct writer *w, const struct om_layer *l,
         }
         sqlite3_stmt *ins = rank < full ? many : one;
         size_t row = rank < full ? rank % batch : 0;
-        om__store_bind_feature(l, v.fid[f], &blob, f, ins,
+        om__store_bind_feature(l, v.fid[f], &blob, false, f, ins,
                                (int)(row * nparams + 1));
         if (row + 1 < (rank < full ? batch : 1)) {
             continue;

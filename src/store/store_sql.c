@@ -125,11 +125,12 @@ enum om_status om__store_rtree_triggers_sql(struct om__buf *b,
 }
 
 void om__store_bind_feature(const struct om_layer *l, int64_t fid,
-                            const struct om__bytes *blob, size_t f,
-                            sqlite3_stmt *ins, int k)
+                            const struct om__bytes *blob, bool blob_kept,
+                            size_t f, sqlite3_stmt *ins, int k)
 {
     sqlite3_bind_int64(ins, k++, fid);
-    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len,
+                      blob_kept ? SQLITE_STATIC : SQLITE_TRANSIENT);
     size_t nfields = om_layer_nfields(l);
     for (size_t c = 0; c < nfields; c++, k++) {
         if (om_layer_is_null(l, f, (int)c)) {
