@@ -14,11 +14,15 @@
  * by unit), so every result is identical for any thread count.
  *
  * Two engines compute the pieces. GEOS (the reference) builds every piece
- * as above. The exact area kernel (src/ops/areak.h) computes areas only,
- * as boundary integrals, without constructing any geometry: a feature of
- * A far from every edge of B and of the units costs one grid lookup.
- * Both deliver the same pieces in the same order. Planar areas agree to
- * rounding (the kernel is exact up to the floating-point sum of the
+ * as above; with geometry wanted and the auto engine, the kernel first
+ * tells which B features overlap each feature of A (more than a quarter
+ * of a crumb), and GEOS meets only those: features that merely touch (plans
+ * digitised from the same parcels share most of their edges) cost no
+ * overlay, and the pieces are the same. The exact area kernel (src/ops/areak.h)
+ * computes areas only, as boundary integrals, without constructing any
+ * geometry: a feature of A far from every edge of B and of the units costs one
+ * grid lookup. Both deliver the same pieces in the same order. Planar areas
+ * agree to rounding (the kernel is exact up to the floating-point sum of the
  * boundary terms). Ellipsoidal areas are those of the geodesic polygon
  * through a piece's vertices; the GEOS engine cuts big B and unit
  * features into tiles, whose cuts add vertices on the pieces' boundaries
@@ -66,7 +70,8 @@ typedef enum om_status (*om_overlay_piece_fn)(
 
 enum om_overlay_engine {
     OM_ENGINE_AUTO = 0, /* the kernel when no geometry is wanted, else
-                           GEOS */
+                           GEOS on the pairs the kernel finds
+                           overlapping */
     OM_ENGINE_KERNEL,   /* the exact area kernel; OM_EINVAL with
                            want_geometry */
     OM_ENGINE_GEOS      /* the GEOS overlay, the reference path */

@@ -15,6 +15,10 @@
  * fragment wholly in one unit stays whole (its pieces in that unit's tiles
  * are dropped: no union to make of them).
  *
+ * With geometry and the auto engine, filter_make first asks the area
+ * kernel (A as its zones, each B feature in turn) which pairs overlap;
+ * a feature of A then meets only the tiles of those B features.
+ *
  * A big fragment (more than BIG_FRAG vertices: a red line, a large
  * farmland patch) is not tested against each prepared tile: its edges go
  * into a grid, the tiles whose box no edge enters are taken whole (inside)
@@ -160,6 +164,10 @@ struct job {
     struct om_layer_view btv, utv; /* tiles */
     const struct om_rtree *btree, *utree;
     struct om__ak *ak; /* the area kernel, when it is the engine */
+    /* With geometry (auto engine): the B features overlapping feature a
+     * of A are kb[kstart[a] .. kstart[a + 1]) (filter_make); NULL: not
+     * known, every candidate is met. */
+    size_t *kstart, *kb;
     /* CRS units² per m² (planar areas are in CRS units: degrees² for a
      * geographic CRS, where thresholds in m² are scaled by this) */
     double unit2_per_m2;
@@ -963,6 +971,30 @@ static enum om_status name_pair(struct job *j, size_t a, struct om_error *err,
     return st;
 }
 
+/* Keep the candidate B tiles of the B features overlapping feature a. */
+static void drop_candidates(struct worker *w, size_t a)
+{
+    const struct job *j = w->job;
+    const size_t *keep = j->kb + j->kstart[a];
+    size_t nkeep = j->kstart[a + 1] - j->kstart[a], m = 0;
+    for (size_t k = 0; k < w->ncand; k++) {
+        size_t b = (size_t)j->btv.fid[w->cand[k]];
+        size_t lo = 0, hi = nkeep;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (keep[mid] < b) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo < nkeep && keep[lo] == b) {
+            w->cand[m++] = w->cand[k];
+        }
+    }
+    w->ncand = m;
+}
+
 static enum om_status one_feature(struct worker *w, struct chunk_out *c,
                                   size_t a, struct om_error *err)
 {
@@ -984,7 +1016,13 @@ static enum om_status one_feature(struct worker *w, struct chunk_out *c,
         return split_units(w, c, a, OM_OVERLAY_NONE, 0, 1, err);
     }
     double whole = om_feature_area_planar(&j->av, a);
+    if (j->kstart && j->kstart[a] == j->kstart[a + 1] && !opt->outside) {
+        return OM_OK; /* no B feature overlaps a */
+    }
     st = candidates(w, j->btree, &j->btv, j->av.bbox[a], err);
+    if (st == OM_OK && j->kstart) {
+        drop_candidates(w, a);
+    }
     if (st == OM_OK && w->ncand > 1) {
         st = grid_begin(w, SRC_A, a, err);
     }
@@ -1370,6 +1408,165 @@ static void free_chunk(struct chunk_out *c)
     memset(c, 0, sizeof *c);
 }
 
+/*
+ * Which B features overlap which features of A, from the area kernel with
+ * the selected features of A as its zones, asked about each selected B
+ * feature on `threads` threads: a pair whose overlap is at most a quarter
+ * of a crumb (1e-12 of the A feature + 1e-6 m², see crumb_piece) is left
+ * out. Its pieces would be crumbs at most (the kernel's error is orders
+ * below that), dropped by emit anyway; GEOS is then spared the features
+ * that only touch (plans digitised from the same parcels share most of
+ * their edges). Sets j->kstart, j->kb.
+ */
+struct fpart {
+    const struct job *j;
+    const struct om__ak *ak;
+    const double *whole; /* planar area of each feature of A */
+    size_t b0, b1;
+    uint64_t *pairs; /* a << 32 | b */
+    size_t n, cap;
+    enum om_status st;
+    struct om_error err;
+};
+
+static void *filter_main(void *arg)
+{
+    struct fpart *p = arg;
+    const struct job *j = p->j;
+    const struct om_overlay_options *opt = j->opt;
+    struct om_layer_view bv;
+    om_layer_view(opt->b, &bv);
+    struct om__ak_work *w = NULL;
+    p->st = om__ak_work_new(p->ak, &w, &p->err);
+    for (size_t b = p->b0; p->st == OM_OK && b < p->b1 && !j->stop; b++) {
+        if ((opt->b_mask && !opt->b_mask[b]) ||
+            (bv.flags[b] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
+            continue;
+        }
+        const struct om__ak_region *reg = NULL;
+        size_t n = 0;
+        p->st = om__ak_feature(w, &bv, b, &reg, &n, &p->err);
+        for (size_t i = 0; p->st == OM_OK && i < n; i++) {
+            size_t a = reg[i].b;
+            if (a == OM_OVERLAY_NONE ||
+                !(reg[i].planar >
+                  0.25 * (1e-12 * p->whole[a] + 1e-6 * j->unit2_per_m2))) {
+                continue;
+            }
+            if (!OM__GROW(p->pairs, p->cap, p->n + 1)) {
+                p->st = om__enomem(&p->err, NULL);
+                break;
+            }
+            p->pairs[p->n++] = (uint64_t)a << 32 | (uint64_t)b;
+        }
+    }
+    om__ak_work_free(w);
+    return NULL;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static enum om_status filter_make(struct job *j, int threads,
+                                  struct om_error *err)
+{
+    const struct om_overlay_options *opt = j->opt;
+    size_t na = j->av.nfeatures, nb = om_layer_nfeatures(opt->b);
+    if (na >= UINT32_MAX || nb >= UINT32_MAX) {
+        return OM_OK; /* not filtered */
+    }
+    struct om__ak *ak = NULL;
+    enum om_status st =
+        om__ak_new(opt->a, opt->a_mask, NULL, threads, &ak, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    double *whole = om__calloc(na + 1, sizeof *whole);
+    struct fpart *parts = om__calloc((size_t)threads, sizeof *parts);
+    pthread_t *tids = om__calloc((size_t)threads, sizeof *tids);
+    bool *started = om__calloc((size_t)threads, sizeof *started);
+    if (!whole || !parts || !tids || !started) {
+        st = om__enomem(err, NULL);
+    }
+    for (size_t a = 0; st == OM_OK && a < na; a++) {
+        whole[a] = om_feature_area_planar(&j->av, a);
+    }
+    for (int t = 0; st == OM_OK && t < threads; t++) {
+        parts[t].j = j;
+        parts[t].ak = ak;
+        parts[t].whole = whole;
+        parts[t].b0 = nb * (size_t)t / (size_t)threads;
+        parts[t].b1 = nb * (size_t)(t + 1) / (size_t)threads;
+        if (t > 0) {
+            started[t] =
+                pthread_create(&tids[t], NULL, filter_main, &parts[t]) == 0;
+            if (!started[t]) {
+                filter_main(&parts[t]);
+            }
+        }
+    }
+    if (st == OM_OK) {
+        filter_main(&parts[0]);
+    }
+    size_t total = 0;
+    for (int t = 0; parts && t < threads; t++) {
+        if (started[t]) {
+            pthread_join(tids[t], NULL);
+        }
+        if (st == OM_OK && parts[t].st != OM_OK) {
+            st = parts[t].st;
+            if (err) {
+                *err = parts[t].err;
+            }
+        }
+        total += parts[t].n;
+    }
+    uint64_t *all = NULL;
+    if (st == OM_OK) {
+        all = om__calloc(total + 1, sizeof *all);
+        j->kstart = om__calloc(na + 1, sizeof *j->kstart);
+        j->kb = om__calloc(total + 1, sizeof *j->kb);
+        if (!all || !j->kstart || !j->kb) {
+            st = om__enomem(err, NULL);
+        }
+    }
+    if (st == OM_OK) {
+        size_t n = 0;
+        for (int t = 0; t < threads; t++) {
+            if (parts[t].n) {
+                memcpy(all + n, parts[t].pairs, parts[t].n * sizeof *all);
+            }
+            n += parts[t].n;
+        }
+        qsort(all, total, sizeof *all, cmp_u64);
+        for (size_t i = 0; i < total; i++) {
+            j->kstart[(all[i] >> 32) + 1]++;
+            j->kb[i] = (size_t)(all[i] & 0xffffffffu);
+        }
+        for (size_t a = 0; a < na; a++) {
+            j->kstart[a + 1] += j->kstart[a];
+        }
+    }
+    if (st != OM_OK) {
+        om__free(j->kstart);
+        om__free(j->kb);
+        j->kstart = j->kb = NULL;
+    }
+    for (int t = 0; parts && t < threads; t++) {
+        om__free(parts[t].pairs);
+    }
+    om__free(all);
+    om__free(parts);
+    om__free(tids);
+    om__free(started);
+    om__free(whole);
+    om__ak_free(ak);
+    return st;
+}
+
 enum om_status om_overlay_run(const struct om_overlay_options *opt,
                               om_overlay_piece_fn fn, void *ctx,
                               const struct om_progress *progress,
@@ -1432,6 +1629,10 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
             om_layer_view(btiles, &j.btv);
             j.btree = om_layer_index(btiles);
         }
+        if (st == OM_OK && opt->engine == OM_ENGINE_AUTO) {
+            int kt = opt->threads > 0 ? opt->threads : default_threads();
+            st = filter_make(&j, kt > MAX_THREADS ? MAX_THREADS : kt, err);
+        }
     }
     if (st == OM_OK && opt->units && !kernel) {
         st = om__tiles_make(opt->units, NULL, &utiles, err);
@@ -1442,6 +1643,8 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     }
     if (st != OM_OK) {
         om_layer_free(btiles);
+        om__free(j.kstart);
+        om__free(j.kb);
         return st;
     }
     j.cstart = make_chunks(&j);
@@ -1544,5 +1747,7 @@ done:
     om_layer_free(btiles);
     om_layer_free(utiles);
     om__ak_free(j.ak);
+    om__free(j.kstart);
+    om__free(j.kb);
     return st;
 }

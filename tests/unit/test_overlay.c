@@ -445,6 +445,54 @@ TEST(test_pieces_dense_units)
     pieces_against_geos(true);
 }
 
+/*
+ * With geometry the auto engine asks the area kernel first which B
+ * features overlap each feature of A and meets only those: the pieces are
+ * those of the GEOS engine, which meets every candidate. B here is every
+ * third parcel of A itself, so most candidates only touch (shared edges).
+ */
+TEST(test_filter_same_pieces)
+{
+    struct om_layer *a = make_parcels(30), *u = make_units();
+    struct om_layer_view av;
+    om_layer_view(a, &av);
+    uint8_t *bmask = calloc(av.nfeatures, 1);
+    for (size_t f = 0; f < av.nfeatures; f += 3) {
+        bmask[f] = 1;
+    }
+    struct om_overlay_options o = {0};
+    o.a = a;
+    o.b = a;
+    o.b_mask = bmask;
+    o.units = u;
+    o.inside = o.outside = true;
+    o.want_geometry = true;
+    o.threads = 2;
+    struct got ga, gg;
+    run(&o, &ga);
+    o.engine = OM_ENGINE_GEOS;
+    run(&o, &gg);
+    CHECK_INT(ga.n, gg.n);
+    int bad = 0, nin = 0;
+    for (size_t i = 0; i < ga.n && ga.n == gg.n; i++) {
+        const struct om_overlay_piece *p = &ga.p[i], *q = &gg.p[i];
+        double whole = om_feature_area_planar(&av, p->a);
+        bad += p->a != q->a || p->b != q->b || p->unit != q->unit ||
+               fabs(p->planar_m2 - q->planar_m2) > 1e-9 * whole;
+        nin += p->b != OM_OVERLAY_NONE;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(ga.nvalid, (int)ga.n);
+    /* every selected parcel overlaps itself only */
+    size_t nsel = (av.nfeatures + 2) / 3;
+    CHECK(nin >= (int)nsel);
+    free(ga.p);
+    free(gg.p);
+    free(bmask);
+    om_layer_free(a);
+    om_layer_free(u);
+}
+
 /* Cross-tab rows add up to the stats of A by unit. */
 TEST(test_crosstab_consistent_with_stats)
 {
@@ -760,6 +808,7 @@ int main(void)
     TEST_MAIN_BEGIN(__FILE__);
     RUN(test_pieces_against_geos);
     RUN(test_pieces_dense_units);
+    RUN(test_filter_same_pieces);
     RUN(test_crosstab_consistent_with_stats);
     RUN(test_big_a_features);
     TEST_MAIN_END();
