@@ -143,6 +143,7 @@ def postgis_load(sc, rep):
         n = code.lower()
         common.sql("SET client_min_messages = warning; "
                    "DROP TABLE IF EXISTS %s, %s_sub" % (n, n))
+        os.sync()  # as common.run: earlier writes flushed, not timed
         t0 = time.monotonic()
         common.run(["ogr2ogr", "-f", "PostgreSQL",
                     "PG:dbname=%s" % os.environ["PGDATABASE"],

@@ -101,6 +101,10 @@ def run(cmd, *, timeout=None, env=None, cwd=None, stdout=None, ok=(0,)):
 
     Returns a Run with the wall time and the peak RSS of the process (the
     largest of it and its waited-for children: ru_maxrss of os.wait4).
+    The writes of earlier steps are flushed to disk first (os.sync, not
+    timed), so no tool pays for the previous one's (a 1 GB project being
+    written back while the next command runs); its own writes and fsyncs
+    it does pay.
     stdout: a path to write standard output to (else it is returned in
     Run.out). Exit codes outside `ok` raise BenchError with the stderr tail.
     On timeout the whole group is killed and Run.timed_out is set.
@@ -110,6 +114,7 @@ def run(cmd, *, timeout=None, env=None, cwd=None, stdout=None, ok=(0,)):
         env2.update(env)
     with tempfile.TemporaryFile() as ferr, \
             (open(stdout, "wb") if stdout else tempfile.TemporaryFile()) as fout:
+        os.sync()
         t0 = time.monotonic()
         p = subprocess.Popen(cmd, stdout=fout, stderr=ferr, env=env2, cwd=cwd,
                              start_new_session=True)

@@ -283,6 +283,7 @@ def postgis_variant(ctx, sc, v, rep):
     t = "qc_%s" % v
     common.sql("SET client_min_messages = warning; DROP TABLE IF EXISTS %s"
                % t)
+    os.sync()  # as common.run: earlier writes flushed, not timed
     t0 = time.monotonic()
     checked(common.run(["ogr2ogr", "-f", "PostgreSQL",
                         "PG:dbname=%s" % os.environ["PGDATABASE"],
