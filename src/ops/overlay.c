@@ -1489,12 +1489,17 @@ static enum om_status filter_make(struct job *j, int threads,
     pthread_t *tids = om__calloc((size_t)threads, sizeof *tids);
     bool *started = om__calloc((size_t)threads, sizeof *started);
     if (!whole || !parts || !tids || !started) {
-        st = om__enomem(err, NULL);
+        om__free(whole);
+        om__free(parts);
+        om__free(tids);
+        om__free(started);
+        om__ak_free(ak);
+        return om__enomem(err, NULL);
     }
-    for (size_t a = 0; st == OM_OK && a < na; a++) {
+    for (size_t a = 0; a < na; a++) {
         whole[a] = om_feature_area_planar(&j->av, a);
     }
-    for (int t = 0; st == OM_OK && t < threads; t++) {
+    for (int t = 0; t < threads; t++) {
         parts[t].j = j;
         parts[t].ak = ak;
         parts[t].whole = whole;
@@ -1508,11 +1513,9 @@ static enum om_status filter_make(struct job *j, int threads,
             }
         }
     }
-    if (st == OM_OK) {
-        filter_main(&parts[0]);
-    }
+    filter_main(&parts[0]);
     size_t total = 0;
-    for (int t = 0; parts && t < threads; t++) {
+    for (int t = 0; t < threads; t++) {
         if (started[t]) {
             pthread_join(tids[t], NULL);
         }
@@ -1555,7 +1558,7 @@ static enum om_status filter_make(struct job *j, int threads,
         om__free(j->kb);
         j->kstart = j->kb = NULL;
     }
-    for (int t = 0; parts && t < threads; t++) {
+    for (int t = 0; t < threads; t++) {
         om__free(parts[t].pairs);
     }
     om__free(all);
