@@ -467,14 +467,15 @@ static bool grid_crossings(struct segs *S, const double *xy)
     double ix = w > 0 ? (double)nx / w : 0, iy = h > 0 ? (double)ny / h : 0;
     size_t ncell = nx * ny;
     uint32_t *start = om__calloc(ncell + 1, sizeof *start);
-    uint32_t *lo = om__malloc(4 * n * sizeof *lo);
-    if (!start || !lo) {
+    uint32_t *spans = om__malloc(4 * n * sizeof *spans);
+    if (!start || !spans) {
         om__free(start);
-        om__free(lo);
+        om__free(spans);
         return false;
     }
     /* each segment's cell range, then the counts, then the lists */
-    uint32_t *c0 = lo, *c1 = lo + n, *r0 = lo + 2 * n, *r1 = lo + 3 * n;
+    uint32_t *c0 = spans, *c1 = spans + n, *r0 = spans + 2 * n,
+             *r1 = spans + 3 * n;
     size_t total = 0;
     for (size_t s = 0; s < n; s++) {
         c0[s] = (uint32_t)dmin((S->x0[s] - bx0) * ix, (double)(nx - 1));
@@ -538,7 +539,7 @@ static bool grid_crossings(struct segs *S, const double *xy)
         }
     }
     om__free(start);
-    om__free(lo);
+    om__free(spans);
     om__free(list);
     return ok;
 }
