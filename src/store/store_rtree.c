@@ -3,8 +3,9 @@
  *
  * Inserting a million boxes one by one through SQLite's R*-tree costs about
  * 25 µs each (every insert runs several node queries and reinsertions).
- * The layer is already in Hilbert order, so a packed tree can be written
- * straight into the rtree's shadow tables (<name>_node, _rowid, _parent),
+ * The features' boxes sorted along a Hilbert curve pack into a tree that
+ * can be written straight into the rtree's shadow tables (<name>_node,
+ * _rowid, _parent),
  * as GDAL does for its own GeoPackage writer. The node format is SQLite's
  * (ext/rtree/rtree.c): a 2-byte tree depth (root only), a 2-byte cell
  * count, then cells of an 8-byte big-endian id and four big-endian float32
@@ -13,6 +14,8 @@
  * SELECT rtreecheck(...) verifies the result in the tests.
  */
 #include "store/store_int.h"
+
+#include "index/hilbert.h"
 
 #include <math.h>
 #include <string.h>
@@ -132,6 +135,8 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
     struct cell *level = NULL, *up = NULL;
     int64_t *leaf_of = NULL; /* leaf node of each leaf cell */
     size_t *slot = NULL;     /* leaf cell of each feature, or SIZE_MAX */
+    size_t *perm = NULL;     /* the features in Hilbert order */
+    uint32_t *keys = NULL;
     enum om_status s = node_size(&ld, rtree);
     if (s != OM_OK) {
         return s;
@@ -140,7 +145,7 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
     if (fan > MAX_CELLS) {
         fan = MAX_CELLS;
     }
-    /* leaf cells: non-empty features in layer (Hilbert) order */
+    /* leaf cells: the non-empty features in Hilbert order */
     size_t n = 0;
     level =
         om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *level);
@@ -148,12 +153,24 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
                                sizeof *leaf_of);
     slot =
         om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *slot);
+    perm =
+        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *perm);
+    keys =
+        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *keys);
     ld.blob = om__malloc((size_t)ld.node_size);
-    if (!level || !leaf_of || !slot || !ld.blob) {
+    if (!level || !leaf_of || !slot || !perm || !keys || !ld.blob) {
         s = om__enomem(err, path);
         goto out;
     }
-    for (size_t f = 0; f < v->nfeatures; f++) {
+    /* a layer finished in its source order (OM_LAYER_KEEP_ORDER: an
+     * import, constructed results) packs as well as a sorted one */
+    om__hilbert_keys(v->bbox, v->nfeatures, om_layer_extent(layer), keys);
+    if (!om__hilbert_order(keys, v->nfeatures, perm)) {
+        s = om__enomem(err, path);
+        goto out;
+    }
+    for (size_t i = 0; i < v->nfeatures; i++) {
+        size_t f = perm[i];
         struct om_rect b = v->bbox[f];
         slot[f] = SIZE_MAX;
         if (v->part_start[f + 1] == v->part_start[f] || om_rect_is_empty(b)) {
@@ -271,5 +288,7 @@ out:
     om__free(up);
     om__free(leaf_of);
     om__free(slot);
+    om__free(perm);
+    om__free(keys);
     return s;
 }

@@ -1460,6 +1460,73 @@ TEST(test_read_parallel)
     om_layer_free(src);
 }
 
+/*
+ * The GeoPackage R-tree of a layer kept in its source order (as an import
+ * keeps it) is packed along a Hilbert curve all the same: squares on a
+ * grid, their fids (= source order) scattered over it. Every leaf node's
+ * box is then a small block of the grid; packed in source order, each leaf
+ * would span most of the extent (about 60 times the bound below).
+ */
+TEST(test_rtree_packed_any_order)
+{
+    char path[512];
+    struct om_error err;
+    struct om_project *p = NULL;
+    tmp_path("packed.gpkg", path, sizeof path);
+    unlink(path);
+    enum { SIDE = 60, N = SIDE * SIDE };
+    struct om_layer *l = NULL;
+    CHECK_OK(om_layer_new("src", &l, &err), &err);
+    for (size_t k = 0; k < N; k++) {
+        /* 1637 is prime to N: k -> cell is a bijection that scatters */
+        size_t cell = (k * 1637) % N;
+        double x = OX + 2.0 * (double)(cell % SIDE);
+        double y = OY + 2.0 * (double)(cell / SIDE);
+        CHECK_OK(om_layer_begin_feature(l, (int64_t)k + 1, &err), &err);
+        CHECK_OK(om_layer_begin_part(l, &err), &err);
+        square(l, x, y, 1.0);
+        CHECK_OK(om_layer_end_feature(l, &err), &err);
+    }
+    CHECK_OK(om_layer_finish(l, OM_LAYER_KEEP_ORDER, &err), &err);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    int version = 0;
+    CHECK_OK(import_sample(p, "DLTB", l, &version, NULL, &err), &err);
+    /* the leaves: the nodes the _rowid table points at */
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(p->db,
+                             "SELECT rtreenode(2, data) FROM "
+                             "rtree_DLTB_v1_geom_node WHERE nodeno IN "
+                             "(SELECT nodeno FROM rtree_DLTB_v1_geom_rowid)",
+                             -1, &st, NULL) == SQLITE_OK);
+    double sum = 0.0;
+    size_t leaves = 0, cells = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        double b[4] = {INFINITY, -INFINITY, INFINITY, -INFINITY};
+        double id, c[4];
+        int used = 0;
+        /* "{id minx maxx miny maxy} {...} ..." */
+        while (t && sscanf(t, " {%lf %lf %lf %lf %lf}%n", &id, &c[0], &c[1],
+                           &c[2], &c[3], &used) == 5) {
+            b[0] = fmin(b[0], c[0]);
+            b[1] = fmax(b[1], c[1]);
+            b[2] = fmin(b[2], c[2]);
+            b[3] = fmax(b[3], c[3]);
+            cells++;
+            t += used;
+        }
+        sum += (b[1] - b[0]) * (b[3] - b[2]);
+        leaves++;
+    }
+    sqlite3_finalize(st);
+    CHECK_INT(cells, N);
+    CHECK(leaves >= N / 51);
+    double extent = (2.0 * SIDE - 1.0) * (2.0 * SIDE - 1.0);
+    CHECK(sum < 2.0 * extent);
+    om_project_close(p);
+    om_layer_free(l);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_store");
@@ -1480,5 +1547,6 @@ int main(void)
     RUN(test_read_fields_oom);
     RUN(test_read_gdal_gpkg);
     RUN(test_read_parallel);
+    RUN(test_rtree_packed_any_order);
     TEST_MAIN_END();
 }
