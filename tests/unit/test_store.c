@@ -380,14 +380,15 @@ TEST(test_create_open)
     om_project_free_string(v);
     om_project_close(p);
     CHECK(has_version);
-    /* the GeoPackage header fields */
+    /* the GeoPackage header fields, and the project's page size */
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "sqlite3 '%s' 'PRAGMA application_id; PRAGMA user_version;'",
+             "sqlite3 '%s' 'PRAGMA application_id; PRAGMA user_version; "
+             "PRAGMA page_size;'",
              path);
     int status;
     char *out = run_cmd(cmd, &status);
-    bool ok = out && strcmp(out, "1196444487\n10300\n") == 0;
+    bool ok = out && strcmp(out, "1196444487\n10300\n32768\n") == 0;
     free(out);
     CHECK(ok);
     /* missing file, bad CRS (and no file left behind) */
