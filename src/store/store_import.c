@@ -4,12 +4,63 @@
  * current-version view, catalogue row, log row and issues, all in one
  * transaction.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include "geom/wkb.h"
 #include "store/store_int.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * Write-back started while the rows are written: the project's pages that
+ * SQLite has handed to the kernel (its cache spills as it fills) are sent
+ * to the disk every FLUSH_BYTES of rows, in the background, so that the
+ * fsync of COMMIT finds most of them written (the city's 545k parcels:
+ * that fsync 0.15 s instead of 0.7 s, the import 0.1 s shorter: the rows
+ * are written a little slower meanwhile). It changes no guarantee: SQLite
+ * only hands the kernel pages it may write back at any time, and COMMIT
+ * still syncs. Only where the kernel offers it (Linux).
+ */
+enum { FLUSH_BYTES = 32 << 20 };
+
+struct flusher {
+    int fd;
+    size_t pending;
+};
+
+static void flusher_open(struct flusher *fl, const char *path)
+{
+    fl->pending = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+    fl->fd = open(path, O_RDONLY | O_CLOEXEC);
+#else
+    (void)path;
+    fl->fd = -1;
+#endif
+}
+
+static void flusher_add(struct flusher *fl, size_t bytes)
+{
+    fl->pending += bytes;
+    if (fl->fd < 0 || fl->pending < FLUSH_BYTES) {
+        return;
+    }
+    fl->pending = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* a failure only leaves the pages to COMMIT's fsync */
+    (void)sync_file_range(fl->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
+static void flusher_close(struct flusher *fl)
+{
+    if (fl->fd >= 0) {
+        close(fl->fd);
+    }
+}
 
 static bool is_alpha(char c)
 {
@@ -243,12 +294,19 @@ static enum om_status step_done(struct writer *w, sqlite3_stmt *st,
     return OM_OK;
 }
 
-/* INSERT INTO t VALUES (?, ?, ...), ... with `rows` rows. */
+/*
+ * INSERT OR FAIL INTO t VALUES (?, ?, ...), ... with `rows` rows. OR FAIL:
+ * a failing statement keeps the rows before it (the whole import is rolled
+ * back then anyway), so SQLite keeps no statement journal. With the default
+ * (ABORT), every statement of several rows first copied the pages it was
+ * about to change into a temporary file: for a million parcels, 880 MB
+ * written and about 1 s.
+ */
 static enum om_status prepare_insert(struct writer *w, size_t rows,
                                      sqlite3_stmt **ins)
 {
     size_t nfields = om_layer_nfields(w->l);
-    enum om_status st = sql_fmt(w, OM_OK, "INSERT INTO ");
+    enum om_status st = sql_fmt(w, OM_OK, "INSERT OR FAIL INTO ");
     st = sql_id(w, st, w->table);
     st = sql_fmt(w, st, " VALUES ");
     for (size_t r = 0; r < rows; r++) {
@@ -312,6 +370,8 @@ static enum om_status write_features(struct writer *w,
     }
     struct om_layer_view v;
     om_layer_view(l, &v);
+    struct flusher fl;
+    flusher_open(&fl, w->p->path);
     int32_t srs_id = om_project_srs_id(w->p);
     size_t n = v.nfeatures;
     size_t full = batch > 1 ? n / batch * batch : 0;
@@ -332,6 +392,7 @@ static enum om_status write_features(struct writer *w,
         }
         om__store_bind_feature(l, fid, &blobs[row], true, f, ins,
                                (int)(row * nparams + 1));
+        flusher_add(&fl, blobs[row].len);
         if (row + 1 < (rank < full ? batch : 1)) {
             continue;
         }
@@ -342,6 +403,7 @@ static enum om_status write_features(struct writer *w,
                                  "cannot write a feature");
         }
     }
+    flusher_close(&fl);
     sqlite3_finalize(one);
     sqlite3_finalize(many);
     for (size_t r = 0; r < batch; r++) {

@@ -74,10 +74,12 @@ static enum om_status prepare(struct loader *ld, const char *rtree,
 {
     struct om__buf b;
     om__buf_init(&b, 0);
-    /* node 1 exists already (the empty root) */
+    /* node 1 exists already (the empty root); OR FAIL: no statement
+     * journal for the statements of many rows (the caller's transaction
+     * is rolled back on any failure) */
     enum om_status s = om__buf_puts(&b, strcmp(suffix, "_node") == 0
                                             ? "INSERT OR REPLACE INTO "
-                                            : "INSERT INTO ");
+                                            : "INSERT OR FAIL INTO ");
     if (s == OM_OK) {
         s = om__buf_printf(&b, "\"%s%s\" %s VALUES (?, ?)", rtree, suffix,
                            cols);
