@@ -738,10 +738,12 @@ static enum om_status create_triggers(struct writer *w)
     return run_sql(w);
 }
 
+/* OR FAIL: no statement journal for the statements of many rows (a
+ * failed write is rolled back to its savepoint; see store_import.c) */
 static enum om_status prepare_insert(struct writer *w, size_t rows,
                                      size_t nvalues, sqlite3_stmt **ins)
 {
-    put(w, "INSERT INTO ");
+    put(w, "INSERT OR FAIL INTO ");
     put_id(w, w->table);
     put(w, " VALUES ");
     for (size_t r = 0; r < rows; r++) {
