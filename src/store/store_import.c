@@ -299,8 +299,8 @@ static enum om_status step_done(struct writer *w, sqlite3_stmt *st,
  * a failing statement keeps the rows before it (the whole import is rolled
  * back then anyway), so SQLite keeps no statement journal. With the default
  * (ABORT), every statement of several rows first copied the pages it was
- * about to change into a temporary file: for a million parcels, 880 MB
- * written and about 1 s.
+ * about to change into a temporary file: for the city's 545k parcels,
+ * 880 MB written in 56k calls taking 0.9 s.
  */
 static enum om_status prepare_insert(struct writer *w, size_t rows,
                                      sqlite3_stmt **ins)
