@@ -8,9 +8,11 @@
 #include "index/hilbert.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct column {
     char *name;
@@ -647,10 +649,127 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* Apply permutation `perm` (new position i holds old feature perm[i]). */
+/*
+ * The permutation's copies, for the output features [i0, i1) of one thread:
+ * first their counts of parts, rings and points (phase 0), then, from the
+ * offsets those give, the copy of their geometry (phase 1) and of the
+ * columns c with c % nthreads == the thread's index (each thread with its
+ * own scratch).
+ */
+struct perm_job {
+    const struct om_layer *l;
+    const size_t *perm;
+    size_t i0, i1, t, nthreads;
+    int phase;
+    size_t np, nr, nq; /* phase 0: the counts; phase 1: the first of each */
+    double *xy;
+    size_t *pts, *rs, *ps;
+    struct om_rect *bb;
+    int64_t *fid;
+    uint8_t *fl;
+    int64_t *tmp; /* nfeatures + 1 each */
+    uint8_t *tmpn;
+    pthread_t tid;
+    bool started;
+};
+
+static void *perm_main(void *arg)
+{
+    struct perm_job *j = arg;
+    const struct om_layer *l = j->l;
+    const size_t *perm = j->perm;
+    if (j->phase == 0) {
+        size_t np = 0, nr = 0, nq = 0;
+        for (size_t i = j->i0; i < j->i1; i++) {
+            size_t f = perm[i];
+            size_t p0 = l->part_start[f], p1 = l->part_start[f + 1];
+            np += p1 - p0;
+            nr += l->ring_start[p1] - l->ring_start[p0];
+            nq += l->point_start[l->ring_start[p1]] -
+                  l->point_start[l->ring_start[p0]];
+        }
+        j->np = np;
+        j->nr = nr;
+        j->nq = nq;
+        return NULL;
+    }
+    size_t np = j->np, nr = j->nr, nq = j->nq;
+    for (size_t i = j->i0; i < j->i1; i++) {
+        size_t f = perm[i];
+        j->ps[i] = np;
+        j->bb[i] = l->bbox[f];
+        j->fid[i] = l->fid[f];
+        j->fl[i] = l->flags[f];
+        /* a feature's rings, and their points, are contiguous */
+        size_t a = l->point_start[l->ring_start[l->part_start[f]]];
+        size_t b = l->point_start[l->ring_start[l->part_start[f + 1]]];
+        for (size_t p = l->part_start[f]; p < l->part_start[f + 1]; p++) {
+            j->rs[np++] = nr;
+            for (size_t r = l->ring_start[p]; r < l->ring_start[p + 1]; r++) {
+                j->pts[nr++] = nq + (l->point_start[r] - a);
+            }
+        }
+        memcpy(j->xy + 2 * nq, l->xy + 2 * a, 2 * (b - a) * sizeof *j->xy);
+        nq += b - a;
+    }
+    size_t nf = l->nfeatures;
+    for (size_t c = j->t; c < l->ncols; c += j->nthreads) {
+        struct column *col = &l->cols[c];
+        for (size_t i = 0; i < nf; i++) {
+            j->tmp[i] = col->v.i[perm[i]];
+            j->tmpn[i] = col->is_null[perm[i]];
+        }
+        memcpy(col->v.i, j->tmp, nf * 8);
+        memcpy(col->is_null, j->tmpn, nf);
+    }
+    return NULL;
+}
+
+int om__layer_permute_threads = 0;
+enum { PERM_MIN_POINTS = 1 << 20, PERM_MAX_THREADS = 4 };
+
+static size_t permute_threads(const struct om_layer *l)
+{
+    if (l->npoints < PERM_MIN_POINTS && om__layer_permute_threads == 0) {
+        return 1;
+    }
+    long n = om__layer_permute_threads > 0 ? om__layer_permute_threads
+                                           : sysconf(_SC_NPROCESSORS_ONLN);
+    n = n < 1 ? 1 : n > PERM_MAX_THREADS ? PERM_MAX_THREADS : n;
+    size_t m = (size_t)n;
+    return m <= l->nfeatures ? m : l->nfeatures ? l->nfeatures : 1;
+}
+
+/* Run phase `phase` of the jobs, on threads where they start. */
+static void perm_run(struct perm_job *jobs, size_t n, int phase)
+{
+    for (size_t t = 0; t < n; t++) {
+        jobs[t].phase = phase;
+        jobs[t].started = t > 0 && pthread_create(&jobs[t].tid, NULL, perm_main,
+                                                  &jobs[t]) == 0;
+    }
+    for (size_t t = 0; t < n; t++) {
+        if (!jobs[t].started) {
+            perm_main(&jobs[t]);
+        }
+    }
+    for (size_t t = 0; t < n; t++) {
+        if (jobs[t].started) {
+            pthread_join(jobs[t].tid, NULL);
+        }
+    }
+}
+
+/*
+ * Reorder the features: feature i becomes feature perm[i]. Large layers are
+ * copied on several threads (the copy of a city's coordinates is most of a
+ * read's single-threaded time); the result does not depend on their number.
+ */
 static enum om_status permute(struct om_layer *l, const size_t *perm,
                               struct om_error *err)
 {
     size_t nf = l->nfeatures;
+    size_t nt = permute_threads(l);
     double *xy = om__reallocarray(NULL, 2 * l->npoints + 2, sizeof *xy);
     size_t *pts = om__reallocarray(NULL, l->nrings + 1, sizeof *pts);
     size_t *rs = om__reallocarray(NULL, l->nparts + 1, sizeof *rs);
@@ -658,9 +777,20 @@ static enum om_status permute(struct om_layer *l, const size_t *perm,
     struct om_rect *bb = om__reallocarray(NULL, nf + 1, sizeof *bb);
     int64_t *fid = om__reallocarray(NULL, nf + 1, sizeof *fid);
     uint8_t *fl = om__malloc(nf + 1);
-    int64_t *tmp = om__reallocarray(NULL, nf + 1, 8);
-    uint8_t *tmpn = om__malloc(nf + 1);
-    if (!xy || !pts || !rs || !ps || !bb || !fid || !fl || !tmp || !tmpn) {
+    struct perm_job *jobs = om__calloc(nt, sizeof *jobs);
+    bool ok = xy && pts && rs && ps && bb && fid && fl && jobs;
+    /* scratch for the columns: one pair a thread that has a column */
+    for (size_t t = 0; ok && t < nt && t < l->ncols; t++) {
+        jobs[t].tmp = om__reallocarray(NULL, nf + 1, 8);
+        jobs[t].tmpn = om__malloc(nf + 1);
+        ok = jobs[t].tmp && jobs[t].tmpn;
+    }
+    if (!ok) {
+        for (size_t t = 0; jobs && t < nt; t++) {
+            om__free(jobs[t].tmp);
+            om__free(jobs[t].tmpn);
+        }
+        om__free(jobs);
         om__free(xy);
         om__free(pts);
         om__free(rs);
@@ -668,41 +798,44 @@ static enum om_status permute(struct om_layer *l, const size_t *perm,
         om__free(bb);
         om__free(fid);
         om__free(fl);
-        om__free(tmp);
-        om__free(tmpn);
         return om__enomem(err, l->name);
     }
-    size_t np = 0, nr = 0, nq = 0;
-    for (size_t i = 0; i < nf; i++) {
-        size_t f = perm[i];
-        ps[i] = np;
-        bb[i] = l->bbox[f];
-        fid[i] = l->fid[f];
-        fl[i] = l->flags[f];
-        for (size_t p = l->part_start[f]; p < l->part_start[f + 1]; p++) {
-            rs[np++] = nr;
-            for (size_t r = l->ring_start[p]; r < l->ring_start[p + 1]; r++) {
-                size_t a = l->point_start[r], b = l->point_start[r + 1];
-                pts[nr++] = nq;
-                memcpy(xy + 2 * nq, l->xy + 2 * a, 2 * (b - a) * sizeof *xy);
-                nq += b - a;
-            }
-        }
+    for (size_t t = 0; t < nt; t++) {
+        struct perm_job *j = &jobs[t];
+        j->l = l;
+        j->perm = perm;
+        j->i0 = nf * t / nt;
+        j->i1 = nf * (t + 1) / nt;
+        j->t = t;
+        j->nthreads = nt;
+        j->xy = xy;
+        j->pts = pts;
+        j->rs = rs;
+        j->ps = ps;
+        j->bb = bb;
+        j->fid = fid;
+        j->fl = fl;
     }
+    perm_run(jobs, nt, 0);
+    size_t np = 0, nr = 0, nq = 0;
+    for (size_t t = 0; t < nt; t++) {
+        size_t a = jobs[t].np, b = jobs[t].nr, c = jobs[t].nq;
+        jobs[t].np = np;
+        jobs[t].nr = nr;
+        jobs[t].nq = nq;
+        np += a;
+        nr += b;
+        nq += c;
+    }
+    perm_run(jobs, nt, 1);
     ps[nf] = np;
     rs[np] = nr;
     pts[nr] = nq;
-    for (size_t c = 0; c < l->ncols; c++) {
-        struct column *col = &l->cols[c];
-        for (size_t i = 0; i < nf; i++) {
-            tmp[i] = col->v.i[perm[i]];
-            tmpn[i] = col->is_null[perm[i]];
-        }
-        memcpy(col->v.i, tmp, nf * 8);
-        memcpy(col->is_null, tmpn, nf);
+    for (size_t t = 0; t < nt; t++) {
+        om__free(jobs[t].tmp);
+        om__free(jobs[t].tmpn);
     }
-    om__free(tmp);
-    om__free(tmpn);
+    om__free(jobs);
     om__free(l->xy);
     om__free(l->point_start);
     om__free(l->ring_start);

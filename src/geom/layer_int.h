@@ -17,4 +17,11 @@ enum om_status om__layer_append(struct om_layer *dst,
                                 const struct om_layer *src,
                                 struct om_error *err);
 
+/*
+ * Threads of om_layer_finish's reordering (0: the online cores, at most 4,
+ * for layers of a million points or more, else one). For the tests: the
+ * layer is the same for any number.
+ */
+extern int om__layer_permute_threads;
+
 #endif

@@ -448,6 +448,133 @@ TEST(test_append)
     }
 }
 
+/* A layer of n features, the same for the same seed: one to three parts,
+ * some with a hole, some empty; fid 1000 + i; an int, a text and a real
+ * column with some nulls. */
+static struct om_layer *mixed_layer(size_t n, uint64_t seed, unsigned flags)
+{
+    rng_state = seed;
+    struct om_layer *l = NULL;
+    struct om_error err;
+    if (om_layer_new("MIX", &l, &err) != OM_OK) {
+        return NULL;
+    }
+    int fi, fn, fr;
+    bool ok =
+        om_layer_add_field(l, "id", OM_FIELD_INT, &fi, &err) == OM_OK &&
+        om_layer_add_field(l, "name", OM_FIELD_TEXT, &fn, &err) == OM_OK &&
+        om_layer_add_field(l, "v", OM_FIELD_REAL, &fr, &err) == OM_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = om_layer_begin_feature(l, (int64_t)(1000 + i), &err) == OM_OK;
+        int parts = i % 11 == 5 ? 0 : 1 + (int)(rnd() * 3);
+        for (int p = 0; ok && p < parts; p++) {
+            double x = 500000 + rnd() * 20000, y = 4800000 + rnd() * 20000;
+            double sz = 10 + rnd() * 40;
+            double shell[] = {x, y, x + sz, y, x + sz, y + sz, x, y + sz};
+            double hole[] = {x + 2, y + 2, x + 2, y + 4, x + 4, y + 4};
+            ok = om_layer_begin_part(l, &err) == OM_OK &&
+                 om_layer_add_ring(l, shell, 4, &err) == OM_OK &&
+                 (rnd() < 0.5 || om_layer_add_ring(l, hole, 3, &err) == OM_OK);
+        }
+        char name[24];
+        snprintf(name, sizeof name, "n%zu", i * 7);
+        ok = ok && om_layer_set_int(l, fi, (int64_t)i * 3, &err) == OM_OK &&
+             (i % 4 == 1 || om_layer_set_text(l, fn, name, &err) == OM_OK) &&
+             (i % 5 == 2 ||
+              om_layer_set_real(l, fr, (double)i / 7.0, &err) == OM_OK) &&
+             om_layer_end_feature(l, &err) == OM_OK;
+    }
+    ok = ok && om_layer_finish(l, flags, &err) == OM_OK;
+    if (!ok) {
+        om_layer_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Feature f of a against feature g of b: geometry, box, flags, columns. */
+static bool same_feature(const struct om_layer *a, size_t f,
+                         const struct om_layer *b, size_t g)
+{
+    struct om_layer_view va, vb;
+    om_layer_view(a, &va);
+    om_layer_view(b, &vb);
+    if (va.fid[f] != vb.fid[g] || va.flags[f] != vb.flags[g] ||
+        memcmp(&va.bbox[f], &vb.bbox[g], sizeof va.bbox[f]) != 0 ||
+        va.part_start[f + 1] - va.part_start[f] !=
+            vb.part_start[g + 1] - vb.part_start[g]) {
+        return false;
+    }
+    for (size_t k = 0; k < va.part_start[f + 1] - va.part_start[f]; k++) {
+        size_t pa = va.part_start[f] + k, pb = vb.part_start[g] + k;
+        if (va.ring_start[pa + 1] - va.ring_start[pa] !=
+            vb.ring_start[pb + 1] - vb.ring_start[pb]) {
+            return false;
+        }
+        for (size_t m = 0; m < va.ring_start[pa + 1] - va.ring_start[pa]; m++) {
+            size_t ra = va.ring_start[pa] + m, rb = vb.ring_start[pb] + m;
+            size_t n = va.point_start[ra + 1] - va.point_start[ra];
+            if (n != vb.point_start[rb + 1] - vb.point_start[rb] ||
+                memcmp(va.xy + 2 * va.point_start[ra],
+                       vb.xy + 2 * vb.point_start[rb],
+                       2 * n * sizeof *va.xy) != 0) {
+                return false;
+            }
+        }
+    }
+    for (int c = 0; c < 3; c++) {
+        if (om_layer_is_null(a, f, c) != om_layer_is_null(b, g, c)) {
+            return false;
+        }
+    }
+    const char *ta = om_layer_get_text(a, f, 1),
+               *tb = om_layer_get_text(b, g, 1);
+    return om_layer_get_int(a, f, 0) == om_layer_get_int(b, g, 0) &&
+           (om_layer_is_null(a, f, 1) || strcmp(ta, tb) == 0) &&
+           (om_layer_is_null(a, f, 2) ||
+            om_layer_get_real(a, f, 2) == om_layer_get_real(b, g, 2));
+}
+
+/*
+ * The Hilbert reordering on 1 to 5 threads gives the same layer, and every
+ * feature is its source feature (the layer kept in source order: feature
+ * fid - 1000), rings, points, box, flags and columns.
+ */
+TEST(test_reorder_threads)
+{
+    int saved = om__layer_permute_threads;
+    struct om_layer *src = mixed_layer(3001, 12345, OM_LAYER_KEEP_ORDER);
+    CHECK(src != NULL);
+    struct om_layer *one = NULL;
+    for (int t = 1; src && t <= 5; t++) {
+        om__layer_permute_threads = t;
+        struct om_layer *l = mixed_layer(3001, 12345, 0);
+        CHECK(l != NULL);
+        if (!l) {
+            break;
+        }
+        struct om_layer_view v;
+        om_layer_view(l, &v);
+        CHECK_INT(v.nfeatures, 3001);
+        size_t bad = 0;
+        for (size_t f = 0; f < v.nfeatures; f++) {
+            bad += !same_feature(l, f, src, (size_t)(v.fid[f] - 1000));
+            bad += one && !same_feature(l, f, one, f);
+        }
+        CHECK_INT(bad, 0);
+        /* reordered at all: not the source order */
+        CHECK(v.fid[0] != 1000 || v.fid[1] != 1001 || v.fid[2] != 1002);
+        if (!one) {
+            one = l;
+        } else {
+            om_layer_free(l);
+        }
+    }
+    om__layer_permute_threads = saved;
+    om_layer_free(one);
+    om_layer_free(src);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
@@ -461,5 +588,6 @@ int main(void)
     RUN(test_planar_area_precision);
     RUN(test_core_helpers);
     RUN(test_append);
+    RUN(test_reorder_threads);
     TEST_MAIN_END();
 }
