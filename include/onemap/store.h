@@ -150,6 +150,16 @@ struct om_import_meta {
     const char *name_field;
     const struct om_feature_issue *issues;
     size_t nissues;
+    /* When set: called in the import's transaction once the rows are
+     * written, before the catalogue and the issues; its issues replace
+     * the two fields above, and an error aborts the import (rolled back).
+     * For a check of the layer running while the rows are written; the
+     * check may set the features' flags (OM_FEAT_INVALID), which the
+     * catalogue counts after this call. */
+    enum om_status (*rows_written)(void *ctx,
+                                   const struct om_feature_issue **issues,
+                                   size_t *nissues, struct om_error *err);
+    void *rows_written_ctx;
     /* While the project CRS is still "auto": the CRS to set (same id/WKT
      * forms as om_project_set_crs) in the import's own transaction, so a
      * failed first import leaves the project "auto". The layer must

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool has_ext(const char *path, const char *ext)
 {
@@ -404,6 +405,92 @@ out:
     return st;
 }
 
+/*
+ * The validity check on threads of its own while the rows are written
+ * (SQLite writes on one core): joined by the store, in the import's
+ * transaction, once the rows are in and before the catalogue counts the
+ * invalid features. Not with --repair, which rewrites geometries first.
+ * The check only marks the features' flags, which the writing of the rows
+ * does not read.
+ */
+struct check_job {
+    struct om_layer *l;
+    int threads;
+    struct issues *is;
+    struct om_import_report *rep;
+    volatile int stop; /* set when the import fails before the join */
+    struct om_progress progress;
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+static void *check_main(void *arg)
+{
+    struct check_job *c = arg;
+    struct om_layer *l = c->l;
+    c->st = check_validity(&l, false, c->threads, c->is, c->rep, &c->progress,
+                           &c->err);
+    return NULL;
+}
+
+static void check_start(struct check_job *c, struct om_layer *l, int threads,
+                        struct issues *is, struct om_import_report *rep,
+                        const struct om_progress *progress)
+{
+    c->l = l;
+    /* all of them, though the writer takes a core: the check of a layer
+     * of few rows (farmland, red lines) is most of its import */
+    c->threads = threads;
+    c->is = is;
+    c->rep = rep;
+    c->stop = 0;
+    /* no progress of its own (the writing's shows); the user's cancel or
+     * a failed import stops it */
+    c->progress.fn = NULL;
+    c->progress.ctx = NULL;
+    c->progress.cancel =
+        progress && progress->cancel ? progress->cancel : &c->stop;
+    om_error_clear(&c->err);
+    c->st = OM_OK;
+    c->started = pthread_create(&c->tid, NULL, check_main, c) == 0;
+    if (!c->started) {
+        check_main(c);
+    }
+}
+
+/* Wait for the check (stopping it first when `abandon`); its status. */
+static enum om_status check_join(struct check_job *c, bool abandon)
+{
+    if (c->started) {
+        if (abandon) {
+            c->stop = 1;
+        }
+        pthread_join(c->tid, NULL);
+        c->started = false;
+    }
+    return c->st;
+}
+
+/* The store's hook (om_import_meta.rows_written): the check's issues. */
+static enum om_status check_done(void *ctx,
+                                 const struct om_feature_issue **issues,
+                                 size_t *nissues, struct om_error *err)
+{
+    struct check_job *c = ctx;
+    enum om_status st = check_join(c, false);
+    if (st != OM_OK) {
+        if (err) {
+            *err = c->err;
+        }
+        return st;
+    }
+    *issues = c->is->v;
+    *nissues = c->is->n;
+    return OM_OK;
+}
+
 /* Choose the project CRS from the layer's extent (lon/lat centre). */
 static enum om_status choose_crs(const struct om_layer *l,
                                  const struct om_crs *src, struct om_crs **out,
@@ -486,6 +573,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     om__arena_init(&is.arena);
     struct om__buf params;
     om__buf_init(&params, 1 << 16);
+    struct check_job check = {0};
     enum om_status st;
     if (!opt->code || !opt->code[0]) {
         st = om__error(err, OM_EINVAL, path, 0, -1,
@@ -568,10 +656,12 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     if (st != OM_OK) {
         goto out;
     }
-    st = check_validity(&layer, opt->repair, opt->threads, &is, rep, progress,
-                        err);
-    if (st != OM_OK) {
-        goto out;
+    if (opt->repair) {
+        st =
+            check_validity(&layer, true, opt->threads, &is, rep, progress, err);
+        if (st != OM_OK) {
+            goto out;
+        }
     }
     st = om_layer_set_name(layer, code, err);
     if (st == OM_OK) {
@@ -582,6 +672,10 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     }
     if (st != OM_OK) {
         goto out;
+    }
+    if (!opt->repair) {
+        /* from here on the layer's arrays stay where they are */
+        check_start(&check, layer, opt->threads, &is, rep, progress);
     }
     bool first = true;
     om__buf_puts(&params, "{");
@@ -606,8 +700,14 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     if (rep->crs_chosen) {
         meta.project_crs = did ? did : om_crs_wkt(dst);
     }
-    meta.issues = is.v;
-    meta.nissues = is.n;
+    if (opt->repair) {
+        meta.issues = is.v;
+        meta.nissues = is.n;
+    } else {
+        /* the issues come from the check once the rows are written */
+        meta.rows_written = check_done;
+        meta.rows_written_ctx = &check;
+    }
     if (opt->code_field && om_layer_field_index(layer, opt->code_field) < 0) {
         st = om__error(err, OM_ENOTFOUND, path, 0, -1,
                        "no field '%s' for --code-field", opt->code_field);
@@ -624,6 +724,13 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         rep->nfeatures = (int64_t)om_layer_nfeatures(layer);
     }
 out:
+    if (check_join(&check, true) != OM_OK && st == OM_OK) {
+        /* only when the store never asked for the check */
+        st = check.st;
+        if (err) {
+            *err = check.err;
+        }
+    }
     om_layer_free(layer);
     om_crs_free(src);
     om_crs_free(dst);

@@ -220,6 +220,9 @@ struct writer {
     char **cols;
     struct om__buf sql;
     struct om_error *err;
+    /* the issues to record: meta's, or those of meta->rows_written */
+    const struct om_feature_issue *issues;
+    size_t nissues;
 };
 
 /* Build and run the SQL in w->sql (reset before and after). */
@@ -646,7 +649,7 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
     s = step_done(w, st, "cannot write om_import_log");
     sqlite3_finalize(st);
-    if (s != OM_OK || m->nissues == 0) {
+    if (s != OM_OK || w->nissues == 0) {
         return s;
     }
     s = om__store_prepare(db, w->p->path,
@@ -656,8 +659,8 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     if (s != OM_OK) {
         return s;
     }
-    for (size_t i = 0; s == OM_OK && i < m->nissues; i++) {
-        const struct om_feature_issue *is = &m->issues[i];
+    for (size_t i = 0; s == OM_OK && i < w->nissues; i++) {
+        const struct om_feature_issue *is = &w->issues[i];
         sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, w->version);
         sqlite3_bind_int64(st, 3, is->fid);
@@ -745,6 +748,8 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
     w.meta = meta;
     w.code = meta->code;
     w.err = err;
+    w.issues = meta->issues;
+    w.nissues = meta->nissues;
     om__buf_init(&w.sql, 0);
     s = column_names(layer, &w.cols, err);
     if (s != OM_OK) {
@@ -771,6 +776,10 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
         }
         if (s == OM_OK) {
             s = write_features(&w, progress);
+        }
+        if (s == OM_OK && meta->rows_written) {
+            s = meta->rows_written(meta->rows_written_ctx, &w.issues,
+                                   &w.nissues, err);
         }
         if (s == OM_OK) {
             s = create_triggers(&w);

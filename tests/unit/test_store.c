@@ -1528,6 +1528,94 @@ TEST(test_rtree_packed_any_order)
     om_layer_free(l);
 }
 
+/* om_import_meta.rows_written: marks fid 1 invalid and gives its issue,
+ * or fails (ctx->fail). */
+struct hook_ctx {
+    struct om_layer *l;
+    bool fail;
+    int calls;
+    struct om_feature_issue issue;
+};
+
+static enum om_status hook(void *ctx, const struct om_feature_issue **issues,
+                           size_t *nissues, struct om_error *err)
+{
+    struct hook_ctx *h = ctx;
+    h->calls++;
+    if (h->fail) {
+        return om__error(err, OM_EGEOM, "hook", 0, 2, "the check failed");
+    }
+    struct om_layer_view v;
+    om_layer_view(h->l, &v);
+    for (size_t f = 0; f < v.nfeatures; f++) {
+        if (v.fid[f] == 1) {
+            om_layer_mark(h->l, f, OM_FEAT_INVALID);
+        }
+    }
+    *issues = &h->issue;
+    *nissues = 1;
+    return OM_OK;
+}
+
+/*
+ * The import's rows_written hook (the validity check that runs while the
+ * rows are written): its issues are recorded and the flags it sets are
+ * counted in the catalogue; when it fails, the import is rolled back and
+ * leaves no trace.
+ */
+TEST(test_rows_written_hook)
+{
+    char path[512];
+    struct om_project *p = NULL;
+    struct om_error err;
+    tmp_path("hook.gpkg", path, sizeof path);
+    unlink(path);
+    CHECK_OK(om_project_create(path, "EPSG:4530", &p, &err), &err);
+    struct om_layer *l = make_layer(50, true);
+    CHECK(l != NULL);
+    struct hook_ctx h = {
+        l, true, 0, {1, "invalid", "Ring Self-intersection", OX + 10, OY + 10}};
+    struct om_import_meta meta = {0};
+    meta.code = "DLTB";
+    meta.source = "x.gpkg";
+    meta.sha256 = "00";
+    meta.params_json = "{}";
+    meta.rows_written = hook;
+    meta.rows_written_ctx = &h;
+    int version = 0;
+    CHECK_STATUS(om_project_import(p, l, &meta, &version, NULL, &err),
+                 OM_EGEOM);
+    CHECK_CONTAINS(err.msg, "the check failed");
+    CHECK_INT(h.calls, 1);
+    struct om_layer_record *recs = NULL;
+    size_t n = 99;
+    CHECK_OK(om_project_layers(p, true, &recs, &n, &err), &err);
+    CHECK_INT(n, 0);
+    om_layer_records_free(recs, n);
+    h.fail = false;
+    CHECK_OK(om_project_import(p, l, &meta, &version, NULL, &err), &err);
+    CHECK_INT(h.calls, 2);
+    CHECK_INT(version, 1);
+    CHECK_OK(om_project_layers(p, true, &recs, &n, &err), &err);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        /* fid 2 flagged by make_layer, fid 1 by the hook */
+        CHECK_INT(recs[0].ninvalid, 2);
+    }
+    om_layer_records_free(recs, n);
+    struct om_feature_issue *is = NULL;
+    size_t ni = 0;
+    CHECK_OK(om_project_issues(p, "DLTB", 0, &is, &ni, &err), &err);
+    CHECK_INT(ni, 1);
+    if (ni == 1) {
+        CHECK_INT(is[0].fid, 1);
+        CHECK_STR(is[0].reason, "Ring Self-intersection");
+    }
+    om_feature_issues_free(is, ni);
+    om_project_close(p);
+    om_layer_free(l);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_store");
@@ -1549,5 +1637,6 @@ int main(void)
     RUN(test_read_gdal_gpkg);
     RUN(test_read_parallel);
     RUN(test_rtree_packed_any_order);
+    RUN(test_rows_written_hook);
     TEST_MAIN_END();
 }
