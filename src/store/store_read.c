@@ -391,7 +391,7 @@ struct part {
     struct om_layer *l;
     uint64_t total;
     uint64_t *done; /* rows read by every part (part 0 reports them) */
-    volatile int *stop;
+    int *stop; /* atomic: set by the first part that fails */
     bool reports;
     enum om_status st;
     struct om_error err;
@@ -437,7 +437,7 @@ static void *read_part(void *arg)
         if ((++mine & 255) == 0) {
             __atomic_fetch_add(pt->done, 256, __ATOMIC_RELAXED);
         }
-        if (*pt->stop) {
+        if (__atomic_load_n(pt->stop, __ATOMIC_RELAXED)) {
             s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
                           "reading %s canceled", spec->table);
             break;
@@ -455,7 +455,7 @@ static void *read_part(void *arg)
             shown = done / step;
             if (show && om__progress_force(spec->progress, "reading", done,
                                            pt->total)) {
-                *pt->stop = 1;
+                __atomic_store_n(pt->stop, 1, __ATOMIC_RELAXED);
                 s = om__error(err, OM_ECANCELED, spec->source, 0, -1,
                               "reading %s canceled", spec->table);
                 break;
@@ -483,7 +483,7 @@ static void *read_part(void *arg)
                             "cannot read the features");
     }
     if (s != OM_OK) {
-        *pt->stop = 1;
+        __atomic_store_n(pt->stop, 1, __ATOMIC_RELAXED);
     }
     sqlite3_finalize(st);
     om__wkb_reader_deinit(&rd);
@@ -622,7 +622,7 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
     struct om__buf sql;
     om__buf_init(&sql, 0);
     uint64_t total = o->nrows >= 0 ? (uint64_t)o->nrows : 0, done = 0;
-    volatile int stop = 0;
+    int stop = 0;
     struct part parts[MAX_PARTS];
     memset(parts, 0, sizeof parts);
     enum om_status s = table_columns(db, spec, &cols, &ncols, &fid_col, err);
