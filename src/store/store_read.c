@@ -391,7 +391,7 @@ struct part {
     struct om_layer *l;
     uint64_t total;
     uint64_t *done; /* rows read by every part (part 0 reports them) */
-    int *stop; /* atomic: set by the first part that fails */
+    int *stop;      /* atomic: set by the first part that fails */
     bool reports;
     enum om_status st;
     struct om_error err;
