@@ -568,9 +568,11 @@ static double gyat(const struct om__ak *k, size_t j)
  * The index of the grid interval (origin o, size h, 1/h inv, n of them)
  * whose closed span holds v, clamped to the grid: the multiplication
  * guesses, the comparisons with the very corner coordinates the rest of
- * the code uses decide.
+ * the code uses decide. Always inlined: it runs for every vertex of a
+ * feature near a zone edge (as a call, 7% of an overlay's time).
  */
-static size_t cell_of(double v, double o, double h, double inv, size_t n)
+static inline __attribute__((always_inline)) size_t
+cell_of(double v, double o, double h, double inv, size_t n)
 {
     double f = (v - o) * inv;
     size_t i = !(f > 0.0) ? 0 : f >= (double)(n - 1) ? n - 1 : (size_t)f;
