@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static bool has_ext(const char *path, const char *ext)
 {
@@ -436,8 +435,7 @@ static void *check_main(void *arg)
 }
 
 static void check_start(struct check_job *c, struct om_layer *l, int threads,
-                        struct issues *is, struct om_import_report *rep,
-                        const struct om_progress *progress)
+                        struct issues *is, struct om_import_report *rep)
 {
     c->l = l;
     /* all of them, though the writer takes a core: the check of a layer
@@ -446,12 +444,11 @@ static void check_start(struct check_job *c, struct om_layer *l, int threads,
     c->is = is;
     c->rep = rep;
     c->stop = 0;
-    /* no progress of its own (the writing's shows); the user's cancel or
-     * a failed import stops it */
+    /* no progress of its own (the writing's shows); stopped when the
+     * import fails, which a cancel by the user makes it do */
     c->progress.fn = NULL;
     c->progress.ctx = NULL;
-    c->progress.cancel =
-        progress && progress->cancel ? progress->cancel : &c->stop;
+    c->progress.cancel = &c->stop;
     om_error_clear(&c->err);
     c->st = OM_OK;
     c->started = pthread_create(&c->tid, NULL, check_main, c) == 0;
@@ -465,7 +462,7 @@ static enum om_status check_join(struct check_job *c, bool abandon)
 {
     if (c->started) {
         if (abandon) {
-            c->stop = 1;
+            __atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
         }
         pthread_join(c->tid, NULL);
         c->started = false;
@@ -675,7 +672,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     }
     if (!opt->repair) {
         /* from here on the layer's arrays stay where they are */
-        check_start(&check, layer, opt->threads, &is, rep, progress);
+        check_start(&check, layer, opt->threads, &is, rep);
     }
     bool first = true;
     om__buf_puts(&params, "{");
