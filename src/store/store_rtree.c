@@ -5,8 +5,8 @@
  * 25 µs each (every insert runs several node queries and reinsertions).
  * The features' boxes sorted along a Hilbert curve pack into a tree that
  * can be written straight into the rtree's shadow tables (<name>_node,
- * _rowid, _parent),
- * as GDAL does for its own GeoPackage writer. The node format is SQLite's
+ * _rowid, _parent), as GDAL does for its own GeoPackage writer (whatever
+ * the order of the layer's features). The node format is SQLite's
  * (ext/rtree/rtree.c): a 2-byte tree depth (root only), a 2-byte cell
  * count, then cells of an 8-byte big-endian id and four big-endian float32
  * bounds (minx, maxx, miny, maxy) rounded outwards; every node blob has the
