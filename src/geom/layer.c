@@ -648,7 +648,6 @@ static int cmp_pair(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Apply permutation `perm` (new position i holds old feature perm[i]). */
 /*
  * The permutation's copies, for the output features [i0, i1) of one thread:
  * first their counts of parts, rings and points (phase 0), then, from the
@@ -761,9 +760,10 @@ static void perm_run(struct perm_job *jobs, size_t n, int phase)
 }
 
 /*
- * Reorder the features: feature i becomes feature perm[i]. Large layers are
- * copied on several threads (the copy of a city's coordinates is most of a
- * read's single-threaded time); the result does not depend on their number.
+ * Apply permutation `perm`: new position i holds old feature perm[i].
+ * Large layers are copied on several threads (the copy of a city's
+ * coordinates is most of a read's single-threaded time); the result does
+ * not depend on their number.
  */
 static enum om_status permute(struct om_layer *l, const size_t *perm,
                               struct om_error *err)
