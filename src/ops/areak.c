@@ -31,17 +31,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MIN_CELLS = 16, MAX_CELLS = 1 << 24 };
+enum { MIN_CELLS = 16, MAX_CELLS = 1 << 24, MAX_JOBS = 64 };
 #define DEGEN 0x80000000u
 #define NOZONE UINT32_MAX
 #define REV 0x80000000u
+#define NOLAYER UINT32_MAX
 
 struct zedge {
     double x0, y0, x1, y1;
-    uint32_t z;    /* the zone */
-    int32_t sign;  /* +1 when the zone's interior lies left of the edge */
-    uint32_t set0; /* the other zones containing the start point */
-    uint32_t pad;
+    uint32_t z;     /* the zone */
+    int32_t sign;   /* +1 when the zone's interior lies left of the edge */
+    uint32_t set0;  /* the other zones containing the start point (those
+                       of its own layer and units, see relevant_run) */
+    uint32_t layer; /* its layer of B, or NOLAYER for a unit */
 };
 
 /*
@@ -75,7 +77,9 @@ struct idset {
 };
 
 struct om__ak {
-    size_t nb, nu;
+    size_t nb, nu;  /* zones: B features of every layer, then units */
+    size_t nl;      /* layers of B (1 with no B: an empty layer) */
+    size_t *lstart; /* nl + 1: layer l's zones are lstart[l] .. lstart[l+1] */
     struct zedge *e;
     size_t ne, cap_e;
     size_t *rstart; /* ring r is edges rstart[r] .. rstart[r+1] */
@@ -89,6 +93,7 @@ struct om__ak {
     size_t nx, ny;
     uint32_t *cstart; /* nx * ny + 1 */
     uint32_t *cedge;
+    uint32_t *czone;  /* the zone of each cedge entry */
     uint32_t *corner; /* (nx + 1) * (ny + 1) */
     uint32_t *filled; /* (nx + 1) * (ny + 1): cells with edges below-left */
     /* interned sets */
@@ -110,6 +115,25 @@ struct term {
     long tr;
 };
 
+/*
+ * Ellipsoidal areas with several layers of B. A walk is cut at every
+ * crossing, but a crossing with an edge of layer l is a vertex of the
+ * pieces of layer l (and, for a unit's edge, of every layer), not of the
+ * other layers' pieces: their geodesic polygon does not pass through it.
+ * So each layer keeps an anchor, its last vertex on the walk, and the
+ * geodesic terms summed since; at its next vertex, if other layers'
+ * crossings came between, the difference between the one geodesic from
+ * the anchor and those terms goes to the layer's region (anchor_fix).
+ * Planar integrals need no such care: they add up along a straight edge.
+ */
+struct anchor {
+    double ll[2];
+    double s, c;
+    long tr;
+    bool set;     /* ll is known (set with the walk's first geodesic) */
+    bool skipped; /* another layer's crossing since the anchor */
+};
+
 struct om__ak_work {
     const struct om__ak *k;
     uint32_t *stamp;
@@ -128,6 +152,7 @@ struct om__ak_work {
     struct term *racc; /* per region: the sums behind reg[] */
     size_t cap_racc;
     struct om_area_ctx *area; /* ellipsoidal areas too, when set */
+    struct anchor *an;        /* per layer of B (anchored walks) */
 };
 
 /* Minimum and maximum of finite doubles (not libm's NaN-aware calls). */
@@ -696,7 +721,8 @@ static bool point_zones(const struct om__ak *k, double x, double y,
 
 static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
                                 const uint8_t *mask, size_t zbase,
-                                struct om_rect *box, struct om_error *err)
+                                uint32_t layer, struct om_rect *box,
+                                struct om_error *err)
 {
     struct om_layer_view v;
     om_layer_view(l, &v);
@@ -734,6 +760,7 @@ static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
                     e->y1 = p1[1];
                     e->z = (uint32_t)(zbase + f);
                     e->sign = sg;
+                    e->layer = layer;
                     *box = om_rect_union(
                         *box, (struct om_rect){
                                   dmin(e->x0, e->x1), dmin(e->y0, e->y1),
@@ -779,33 +806,101 @@ static void choose_grid(struct om__ak *k, struct om_rect box)
     }
 }
 
-static enum om_status register_edges(struct om__ak *k, struct om_error *err)
+/*
+ * Run fn(arg + i * size) for i in 0 .. n: n - 1 threads and this one (a
+ * thread that cannot be started runs here, after the others).
+ */
+static void run_all(void *(*fn)(void *), void *arg, size_t size, int n)
+{
+    pthread_t tid[MAX_JOBS];
+    bool started[MAX_JOBS] = {0};
+    n = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : n;
+    for (int t = 1; t < n; t++) {
+        started[t] = pthread_create(&tid[t], NULL, fn,
+                                    (char *)arg + (size_t)t * size) == 0;
+    }
+    fn(arg);
+    for (int t = 1; t < n; t++) {
+        if (started[t]) {
+            pthread_join(tid[t], NULL);
+        } else {
+            fn((char *)arg + (size_t)t * size);
+        }
+    }
+}
+
+/* One thread's rows of the grid, j0 .. j1, in register_edges. */
+struct regrows {
+    struct om__ak *k;
+    size_t j0, j1;
+    int pass;
+    uint64_t total;
+};
+
+/*
+ * Pass 0: count the edges of every cell of rows j0 .. j1 into
+ * cstart[c + 1]; pass 1: list them (in id order, so by zone) from
+ * cstart[c] on, cstart[c] ending at the cell's end. Threads with
+ * different rows touch different cells.
+ */
+static void *register_rows(void *arg)
+{
+    struct regrows *r = arg;
+    struct om__ak *k = r->k;
+    for (size_t id = 0; id < k->ne; id++) {
+        const struct zedge *e = &k->e[id];
+        if (row_of(k, dmax(e->y0, e->y1)) < r->j0 ||
+            row_of(k, dmin(e->y0, e->y1)) >= r->j1) {
+            continue;
+        }
+        struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+        size_t j0 = s.j0 > r->j0 ? s.j0 : r->j0;
+        size_t j1 = s.j1 < r->j1 - 1 ? s.j1 : r->j1 - 1;
+        for (size_t j = j0; j <= j1; j++) {
+            size_t i0, i1;
+            seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
+            for (size_t c = j * k->nx + i0; c <= j * k->nx + i1; c++) {
+                if (r->pass == 0) {
+                    k->cstart[c + 1]++;
+                    r->total++;
+                } else {
+                    uint32_t p = k->cstart[c]++;
+                    k->cedge[p] = (uint32_t)id;
+                    k->czone[p] = e->z;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Every edge into the cells its segment may meet, on `threads` threads
+ * over bands of rows. */
+static enum om_status register_edges(struct om__ak *k, int threads,
+                                     struct om_error *err)
 {
     size_t ncells = k->nx * k->ny;
     k->cstart = om__calloc(ncells + 1, sizeof *k->cstart);
     if (!k->cstart) {
         return om__enomem(err, NULL);
     }
-    uint64_t total = 0;
+    struct regrows r[MAX_JOBS];
+    int n = threads < 1 ? 1 : threads > MAX_JOBS ? MAX_JOBS : threads;
+    if ((size_t)n > k->ny) {
+        n = (int)k->ny;
+    }
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t id = 0; id < k->ne; id++) {
-            const struct zedge *e = &k->e[id];
-            struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
-            for (size_t j = s.j0; j <= s.j1; j++) {
-                size_t i0, i1;
-                seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
-                for (size_t i = i0; i <= i1; i++) {
-                    size_t c = j * k->nx + i;
-                    if (pass == 0) {
-                        k->cstart[c + 1]++;
-                        total++;
-                    } else {
-                        k->cedge[k->cstart[c]++] = (uint32_t)id;
-                    }
-                }
-            }
+        for (int t = 0; t < n; t++) {
+            r[t] =
+                (struct regrows){k, k->ny * (size_t)t / (size_t)n,
+                                 k->ny * (size_t)(t + 1) / (size_t)n, pass, 0};
         }
+        run_all(register_rows, r, sizeof *r, n);
         if (pass == 0) {
+            uint64_t total = 0;
+            for (int t = 0; t < n; t++) {
+                total += r[t].total;
+            }
             if (total >= UINT32_MAX) {
                 return om__error(err, OM_ENOMEM, NULL, 0, -1,
                                  "area kernel: too many zone edges");
@@ -814,7 +909,8 @@ static enum om_status register_edges(struct om__ak *k, struct om_error *err)
                 k->cstart[c + 1] += k->cstart[c];
             }
             k->cedge = om__malloc((size_t)total * sizeof *k->cedge + 1);
-            if (!k->cedge) {
+            k->czone = om__malloc((size_t)total * sizeof *k->czone + 1);
+            if (!k->cedge || !k->czone) {
                 return om__enomem(err, NULL);
             }
         } else {
@@ -903,7 +999,7 @@ static uint32_t zone_run(const struct om__ak *k, size_t c, uint32_t z,
     uint32_t lo = k->cstart[c], hi = k->cstart[c + 1];
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t mz = k->e[k->cedge[mid]].z;
+        uint32_t mz = k->czone[mid];
         if (mz < z || (after && mz == z)) {
             lo = mid + 1;
         } else {
@@ -913,8 +1009,48 @@ static uint32_t zone_run(const struct om__ak *k, size_t c, uint32_t z,
     return lo;
 }
 
-/* The crossings of zone edge id with the edges of other zones, sorted,
- * appended to k->x. stamp/tick dedupe edges registered in several cells. */
+/*
+ * The zones whose edges matter to an edge of `layer`, as ranges of zone ids
+ * r[2q] .. r[2q+1] (NOZONE: to the end); returns their count. A unit's
+ * edge bounds regions of every layer of B: every zone matters. An edge of
+ * layer l of B bounds regions of layer l only, which no edge of another
+ * layer bounds: only the zones of layer l and the units matter (their
+ * crossings with other layers are not needed, and the zone sets along the
+ * edge leave those layers out).
+ */
+static int relevant_zones(const struct om__ak *k, uint32_t layer, uint32_t r[4])
+{
+    if (layer == NOLAYER || k->nl == 1) {
+        r[0] = 0;
+        r[1] = NOZONE;
+        return 1;
+    }
+    r[0] = (uint32_t)k->lstart[layer];
+    r[1] = (uint32_t)k->lstart[layer + 1];
+    r[2] = (uint32_t)k->nb;
+    r[3] = NOZONE;
+    return 2;
+}
+
+/* Keep in s only the zones that matter to an edge of `layer`. */
+static void ids_relevant(struct idset *s, const struct om__ak *k,
+                         uint32_t layer)
+{
+    uint32_t r[4];
+    int nr = relevant_zones(k, layer, r);
+    if (nr == 1) {
+        return;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uint32_t z = s->v[i];
+        if ((z >= r[0] && z < r[1]) || z >= r[2]) {
+            s->v[m++] = z;
+        }
+    }
+    s->n = m;
+}
+
 /* One thread's share of the arrangement: the crossings of edges lo..hi. */
 struct xbuf {
     const struct om__ak *k;
@@ -928,12 +1064,17 @@ struct xbuf {
     bool oom;
 };
 
+/* The crossings of zone edge id with the edges of the other zones that
+ * matter to it, sorted along it, appended to b->x. stamp/tick dedupe
+ * edges registered in several cells. */
 static bool edge_crossings(struct xbuf *b, size_t id, uint32_t tick)
 {
     const struct om__ak *k = b->k;
     uint32_t *stamp = b->stamp;
     const struct zedge *e = &k->e[id];
     size_t first = b->n;
+    uint32_t r[4];
+    int nr = relevant_zones(k, e->layer, r);
     struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
     for (size_t j = s.j0; j <= s.j1; j++) {
         size_t i0, i1;
@@ -941,40 +1082,52 @@ static bool edge_crossings(struct xbuf *b, size_t id, uint32_t tick)
         for (size_t i = i0; i <= i1; i++) {
             size_t c = j * k->nx + i;
             /* a cell lists its edges by id, so by zone: skip e's own run
-             * (a dense red line fills its cells with its own edges) */
+             * (a dense red line fills its cells with its own edges) and
+             * the zones that do not matter */
+            if (k->czone[k->cstart[c]] == e->z &&
+                k->czone[k->cstart[c + 1] - 1] == e->z) {
+                continue; /* e's zone alone */
+            }
             uint32_t lo = zone_run(k, c, e->z, false);
             uint32_t hi = zone_run(k, c, e->z, true);
-            for (uint32_t p = k->cstart[c]; p < k->cstart[c + 1]; p++) {
-                if (p == lo) {
-                    p = hi;
-                    if (p >= k->cstart[c + 1]) {
-                        break;
+            for (int q = 0; q < nr; q++) {
+                uint32_t p0 = r[2 * q] == 0 ? k->cstart[c]
+                                            : zone_run(k, c, r[2 * q], false);
+                uint32_t p1 = r[2 * q + 1] == NOZONE
+                                  ? k->cstart[c + 1]
+                                  : zone_run(k, c, r[2 * q + 1], false);
+                for (uint32_t p = p0; p < p1; p++) {
+                    if (p == lo) {
+                        p = hi;
+                        if (p >= p1) {
+                            break;
+                        }
                     }
+                    uint32_t o = k->cedge[p];
+                    const struct zedge *g = &k->e[o];
+                    if (stamp[o] == tick) {
+                        continue;
+                    }
+                    stamp[o] = tick;
+                    if (!crosses(e->x0, e->y0, e->x1, e->y1, e->z + 1, g->x0,
+                                 g->y0, g->x1, g->y1, g->z + 1)) {
+                        continue;
+                    }
+                    if (!OM__GROW(b->x, b->cap, b->n + 1)) {
+                        return false;
+                    }
+                    struct xing *x = &b->x[b->n++];
+                    memset(x, 0, sizeof *x);
+                    bool on_g, sw;
+                    double es[4], gs[4];
+                    zedge_seg(e, es);
+                    zedge_seg(g, gs);
+                    t_estimate(es, gs, &x->t, &x->te);
+                    x->z = g->z;
+                    x->o = o;
+                    x->td = xpoint(es, gs, &on_g, &sw);
+                    x->e = (on_g ? o : (uint32_t)id) | (sw ? REV : 0);
                 }
-                uint32_t o = k->cedge[p];
-                const struct zedge *g = &k->e[o];
-                if (stamp[o] == tick) {
-                    continue;
-                }
-                stamp[o] = tick;
-                if (!crosses(e->x0, e->y0, e->x1, e->y1, e->z + 1, g->x0, g->y0,
-                             g->x1, g->y1, g->z + 1)) {
-                    continue;
-                }
-                if (!OM__GROW(b->x, b->cap, b->n + 1)) {
-                    return false;
-                }
-                struct xing *x = &b->x[b->n++];
-                memset(x, 0, sizeof *x);
-                bool on_g, sw;
-                double es[4], gs[4];
-                zedge_seg(e, es);
-                zedge_seg(g, gs);
-                t_estimate(es, gs, &x->t, &x->te);
-                x->z = g->z;
-                x->o = o;
-                x->td = xpoint(es, gs, &on_g, &sw);
-                x->e = (on_g ? o : (uint32_t)id) | (sw ? REV : 0);
             }
         }
     }
@@ -1018,31 +1171,20 @@ static enum om_status all_crossings(struct om__ak *k, int threads,
     if ((size_t)threads > k->ne / 4096 + 1) {
         threads = (int)(k->ne / 4096 + 1);
     }
-    struct xbuf *b = om__calloc((size_t)threads, sizeof *b);
-    pthread_t *tid = om__calloc((size_t)threads, sizeof *tid);
-    bool *started = om__calloc((size_t)threads, sizeof *started);
-    enum om_status st = OM_OK;
-    if (!b || !tid || !started) {
-        st = om__enomem(err, NULL);
-        goto done;
+    if (threads > MAX_JOBS) {
+        threads = MAX_JOBS;
     }
+    struct xbuf b[MAX_JOBS];
+    memset(b, 0, sizeof b);
     for (int t = 0; t < threads; t++) {
         b[t].k = k;
         b[t].lo = k->ne * (size_t)t / (size_t)threads;
         b[t].hi = k->ne * (size_t)(t + 1) / (size_t)threads;
     }
-    for (int t = 1; t < threads; t++) {
-        started[t] = pthread_create(&tid[t], NULL, crossings_main, &b[t]) == 0;
-        if (!started[t]) {
-            b[t].oom = true;
-        }
-    }
-    crossings_main(&b[0]);
+    run_all(crossings_main, b, sizeof *b, threads);
+    enum om_status st = OM_OK;
     size_t total = 0;
     for (int t = 0; t < threads; t++) {
-        if (started[t]) {
-            pthread_join(tid[t], NULL);
-        }
         if (b[t].oom) {
             st = om__enomem(err, NULL);
         }
@@ -1064,23 +1206,20 @@ static enum om_status all_crossings(struct om__ak *k, int threads,
         k->nx_ += b[t].n;
     }
     k->xoff[k->ne] = k->nx_;
-done:
-    for (int t = 0; b && t < threads; t++) {
+    for (int t = 0; t < threads; t++) {
         om__free(b[t].x);
         om__free(b[t].off);
         om__free(b[t].tmp);
         om__free(b[t].stamp);
     }
-    om__free(b);
-    om__free(tid);
-    om__free(started);
     return st;
 }
 
 /*
  * Walk every zone ring: the set of other zones at its first usable vertex
- * (point_zones), then edge by edge, toggled at each crossing. A ring must
- * come back to the set it started with.
+ * (point_zones; those that matter to it, relevant_zones), then edge by
+ * edge, toggled at each crossing. A ring must come back to the set it
+ * started with.
  */
 static enum om_status arrange(struct om__ak *k, int threads,
                               struct om_error *err)
@@ -1120,6 +1259,7 @@ static enum om_status arrange(struct om__ak *k, int threads,
                            (unsigned)z);
             goto done;
         }
+        ids_relevant(&s, k, k->e[e0].layer);
         uint32_t start = intern(k, s.v, s.n);
         uint32_t cur = start;
         for (size_t m = 0; m < e1 - e0; m++) {
@@ -1159,12 +1299,14 @@ void om__ak_free(struct om__ak *k)
     if (!k) {
         return;
     }
+    om__free(k->lstart);
     om__free(k->e);
     om__free(k->rstart);
     om__free(k->xoff);
     om__free(k->x);
     om__free(k->cstart);
     om__free(k->cedge);
+    om__free(k->czone);
     om__free(k->corner);
     om__free(k->filled);
     om__free(k->soff);
@@ -1173,21 +1315,31 @@ void om__ak_free(struct om__ak *k)
     om__free(k);
 }
 
-enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
-                          const struct om_layer *units, int threads,
-                          struct om__ak **out, struct om_error *err)
+enum om_status om__ak_new_layers(const struct om__ak_layer *bl, size_t nbl,
+                                 const struct om_layer *units, int threads,
+                                 struct om__ak **out, struct om_error *err)
 {
     *out = NULL;
     struct om__ak *k = om__calloc(1, sizeof *k);
     if (!k) {
         return om__enomem(err, NULL);
     }
-    k->nb = b ? om_layer_nfeatures(b) : 0;
-    k->nu = units ? om_layer_nfeatures(units) : 0;
     enum om_status st = OM_OK;
-    if (k->nb + k->nu >= (size_t)NOZONE - 2) {
-        st = om__error(err, OM_EINVAL, NULL, 0, -1,
-                       "area kernel: too many zone features");
+    k->nl = nbl ? nbl : 1;
+    k->lstart = om__calloc(k->nl + 1, sizeof *k->lstart);
+    if (!k->lstart) {
+        st = om__enomem(err, NULL);
+    }
+    for (size_t l = 0; st == OM_OK && l < nbl; l++) {
+        k->lstart[l + 1] = k->lstart[l] + om_layer_nfeatures(bl[l].layer);
+    }
+    if (st == OM_OK) {
+        k->nb = k->lstart[k->nl];
+        k->nu = units ? om_layer_nfeatures(units) : 0;
+        if (nbl >= (size_t)NOLAYER || k->nb + k->nu >= (size_t)NOZONE - 2) {
+            st = om__error(err, OM_EINVAL, NULL, 0, -1,
+                           "area kernel: too many zone features");
+        }
     }
     /* the empty set is id 0 */
     if (st == OM_OK && (!OM__GROW(k->soff, k->cap_soff, 2) ||
@@ -1202,15 +1354,16 @@ enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
         }
     }
     struct om_rect box = om_rect_empty();
-    if (st == OM_OK && b) {
-        st = add_layer(k, b, b_mask, 0, &box, err);
+    for (size_t l = 0; st == OM_OK && l < nbl; l++) {
+        st = add_layer(k, bl[l].layer, bl[l].mask, k->lstart[l], (uint32_t)l,
+                       &box, err);
     }
     if (st == OM_OK && units) {
-        st = add_layer(k, units, NULL, k->nb, &box, err);
+        st = add_layer(k, units, NULL, k->nb, NOLAYER, &box, err);
     }
     if (st == OM_OK && k->ne > 0) {
         choose_grid(k, box);
-        st = register_edges(k, err);
+        st = register_edges(k, threads, err);
         if (st == OM_OK) {
             st = sweep_corners(k, err);
         }
@@ -1226,6 +1379,14 @@ enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
     return OM_OK;
 }
 
+enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
+                          const struct om_layer *units, int threads,
+                          struct om__ak **out, struct om_error *err)
+{
+    const struct om__ak_layer bl = {b, b_mask};
+    return om__ak_new_layers(&bl, b ? 1 : 0, units, threads, out, err);
+}
+
 /* ---- one feature of A ---- */
 
 enum om_status om__ak_work_new(const struct om__ak *k, struct om__ak_work **out,
@@ -1236,6 +1397,12 @@ enum om_status om__ak_work_new(const struct om__ak *k, struct om__ak_work **out,
         w->stamp = om__calloc(k->ne + 1, sizeof *w->stamp);
     }
     if (!w || !w->stamp) {
+        om__ak_work_free(w);
+        *out = NULL;
+        return om__enomem(err, NULL);
+    }
+    w->an = om__calloc(k->nl, sizeof *w->an);
+    if (!w->an) {
         om__ak_work_free(w);
         *out = NULL;
         return om__enomem(err, NULL);
@@ -1256,6 +1423,7 @@ void om__ak_work_free(struct om__ak_work *w)
         return;
     }
     om__free(w->stamp);
+    om__free(w->an);
     om__free(w->cur.v);
     om__free(w->ax);
     om__free(w->zr);
@@ -1291,11 +1459,12 @@ static void term_add(struct term *t, const struct term *u, double sign)
     t->tr += sign > 0 ? u->tr : -u->tr;
 }
 
-static bool reg_add(struct om__ak_work *w, size_t b, size_t u,
+static bool reg_add(struct om__ak_work *w, size_t l, size_t b, size_t u,
                     const struct term *t, double sign)
 {
     for (size_t i = 0; i < w->nreg; i++) {
-        if (w->reg[i].b == b && w->reg[i].unit == u) {
+        const struct om__ak_region *r = &w->reg[i];
+        if (r->b == b && r->unit == u && r->layer == l) {
             term_add(&w->racc[i], t, sign);
             return true;
         }
@@ -1304,6 +1473,7 @@ static bool reg_add(struct om__ak_work *w, size_t b, size_t u,
         !OM__GROW(w->racc, w->cap_racc, w->nreg + 1)) {
         return false;
     }
+    w->reg[w->nreg].layer = l;
     w->reg[w->nreg].b = b;
     w->reg[w->nreg].unit = u;
     memset(&w->racc[w->nreg], 0, sizeof *w->racc);
@@ -1312,39 +1482,91 @@ static bool reg_add(struct om__ak_work *w, size_t b, size_t u,
     return true;
 }
 
-/* The zones of s split into B features and units (NONE when none). */
-struct split {
+/*
+ * One coordinate of the regions a term goes to: the zones v[0..n) as
+ * feature indices (id - base), or OM_OVERLAY_NONE when there are none; or
+ * the single value `fixed` when `one`.
+ */
+struct pick {
+    bool one;
     const uint32_t *v;
-    size_t nbz, n; /* v[0..nbz) are B features, v[nbz..n) units */
+    size_t n, base, fixed;
 };
 
-static struct split split_set(const struct om__ak *k, const struct idset *s)
+static struct pick pick_one(size_t x)
 {
-    struct split p = {s->v, 0, s->n};
-    while (p.nbz < s->n && s->v[p.nbz] < k->nb) {
-        p.nbz++;
-    }
-    return p;
+    return (struct pick){true, NULL, 0, 0, x};
 }
 
-/* v to every region (b, u) with b in the B part of s (or NONE) and u in
- * its unit part (or NONE); negated = v to... (see flush_zone). */
-static bool add_regions(struct om__ak_work *w, struct split p, bool use_b,
-                        size_t fixed_b, bool use_u, size_t fixed_u,
-                        const struct term *t, double sign)
+static size_t pick_count(const struct pick *p)
 {
-    const struct om__ak *k = w->k;
-    size_t nbl = use_b ? (p.nbz ? p.nbz : 1) : 1;
-    size_t nul = use_u ? (p.n - p.nbz ? p.n - p.nbz : 1) : 1;
-    for (size_t i = 0; i < nbl; i++) {
-        size_t b = !use_b ? fixed_b : p.nbz ? p.v[i] : OM_OVERLAY_NONE;
-        for (size_t m = 0; m < nul; m++) {
-            size_t u = !use_u        ? fixed_u
-                       : p.n - p.nbz ? p.v[p.nbz + m] - k->nb
-                                     : OM_OVERLAY_NONE;
-            if (!reg_add(w, b, u, t, sign)) {
+    return p->one || p->n == 0 ? 1 : p->n;
+}
+
+static size_t pick_at(const struct pick *p, size_t i)
+{
+    return p->one ? p->fixed : p->n ? p->v[i] - p->base : OM_OVERLAY_NONE;
+}
+
+/* The zones of set s in [lo, hi) (s sorted). */
+static struct pick pick_range(const struct idset *s, size_t lo, size_t hi)
+{
+    size_t i = 0;
+    while (i < s->n && s->v[i] < lo) {
+        i++;
+    }
+    size_t j = i;
+    while (j < s->n && s->v[j] < hi) {
+        j++;
+    }
+    return (struct pick){false, j > i ? s->v + i : NULL, j - i, lo, 0};
+}
+
+/* The B features of layer l in s, and the units in s. */
+static struct pick layer_part(const struct om__ak *k, const struct idset *s,
+                              size_t l)
+{
+    return pick_range(s, k->lstart[l], k->lstart[l + 1]);
+}
+
+static struct pick unit_part(const struct om__ak *k, const struct idset *s)
+{
+    return pick_range(s, k->nb, SIZE_MAX);
+}
+
+/* t times sign to every region (l, b, u), b from pb, u from pu. */
+static bool add_regions(struct om__ak_work *w, size_t l, const struct pick *pb,
+                        const struct pick *pu, const struct term *t,
+                        double sign)
+{
+    size_t nb = pick_count(pb), nu = pick_count(pu);
+    for (size_t i = 0; i < nb; i++) {
+        size_t b = pick_at(pb, i);
+        for (size_t m = 0; m < nu; m++) {
+            if (!reg_add(w, l, b, pick_at(pu, m), t, sign)) {
                 return false;
             }
+        }
+    }
+    return true;
+}
+
+/* t to the regions of layer l of B containing the zones of s. */
+static bool add_in_layer(struct om__ak_work *w, size_t l, const struct idset *s,
+                         const struct term *t)
+{
+    struct pick pu = unit_part(w->k, s);
+    struct pick pb = layer_part(w->k, s, l);
+    return add_regions(w, l, &pb, &pu, t, 1.0);
+}
+
+/* t to the regions of every layer of B containing the zones of s. */
+static bool add_all(struct om__ak_work *w, const struct idset *s,
+                    const struct term *t)
+{
+    for (size_t l = 0; l < w->k->nl; l++) {
+        if (!add_in_layer(w, l, s, t)) {
+            return false;
         }
     }
     return true;
@@ -1358,36 +1580,46 @@ static bool term_zero(const struct term *t)
 /* A sub-path of a's boundary with the zones w->cur: t = its integrals. */
 static bool flush_a(struct om__ak_work *w, const struct term *t)
 {
-    if (term_zero(t)) {
-        return true;
-    }
-    return add_regions(w, split_set(w->k, &w->cur), true, 0, true, 0, t, 1.0);
+    return term_zero(t) || add_all(w, &w->cur, t);
 }
 
-/* A sub-path of zone edge e inside a, the other zones being w->cur. */
+/* A sub-path of zone edge e inside a, the other zones being w->cur (of
+ * e's layer and the units when e is of a layer of B), to the regions of
+ * layer `only` of B (SIZE_MAX: of every layer). */
 static bool flush_zone(struct om__ak_work *w, const struct zedge *e,
-                       const struct term *t)
+                       const struct term *t, size_t only)
 {
     if (term_zero(t)) {
         return true;
     }
     const struct om__ak *k = w->k;
-    struct split p = split_set(k, &w->cur);
+    struct pick pu = unit_part(k, &w->cur);
     if (e->z < k->nb) {
-        /* on the boundary of B feature z: of (z, units), and of the
-         * outside of every B feature when no other contains it */
-        if (!add_regions(w, p, false, e->z, true, 0, t, 1.0)) {
+        /* on the boundary of B feature z of layer l: of (l, z, units), and
+         * of layer l's outside when no other feature of l contains it */
+        size_t l = e->layer;
+        struct pick pb = layer_part(k, &w->cur, l);
+        struct pick self = pick_one(e->z - k->lstart[l]);
+        struct pick none = pick_one(OM_OVERLAY_NONE);
+        if (!add_regions(w, l, &self, &pu, t, 1.0)) {
             return false;
         }
-        return p.nbz > 0 ||
-               add_regions(w, p, false, OM_OVERLAY_NONE, true, 0, t, -1.0);
+        return pb.n > 0 || add_regions(w, l, &none, &pu, t, -1.0);
     }
-    size_t m = e->z - k->nb;
-    if (!add_regions(w, p, true, 0, false, m, t, 1.0)) {
-        return false;
+    /* on the boundary of unit m: in every layer, of (B features, m), and
+     * of (B features, outside every unit) when no other unit contains it */
+    struct pick self = pick_one(e->z - k->nb);
+    struct pick none = pick_one(OM_OVERLAY_NONE);
+    size_t l0 = only == SIZE_MAX ? 0 : only;
+    size_t l1 = only == SIZE_MAX ? k->nl : only + 1;
+    for (size_t l = l0; l < l1; l++) {
+        struct pick pb = layer_part(k, &w->cur, l);
+        if (!add_regions(w, l, &pb, &self, t, 1.0) ||
+            (pu.n == 0 && !add_regions(w, l, &pb, &none, t, -1.0))) {
+            return false;
+        }
     }
-    return p.n > p.nbz ||
-           add_regions(w, p, true, 0, false, OM_OVERLAY_NONE, t, -1.0);
+    return true;
 }
 
 /* Is zone point (x, y) of rank `rank` inside feature f of A (rank 0)? */
@@ -1430,10 +1662,16 @@ struct walk {
     struct term run;
     double half; /* 0.5 * the ring's orientation factor */
     int sg;
+    bool anchored; /* per-layer anchors (struct anchor) are kept */
 };
 
-static void walk_start(struct walk *k, double lx, double ly, double ax,
-                       double ay, int sg)
+static void anchors_reset(struct om__ak_work *w, struct walk *k);
+
+/* A walk from (lx, ly) (absolute (ax, ay)); per-layer anchors when
+ * ellipsoidal areas are wanted, there are several layers of B, and
+ * `anchor` (the walk can meet crossings of some layers only). */
+static void walk_start(struct om__ak_work *w, struct walk *k, double lx,
+                       double ly, double ax, double ay, int sg, bool anchor)
 {
     memset(k, 0, sizeof *k);
     k->lx = lx;
@@ -1442,6 +1680,8 @@ static void walk_start(struct walk *k, double lx, double ly, double ax,
     k->ay = ay;
     k->sg = sg;
     k->half = 0.5 * sg;
+    k->anchored = anchor && w->area && w->k->nl > 1;
+    anchors_reset(w, k);
 }
 
 /* The walk goes on to (lx, ly) (absolute (ax, ay)); counted if `on`. */
@@ -1470,6 +1710,16 @@ static enum om_status walk_to(struct om__ak_work *w, struct walk *k, double lx,
             om_area_edge(w->area, k->ll, ll, &s12, &tr);
             acc_add(&k->run.s, &k->run.c, k->sg * s12);
             k->run.tr += k->sg * tr;
+            for (size_t l = 0; k->anchored && l < w->k->nl; l++) {
+                struct anchor *an = &w->an[l];
+                if (!an->set) {
+                    an->ll[0] = k->ll[0];
+                    an->ll[1] = k->ll[1];
+                    an->set = true;
+                }
+                acc_add(&an->s, &an->c, k->sg * s12);
+                an->tr += k->sg * tr;
+            }
             k->ll[0] = ll[0];
             k->ll[1] = ll[1];
             k->have_ll = true;
@@ -1493,6 +1743,69 @@ static struct term walk_take(struct walk *k)
     return t;
 }
 
+/* Every layer's anchor at the walk's current point. */
+static void anchors_reset(struct om__ak_work *w, struct walk *k)
+{
+    for (size_t l = 0; k->anchored && l < w->k->nl; l++) {
+        struct anchor *an = &w->an[l];
+        memset(an, 0, sizeof *an);
+        an->set = k->have_ll;
+        if (an->set) {
+            an->ll[0] = k->ll[0];
+            an->ll[1] = k->ll[1];
+        }
+    }
+}
+
+/*
+ * The walk's current point is a vertex of layer l's pieces: when other
+ * layers' crossings came since its anchor, the one geodesic from the
+ * anchor replaces the terms summed since, in the layer's regions (those
+ * of a's boundary with the zones w->cur, or of zone edge e); the anchor
+ * moves here.
+ */
+static bool anchor_fix(struct om__ak_work *w, struct walk *k, size_t l,
+                       const struct zedge *e)
+{
+    struct anchor *an = &w->an[l];
+    if (an->skipped && an->set && k->have_ll) {
+        double s12;
+        int tr;
+        om_area_edge(w->area, an->ll, k->ll, &s12, &tr);
+        struct term t = {0.0, 0.0, 0.0, k->sg * tr - an->tr};
+        acc_add(&t.s, &t.c, k->sg * s12);
+        acc_add(&t.s, &t.c, -an->s);
+        acc_add(&t.s, &t.c, -an->c);
+        if (!(e ? flush_zone(w, e, &t, l) : add_in_layer(w, l, &w->cur, &t))) {
+            return false;
+        }
+    }
+    memset(an, 0, sizeof *an);
+    an->set = k->have_ll;
+    if (an->set) {
+        an->ll[0] = k->ll[0];
+        an->ll[1] = k->ll[1];
+    }
+    return true;
+}
+
+/* The walk's current point is a crossing with an edge of `layer` of B
+ * (NOLAYER: a unit's edge or a vertex, a vertex of every layer). */
+static bool anchors_at(struct om__ak_work *w, struct walk *k, uint32_t layer,
+                       const struct zedge *e)
+{
+    for (size_t l = 0; k->anchored && l < w->k->nl; l++) {
+        if (layer == NOLAYER || layer == l) {
+            if (!anchor_fix(w, k, l, e)) {
+                return false;
+            }
+        } else {
+            w->an[l].skipped = true;
+        }
+    }
+    return true;
+}
+
 /* The integral along a's ring r, crossings with zone edges recorded for
  * the zone side in w->zr. */
 static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
@@ -1505,7 +1818,7 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
     size_t n0 = w->cur.n;
     uint32_t h0 = (uint32_t)ids_hash(w->cur.v, w->cur.n);
     struct walk wk;
-    walk_start(&wk, xy[0] - ox, xy[1] - oy, xy[0], xy[1], sg);
+    walk_start(w, &wk, xy[0] - ox, xy[1] - oy, xy[0], xy[1], sg, true);
     enum om_status st = OM_OK;
     /* the grid column and row of each vertex, once (cell_of is monotone,
      * so a segment's span is that of its ends) */
@@ -1582,13 +1895,17 @@ static enum om_status walk_a_ring(struct om__ak_work *w, const double *xy,
             const struct zrec *x = &w->ax[m];
             st = walk_to(w, &wk, x->lx, x->ly, x->px, x->py, true, err);
             struct term t = walk_take(&wk);
-            if (st == OM_OK &&
-                (!flush_a(w, &t) || !ids_toggle(&w->cur, x->z))) {
+            if (st == OM_OK && (!flush_a(w, &t) ||
+                                !anchors_at(w, &wk, k->e[x->e].layer, NULL) ||
+                                !ids_toggle(&w->cur, x->z))) {
                 return om__enomem(err, NULL);
             }
         }
         if (st == OM_OK) {
             st = walk_to(w, &wk, qx - ox, qy - oy, qx, qy, true, err);
+        }
+        if (st == OM_OK && !anchors_at(w, &wk, NOLAYER, NULL)) {
+            return om__enomem(err, NULL);
         }
     }
     if (st != OM_OK) {
@@ -1638,7 +1955,9 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
         return om__enomem(err, NULL);
     }
     struct walk wk;
-    walk_start(&wk, e->x0 - ox, e->y0 - oy, e->x0, e->y0, e->sign);
+    /* a B edge meets crossings of its own layer and units only */
+    walk_start(w, &wk, e->x0 - ox, e->y0 - oy, e->x0, e->y0, e->sign,
+               e->layer == NOLAYER);
     double es[4];
     zedge_seg(e, es);
     enum om_status st = OM_OK;
@@ -1674,15 +1993,22 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
         }
         if (in && st == OM_OK) {
             struct term t = walk_take(&wk);
-            if (!flush_zone(w, e, &t)) {
+            if (!flush_zone(w, e, &t, SIZE_MAX)) {
                 return om__enomem(err, NULL);
             }
         }
         if (take_a) {
+            if (in && !anchors_at(w, &wk, NOLAYER, e)) {
+                return om__enomem(err, NULL);
+            }
+            if (!in) {
+                anchors_reset(w, &wk);
+            }
             in = !in;
             ia++;
         } else {
-            if (!ids_toggle(&w->cur, k->x[iz].z)) {
+            if ((in && !anchors_at(w, &wk, k->e[k->x[iz].o].layer, e)) ||
+                !ids_toggle(&w->cur, k->x[iz].z)) {
                 return om__enomem(err, NULL);
             }
             iz++;
@@ -1691,7 +2017,8 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
     if (st == OM_OK && in) {
         st = walk_to(w, &wk, e->x1 - ox, e->y1 - oy, e->x1, e->y1, true, err);
         struct term t = walk_take(&wk);
-        if (st == OM_OK && !flush_zone(w, e, &t)) {
+        if (st == OM_OK && (!flush_zone(w, e, &t, SIZE_MAX) ||
+                            !anchors_at(w, &wk, NOLAYER, e))) {
             return om__enomem(err, NULL);
         }
     }
@@ -1701,6 +2028,9 @@ static enum om_status walk_zone_edge(struct om__ak_work *w,
 static int cmp_region(const void *x, const void *y)
 {
     const struct om__ak_region *a = x, *b = y;
+    if (a->layer != b->layer) {
+        return a->layer < b->layer ? -1 : 1;
+    }
     if (a->b != b->b) {
         return a->b < b->b ? -1 : 1;
     }
@@ -1735,7 +2065,7 @@ enum om_status om__ak_feature(struct om__ak_work *w,
             return om__enomem(err, NULL);
         }
         struct term t = {om_feature_area_planar(av, f), 0.0, 0.0, 0};
-        if (!add_regions(w, split_set(k, &w->cur), true, 0, true, 0, &t, 1.0)) {
+        if (!add_all(w, &w->cur, &t)) {
             return om__enomem(err, NULL);
         }
         double ell = NAN;

@@ -53,6 +53,22 @@ struct om__ak_work;
 enum om_status om__ak_new(const struct om_layer *b, const uint8_t *b_mask,
                           const struct om_layer *units, int threads,
                           struct om__ak **out, struct om_error *err);
+
+/*
+ * The same with several layers of B at once, bl[0 .. nbl) (nbl 0: units
+ * only): each feature of A is then walked once for all of them. Layers of
+ * B are independent: a feature's regions are, for every layer l, (B
+ * feature of l or outside every selected feature of l) × (unit or
+ * outside every unit), each the area om__ak_new would give with layer l
+ * alone (to rounding: the crossing points differ).
+ */
+struct om__ak_layer {
+    const struct om_layer *layer;
+    const uint8_t *mask; /* NULL: all */
+};
+enum om_status om__ak_new_layers(const struct om__ak_layer *bl, size_t nbl,
+                                 const struct om_layer *units, int threads,
+                                 struct om__ak **out, struct om_error *err);
 void om__ak_free(struct om__ak *k);
 
 /* One thread's scratch. */
@@ -71,19 +87,20 @@ void om__ak_work_free(struct om__ak_work *w);
 struct om_area_ctx;
 void om__ak_work_set_area(struct om__ak_work *w, struct om_area_ctx *area);
 
-/* A region of a feature of A: b and unit are feature indices of B and of
- * the unit layer, or OM_OVERLAY_NONE (outside every selected B feature /
+/* A region of a feature of A: layer is the layer of B (0 with one or
+ * none), b and unit are feature indices of that layer and of the unit
+ * layer, or OM_OVERLAY_NONE (outside every selected feature of the layer /
  * every unit, or no such layer). */
 struct om__ak_region {
-    size_t b, unit;
+    size_t layer, b, unit;
     double planar; /* the boundary integral: >= 0 up to rounding */
     double ell;    /* ellipsoidal (om__ak_work_set_area), else NaN */
 };
 
 /*
  * The regions met by feature `f` of `av` (a valid, non-empty polygon),
- * sorted by b then unit, OM_OVERLAY_NONE last; *out points into `w` and is
- * valid until the next call. Regions of zero area may be listed (a feature
+ * sorted by layer, b, then unit, OM_OVERLAY_NONE last; *out points into `w` and
+ * is valid until the next call. Regions of zero area may be listed (a feature
  * touching a zone); the caller drops them by its own threshold.
  */
 enum om_status om__ak_feature(struct om__ak_work *w,

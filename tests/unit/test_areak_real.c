@@ -28,6 +28,10 @@
  *   5. tracts × counties × units: each tract in its own county and unit
  *      (test_areak.c overlays a window of ~270 tracts in a GK-like CRS
  *      with the us-atlas counties, another edition, as B: not this).
+ *   6. communes × (Z3, Z7, Z7 moved) × U: one kernel for the three layers
+ *      B at once (om__ak_new_layers), each layer's regions judged as in
+ *      scenes 1, 2 and 4 (Z3 and Z7 share their edges; Z7 moved, with U
+ *      not moved, only has the arrangement as oracle).
  * Oracles, per A feature:
  *   - the arrangement (untiled GEOS): the feature's rings and every edge
  *     of B and of U whose box meets the feature's box, noded at once and
@@ -37,9 +41,9 @@
  *     feature are classified by an interior point (even-odd against the
  *     whole B and U features) and their areas summed per (B feature,
  *     unit); planar areas by the shoelace on an exactly translated copy
- *     (see arrangement), ellipsoidal ones (scenes 1, 2, 4) by
+ *     (see arrangement), ellipsoidal ones (scenes 1, 2, 4, 6) by
  *     om_area_feature on the edges as they are;
- *   - the exact answers of scenes 1, 2, 3 and 5 above (planar: shoelace
+ *   - the exact answers of scenes 1, 2, 3, 5 and 6 above (planar: shoelace
  *     of the communes / tracts; ellipsoidal, scenes 1 and 2: om_area_feature
  *     of the communes, whose boundaries are the regions' boundaries).
  * Every region of either side is compared (a region missing on one side
@@ -207,6 +211,11 @@ struct scene {
      * features of 1e9 m2 whose empty regions are the sums of boundary
      * terms of up to 1e10 m2 that cancel (else: below 1e-6 m2) */
     bool crumbs;
+    /* NULL: the kernel of b alone; else the kernel of all these layers B
+     * at once (om__ak_new_layers), b being layers[layer], whose regions
+     * are judged */
+    const struct om_layer *const *layers;
+    size_t nlayers, layer;
 };
 
 /* The worst differences against one oracle. */
@@ -321,7 +330,16 @@ static void check_scene(const struct scene *s)
     struct om_error err;
     om_error_clear(&err);
     double t0 = seconds(), t_kernel = 0.0;
-    enum om_status st = om__ak_new(s->b, NULL, s->u, 2, &k, &err);
+    enum om_status st = OM_OK;
+    if (s->layers) {
+        struct om__ak_layer bl[8] = {{0}};
+        for (size_t l = 0; l < s->nlayers && l < 8; l++) {
+            bl[l].layer = s->layers[l];
+        }
+        st = om__ak_new_layers(bl, s->nlayers, s->u, 2, &k, &err);
+    } else {
+        st = om__ak_new(s->b, NULL, s->u, 2, &k, &err);
+    }
     if (st == OM_OK) {
         st = om__ak_work_new(k, &w, &err);
     }
@@ -347,6 +365,9 @@ static void check_scene(const struct scene *s)
         }
         kr.n = 0;
         for (size_t i = 0; i < n; i++) {
+            if (reg[i].layer != (s->layers ? s->layer : 0)) {
+                continue;
+            }
             rl_add(&kr, reg[i].b, reg[i].unit, reg[i].planar,
                    s->crs ? reg[i].ell : 0.0);
             r.npieces += fabs(reg[i].planar) > ABS_TOL;
@@ -557,11 +578,21 @@ TEST(test_bas_rhin_communes)
         !check_valid(z7m) || !check_valid(um)) {
         goto out;
     }
+    /* three layers B at once: Z3 and Z7 share their edges (both
+     * dissolves of the communes), Z7 moved crosses both */
+    const struct om_layer *const three[] = {z3, z7, z7m};
     const struct scene sc[] = {
-        {"communes x Z3 x U", c, z3, u, crs, ex1, false},
-        {"communes x Z7 x U", c, z7, u, crs, ex2, false},
-        {"Z3 x Z7 x U", z3, z7, u, NULL, ex3, true},
-        {"communes x Z7 moved x U moved", c, z7m, um, crs, NULL, false},
+        {"communes x Z3 x U", c, z3, u, crs, ex1, false, NULL, 0, 0},
+        {"communes x Z7 x U", c, z7, u, crs, ex2, false, NULL, 0, 0},
+        {"Z3 x Z7 x U", z3, z7, u, NULL, ex3, true, NULL, 0, 0},
+        {"communes x Z7 moved x U moved", c, z7m, um, crs, NULL, false, NULL, 0,
+         0},
+        {"communes x (Z3, Z7, Z7 moved) x U: Z3", c, z3, u, crs, ex1, false,
+         three, 3, 0},
+        {"communes x (Z3, Z7, Z7 moved) x U: Z7", c, z7, u, crs, ex2, false,
+         three, 3, 1},
+        {"communes x (Z3, Z7, Z7 moved) x U: Z7 moved", c, z7m, u, crs, NULL,
+         false, three, 3, 2},
     };
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
         check_scene(&sc[i]);
@@ -618,7 +649,7 @@ TEST(test_illinois_tracts)
         goto out;
     }
     const struct scene s = {
-        "tracts x counties x units", t, co, u, NULL, ex, false};
+        "tracts x counties x units", t, co, u, NULL, ex, false, NULL, 0, 0};
     check_scene(&s);
 out:
     free_exact(ex, t ? om_layer_nfeatures(t) : 0);
