@@ -103,6 +103,19 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
                                struct om_crosstab_result **out,
                                const struct om_progress *progress,
                                struct om_error *err);
+
+/*
+ * The cross-tabs of A against each of the layers bs[0 .. nb) (opt->b is
+ * not used): out[i] (nb results) is that of bs[i], as om_crosstab_run
+ * would give it (to rounding). The kernel engine walks each feature of A
+ * once for all the layers. On failure every out[i] is NULL.
+ */
+enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
+                                      const struct om_layer *const *bs,
+                                      size_t nb,
+                                      struct om_crosstab_result **out,
+                                      const struct om_progress *progress,
+                                      struct om_error *err);
 void om_crosstab_result_free(struct om_crosstab_result *r);
 
 #ifdef __cplusplus

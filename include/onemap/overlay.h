@@ -61,6 +61,7 @@ struct om_overlay_piece {
      * `geom` (borrowed, valid during the callback only); else NULL. */
     const struct om_layer_view *geom;
     size_t geom_feature;
+    size_t layer; /* the layer of B: 0 for options.b, i + 1 for more_b[i] */
 };
 
 /* Called once per piece, in the deterministic order described above, from
@@ -97,6 +98,19 @@ struct om_overlay_options {
                                  middle latitude of A) */
     int threads;              /* 0 = all cores */
     enum om_overlay_engine engine;
+    /*
+     * More layers B (b is then required): more_b[i] is layer i + 1, with
+     * more_b_mask[i] as its mask (more_b_mask NULL: all features). Each
+     * layer has its own pieces (piece.layer), exactly those of a run with
+     * that layer alone as b. The kernel walks each feature of A once for
+     * all layers, and the pieces come feature of A by feature of A, layer
+     * by layer within it; the GEOS engine runs the layers one after the
+     * other (all pieces of layer 0 first). Either way, the pieces of one
+     * layer come in the order of a run with that layer alone.
+     */
+    const struct om_layer *const *more_b;
+    const uint8_t *const *more_b_mask;
+    size_t nmore_b;
 };
 
 /*

@@ -34,12 +34,23 @@ struct dict {
     uint32_t *feat; /* per feature: index into keys */
 };
 
-struct ctx {
+/* What the layers B share: the classes of A and the admin units. */
+struct shared {
     const struct om_crosstab_options *opt;
     struct om__arena arena;
-    struct dict ca, cb, un;
+    struct dict ca, un;
     char **unit_names; /* parallel to un.keys */
-    uint32_t inside_idx, outside_idx, unassigned_idx;
+    uint32_t unassigned_idx;
+    struct ctx *layer; /* by layer of B */
+};
+
+/* One layer B's cross-tab. */
+struct ctx {
+    const struct om_crosstab_options *opt;
+    struct shared *sh;
+    const struct om_layer *b;
+    struct dict cb;
+    uint32_t inside_idx, outside_idx;
     struct hcell *cells;
     size_t ncells, cap_cells;
     size_t *slots; /* cell index + 1; 0 = empty */
@@ -104,9 +115,10 @@ static bool dict_rehash(uint32_t **slot, size_t *nslot, size_t want,
  * distinct values are gathered in a hash table (one arena copy each), then
  * sorted, and every feature gets the rank of its value.
  */
-static enum om_status make_dict(struct ctx *c, const struct om_layer *l,
-                                const char *field, int level, const char *what,
-                                struct dict *d, struct om_error *err)
+static enum om_status make_dict(struct om__arena *arena,
+                                const struct om_layer *l, const char *field,
+                                int level, const char *what, struct dict *d,
+                                struct om_error *err)
 {
     int fi = om_layer_field_index(l, field);
     if (fi < 0) {
@@ -139,7 +151,7 @@ static enum om_status make_dict(struct ctx *c, const struct om_layer *l,
         }
         if (!slot[h]) {
             ok = m < UINT32_MAX - 1 && OM__GROW(keys, cap, m + 1);
-            char *k = ok ? om__arena_strdup(&c->arena, buf) : NULL;
+            char *k = ok ? om__arena_strdup(arena, buf) : NULL;
             ok = k != NULL;
             if (ok) {
                 keys[m++] = k;
@@ -241,19 +253,20 @@ static bool add(struct ctx *c, uint32_t u, uint32_t ca, uint32_t cb, size_t a,
 static enum om_status on_piece(void *ctx, const struct om_overlay_piece *p,
                                struct om_error *err)
 {
-    struct ctx *c = ctx;
+    struct shared *sh = ctx;
+    struct ctx *c = &sh->layer[p->layer];
     const struct om_crosstab_options *opt = c->opt;
     double area =
         opt->area == OM_AREA_ELLIPSOIDAL ? p->ellipsoidal_m2 : p->planar_m2;
-    uint32_t ca = c->ca.feat[p->a];
+    uint32_t ca = sh->ca.feat[p->a];
     uint32_t cb = p->b == OM_OVERLAY_NONE
                       ? c->outside_idx
                       : (opt->class_b ? c->cb.feat[p->b] : c->inside_idx);
     c->npieces++;
     bool ok = true;
     if (opt->units) {
-        uint32_t u = p->unit == OM_OVERLAY_NONE ? c->unassigned_idx
-                                                : c->un.feat[p->unit];
+        uint32_t u = p->unit == OM_OVERLAY_NONE ? sh->unassigned_idx
+                                                : sh->un.feat[p->unit];
         ok = add(c, u, ca, cb, p->a, area) &&
              add(c, u, ca, ALL32, p->a, area) &&
              add(c, u, ALL32, ALL32, p->a, area);
@@ -278,16 +291,24 @@ static int cmp_cell(const void *x, const void *y)
 
 static void ctx_free(struct ctx *c)
 {
-    om__free(c->ca.keys);
-    om__free(c->ca.feat);
     om__free(c->cb.keys);
     om__free(c->cb.feat);
-    om__free(c->un.keys);
-    om__free(c->un.feat);
-    om__free(c->unit_names);
     om__free(c->cells);
     om__free(c->slots);
-    om__arena_deinit(&c->arena);
+}
+
+static void shared_free(struct shared *sh, size_t nl)
+{
+    for (size_t l = 0; sh->layer && l < nl; l++) {
+        ctx_free(&sh->layer[l]);
+    }
+    om__free(sh->layer);
+    om__free(sh->ca.keys);
+    om__free(sh->ca.feat);
+    om__free(sh->un.keys);
+    om__free(sh->un.feat);
+    om__free(sh->unit_names);
+    om__arena_deinit(&sh->arena);
 }
 
 void om_crosstab_result_free(struct om_crosstab_result *r)
@@ -347,6 +368,7 @@ static enum om_status build(struct ctx *c, const struct om_layer_view *av,
                             struct om_error *err)
 {
     const struct om_crosstab_options *opt = c->opt;
+    const struct shared *sh = c->sh;
     struct om_crosstab_result *r = om__calloc(1, sizeof *r);
     if (!r) {
         return om__enomem(err, NULL);
@@ -354,28 +376,28 @@ static enum om_status build(struct ctx *c, const struct om_layer_view *av,
     bool any_out = false, any_un = false;
     for (size_t i = 0; i < c->ncells; i++) {
         any_out |= c->cells[i].cb == c->outside_idx;
-        any_un |= opt->units && c->cells[i].u == c->unassigned_idx;
+        any_un |= opt->units && c->cells[i].u == sh->unassigned_idx;
     }
     r->has_outside = any_out;
     r->has_unassigned = any_un;
-    r->nunits = opt->units ? c->un.n + any_un : 0;
+    r->nunits = opt->units ? sh->un.n + any_un : 0;
     size_t ncb = opt->class_b ? c->cb.n : 1;
     r->nclasses_b = ncb + any_out;
-    r->nclasses_a = c->ca.n;
+    r->nclasses_a = sh->ca.n;
     r->units = om__calloc(r->nunits + 1, sizeof *r->units);
     r->classes_a = om__calloc(r->nclasses_a + 1, sizeof *r->classes_a);
     r->classes_b = om__calloc(r->nclasses_b + 1, sizeof *r->classes_b);
     r->cells = om__calloc(c->ncells + 1, sizeof *r->cells);
     bool ok = r->units && r->classes_a && r->classes_b && r->cells;
     for (size_t u = 0; ok && u < r->nunits; u++) {
-        bool un = u == c->un.n;
-        const char *name = un ? "(unassigned)" : c->unit_names[u];
-        r->units[u].code = om__strdup(un ? "" : c->un.keys[u]);
+        bool un = u == sh->un.n;
+        const char *name = un ? "(unassigned)" : sh->unit_names[u];
+        r->units[u].code = om__strdup(un ? "" : sh->un.keys[u]);
         r->units[u].name = om__strdup(name ? name : "");
         ok = r->units[u].code && r->units[u].name;
     }
-    for (size_t k = 0; ok && k < c->ca.n; k++) {
-        ok = set_class(&r->classes_a[k], c->ca.keys[k], opt->class_a, NULL,
+    for (size_t k = 0; ok && k < sh->ca.n; k++) {
+        ok = set_class(&r->classes_a[k], sh->ca.keys[k], opt->class_a, NULL,
                        NULL);
     }
     for (size_t k = 0; ok && k < ncb; k++) {
@@ -422,7 +444,32 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
         return om__error(err, OM_EINVAL, NULL, 0, -1, "crosstab: out is NULL");
     }
     *out = NULL;
-    if (!opt || !opt->a || !opt->b || !opt->class_a) {
+    if (!opt || !opt->b) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1,
+                         "crosstab needs layers A and B and a class field of "
+                         "A");
+    }
+    return om_crosstab_run_layers(opt, &opt->b, 1, out, progress, err);
+}
+
+enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
+                                      const struct om_layer *const *bs,
+                                      size_t nb,
+                                      struct om_crosstab_result **out,
+                                      const struct om_progress *progress,
+                                      struct om_error *err)
+{
+    if (!out) {
+        return om__error(err, OM_EINVAL, NULL, 0, -1, "crosstab: out is NULL");
+    }
+    for (size_t l = 0; l < nb; l++) {
+        out[l] = NULL;
+    }
+    bool have_b = bs && nb > 0;
+    for (size_t l = 0; have_b && l < nb; l++) {
+        have_b = bs[l] != NULL;
+    }
+    if (!opt || !opt->a || !have_b || !opt->class_a) {
         return om__error(err, OM_EINVAL, NULL, 0, -1,
                          "crosstab needs layers A and B and a class field of "
                          "A");
@@ -435,19 +482,34 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
         return om__error(err, OM_EINVAL, om_layer_name(opt->units), 0, -1,
                          "admin units need a code field");
     }
-    struct ctx c;
-    memset(&c, 0, sizeof c);
-    c.opt = opt;
-    om__arena_init(&c.arena);
-    enum om_status st =
-        make_dict(&c, opt->a, opt->class_a, opt->level_a, "class", &c.ca, err);
-    if (st == OM_OK && opt->class_b) {
-        st = make_dict(&c, opt->b, opt->class_b, opt->level_b, "class", &c.cb,
-                       err);
+    struct shared sh;
+    memset(&sh, 0, sizeof sh);
+    sh.opt = opt;
+    om__arena_init(&sh.arena);
+    enum om_status st = OM_OK;
+    sh.layer = om__calloc(nb, sizeof *sh.layer);
+    if (!sh.layer) {
+        st = om__enomem(err, NULL);
+    }
+    if (st == OM_OK) {
+        st = make_dict(&sh.arena, opt->a, opt->class_a, opt->level_a, "class",
+                       &sh.ca, err);
+    }
+    for (size_t l = 0; st == OM_OK && l < nb; l++) {
+        struct ctx *c = &sh.layer[l];
+        c->opt = opt;
+        c->sh = &sh;
+        c->b = bs[l];
+        if (opt->class_b) {
+            st = make_dict(&sh.arena, bs[l], opt->class_b, opt->level_b,
+                           "class", &c->cb, err);
+        }
+        c->inside_idx = 0;
+        c->outside_idx = opt->class_b ? (uint32_t)c->cb.n : 1;
     }
     if (st == OM_OK && opt->units) {
-        st = make_dict(&c, opt->units, opt->unit_code_field, 0, "unit code",
-                       &c.un, err);
+        st = make_dict(&sh.arena, opt->units, opt->unit_code_field, 0,
+                       "unit code", &sh.un, err);
         int fn = opt->unit_name_field
                      ? om_layer_field_index(opt->units, opt->unit_name_field)
                      : -1;
@@ -456,8 +518,8 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
                                err);
         }
         if (st == OM_OK) {
-            c.unit_names = om__calloc(c.un.n + 1, sizeof *c.unit_names);
-            if (!c.unit_names) {
+            sh.unit_names = om__calloc(sh.un.n + 1, sizeof *sh.unit_names);
+            if (!sh.unit_names) {
                 st = om__enomem(err, NULL);
             }
         }
@@ -465,42 +527,45 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
         for (size_t u = 0;
              st == OM_OK && fn >= 0 && u < om_layer_nfeatures(opt->units);
              u++) {
-            uint32_t k = c.un.feat[u];
-            if (!c.unit_names[k]) {
+            uint32_t k = sh.un.feat[u];
+            if (!sh.unit_names[k]) {
                 om_layer_format_value(opt->units, u, fn, buf, sizeof buf);
-                c.unit_names[k] = om__arena_strdup(&c.arena, buf);
-                if (!c.unit_names[k]) {
+                sh.unit_names[k] = om__arena_strdup(&sh.arena, buf);
+                if (!sh.unit_names[k]) {
                     st = om__enomem(err, NULL);
                 }
             }
         }
     }
-    if (st != OM_OK) {
-        ctx_free(&c);
-        return st;
-    }
-    c.inside_idx = 0;
-    c.outside_idx = opt->class_b ? (uint32_t)c.cb.n : 1;
-    c.unassigned_idx = (uint32_t)c.un.n;
-
-    struct om_overlay_options o;
-    memset(&o, 0, sizeof o);
-    o.a = opt->a;
-    o.b = opt->b;
-    o.units = opt->units;
-    o.inside = true;
-    o.outside = true;
-    o.ellipsoidal = opt->area == OM_AREA_ELLIPSOIDAL;
-    o.crs = opt->crs;
-    o.min_area_m2 = opt->min_area_m2;
-    o.threads = opt->threads;
-    o.engine = opt->engine;
-    st = om_overlay_run(&o, on_piece, &c, progress, err);
+    sh.unassigned_idx = (uint32_t)sh.un.n;
     if (st == OM_OK) {
-        struct om_layer_view av;
-        om_layer_view(opt->a, &av);
-        st = build(&c, &av, out, err);
+        struct om_overlay_options o;
+        memset(&o, 0, sizeof o);
+        o.a = opt->a;
+        o.b = bs[0];
+        o.more_b = bs + 1;
+        o.nmore_b = nb - 1;
+        o.units = opt->units;
+        o.inside = true;
+        o.outside = true;
+        o.ellipsoidal = opt->area == OM_AREA_ELLIPSOIDAL;
+        o.crs = opt->crs;
+        o.min_area_m2 = opt->min_area_m2;
+        o.threads = opt->threads;
+        o.engine = opt->engine;
+        st = om_overlay_run(&o, on_piece, &sh, progress, err);
     }
-    ctx_free(&c);
+    struct om_layer_view av;
+    om_layer_view(opt->a, &av);
+    for (size_t l = 0; st == OM_OK && l < nb; l++) {
+        st = build(&sh.layer[l], &av, &out[l], err);
+    }
+    if (st != OM_OK) {
+        for (size_t l = 0; l < nb; l++) {
+            om_crosstab_result_free(out[l]);
+            out[l] = NULL;
+        }
+    }
+    shared_free(&sh, nb);
     return st;
 }

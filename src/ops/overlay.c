@@ -146,7 +146,7 @@ enum om_status om__tiles_make(const struct om_layer *src, const uint8_t *mask,
 /* ---- the run ---- */
 
 struct piece_rec {
-    size_t a, b, unit;
+    size_t a, b, unit, layer;
     double planar, ell;
     size_t gf; /* feature in the chunk's geometry layer, or NONE */
 };
@@ -444,6 +444,7 @@ static enum om_status emit(struct worker *w, struct chunk_out *c, size_t a,
     r->a = a;
     r->b = b;
     r->unit = unit;
+    r->layer = 0;
     r->planar = planar;
     r->ell = ell;
     r->gf = gf;
@@ -1174,9 +1175,9 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
     }
     double whole = om_feature_area_planar(&j->av, a);
     for (size_t i = 0; i < n;) {
-        size_t b = reg[i].b, k = i;
+        size_t l = reg[i].layer, b = reg[i].b, k = i;
         double piece = 0.0;
-        while (k < n && reg[k].b == b) {
+        while (k < n && reg[k].b == b && reg[k].layer == l) {
             piece += reg[k++].planar;
         }
         bool keep =
@@ -1199,6 +1200,7 @@ static enum om_status kernel_feature(struct worker *w, struct chunk_out *c,
             r->a = a;
             r->b = b;
             r->unit = reg[m].unit;
+            r->layer = l;
             r->planar = v;
             r->ell = opt->ellipsoidal ? reg[m].ell : NAN;
             r->gf = OM_OVERLAY_NONE;
@@ -1389,6 +1391,7 @@ static enum om_status deliver(struct job *j, size_t ci, om_overlay_piece_fn fn,
         p.a = r->a;
         p.b = r->b;
         p.unit = r->unit;
+        p.layer = r->layer;
         p.planar_m2 = r->planar;
         p.ellipsoidal_m2 = r->ell;
         p.geom = c->geom ? &gv : NULL;
@@ -1570,6 +1573,62 @@ static enum om_status filter_make(struct job *j, int threads,
     return st;
 }
 
+/*
+ * Several layers B with the GEOS engine: one run per layer, its pieces
+ * marked with the layer; one progress bar over all of them.
+ */
+struct layer_pass {
+    om_overlay_piece_fn fn;
+    void *ctx;
+    size_t layer, nlayers;
+    const struct om_progress *real;
+};
+
+static enum om_status layer_piece(void *ctx, const struct om_overlay_piece *p,
+                                  struct om_error *err)
+{
+    struct layer_pass *lp = ctx;
+    struct om_overlay_piece q = *p;
+    q.layer = lp->layer;
+    return lp->fn(lp->ctx, &q, err);
+}
+
+static void layer_progress(void *ctx, const char *phase, uint64_t done,
+                           uint64_t total)
+{
+    struct layer_pass *lp = ctx;
+    lp->real->fn(lp->real->ctx, phase, lp->layer * total + done,
+                 lp->nlayers * total);
+}
+
+static enum om_status run_layers_apart(const struct om_overlay_options *opt,
+                                       om_overlay_piece_fn fn, void *ctx,
+                                       const struct om_progress *progress,
+                                       struct om_error *err)
+{
+    struct layer_pass lp = {fn, ctx, 0, opt->nmore_b + 1, progress};
+    struct om_progress prog = {0};
+    if (progress) {
+        prog = *progress;
+        prog.fn = progress->fn ? layer_progress : NULL;
+        prog.ctx = &lp;
+    }
+    enum om_status st = OM_OK;
+    for (size_t l = 0; st == OM_OK && l <= opt->nmore_b; l++) {
+        struct om_overlay_options o = *opt;
+        o.more_b = NULL;
+        o.more_b_mask = NULL;
+        o.nmore_b = 0;
+        if (l > 0) {
+            o.b = opt->more_b[l - 1];
+            o.b_mask = opt->more_b_mask ? opt->more_b_mask[l - 1] : NULL;
+        }
+        lp.layer = l;
+        st = om_overlay_run(&o, layer_piece, &lp, progress ? &prog : NULL, err);
+    }
+    return st;
+}
+
 enum om_status om_overlay_run(const struct om_overlay_options *opt,
                               om_overlay_piece_fn fn, void *ctx,
                               const struct om_progress *progress,
@@ -1580,9 +1639,17 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
                          "overlay: NULL options, layer A or callback");
     }
     const char *aname = om_layer_name(opt->a);
-    if (!om_layer_is_finished(opt->a) ||
-        (opt->b && !om_layer_is_finished(opt->b)) ||
-        (opt->units && !om_layer_is_finished(opt->units))) {
+    if (opt->nmore_b > 0 && (!opt->b || !opt->more_b)) {
+        return om__error(err, OM_EINVAL, aname, 0, -1,
+                         "overlay: more layers B need layer B and the list");
+    }
+    bool ready = om_layer_is_finished(opt->a) &&
+                 (!opt->b || om_layer_is_finished(opt->b)) &&
+                 (!opt->units || om_layer_is_finished(opt->units));
+    for (size_t l = 0; ready && l < opt->nmore_b; l++) {
+        ready = opt->more_b[l] && om_layer_is_finished(opt->more_b[l]);
+    }
+    if (!ready) {
         return om__error(err, OM_EINVAL, aname, 0, -1,
                          "overlay needs finished (indexed) layers");
     }
@@ -1601,6 +1668,9 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         return om__error(err, OM_EINVAL, aname, 0, -1,
                          "the area kernel computes areas only, no piece "
                          "geometry: use the GEOS engine");
+    }
+    if (!kernel && opt->nmore_b > 0) {
+        return run_layers_apart(opt, fn, ctx, progress, err);
     }
     struct job j;
     memset(&j, 0, sizeof j);
@@ -1621,8 +1691,20 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     enum om_status st = OM_OK;
     if (kernel) {
         int kt = opt->threads > 0 ? opt->threads : default_threads();
-        st = om__ak_new(opt->b, opt->b_mask, opt->units,
-                        kt > MAX_THREADS ? MAX_THREADS : kt, &j.ak, err);
+        size_t nbl = opt->b ? opt->nmore_b + 1 : 0;
+        struct om__ak_layer *bl = om__calloc(nbl + 1, sizeof *bl);
+        if (!bl) {
+            return om__enomem(err, NULL);
+        }
+        for (size_t l = 0; l < nbl; l++) {
+            bl[l].layer = l ? opt->more_b[l - 1] : opt->b;
+            bl[l].mask = !l                 ? opt->b_mask
+                         : opt->more_b_mask ? opt->more_b_mask[l - 1]
+                                            : NULL;
+        }
+        st = om__ak_new_layers(bl, nbl, opt->units,
+                               kt > MAX_THREADS ? MAX_THREADS : kt, &j.ak, err);
+        om__free(bl);
         if (st != OM_OK) {
             return st;
         }

@@ -456,7 +456,7 @@ static bool check_oracles(const struct world *w, const struct plist *k)
             sum_faces += r->ell;
             if (!r->used && r->ell > 1e-9 * w->whole[a] + 1e-6 &&
                 nmissing++ < MAX_REPORT) {
-                struct om_overlay_piece q = {a, r->b, r->u, 0, 0, NULL, 0};
+                struct om_overlay_piece q = {a, r->b, r->u, 0, 0, NULL, 0, 0};
                 printf("  %s: [%s] %.17g m2 in the arrangement, no kernel "
                        "piece\n",
                        w->sp->what, describe(w, &q, d, sizeof d), r->ell);

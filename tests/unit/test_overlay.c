@@ -803,6 +803,179 @@ TEST(test_big_a_features)
     om_layer_free(u);
 }
 
+/* The pieces of layer `l` in g, in order (b == l when by_layer). */
+static size_t layer_pieces(const struct got *g, size_t l,
+                           struct om_overlay_piece *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->p[i].layer == l) {
+            out[n++] = g->p[i];
+        }
+    }
+    return n;
+}
+
+/*
+ * Several layers B in one run (more_b): each layer's pieces are those of
+ * a run with that layer alone, in the same order, with either engine.
+ * Layers: the zones (a disc and a rectangle), every third parcel of A
+ * itself (shared edges with A, and with the units along the strips), and
+ * the dense strips (the units' own edges, in 300 steps). Ellipsoidal
+ * areas too: the kernel's pieces of one layer must not take the other
+ * layers' crossings as vertices (see areak.c, struct anchor).
+ */
+TEST(test_more_layers_same_pieces)
+{
+    struct om_layer *a = make_parcels(24), *z = make_zones(),
+                    *d = make_units_dense(true), *u = make_units();
+    struct om_crs *crs = NULL;
+    struct om_error err;
+    CHECK_OK(om_crs_new("EPSG:4530", &crs, &err), &err);
+    struct om_layer_view av;
+    om_layer_view(a, &av);
+    uint8_t *third = calloc(av.nfeatures, 1);
+    for (size_t f = 0; f < av.nfeatures; f += 3) {
+        third[f] = 1;
+    }
+    const struct om_layer *more[] = {a, d};
+    const uint8_t *more_mask[] = {third, NULL};
+    const struct om_layer *layer[] = {z, a, d};
+    const uint8_t *mask[] = {NULL, third, NULL};
+    enum om_overlay_engine eng[] = {OM_ENGINE_AUTO, OM_ENGINE_GEOS};
+    for (int e = 0; e < 2; e++) {
+        struct om_overlay_options o = {0};
+        o.a = a;
+        o.b = z;
+        o.more_b = more;
+        o.more_b_mask = more_mask;
+        o.nmore_b = 2;
+        o.units = u;
+        o.inside = o.outside = true;
+        o.ellipsoidal = true;
+        o.crs = crs;
+        o.threads = 2;
+        o.engine = eng[e];
+        struct got all;
+        run(&o, &all);
+        struct om_overlay_piece *mine = calloc(all.n + 1, sizeof *mine);
+        int bad = 0, nlayers = 0;
+        size_t total = 0;
+        for (size_t l = 0; l < 3; l++) {
+            struct om_overlay_options s = o;
+            s.b = layer[l];
+            s.b_mask = mask[l];
+            s.more_b = NULL;
+            s.more_b_mask = NULL;
+            s.nmore_b = 0;
+            struct got one;
+            run(&s, &one);
+            size_t n = layer_pieces(&all, l, mine);
+            total += n;
+            nlayers += n > 0;
+            if (n != one.n) {
+                FAILF("engine %d, layer %zu: %zu pieces, alone %zu", e, l, n,
+                      one.n);
+                bad++;
+            }
+            for (size_t i = 0; i < n && n == one.n; i++) {
+                const struct om_overlay_piece *p = &mine[i], *q = &one.p[i];
+                double whole = om_feature_area_planar(&av, p->a);
+                bool same =
+                    p->a == q->a && p->b == q->b && p->unit == q->unit &&
+                    q->layer == 0 &&
+                    fabs(p->planar_m2 - q->planar_m2) <= 1e-9 * whole + 1e-6 &&
+                    fabs(p->ellipsoidal_m2 - q->ellipsoidal_m2) <=
+                        1e-9 * whole + 1e-6;
+                if (!same && bad++ < 8) {
+                    printf("  engine %d layer %zu piece %zu: a %zu b %zu u "
+                           "%zu %.17g (%.17g) alone: a %zu b %zu u %zu "
+                           "%.17g (%.17g)\n",
+                           e, l, i, p->a, p->b, p->unit, p->planar_m2,
+                           p->ellipsoidal_m2, q->a, q->b, q->unit, q->planar_m2,
+                           q->ellipsoidal_m2);
+                }
+            }
+            free(one.p);
+        }
+        CHECK_INT(bad, 0);
+        CHECK_INT(nlayers, 3);
+        CHECK_INT((long long)total, (long long)all.n);
+        free(mine);
+        free(all.p);
+    }
+    /* bad options: more layers without B, an unfinished layer */
+    struct om_overlay_options o = {0};
+    o.a = a;
+    o.more_b = more;
+    o.nmore_b = 1;
+    struct got none = {0};
+    CHECK_INT(om_overlay_run(&o, on_piece, &none, NULL, &err), OM_EINVAL);
+    struct om_layer *raw = NULL;
+    CHECK_OK(om_layer_new("raw", &raw, &err), &err);
+    const struct om_layer *bad_more[] = {raw};
+    o.b = z;
+    o.more_b = bad_more;
+    CHECK_INT(om_overlay_run(&o, on_piece, &none, NULL, &err), OM_EINVAL);
+    CHECK(strstr(err.msg, "finished") != NULL);
+    free(none.p);
+    om_layer_free(raw);
+    free(third);
+    om_crs_free(crs);
+    om_layer_free(a);
+    om_layer_free(z);
+    om_layer_free(d);
+    om_layer_free(u);
+}
+
+/* The cross-tabs of several layers in one pass: each that of its layer
+ * alone; a missing class field in any layer fails the whole run. */
+TEST(test_crosstab_layers)
+{
+    struct om_layer *a = make_parcels(20), *z = make_zones(),
+                    *d = make_units_dense(true), *u = make_units();
+    struct om_error err;
+    const struct om_layer *bs[] = {z, d};
+    struct om_crosstab_options o = {0};
+    o.a = a;
+    o.class_a = "DLBM";
+    o.area = OM_AREA_PLANAR;
+    o.units = u;
+    o.unit_code_field = "XZQDM";
+    o.threads = 2;
+    struct om_crosstab_result *res[2] = {0};
+    CHECK_OK(om_crosstab_run_layers(&o, bs, 2, res, NULL, &err), &err);
+    for (size_t l = 0; l < 2 && res[0] && res[1]; l++) {
+        struct om_crosstab_result *one = NULL;
+        o.b = bs[l];
+        CHECK_OK(om_crosstab_run(&o, &one, NULL, &err), &err);
+        CHECK_INT((long long)res[l]->ncells, (long long)one->ncells);
+        CHECK_INT((long long)res[l]->npieces, (long long)one->npieces);
+        int bad = 0;
+        for (size_t i = 0; i < one->ncells && one->ncells == res[l]->ncells;
+             i++) {
+            const struct om_crosstab_cell *p = &res[l]->cells[i],
+                                          *q = &one->cells[i];
+            bad += p->unit != q->unit || p->class_a != q->class_a ||
+                   p->class_b != q->class_b || p->nfeatures != q->nfeatures ||
+                   fabs(p->area_m2 - q->area_m2) > 1e-9 * q->area_m2 + 1e-6;
+        }
+        CHECK_INT(bad, 0);
+        om_crosstab_result_free(one);
+    }
+    om_crosstab_result_free(res[0]);
+    om_crosstab_result_free(res[1]);
+    o.class_b = "KIND"; /* the zones have it, the strips do not */
+    res[0] = res[1] = (struct om_crosstab_result *)&o;
+    CHECK_INT(om_crosstab_run_layers(&o, bs, 2, res, NULL, &err), OM_ENOTFOUND);
+    CHECK(res[0] == NULL && res[1] == NULL);
+    CHECK(strstr(err.msg, "KIND") != NULL);
+    om_layer_free(a);
+    om_layer_free(z);
+    om_layer_free(d);
+    om_layer_free(u);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN(__FILE__);
@@ -811,5 +984,7 @@ int main(void)
     RUN(test_filter_same_pieces);
     RUN(test_crosstab_consistent_with_stats);
     RUN(test_big_a_features);
+    RUN(test_more_layers_same_pieces);
+    RUN(test_crosstab_layers);
     TEST_MAIN_END();
 }
