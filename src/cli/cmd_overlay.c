@@ -389,8 +389,10 @@ static size_t split_codes(const char *arg, char *buf, size_t size,
 }
 
 /*
- * Several layers B: each layer's cross-tab runs on a thread of its own
- * while the next layer is read, at most JOBS at a time (one at a time
+ * Several layers B. With the area kernel, every layer is read, then one
+ * pass over A computes all cross-tabs (om_crosstab_run_layers). With GEOS,
+ * each layer's cross-tab runs on a thread of its own while the next layer
+ * is read, at most JOBS at a time (one at a time
  * with -j 1). Their results do not depend on it; one progress bar counts
  * the features of A over all layers.
  */
@@ -667,48 +669,73 @@ int cmd_overlay(int argc, char **argv)
         o.unit_code_field = units.code_field;
         o.unit_name_field = units.name_field;
     }
-    /* read layer ib while the cross-tabs of the layers before it run */
-    size_t jobs = threads == 1 ? 1 : JOBS, nread = 0;
-    size_t failed = nb; /* the first layer that failed, in order */
-    struct bjob job[MAX_B];
-    struct bprogress bp;
-    memset(job, 0, sizeof job);
-    memset(&bp, 0, sizeof bp);
-    pthread_mutex_init(&bp.lock, NULL);
-    bp.real = cli_progress();
-    bp.total = (uint64_t)om_layer_nfeatures(la) * nb;
-    for (size_t ib = 0; ib < nb && failed == nb; ib++) {
-        if (ib >= jobs) {
-            bjob_join(&job[ib - jobs]);
-            if (job[ib - jobs].st != OM_OK) {
-                failed = ib - jobs;
+    if (engine != OM_ENGINE_GEOS) {
+        /* the kernel: every layer B read, then one pass over A for all */
+        const struct om_layer *lbs[MAX_B];
+        struct om_layer *owned[MAX_B] = {0};
+        enum om_status st = OM_OK;
+        for (size_t ib = 0; ib < nb && st == OM_OK; ib++) {
+            const char *fields_b[] = {class_b};
+            st = cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
+                                class_b ? 1 : 0, &owned[ib], &err);
+            lbs[ib] = owned[ib];
+        }
+        if (st == OM_OK) {
+            st = om_crosstab_run_layers(&o, lbs, nb, res, cli_progress(), &err);
+        }
+        for (size_t ib = 0; ib < nb; ib++) {
+            om_layer_free(owned[ib]);
+        }
+        cli_progress_end();
+        if (st != OM_OK) {
+            goto fail;
+        }
+    } else {
+        /* GEOS: read layer ib while the cross-tabs of the layers before it
+         * run */
+        size_t jobs = threads == 1 ? 1 : JOBS, nread = 0;
+        size_t failed = nb; /* the first layer that failed, in order */
+        struct bjob job[MAX_B];
+        struct bprogress bp;
+        memset(job, 0, sizeof job);
+        memset(&bp, 0, sizeof bp);
+        pthread_mutex_init(&bp.lock, NULL);
+        bp.real = cli_progress();
+        bp.total = (uint64_t)om_layer_nfeatures(la) * nb;
+        for (size_t ib = 0; ib < nb && failed == nb; ib++) {
+            if (ib >= jobs) {
+                bjob_join(&job[ib - jobs]);
+                if (job[ib - jobs].st != OM_OK) {
+                    failed = ib - jobs;
+                    break;
+                }
+            }
+            const char *fields_b[] = {class_b};
+            job[ib].st =
+                cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
+                               class_b ? 1 : 0, &job[ib].lb, &job[ib].err);
+            if (job[ib].st != OM_OK) {
+                failed = ib;
                 break;
             }
+            nread = ib + 1;
+            bjob_start(&job[ib], &o, &bp, ib);
         }
-        const char *fields_b[] = {class_b};
-        job[ib].st = cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
-                                    class_b ? 1 : 0, &job[ib].lb, &job[ib].err);
-        if (job[ib].st != OM_OK) {
-            failed = ib;
-            break;
+        for (size_t ib = 0; ib < nread; ib++) {
+            bjob_join(&job[ib]);
+            if (job[ib].st != OM_OK && ib < failed) {
+                failed = ib;
+            }
         }
-        nread = ib + 1;
-        bjob_start(&job[ib], &o, &bp, ib);
-    }
-    for (size_t ib = 0; ib < nread; ib++) {
-        bjob_join(&job[ib]);
-        if (job[ib].st != OM_OK && ib < failed) {
-            failed = ib;
+        pthread_mutex_destroy(&bp.lock);
+        cli_progress_end();
+        for (size_t ib = 0; ib < nb; ib++) {
+            res[ib] = job[ib].res;
         }
-    }
-    pthread_mutex_destroy(&bp.lock);
-    cli_progress_end();
-    for (size_t ib = 0; ib < nb; ib++) {
-        res[ib] = job[ib].res;
-    }
-    if (failed < nb) {
-        err = job[failed].err;
-        goto fail;
+        if (failed < nb) {
+            err = job[failed].err;
+            goto fail;
+        }
     }
     for (size_t ib = 0; ib < nb; ib++) {
         if (res[ib]->ncells > 0) {
