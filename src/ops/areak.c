@@ -93,9 +93,10 @@ struct om__ak {
     size_t nx, ny;
     uint32_t *cstart; /* nx * ny + 1 */
     uint32_t *cedge;
-    uint32_t *czone;  /* the zone of each cedge entry */
-    uint32_t *corner; /* (nx + 1) * (ny + 1) */
-    uint32_t *filled; /* (nx + 1) * (ny + 1): cells with edges below-left */
+    uint32_t *czone;     /* the zone of each cedge entry */
+    struct espan *espan; /* while building: each edge's cells (seg_span) */
+    uint32_t *corner;    /* (nx + 1) * (ny + 1) */
+    uint32_t *filled;    /* (nx + 1) * (ny + 1): cells with edges below-left */
     /* interned sets */
     uint32_t *soff; /* nsets + 1 */
     size_t nsets, cap_soff;
@@ -625,6 +626,11 @@ struct span {
     size_t i0, i1, j0, j1;
 };
 
+/* The same, kept for every zone edge while the kernel is built. */
+struct espan {
+    uint32_t i0, i1, j0, j1;
+};
+
 static struct span seg_span(const struct om__ak *k, double x0, double y0,
                             double x1, double y1)
 {
@@ -726,11 +732,17 @@ static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
 {
     struct om_layer_view v;
     om_layer_view(l, &v);
+    /* room for every edge at once: fewer than the points */
+    if (k->ne + v.npoints >= (size_t)(REV - 1) ||
+        !OM__GROW(k->e, k->cap_e, k->ne + v.npoints + 1)) {
+        return om__enomem(err, NULL);
+    }
     for (size_t f = 0; f < v.nfeatures; f++) {
         if ((mask && !mask[f]) ||
             (v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
             continue;
         }
+        *box = om_rect_union(*box, v.bbox[f]);
         for (size_t p = v.part_start[f]; p < v.part_start[f + 1]; p++) {
             for (size_t r = v.ring_start[p]; r < v.ring_start[p + 1]; r++) {
                 const double *xy = v.xy + 2 * v.point_start[r];
@@ -748,23 +760,15 @@ static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
                     if (p0[0] == p1[0] && p0[1] == p1[1]) {
                         continue;
                     }
-                    if (k->ne >= (size_t)(REV - 1) ||
-                        !OM__GROW(k->e, k->cap_e, k->ne + 1)) {
-                        return om__enomem(err, NULL);
-                    }
                     struct zedge *e = &k->e[k->ne++];
-                    memset(e, 0, sizeof *e);
                     e->x0 = p0[0];
                     e->y0 = p0[1];
                     e->x1 = p1[0];
                     e->y1 = p1[1];
                     e->z = (uint32_t)(zbase + f);
                     e->sign = sg;
+                    e->set0 = 0;
                     e->layer = layer;
-                    *box = om_rect_union(
-                        *box, (struct om_rect){
-                                  dmin(e->x0, e->x1), dmin(e->y0, e->y1),
-                                  dmax(e->x0, e->x1), dmax(e->y0, e->y1)});
                 }
                 if (k->rstart[k->nrings - 1] == k->ne) {
                     k->nrings--; /* a ring of one point repeated */
@@ -776,10 +780,16 @@ static enum om_status add_layer(struct om__ak *k, const struct om_layer *l,
     return OM_OK;
 }
 
+/*
+ * Square cells, about one per zone edge: at city scale (5 M zone edges,
+ * workload (a) of the benchmark) one per edge built the kernel 0.1-0.2 s
+ * faster than two per edge (a grid half the size), the walks of the
+ * parcels no slower; four and eight per edge were slower.
+ */
 static void choose_grid(struct om__ak *k, struct om_rect box)
 {
     double w = box.maxx - box.minx, h = box.maxy - box.miny;
-    double target = 2.0 * (double)k->ne;
+    double target = (double)k->ne;
     target = target < MIN_CELLS   ? MIN_CELLS
              : target > MAX_CELLS ? MAX_CELLS
                                   : target;
@@ -848,12 +858,12 @@ static void *register_rows(void *arg)
     struct regrows *r = arg;
     struct om__ak *k = r->k;
     for (size_t id = 0; id < k->ne; id++) {
-        const struct zedge *e = &k->e[id];
-        if (row_of(k, dmax(e->y0, e->y1)) < r->j0 ||
-            row_of(k, dmin(e->y0, e->y1)) >= r->j1) {
+        const struct espan *sp = &k->espan[id];
+        if (sp->j1 < r->j0 || sp->j0 >= r->j1) {
             continue;
         }
-        struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+        const struct zedge *e = &k->e[id];
+        struct span s = {sp->i0, sp->i1, sp->j0, sp->j1};
         size_t j0 = s.j0 > r->j0 ? s.j0 : r->j0;
         size_t j1 = s.j1 < r->j1 - 1 ? s.j1 : r->j1 - 1;
         for (size_t j = j0; j <= j1; j++) {
@@ -874,18 +884,44 @@ static void *register_rows(void *arg)
     return NULL;
 }
 
+/* Edges lo .. hi's spans (k->espan), on one thread. */
+struct spanjob {
+    struct om__ak *k;
+    size_t lo, hi;
+};
+
+static void *spans_main(void *arg)
+{
+    struct spanjob *j = arg;
+    struct om__ak *k = j->k;
+    for (size_t id = j->lo; id < j->hi; id++) {
+        const struct zedge *e = &k->e[id];
+        struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+        k->espan[id] = (struct espan){(uint32_t)s.i0, (uint32_t)s.i1,
+                                      (uint32_t)s.j0, (uint32_t)s.j1};
+    }
+    return NULL;
+}
+
 /* Every edge into the cells its segment may meet, on `threads` threads
- * over bands of rows. */
+ * over bands of rows (each edge's span first, over ranges of edges). */
 static enum om_status register_edges(struct om__ak *k, int threads,
                                      struct om_error *err)
 {
     size_t ncells = k->nx * k->ny;
     k->cstart = om__calloc(ncells + 1, sizeof *k->cstart);
-    if (!k->cstart) {
+    k->espan = om__malloc((k->ne + 1) * sizeof *k->espan);
+    if (!k->cstart || !k->espan) {
         return om__enomem(err, NULL);
     }
-    struct regrows r[MAX_JOBS];
     int n = threads < 1 ? 1 : threads > MAX_JOBS ? MAX_JOBS : threads;
+    struct spanjob sj[MAX_JOBS];
+    for (int t = 0; t < n; t++) {
+        sj[t] = (struct spanjob){k, k->ne * (size_t)t / (size_t)n,
+                                 k->ne * (size_t)(t + 1) / (size_t)n};
+    }
+    run_all(spans_main, sj, sizeof *sj, n);
+    struct regrows r[MAX_JOBS];
     if ((size_t)n > k->ny) {
         n = (int)k->ny;
     }
@@ -924,21 +960,26 @@ static enum om_status register_edges(struct om__ak *k, int threads,
     return OM_OK;
 }
 
-static enum om_status sweep_corners(struct om__ak *k, struct om_error *err)
+/* One thread's grid lines j0 .. j1 of sweep_corners; the sets are
+ * interned under `lock` (their ids depend on the order, the sets not). */
+struct sweepjob {
+    struct om__ak *k;
+    pthread_mutex_t *lock;
+    size_t j0, j1;
+    bool oom;
+};
+
+static void *sweep_main(void *arg)
 {
-    size_t nc = (k->nx + 1) * (k->ny + 1);
-    k->corner = om__calloc(nc, sizeof *k->corner);
-    k->filled = om__calloc(nc, sizeof *k->filled);
+    struct sweepjob *sj = arg;
+    struct om__ak *k = sj->k;
     struct idset s = {0};
-    if (!k->corner || !k->filled) {
-        return om__enomem(err, NULL);
-    }
-    for (size_t j = 0; j <= k->ny; j++) {
+    for (size_t j = sj->j0; j < sj->j1 && !sj->oom; j++) {
         size_t crow = j < k->ny ? j : k->ny - 1;
         double y = gyat(k, j);
         uint32_t cur = 0;
         s.n = 0;
-        for (size_t i = 0; i < k->nx; i++) {
+        for (size_t i = 0; i < k->nx && !sj->oom; i++) {
             size_t cell = crow * k->nx + i;
             double xa = gxat(k, i), xb = gxat(k, i + 1);
             bool degen = false, changed = false;
@@ -947,8 +988,8 @@ static enum om_status sweep_corners(struct om__ak *k, struct om_error *err)
                 if (crosses(xa, y, xb, y, 0, e->x0, e->y0, e->x1, e->y1,
                             e->z + 1)) {
                     if (!ids_toggle(&s, e->z)) {
-                        om__free(s.v);
-                        return om__enomem(err, NULL);
+                        sj->oom = true;
+                        break;
                     }
                     changed = true;
                 }
@@ -959,17 +1000,54 @@ static enum om_status sweep_corners(struct om__ak *k, struct om_error *err)
                     degen = true;
                 }
             }
-            if (changed) {
-                cur = intern(k, s.v, s.n);
-                if (cur == UINT32_MAX) {
-                    om__free(s.v);
-                    return om__enomem(err, NULL);
+            if (changed && !sj->oom) {
+                if (s.n == 0) {
+                    cur = 0; /* the empty set */
+                } else {
+                    pthread_mutex_lock(sj->lock);
+                    cur = intern(k, s.v, s.n);
+                    pthread_mutex_unlock(sj->lock);
+                    sj->oom = cur == UINT32_MAX;
                 }
             }
             k->corner[j * (k->nx + 1) + i + 1] = cur | (degen ? DEGEN : 0);
         }
     }
     om__free(s.v);
+    return NULL;
+}
+
+/*
+ * The zones containing every grid corner: along each grid line from its
+ * left end (outside every zone), toggled at each crossing with a zone
+ * edge; DEGEN marks a corner on an edge. On `threads` threads over bands
+ * of lines. Then `filled`.
+ */
+static enum om_status sweep_corners(struct om__ak *k, int threads,
+                                    struct om_error *err)
+{
+    size_t nc = (k->nx + 1) * (k->ny + 1);
+    k->corner = om__calloc(nc, sizeof *k->corner);
+    k->filled = om__calloc(nc, sizeof *k->filled);
+    if (!k->corner || !k->filled) {
+        return om__enomem(err, NULL);
+    }
+    int n = threads < 1 ? 1 : threads > MAX_JOBS ? MAX_JOBS : threads;
+    pthread_mutex_t lock;
+    pthread_mutex_init(&lock, NULL);
+    struct sweepjob sj[MAX_JOBS];
+    for (int t = 0; t < n; t++) {
+        sj[t] =
+            (struct sweepjob){k, &lock, (k->ny + 1) * (size_t)t / (size_t)n,
+                              (k->ny + 1) * (size_t)(t + 1) / (size_t)n, false};
+    }
+    run_all(sweep_main, sj, sizeof *sj, n);
+    pthread_mutex_destroy(&lock);
+    for (int t = 0; t < n; t++) {
+        if (sj[t].oom) {
+            return om__enomem(err, NULL);
+        }
+    }
     /* filled[j][i]: cells with edges among columns < i and rows < j */
     for (size_t j = 1; j <= k->ny; j++) {
         uint32_t row = 0;
@@ -1075,7 +1153,8 @@ static bool edge_crossings(struct xbuf *b, size_t id, uint32_t tick)
     size_t first = b->n;
     uint32_t r[4];
     int nr = relevant_zones(k, e->layer, r);
-    struct span s = seg_span(k, e->x0, e->y0, e->x1, e->y1);
+    const struct espan *sp = &k->espan[id];
+    struct span s = {sp->i0, sp->i1, sp->j0, sp->j1};
     for (size_t j = s.j0; j <= s.j1; j++) {
         size_t i0, i1;
         seg_row(k, &s, e->x0, e->y0, e->x1, e->y1, j, &i0, &i1);
@@ -1307,6 +1386,7 @@ void om__ak_free(struct om__ak *k)
     om__free(k->cstart);
     om__free(k->cedge);
     om__free(k->czone);
+    om__free(k->espan);
     om__free(k->corner);
     om__free(k->filled);
     om__free(k->soff);
@@ -1365,11 +1445,13 @@ enum om_status om__ak_new_layers(const struct om__ak_layer *bl, size_t nbl,
         choose_grid(k, box);
         st = register_edges(k, threads, err);
         if (st == OM_OK) {
-            st = sweep_corners(k, err);
+            st = sweep_corners(k, threads, err);
         }
         if (st == OM_OK) {
             st = arrange(k, threads, err);
         }
+        om__free(k->espan); /* not needed once built */
+        k->espan = NULL;
     }
     if (st != OM_OK) {
         om__ak_free(k);
