@@ -65,7 +65,10 @@ struct om_overlay_piece {
 };
 
 /* Called once per piece, in the deterministic order described above, from
- * the thread that called om_overlay_run. A non-OK return stops the run. */
+ * the thread that called om_overlay_run, while the run goes on (the pieces
+ * of a chunk of A as soon as it and the chunks before it are done). A
+ * non-OK return stops the run. When the run fails, some pieces may have
+ * been delivered: the caller drops them. */
 typedef enum om_status (*om_overlay_piece_fn)(
     void *ctx, const struct om_overlay_piece *piece, struct om_error *err);
 

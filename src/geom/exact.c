@@ -200,21 +200,8 @@ static int orient_exact(double ax, double ay, double bx, double by, double cx,
     return e[n - 1] > 0.0 ? 1 : -1;
 }
 
-int om__orient2d(double ax, double ay, double bx, double by, double cx,
-                 double cy)
+int om__orient2d_exact(double ax, double ay, double bx, double by, double cx,
+                       double cy)
 {
-    if ((cx == ax && cy == ay) || (cx == bx && cy == by)) {
-        return 0; /* a shared vertex: the common degenerate case */
-    }
-    double dl = (bx - ax) * (cy - ay);
-    double dr = (by - ay) * (cx - ax);
-    double det = dl - dr;
-    double bound = 3.3306690738754716e-16 * (fabs(dl) + fabs(dr));
-    if (det > bound) {
-        return 1;
-    }
-    if (-det > bound) {
-        return -1;
-    }
     return orient_exact(ax, ay, bx, by, cx, cy);
 }

@@ -15,8 +15,31 @@
 #ifndef ONEMAP_GEOM_EXACT_H
 #define ONEMAP_GEOM_EXACT_H
 
-int om__orient2d(double ax, double ay, double bx, double by, double cx,
-                 double cy);
+int om__orient2d_exact(double ax, double ay, double bx, double by, double cx,
+                       double cy);
+
+/* The filter inline (it decides nearly every call of the area kernel's
+ * walks), the exact evaluation out of line. */
+static inline int om__orient2d(double ax, double ay, double bx, double by,
+                               double cx, double cy)
+{
+    if ((cx == ax && cy == ay) || (cx == bx && cy == by)) {
+        return 0; /* a shared vertex: the common degenerate case */
+    }
+    double dl = (bx - ax) * (cy - ay);
+    double dr = (by - ay) * (cx - ax);
+    double det = dl - dr;
+    /* Shewchuk's ccwerrboundA: (3 + 16 eps) eps */
+    double bound =
+        3.3306690738754716e-16 * ((dl < 0 ? -dl : dl) + (dr < 0 ? -dr : dr));
+    if (det > bound) {
+        return 1;
+    }
+    if (-det > bound) {
+        return -1;
+    }
+    return om__orient2d_exact(ax, ay, bx, by, cx, cy);
+}
 
 /*
  * Expansions: a number held exactly as a sum of doubles in increasing

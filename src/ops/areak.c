@@ -444,10 +444,47 @@ static int cmp_zrec(const void *x, const void *y, const void *ctx)
                        0);
 }
 
-static int cmp_u32(const void *x, const void *y)
+/*
+ * Sort v[0..n) (tmp: n more): insertion for a few, else least significant
+ * digit first, 11 bits a pass, the passes above the largest value skipped.
+ * (glibc's qsort with a comparison call was 7% of an overlay.)
+ */
+static void sort_u32(uint32_t *v, size_t n, uint32_t *tmp)
 {
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b ? 1 : 0;
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--) {
+                v[j] = v[j - 1];
+            }
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        hi |= v[i];
+    }
+    uint32_t *src = v, *dst = tmp;
+    for (int shift = 0; shift < 32 && (hi >> shift) != 0; shift += 11) {
+        size_t count[2049] = {0};
+        for (size_t i = 0; i < n; i++) {
+            count[((src[i] >> shift) & 2047u) + 1]++;
+        }
+        for (size_t d = 0; d < 2048; d++) {
+            count[d + 1] += count[d];
+        }
+        for (size_t i = 0; i < n; i++) {
+            dst[count[(src[i] >> shift) & 2047u]++] = src[i];
+        }
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) {
+        memcpy(v, src, n * sizeof *v);
+    }
 }
 
 /* +1 / -1: the factor that makes the ring's interior lie on its left;
@@ -1536,8 +1573,10 @@ static void acc_add(double *s, double *c, double x)
 static void term_add(struct term *t, const struct term *u, double sign)
 {
     t->v += sign * u->v;
-    acc_add(&t->s, &t->c, sign * u->s);
-    acc_add(&t->s, &t->c, sign * u->c);
+    if (u->s != 0.0 || u->c != 0.0) { /* ellipsoidal terms */
+        acc_add(&t->s, &t->c, sign * u->s);
+        acc_add(&t->s, &t->c, sign * u->c);
+    }
     t->tr += sign > 0 ? u->tr : -u->tr;
 }
 
@@ -2211,7 +2250,10 @@ enum om_status om__ak_feature(struct om__ak_work *w,
         }
     }
     if (w->ngath > 1) {
-        qsort(w->gath, w->ngath, sizeof *w->gath, cmp_u32);
+        if (!OM__GROW(w->tmp, w->cap_tmp, w->ngath * sizeof *w->gath)) {
+            return om__enomem(err, NULL);
+        }
+        sort_u32(w->gath, w->ngath, (uint32_t *)(void *)w->tmp);
     }
     if (w->nzr > 1) {
         if (!OM__GROW(w->tmp, w->cap_tmp, w->nzr * sizeof *w->zr)) {

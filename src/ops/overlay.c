@@ -176,6 +176,7 @@ struct job {
     struct chunk_out *out;
     pthread_mutex_t lock;
     size_t next_chunk, chunks_done;
+    uint8_t *cdone; /* per chunk: computed (under lock) */
     enum om_status status;
     struct om_error err;
     volatile int stop;
@@ -1239,7 +1240,8 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
     return OM_OK;
 }
 
-static void record(struct job *j, enum om_status st, const struct om_error *e)
+static void record(struct job *j, size_t ci, enum om_status st,
+                   const struct om_error *e)
 {
     pthread_mutex_lock(&j->lock);
     if (st != OM_OK && j->status == OM_OK) {
@@ -1248,6 +1250,7 @@ static void record(struct job *j, enum om_status st, const struct om_error *e)
         j->stop = 1;
     }
     j->chunks_done++;
+    j->cdone[ci] = 1;
     pthread_mutex_unlock(&j->lock);
 }
 
@@ -1266,7 +1269,7 @@ static void *worker_main(void *arg)
         struct om_error e;
         om_error_clear(&e);
         enum om_status st = run_chunk(w, ci, &e);
-        record(j, st, &e);
+        record(j, ci, st, &e);
     }
     return NULL;
 }
@@ -1409,6 +1412,29 @@ static void free_chunk(struct chunk_out *c)
     om__free(c->p);
     om_layer_free(c->geom);
     memset(c, 0, sizeof *c);
+}
+
+/* Deliver (then free) the chunks from *next on that are computed, in
+ * order, while no chunk has failed. */
+static enum om_status deliver_ready(struct job *j, size_t *next,
+                                    om_overlay_piece_fn fn, void *ctx,
+                                    struct om_error *err)
+{
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        bool ready =
+            *next < j->nchunks && j->cdone[*next] && j->status == OM_OK;
+        pthread_mutex_unlock(&j->lock);
+        if (!ready) {
+            return OM_OK;
+        }
+        enum om_status st = deliver(j, *next, fn, ctx, err);
+        free_chunk(&j->out[*next]);
+        (*next)++;
+        if (st != OM_OK) {
+            return st;
+        }
+    }
 }
 
 /*
@@ -1734,6 +1760,7 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     }
     j.cstart = make_chunks(&j);
     j.out = om__calloc(j.nchunks + 1, sizeof *j.out);
+    j.cdone = om__calloc(j.nchunks + 1, 1);
     int nthreads = opt->threads > 0 ? opt->threads : default_threads();
     if (nthreads > MAX_THREADS) {
         nthreads = MAX_THREADS;
@@ -1744,7 +1771,7 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     struct worker *ws = om__calloc((size_t)nthreads, sizeof *ws);
     pthread_t *tids = om__calloc((size_t)nthreads, sizeof *tids);
     bool *started = om__calloc((size_t)nthreads, sizeof *started);
-    if (!j.cstart || !j.out || !ws || !tids || !started) {
+    if (!j.cstart || !j.out || !j.cdone || !ws || !tids || !started) {
         st = om__enomem(err, NULL);
         goto done;
     }
@@ -1758,9 +1785,10 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
     for (int t = 1; t < nthreads; t++) {
         started[t] = pthread_create(&tids[t], NULL, worker_main, &ws[t]) == 0;
     }
-    /* The calling thread works too, and reports progress between chunks;
-     * the pieces are delivered in chunk order once all chunks are done. */
+    /* The calling thread works too, reports progress between chunks, and
+     * delivers the pieces of the chunks done so far, in chunk order. */
     size_t next_deliver = 0;
+    enum om_status dst = OM_OK;
     for (;;) {
         pthread_mutex_lock(&j.lock);
         bool finished = j.stop || j.next_chunk >= j.nchunks;
@@ -1787,8 +1815,15 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         } else {
             cst = run_chunk(&ws[0], ci, &e);
         }
-        record(&j, cst, &e);
+        record(&j, ci, cst, &e);
         if (cancel) {
+            break;
+        }
+        dst = deliver_ready(&j, &next_deliver, fn, ctx, err);
+        if (dst != OM_OK) {
+            pthread_mutex_lock(&j.lock);
+            j.stop = 1;
+            pthread_mutex_unlock(&j.lock);
             break;
         }
     }
@@ -1797,20 +1832,23 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
             pthread_join(tids[t], NULL);
         }
     }
-    pthread_mutex_destroy(&j.lock);
+    if (dst != OM_OK) {
+        pthread_mutex_destroy(&j.lock);
+        st = dst;
+        goto done;
+    }
     st = j.status;
     if (st != OM_OK) {
+        pthread_mutex_destroy(&j.lock);
         if (err) {
             *err = j.err;
         }
         goto done;
     }
-    for (; next_deliver < j.nchunks; next_deliver++) {
-        st = deliver(&j, next_deliver, fn, ctx, err);
-        free_chunk(&j.out[next_deliver]);
-        if (st != OM_OK) {
-            goto done;
-        }
+    st = deliver_ready(&j, &next_deliver, fn, ctx, err);
+    pthread_mutex_destroy(&j.lock);
+    if (st != OM_OK) {
+        goto done;
     }
     om__progress(progress, "overlay", j.av.nfeatures, j.av.nfeatures);
 done:
@@ -1828,6 +1866,7 @@ done:
         }
     }
     om__free(j.out);
+    om__free(j.cdone);
     om__free(j.cstart);
     om_layer_free(btiles);
     om_layer_free(utiles);
