@@ -1079,6 +1079,30 @@ static bool valid_cell(const struct om_layer *l, size_t f, int field)
     return field >= 0 && (size_t)field < l->ncols && f < l->nfeatures;
 }
 
+void om__layer_values(const struct om_layer *l, size_t f, struct om__value *out)
+{
+    for (size_t c = 0; c < l->ncols; c++) {
+        const struct column *col = &l->cols[c];
+        struct om__value *v = &out[c];
+        v->type = col->type;
+        v->null = col->is_null[f] != 0;
+        if (v->null) {
+            continue;
+        }
+        switch (col->type) {
+        case OM_FIELD_INT:
+            v->i = col->v.i[f];
+            break;
+        case OM_FIELD_REAL:
+            v->d = col->v.d[f];
+            break;
+        default:
+            v->s = l->pool + col->v.s[f];
+            break;
+        }
+    }
+}
+
 bool om_layer_is_null(const struct om_layer *l, size_t f, int field)
 {
     return !valid_cell(l, f, field) || l->cols[field].is_null[f];

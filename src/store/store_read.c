@@ -265,6 +265,31 @@ static enum om_status count_rows(sqlite3 *db, const char *source,
     return s == OM_OK ? check_rows(source, table, *total, err) : s;
 }
 
+/*
+ * The count GDAL keeps in a GeoPackage's gpkg_ogr_contents (its triggers
+ * update it on every insert and delete), false when there is none. Only
+ * planning the parts and the progress bar use it, and both bear a stale
+ * one; the limit on a layer's features holds as they are added. It spares
+ * COUNT(*), a pass over the whole table (0.5 s for 545k parcels).
+ */
+static bool ogr_count(sqlite3 *db, const char *table, uint64_t *total)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(db,
+                                 "SELECT feature_count FROM gpkg_ogr_contents "
+                                 "WHERE lower(table_name) = lower(?1)",
+                                 -1, &st, NULL) == SQLITE_OK &&
+              sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW &&
+              sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+              sqlite3_column_int64(st, 0) >= 0;
+    if (ok) {
+        *total = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static enum om_status set_value(struct om_layer *l, const struct column *c,
                                 sqlite3_stmt *st, int k, struct om_error *err)
 {
@@ -629,10 +654,10 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
     if (s == OM_OK && !o->all_fields) {
         s = keep_fields(cols, ncols, spec, o->fields, o->nfields, err);
     }
-    if (s == OM_OK) {
-        s = o->nrows >= 0
-                ? check_rows(spec->source, spec->table, total, err)
-                : count_rows(db, spec->source, spec->table, &total, err);
+    if (s == OM_OK && o->nrows >= 0) {
+        s = check_rows(spec->source, spec->table, total, err);
+    } else if (s == OM_OK && !ogr_count(db, spec->table, &total)) {
+        s = count_rows(db, spec->source, spec->table, &total, err);
     }
     /* The columns read, packed to the front in SELECT order. */
     for (size_t i = 0; s == OM_OK && i < ncols; i++) {

@@ -4,6 +4,7 @@
  * onemap connection so that rows changed through onemap keep the spatial
  * index right. GDAL and QGIS register their own on their connections.
  */
+#include "geom/layer_int.h"
 #include "geom/wkb.h"
 #include "store/store_int.h"
 
@@ -124,6 +125,20 @@ enum om_status om__store_rtree_triggers_sql(struct om__buf *b,
     return st;
 }
 
+static void bind_value(sqlite3_stmt *ins, int k, const struct om__value *v)
+{
+    if (v->null || (v->type == OM_FIELD_REAL && isnan(v->d))) {
+        sqlite3_bind_null(ins, k);
+    } else if (v->type == OM_FIELD_INT) {
+        sqlite3_bind_int64(ins, k, v->i);
+    } else if (v->type == OM_FIELD_REAL) {
+        sqlite3_bind_double(ins, k, v->d);
+    } else {
+        /* the layer outlives the statement step */
+        sqlite3_bind_text(ins, k, v->s, -1, SQLITE_STATIC);
+    }
+}
+
 void om__store_bind_feature(const struct om_layer *l, int64_t fid,
                             const struct om__bytes *blob, bool blob_kept,
                             size_t f, sqlite3_stmt *ins, int k)
@@ -131,30 +146,22 @@ void om__store_bind_feature(const struct om_layer *l, int64_t fid,
     sqlite3_bind_int64(ins, k++, fid);
     sqlite3_bind_blob(ins, k++, blob->data, (int)blob->len,
                       blob_kept ? SQLITE_STATIC : SQLITE_TRANSIENT);
+    enum { MANY = 64 };
     size_t nfields = om_layer_nfields(l);
-    for (size_t c = 0; c < nfields; c++, k++) {
-        if (om_layer_is_null(l, f, (int)c)) {
-            sqlite3_bind_null(ins, k);
-            continue;
+    if (nfields <= MANY) {
+        struct om__value v[MANY];
+        om__layer_values(l, f, v);
+        for (size_t c = 0; c < nfields; c++) {
+            bind_value(ins, k + (int)c, &v[c]);
         }
-        switch (om_layer_field_type(l, (int)c)) {
-        case OM_FIELD_INT:
-            sqlite3_bind_int64(ins, k, om_layer_get_int(l, f, (int)c));
-            break;
-        case OM_FIELD_REAL: {
-            double d = om_layer_get_real(l, f, (int)c);
-            if (isnan(d)) {
-                sqlite3_bind_null(ins, k);
-            } else {
-                sqlite3_bind_double(ins, k, d);
-            }
-            break;
-        }
-        default:
-            /* the layer outlives the statement step */
-            sqlite3_bind_text(ins, k, om_layer_get_text(l, f, (int)c), -1,
-                              SQLITE_STATIC);
-            break;
-        }
+        return;
+    }
+    for (size_t c = 0; c < nfields; c++) { /* a very wide table */
+        int fi = (int)c;
+        struct om__value v = {
+            om_layer_field_type(l, fi), om_layer_is_null(l, f, fi),
+            om_layer_get_int(l, f, fi), om_layer_get_real(l, f, fi),
+            om_layer_get_text(l, f, fi)};
+        bind_value(ins, k + (int)c, &v);
     }
 }

@@ -1354,6 +1354,28 @@ TEST(test_read_gdal_gpkg)
     CHECK_NEAR(area, gdal_area, 1e-12, 0);
     CHECK_INT(np, gdal_np);
     CHECK(code_ok);
+    /* GDAL's count (gpkg_ogr_contents) only plans the read and the
+     * progress bar: stale, above the layer limit, or NULL (then COUNT(*)),
+     * every feature is read, and the bar ends at their number */
+    const char *counts[] = {"3", "1000000000000", "NULL"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "sqlite3 '%s' \"UPDATE gpkg_ogr_contents SET feature_count "
+                 "= %s WHERE table_name = 'communes'\" 2>&1",
+                 gpkg, counts[i]);
+        free(run_cmd(cmd, &status));
+        CHECK_INT(status, 0);
+        struct progress_log g = {0, 0, 0, false};
+        struct om_progress prog = {log_progress, &g, NULL};
+        l = NULL;
+        CHECK_OK(om_project_read_gpkg_file(gpkg, "communes", &l, &prog, &err),
+                 &err);
+        CHECK_INT(l ? om_layer_nfeatures(l) : 0, 516);
+        CHECK(!g.done_above_total);
+        CHECK_INT(g.done, 516);
+        CHECK_INT(g.total, 516);
+        om_layer_free(l);
+    }
 }
 
 /* Same layer, byte for byte: features in the same order, every array. */
