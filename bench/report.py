@@ -413,9 +413,10 @@ def md_setup(res, scales, tools):
         lines.append("")
     lines.append(("Tools: %s. " % ", ".join(tool_name(t) for t in tools)
                   if tools else "") +
-                 "Each repetition loads the data afresh into onemap and "
-                 "PostGIS, then runs every workload with onemap first and "
-                 "the peers in an order that rotates with the repetition; "
+                 "Each repetition runs every tool, onemap first and the "
+                 "peers in an order that rotates with the repetition; "
+                 "onemap and PostGIS each load the data afresh right "
+                 "before their workloads; "
                  "every peer's result is checked against onemap's of the "
                  "same repetition. Peak RSS: the tool's process (PostGIS: "
                  "the backend that ran the query, parallel workers not "
