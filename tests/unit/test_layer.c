@@ -575,6 +575,52 @@ TEST(test_reorder_threads)
     om_layer_free(src);
 }
 
+/*
+ * Large blocks are advised to huge pages (core/alloc.c): growing one
+ * block step by step to 96 MiB, shrinking it and a large zeroed block keep
+ * their contents (the advice must cover the block's whole mapping, or
+ * realloc's mremap fails and copies; a wrong range or advice would lose
+ * data).
+ */
+TEST(test_large_blocks)
+{
+    uint64_t *v = NULL;
+    size_t cap = 0, n = 0;
+    bool ok = true;
+    for (size_t want = 1000; ok && want <= (96u << 20) / 8; want *= 3) {
+        ok = om__grow((void **)&v, &cap, want, sizeof *v);
+        CHECK(ok);
+        for (; ok && n < want; n++) {
+            v[n] = n * 2654435761u;
+        }
+        size_t bad = 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            bad += v[i] != i * 2654435761u;
+        }
+        CHECK_INT(bad, 0);
+    }
+    uint64_t *w = ok ? om__realloc(v, (n / 2) * sizeof *v) : NULL;
+    CHECK(w != NULL);
+    if (w) {
+        v = w;
+        size_t bad = 0;
+        for (size_t i = 0; i < n / 2; i++) {
+            bad += v[i] != i * 2654435761u;
+        }
+        CHECK_INT(bad, 0);
+    }
+    om__free(v);
+    size_t nz = (48u << 20) + 12345;
+    unsigned char *z = om__calloc(nz, 1);
+    CHECK(z != NULL);
+    size_t nonzero = 0;
+    for (size_t i = 0; z && i < nz; i++) {
+        nonzero += z[i] != 0;
+    }
+    CHECK_INT(nonzero, 0);
+    om__free(z);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
@@ -589,5 +635,6 @@ int main(void)
     RUN(test_core_helpers);
     RUN(test_append);
     RUN(test_reorder_threads);
+    RUN(test_large_blocks);
     TEST_MAIN_END();
 }
