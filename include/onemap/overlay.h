@@ -8,10 +8,13 @@
  * overlaid with a whole 10^5-vertex polygon; prepared predicates decide the
  * common cases (A inside one tile, A disjoint) without constructing
  * anything; geometry is built with GEOS only for features of A that cross
- * a boundary. Work runs on `threads` threads over fixed chunks of A in its
- * Hilbert order, and the pieces are delivered to the callback in a fixed
- * order (chunk by chunk, A feature by A feature, then by B feature, then
- * by unit), so every result is identical for any thread count.
+ * a boundary. Work runs on `threads` threads over fixed chunks of A in the
+ * Hilbert order of its features' boxes (the order om_layer_finish gives;
+ * a layer kept in another order, OM_LAYER_KEEP_ORDER, is walked in it
+ * too), and the pieces are delivered to the callback in a fixed order
+ * (chunk by chunk, A feature by A feature in that order, then by B
+ * feature, then by unit), so every result is identical for any thread
+ * count.
  *
  * Two engines compute the pieces. GEOS (the reference) builds every piece
  * as above; with geometry wanted and the auto engine, the kernel first

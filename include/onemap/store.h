@@ -223,6 +223,22 @@ enum om_status om_project_read_fields(struct om_project *p, const char *code,
                                       struct om_error *err);
 
 /*
+ * om_project_read_fields with the flags of om_layer_finish (0 or
+ * OM_LAYER_KEEP_ORDER; others: OM_EINVAL). With OM_LAYER_KEEP_ORDER the
+ * features stay in fid order, the table's, and are not copied into Hilbert
+ * order: for a caller that orders its own work (om_overlay_run walks A in
+ * Hilbert order whatever the layer's order). Reading a city's parcels
+ * then touches a third less fresh memory.
+ */
+enum om_status om_project_read_fields_flags(struct om_project *p,
+                                            const char *code, int version,
+                                            const char *const *fields,
+                                            size_t nfields, unsigned flags,
+                                            struct om_layer **out,
+                                            const struct om_progress *progress,
+                                            struct om_error *err);
+
+/*
  * Read a feature table of any GeoPackage file with the same fast reader.
  * `table` NULL = the only features table (OM_EINVAL listing them when
  * there are several). The geometry column and srs come from

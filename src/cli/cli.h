@@ -120,11 +120,14 @@ int cli_parse_engine(const char *cmd, const char *arg,
  * the missing field in its own words ("no class field 'X' in layer L
  * (fields: ...)"), or the read its missing code, as without the subset.
  * Progress goes to cli_progress(). *out is the caller's (om_layer_free).
+ * `flags`: those of om_project_read_fields_flags (OM_LAYER_KEEP_ORDER for
+ * the overlay's A, which it walks in Hilbert order itself); the whole
+ * layer read instead is in Hilbert order.
  */
 enum om_status cli_read_layer(struct om_project *p, const char *code,
                               int version, const char *const *fields,
-                              size_t nfields, struct om_layer **out,
-                              struct om_error *err);
+                              size_t nfields, unsigned flags,
+                              struct om_layer **out, struct om_error *err);
 
 /*
  * The admin units of `--by LAYER` (stats, overlay): the layer and its code

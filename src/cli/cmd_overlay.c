@@ -655,9 +655,10 @@ int cmd_overlay(int argc, char **argv)
     }
     o.crs = crs;
     /* om_crosstab_run reads the class fields of A and B and the unit code
-     * and name fields, nothing else. */
-    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1, &la, &err) !=
-        OM_OK) {
+     * and name fields, nothing else; A stays in fid order (the overlay
+     * walks it in Hilbert order without it being copied there). */
+    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1, OM_LAYER_KEEP_ORDER,
+                       &la, &err) != OM_OK) {
         goto fail;
     }
     o.a = la;
@@ -677,7 +678,7 @@ int cmd_overlay(int argc, char **argv)
         for (size_t ib = 0; ib < nb && st == OM_OK; ib++) {
             const char *fields_b[] = {class_b};
             st = cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
-                                class_b ? 1 : 0, &owned[ib], &err);
+                                class_b ? 1 : 0, 0, &owned[ib], &err);
             lbs[ib] = owned[ib];
         }
         if (st == OM_OK) {
@@ -713,7 +714,7 @@ int cmd_overlay(int argc, char **argv)
             const char *fields_b[] = {class_b};
             job[ib].st =
                 cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
-                               class_b ? 1 : 0, &job[ib].lb, &job[ib].err);
+                               class_b ? 1 : 0, 0, &job[ib].lb, &job[ib].err);
             if (job[ib].st != OM_OK) {
                 failed = ib;
                 break;

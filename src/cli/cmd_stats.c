@@ -244,7 +244,8 @@ int cmd_stats(int argc, char **argv)
     if (by_field) {
         fields[nfields++] = by_field;
     }
-    if (cli_read_layer(p, code, 0, fields, nfields, &parcels, &err) != OM_OK) {
+    if (cli_read_layer(p, code, 0, fields, nfields, 0, &parcels, &err) !=
+        OM_OK) {
         goto fail;
     }
     if (by) {

@@ -446,11 +446,11 @@ int cli_parse_engine(const char *cmd, const char *arg,
 
 enum om_status cli_read_layer(struct om_project *p, const char *code,
                               int version, const char *const *fields,
-                              size_t nfields, struct om_layer **out,
-                              struct om_error *err)
+                              size_t nfields, unsigned flags,
+                              struct om_layer **out, struct om_error *err)
 {
-    enum om_status s = om_project_read_fields(p, code, version, fields, nfields,
-                                              out, cli_progress(), err);
+    enum om_status s = om_project_read_fields_flags(
+        p, code, version, fields, nfields, flags, out, cli_progress(), err);
     if (s == OM_ENOTFOUND) {
         om_error_clear(err);
         s = om_project_read(p, code, version, out, cli_progress(), err);
@@ -470,7 +470,7 @@ int cli_units_read(struct om_project *p, const char *code, struct cli_units *u)
     const char *fields[] = {u->rec.code_field, u->rec.name_field};
     enum om_status s =
         u->rec.code_field && u->rec.name_field
-            ? cli_read_layer(p, code, 0, fields, 2, &u->layer, &err)
+            ? cli_read_layer(p, code, 0, fields, 2, 0, &u->layer, &err)
             : om_project_read(p, code, 0, &u->layer, cli_progress(), &err);
     if (s != OM_OK) {
         cli_progress_end();

@@ -649,15 +649,37 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /*
+ * The features a reordering copies from: those of src[0], then those of
+ * src[1], ... (the parts of one table read in ranges of fids); feature g
+ * of that sequence is feature g - base[k] of src[k], its text offsets moved
+ * by pool_base[k] (the sources' text pools are laid end to end).
+ */
+struct perm_src {
+    const struct om_layer *const *l;
+    size_t n;
+    size_t base[OM__LAYER_MAX_PARTS + 1]; /* base[n]: every feature */
+    size_t pool_base[OM__LAYER_MAX_PARTS];
+};
+
+static size_t src_of(const struct perm_src *s, size_t g)
+{
+    size_t k = s->n - 1;
+    while (g < s->base[k]) {
+        k--;
+    }
+    return k;
+}
+
+/*
  * The permutation's copies, for the output features [i0, i1) of one thread:
  * first their counts of parts, rings and points (phase 0), then, from the
  * offsets those give, the copy of their geometry (phase 1) and of the
- * columns c with c % nthreads == the thread's index (each thread with its
- * own scratch).
+ * columns c with c % nthreads == the thread's index.
  */
 struct perm_job {
-    const struct om_layer *l;
+    const struct perm_src *src;
     const size_t *perm;
+    size_t nf, ncols;
     size_t i0, i1, t, nthreads;
     int phase;
     size_t np, nr, nq; /* phase 0: the counts; phase 1: the first of each */
@@ -666,8 +688,8 @@ struct perm_job {
     struct om_rect *bb;
     int64_t *fid;
     uint8_t *fl;
-    int64_t *tmp; /* nfeatures + 1 each */
-    uint8_t *tmpn;
+    int64_t **cv; /* the new column values, ncols of them */
+    uint8_t **cn; /* and their null flags */
     pthread_t tid;
     bool started;
 };
@@ -675,12 +697,14 @@ struct perm_job {
 static void *perm_main(void *arg)
 {
     struct perm_job *j = arg;
-    const struct om_layer *l = j->l;
+    const struct perm_src *s = j->src;
     const size_t *perm = j->perm;
     if (j->phase == 0) {
         size_t np = 0, nr = 0, nq = 0;
         for (size_t i = j->i0; i < j->i1; i++) {
-            size_t f = perm[i];
+            size_t k = src_of(s, perm[i]);
+            const struct om_layer *l = s->l[k];
+            size_t f = perm[i] - s->base[k];
             size_t p0 = l->part_start[f], p1 = l->part_start[f + 1];
             np += p1 - p0;
             nr += l->ring_start[p1] - l->ring_start[p0];
@@ -694,7 +718,9 @@ static void *perm_main(void *arg)
     }
     size_t np = j->np, nr = j->nr, nq = j->nq;
     for (size_t i = j->i0; i < j->i1; i++) {
-        size_t f = perm[i];
+        size_t k = src_of(s, perm[i]);
+        const struct om_layer *l = s->l[k];
+        size_t f = perm[i] - s->base[k];
         j->ps[i] = np;
         j->bb[i] = l->bbox[f];
         j->fid[i] = l->fid[f];
@@ -711,15 +737,20 @@ static void *perm_main(void *arg)
         memcpy(j->xy + 2 * nq, l->xy + 2 * a, 2 * (b - a) * sizeof *j->xy);
         nq += b - a;
     }
-    size_t nf = l->nfeatures;
-    for (size_t c = j->t; c < l->ncols; c += j->nthreads) {
-        struct column *col = &l->cols[c];
-        for (size_t i = 0; i < nf; i++) {
-            j->tmp[i] = col->v.i[perm[i]];
-            j->tmpn[i] = col->is_null[perm[i]];
+    for (size_t c = j->t; c < j->ncols; c += j->nthreads) {
+        int64_t *v = j->cv[c];
+        uint8_t *nn = j->cn[c];
+        bool text = s->l[0]->cols[c].type == OM_FIELD_TEXT;
+        for (size_t i = 0; i < j->nf; i++) {
+            size_t k = src_of(s, perm[i]);
+            const struct column *col = &s->l[k]->cols[c];
+            size_t f = perm[i] - s->base[k];
+            nn[i] = col->is_null[f];
+            v[i] = col->v.i[f];
+            if (text && !nn[i]) {
+                v[i] = (int64_t)(col->v.s[f] + s->pool_base[k]);
+            }
         }
-        memcpy(col->v.i, j->tmp, nf * 8);
-        memcpy(col->is_null, j->tmpn, nf);
     }
     return NULL;
 }
@@ -727,16 +758,16 @@ static void *perm_main(void *arg)
 int om__layer_permute_threads = 0;
 enum { PERM_MIN_POINTS = 1 << 20, PERM_MAX_THREADS = 4 };
 
-static size_t permute_threads(const struct om_layer *l)
+static size_t permute_threads(size_t npoints, size_t nf)
 {
-    if (l->npoints < PERM_MIN_POINTS && om__layer_permute_threads == 0) {
+    if (npoints < PERM_MIN_POINTS && om__layer_permute_threads == 0) {
         return 1;
     }
     long n = om__layer_permute_threads > 0 ? om__layer_permute_threads
                                            : sysconf(_SC_NPROCESSORS_ONLN);
     n = n < 1 ? 1 : n > PERM_MAX_THREADS ? PERM_MAX_THREADS : n;
     size_t m = (size_t)n;
-    return m <= l->nfeatures ? m : l->nfeatures ? l->nfeatures : 1;
+    return m <= nf ? m : nf ? nf : 1;
 }
 
 /* Run phase `phase` of the jobs, on threads where they start. */
@@ -759,62 +790,98 @@ static void perm_run(struct perm_job *jobs, size_t n, int phase)
     }
 }
 
-/*
- * Apply permutation `perm`: new position i holds old feature perm[i].
- * Large layers are copied on several threads (the copy of a city's
- * coordinates is most of a read's single-threaded time); the result does
- * not depend on their number.
- */
-static enum om_status permute(struct om_layer *l, const size_t *perm,
-                              struct om_error *err)
+/* The new arrays of a reordering. */
+struct perm_out {
+    double *xy;
+    size_t *pts, *rs, *ps;
+    struct om_rect *bb;
+    int64_t *fid;
+    uint8_t *fl;
+    int64_t **cv;
+    uint8_t **cn;
+    size_t ncols;
+};
+
+static void perm_out_free(struct perm_out *o)
 {
-    size_t nf = l->nfeatures;
-    size_t nt = permute_threads(l);
-    double *xy = om__reallocarray(NULL, 2 * l->npoints + 2, sizeof *xy);
-    size_t *pts = om__reallocarray(NULL, l->nrings + 1, sizeof *pts);
-    size_t *rs = om__reallocarray(NULL, l->nparts + 1, sizeof *rs);
-    size_t *ps = om__reallocarray(NULL, nf + 1, sizeof *ps);
-    struct om_rect *bb = om__reallocarray(NULL, nf + 1, sizeof *bb);
-    int64_t *fid = om__reallocarray(NULL, nf + 1, sizeof *fid);
-    uint8_t *fl = om__malloc(nf + 1);
+    om__free(o->xy);
+    om__free(o->pts);
+    om__free(o->rs);
+    om__free(o->ps);
+    om__free(o->bb);
+    om__free(o->fid);
+    om__free(o->fl);
+    for (size_t c = 0; c < o->ncols; c++) {
+        om__free(o->cv ? o->cv[c] : NULL);
+        om__free(o->cn ? o->cn[c] : NULL);
+    }
+    om__free(o->cv);
+    om__free(o->cn);
+}
+
+/*
+ * Copy the features of the sources into dst in the order `perm` (new
+ * position i holds feature perm[i] of the sources' sequence), replacing
+ * dst's geometry, per-feature arrays and column values; dst's counts
+ * become the totals. Large layers are copied on several threads (the copy
+ * of a city's coordinates is most of a read's single-threaded time); the
+ * result does not depend on their number. On failure dst is unchanged.
+ */
+static enum om_status permute(struct om_layer *dst, const struct perm_src *s,
+                              const size_t *perm, struct om_error *err)
+{
+    size_t nf = s->base[s->n], npts = 0, nrings = 0, nparts = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        npts += s->l[k]->npoints;
+        nrings += s->l[k]->nrings;
+        nparts += s->l[k]->nparts;
+    }
+    size_t nt = permute_threads(npts, nf), ncols = dst->ncols;
+    struct perm_out o = {0};
+    o.xy = om__reallocarray(NULL, 2 * npts + 2, sizeof *o.xy);
+    o.pts = om__reallocarray(NULL, nrings + 1, sizeof *o.pts);
+    o.rs = om__reallocarray(NULL, nparts + 1, sizeof *o.rs);
+    o.ps = om__reallocarray(NULL, nf + 1, sizeof *o.ps);
+    o.bb = om__reallocarray(NULL, nf + 1, sizeof *o.bb);
+    o.fid = om__reallocarray(NULL, nf + 1, sizeof *o.fid);
+    o.fl = om__malloc(nf + 1);
+    o.cv = om__calloc(ncols ? ncols : 1, sizeof *o.cv);
+    o.cn = om__calloc(ncols ? ncols : 1, sizeof *o.cn);
     struct perm_job *jobs = om__calloc(nt, sizeof *jobs);
-    bool ok = xy && pts && rs && ps && bb && fid && fl && jobs;
-    /* scratch for the columns: one pair a thread that has a column */
-    for (size_t t = 0; ok && t < nt && t < l->ncols; t++) {
-        jobs[t].tmp = om__reallocarray(NULL, nf + 1, 8);
-        jobs[t].tmpn = om__malloc(nf + 1);
-        ok = jobs[t].tmp && jobs[t].tmpn;
+    bool ok = o.xy && o.pts && o.rs && o.ps && o.bb && o.fid && o.fl && o.cv &&
+              o.cn && jobs;
+    if (o.cv && o.cn) {
+        o.ncols = ncols;
+    }
+    for (size_t c = 0; ok && c < ncols; c++) {
+        o.cv[c] = om__reallocarray(NULL, nf + 1, 8);
+        o.cn[c] = om__malloc(nf + 1);
+        ok = o.cv[c] && o.cn[c];
     }
     if (!ok) {
-        for (size_t t = 0; jobs && t < nt; t++) {
-            om__free(jobs[t].tmp);
-            om__free(jobs[t].tmpn);
-        }
         om__free(jobs);
-        om__free(xy);
-        om__free(pts);
-        om__free(rs);
-        om__free(ps);
-        om__free(bb);
-        om__free(fid);
-        om__free(fl);
-        return om__enomem(err, l->name);
+        perm_out_free(&o);
+        return om__enomem(err, dst->name);
     }
     for (size_t t = 0; t < nt; t++) {
         struct perm_job *j = &jobs[t];
-        j->l = l;
+        j->src = s;
         j->perm = perm;
+        j->nf = nf;
+        j->ncols = ncols;
         j->i0 = nf * t / nt;
         j->i1 = nf * (t + 1) / nt;
         j->t = t;
         j->nthreads = nt;
-        j->xy = xy;
-        j->pts = pts;
-        j->rs = rs;
-        j->ps = ps;
-        j->bb = bb;
-        j->fid = fid;
-        j->fl = fl;
+        j->xy = o.xy;
+        j->pts = o.pts;
+        j->rs = o.rs;
+        j->ps = o.ps;
+        j->bb = o.bb;
+        j->fid = o.fid;
+        j->fl = o.fl;
+        j->cv = o.cv;
+        j->cn = o.cn;
     }
     perm_run(jobs, nt, 0);
     size_t np = 0, nr = 0, nq = 0;
@@ -828,33 +895,158 @@ static enum om_status permute(struct om_layer *l, const size_t *perm,
         nq += c;
     }
     perm_run(jobs, nt, 1);
-    ps[nf] = np;
-    rs[np] = nr;
-    pts[nr] = nq;
-    for (size_t t = 0; t < nt; t++) {
-        om__free(jobs[t].tmp);
-        om__free(jobs[t].tmpn);
-    }
     om__free(jobs);
-    om__free(l->xy);
-    om__free(l->point_start);
-    om__free(l->ring_start);
-    om__free(l->part_start);
-    om__free(l->bbox);
-    om__free(l->fid);
-    om__free(l->flags);
-    l->xy = xy;
-    l->cap_point = 2 * l->npoints + 2;
-    l->point_start = pts;
-    l->cap_ring = l->nrings;
-    l->ring_start = rs;
-    l->cap_part = l->nparts;
-    l->part_start = ps;
-    l->bbox = bb;
-    l->fid = fid;
-    l->flags = fl;
-    l->cap_feat = nf;
+    o.ps[nf] = np;
+    o.rs[np] = nr;
+    o.pts[nr] = nq;
+    om__free(dst->xy);
+    om__free(dst->point_start);
+    om__free(dst->ring_start);
+    om__free(dst->part_start);
+    om__free(dst->bbox);
+    om__free(dst->fid);
+    om__free(dst->flags);
+    dst->xy = o.xy;
+    dst->cap_point = 2 * npts + 2;
+    dst->point_start = o.pts;
+    dst->cap_ring = nrings;
+    dst->ring_start = o.rs;
+    dst->cap_part = nparts;
+    dst->part_start = o.ps;
+    dst->bbox = o.bb;
+    dst->fid = o.fid;
+    dst->flags = o.fl;
+    dst->cap_feat = nf;
+    for (size_t c = 0; c < ncols; c++) {
+        om__free(dst->cols[c].v.i);
+        om__free(dst->cols[c].is_null);
+        dst->cols[c].v.i = o.cv[c];
+        dst->cols[c].is_null = o.cn[c];
+    }
+    om__free(o.cv);
+    om__free(o.cn);
+    dst->nfeatures = nf;
+    dst->npoints = npts;
+    dst->nrings = nrings;
+    dst->nparts = nparts;
     return OM_OK;
+}
+
+/*
+ * The end of every finish: the fid order and the R-tree of dst, already in
+ * its final order; `fid_order` NULL when it must be sorted.
+ */
+static enum om_status seal(struct om_layer *l, size_t *fid_order,
+                           struct om_error *err)
+{
+    size_t nf = l->nfeatures;
+    if (!fid_order) {
+        fid_order = om__reallocarray(NULL, nf ? nf : 1, sizeof *fid_order);
+        struct fid_pair *pairs =
+            om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
+        if (!fid_order || !pairs) {
+            om__free(fid_order);
+            om__free(pairs);
+            return om__enomem(err, l->name);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            pairs[i].fid = l->fid[i];
+            pairs[i].idx = i;
+        }
+        if (nf > 1) {
+            qsort(pairs, nf, sizeof *pairs, cmp_pair);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            fid_order[i] = pairs[i].idx;
+        }
+        om__free(pairs);
+    }
+    struct om_rtree *tree = NULL;
+    enum om_status st = om_rtree_build(l->bbox, nf, &tree, err);
+    if (st != OM_OK) {
+        om__free(fid_order);
+        return st;
+    }
+    om_rtree_free(l->index);
+    om__free(l->fid_order);
+    l->index = tree;
+    l->fid_order = fid_order;
+    l->is_finished = true;
+    return OM_OK;
+}
+
+/*
+ * Finish the sources as one layer in dst (= src[0]): reorder (unless
+ * KEEP_ORDER with a single source, which stays where it is), then seal.
+ */
+static enum om_status finish_sources(struct om_layer *dst,
+                                     const struct perm_src *s, unsigned flags,
+                                     struct om_error *err)
+{
+    size_t nf = s->base[s->n];
+    if (s->n == 1 && !reserve_features(dst, nf)) {
+        return om__enomem(err, dst->name);
+    }
+    /* Read in fid order (a project table, most sources): the fid order
+     * after the Hilbert permutation is its inverse, no sort needed. */
+    bool ascending = true;
+    int64_t last = 0;
+    for (size_t k = 0; k < s->n && ascending; k++) {
+        const struct om_layer *l = s->l[k];
+        for (size_t i = 0; i < l->nfeatures && ascending; i++) {
+            ascending = (k == 0 && i == 0) || last < l->fid[i];
+            last = l->fid[i];
+        }
+    }
+    bool reorder = !(flags & OM_LAYER_KEEP_ORDER) && nf > 1;
+    size_t *perm = NULL;
+    if (reorder || s->n > 1) {
+        perm = om__reallocarray(NULL, nf ? nf : 1, sizeof *perm);
+        if (!perm) {
+            return om__enomem(err, dst->name);
+        }
+    }
+    if (reorder) {
+        uint32_t *keys = om__reallocarray(NULL, nf, sizeof *keys);
+        struct om_rect ext = om_rect_empty();
+        for (size_t k = 0; k < s->n; k++) {
+            ext = om_rect_union(ext, s->l[k]->extent);
+        }
+        for (size_t k = 0; keys && k < s->n; k++) {
+            om__hilbert_keys(s->l[k]->bbox, s->l[k]->nfeatures, ext,
+                             keys + s->base[k]);
+        }
+        bool ok = keys && om__hilbert_order(keys, nf, perm);
+        om__free(keys);
+        if (!ok) {
+            om__free(perm);
+            return om__enomem(err, dst->name);
+        }
+    } else if (perm) {
+        for (size_t i = 0; i < nf; i++) {
+            perm[i] = i;
+        }
+    }
+    size_t *order = NULL;
+    if (ascending) {
+        order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
+        if (!order) {
+            om__free(perm);
+            return om__enomem(err, dst->name);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            order[perm ? perm[i] : i] = i;
+        }
+    }
+    if (perm) {
+        enum om_status st = permute(dst, s, perm, err);
+        om__free(perm);
+        if (st != OM_OK) {
+            om__free(order);
+            return st;
+        }
+    }
+    return seal(dst, order, err);
 }
 
 enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
@@ -867,86 +1059,81 @@ enum om_status om_layer_finish(struct om_layer *l, unsigned flags,
     if (l->is_finished) {
         return OM_OK;
     }
-    size_t nf = l->nfeatures;
-    if (!reserve_features(l, nf)) {
-        return om__enomem(err, l->name);
+    const struct om_layer *one[] = {l};
+    struct perm_src s = {one, 1, {0, l->nfeatures}, {0}};
+    return finish_sources(l, &s, flags, err);
+}
+
+enum om_status om__layer_finish_parts(struct om_layer **parts, size_t n,
+                                      unsigned flags, struct om_error *err)
+{
+    if (n == 0 || n > OM__LAYER_MAX_PARTS) {
+        return om__error(err, OM_EINVAL, n ? parts[0]->name : NULL, 0, -1,
+                         "cannot finish %zu parts as one layer (1 to %d)", n,
+                         OM__LAYER_MAX_PARTS);
     }
-    size_t *order = om__reallocarray(NULL, nf ? nf : 1, sizeof *order);
-    if (!order) {
-        return om__enomem(err, l->name);
-    }
-    /* Read in fid order (a project table, most sources): the fid order
-     * after the Hilbert permutation is its inverse, no sort needed. */
-    bool ascending = true;
-    for (size_t i = 1; i < nf && ascending; i++) {
-        ascending = l->fid[i - 1] < l->fid[i];
-    }
-    bool sorted = false;
-    if (!(flags & OM_LAYER_KEEP_ORDER) && nf > 1) {
-        uint32_t *keys = om__reallocarray(NULL, nf, sizeof *keys);
-        size_t *perm = om__reallocarray(NULL, nf, sizeof *perm);
-        if (!keys || !perm) {
-            om__free(keys);
-            om__free(perm);
-            om__free(order);
-            return om__enomem(err, l->name);
+    struct om_layer *dst = parts[0];
+    for (size_t k = 1; k < n; k++) {
+        const struct om_layer *src = parts[k];
+        bool same = dst->ncols == src->ncols;
+        for (size_t c = 0; same && c < dst->ncols; c++) {
+            same = dst->cols[c].type == src->cols[c].type &&
+                   strcmp(dst->cols[c].name, src->cols[c].name) == 0;
         }
-        om__hilbert_keys(l->bbox, nf, l->extent, keys);
-        bool ok = om__hilbert_order(keys, nf, perm);
-        om__free(keys);
-        if (!ok) {
-            om__free(perm);
-            om__free(order);
-            return om__enomem(err, l->name);
+        if (!same || dst->is_finished || dst->in_feature || src->is_finished ||
+            src->in_feature) {
+            return om__error(err, OM_EINVAL, dst->name, 0, -1,
+                             "cannot finish layer %s with %s: finished, "
+                             "building a feature, or other fields",
+                             dst->name, src->name);
         }
-        enum om_status st = permute(l, perm, err);
-        if (st == OM_OK && ascending) {
-            for (size_t i = 0; i < nf; i++) {
-                order[perm[i]] = i;
+    }
+    if (n == 1 || (flags & OM_LAYER_KEEP_ORDER)) {
+        /* no reordering: parts[0] grows in place (realloc moves the pages
+         * of a big block without copying them) and takes the others' */
+        for (size_t k = 1; k < n; k++) {
+            enum om_status st = om__layer_append(dst, parts[k], err);
+            if (st != OM_OK) {
+                return st;
             }
-            sorted = true;
         }
-        om__free(perm);
-        if (st != OM_OK) {
-            om__free(order);
-            return st;
+        enum om_status st = om_layer_finish(dst, flags, err);
+        for (size_t k = 1; st == OM_OK && k < n; k++) {
+            om_layer_free(parts[k]);
+            parts[k] = NULL;
         }
-    } else if (ascending) {
-        for (size_t i = 0; i < nf; i++) {
-            order[i] = i;
-        }
-        sorted = true;
-    }
-    if (!sorted) {
-        struct fid_pair *pairs =
-            om__reallocarray(NULL, nf ? nf : 1, sizeof *pairs);
-        if (!pairs) {
-            om__free(order);
-            return om__enomem(err, l->name);
-        }
-        for (size_t i = 0; i < nf; i++) {
-            pairs[i].fid = l->fid[i];
-            pairs[i].idx = i;
-        }
-        if (nf > 1) {
-            qsort(pairs, nf, sizeof *pairs, cmp_pair);
-        }
-        for (size_t i = 0; i < nf; i++) {
-            order[i] = pairs[i].idx;
-        }
-        om__free(pairs);
-    }
-    struct om_rtree *tree = NULL;
-    enum om_status st = om_rtree_build(l->bbox, nf, &tree, err);
-    if (st != OM_OK) {
-        om__free(order);
         return st;
     }
-    om_rtree_free(l->index);
-    om__free(l->fid_order);
-    l->index = tree;
-    l->fid_order = order;
-    l->is_finished = true;
+    struct perm_src s = {(const struct om_layer *const *)parts, n, {0}, {0}};
+    size_t pool = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (parts[k]->nfeatures > OM_LIMIT_LAYER_FEATURES - s.base[k]) {
+            return om__error(err, OM_ELIMIT, dst->name, 0, -1,
+                             "more than %u features in one layer",
+                             OM_LIMIT_LAYER_FEATURES);
+        }
+        s.base[k + 1] = s.base[k] + parts[k]->nfeatures;
+        s.pool_base[k] = pool;
+        pool += parts[k]->pool_len;
+    }
+    /* the text pools end to end in dst's (its own stays where it is) */
+    if (!OM__GROW(dst->pool, dst->pool_cap, pool + 1)) {
+        return om__enomem(err, dst->name);
+    }
+    enum om_status st = finish_sources(dst, &s, flags, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    for (size_t k = 1; k < n; k++) {
+        if (parts[k]->pool_len) {
+            memcpy(dst->pool + s.pool_base[k], parts[k]->pool,
+                   parts[k]->pool_len);
+        }
+        dst->extent = om_rect_union(dst->extent, parts[k]->extent);
+        om_layer_free(parts[k]);
+        parts[k] = NULL;
+    }
+    dst->pool_len = pool;
     return OM_OK;
 }
 

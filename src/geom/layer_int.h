@@ -8,6 +8,7 @@
 #include "onemap/status.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -19,6 +20,21 @@
 enum om_status om__layer_append(struct om_layer *dst,
                                 const struct om_layer *src,
                                 struct om_error *err);
+
+/*
+ * Finish parts[0 .. n) (1 <= n <= OM__LAYER_MAX_PARTS; unfinished, not
+ * building a feature, the same fields in the same order) as one layer: the
+ * layer om__layer_append of parts[1 .. n) onto parts[0] and then
+ * om_layer_finish(flags) would give. When reordered, each feature is copied
+ * once, straight to its place in the final order (for a city's parcels,
+ * the append was a serial copy of half the coordinates into fresh memory);
+ * with OM_LAYER_KEEP_ORDER it is that append (parts[0] grows in place). On
+ * success parts[0] is that layer and parts[1 .. n) are freed and NULL; on
+ * failure the parts can only be freed.
+ */
+enum { OM__LAYER_MAX_PARTS = 8 };
+enum om_status om__layer_finish_parts(struct om_layer **parts, size_t n,
+                                      unsigned flags, struct om_error *err);
 
 /*
  * Threads of om_layer_finish's reordering (0: the online cores, at most 4,

@@ -29,12 +29,13 @@
  * so they do not depend on want_geometry; with want_geometry the fragments
  * of one piece are unioned into one valid (multi)polygon.
  *
- * Work runs over chunks of A in its Hilbert order: up to CHUNK features,
- * fewer when they are big (CHUNK_WORK, counted in vertices), so that a
- * few big features (red lines) still go to several threads. Each chunk
- * stores its pieces (and geometries) and the calling thread hands them to
- * the callback chunk by chunk, in order: as the chunks are consecutive
- * runs of A, the order is A's, identical for any -j.
+ * Work runs over chunks of A in Hilbert order (walk_order; A's own order
+ * when it is finished in it): up to CHUNK features, fewer when they are
+ * big (CHUNK_WORK, counted in vertices), so that a few big features (red
+ * lines) still go to several threads. Each chunk stores its pieces (and
+ * geometries) and the calling thread hands them to the callback chunk by
+ * chunk, in order: as the chunks are consecutive runs of that order, the
+ * order is fixed, identical for any -j.
  *
  * Union and difference of several features come from the GEOS bridge
  * (src/geom/setops.h, implemented in src/geom/geos.c).
@@ -43,6 +44,7 @@
 
 #include "core/core.h"
 #include "geom/setops.h"
+#include "index/hilbert.h"
 #include "onemap/crs.h"
 #include "onemap/geom.h"
 #include "onemap/polyops.h"
@@ -171,8 +173,13 @@ struct job {
     /* CRS units² per m² (planar areas are in CRS units: degrees² for a
      * geographic CRS, where thresholds in m² are scaled by this) */
     double unit2_per_m2;
+    /* A's features in the order they are walked (walk_order); NULL: in
+     * A's own order */
+    size_t *order;
     size_t nchunks;
-    size_t *cstart; /* chunk ci is A features cstart[ci] .. cstart[ci+1] */
+    /* chunk ci is the features at positions cstart[ci] .. cstart[ci+1] of
+     * that order */
+    size_t *cstart;
     struct chunk_out *out;
     pthread_mutex_t lock;
     size_t next_chunk, chunks_done;
@@ -1216,14 +1223,15 @@ static enum om_status run_chunk(struct worker *w, size_t ci,
 {
     struct job *j = w->job;
     struct chunk_out *c = &j->out[ci];
-    size_t f0 = j->cstart[ci], f1 = j->cstart[ci + 1];
+    size_t i0 = j->cstart[ci], i1 = j->cstart[ci + 1];
     if (j->opt->want_geometry) {
         enum om_status st = om_layer_new("pieces", &c->geom, err);
         if (st != OM_OK) {
             return st;
         }
     }
-    for (size_t a = f0; a < f1; a++) {
+    for (size_t i = i0; i < i1; i++) {
+        size_t a = j->order ? j->order[i] : i;
         if ((j->opt->a_mask && !j->opt->a_mask[a]) ||
             (j->av.flags[a] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
             continue;
@@ -1346,6 +1354,44 @@ static enum om_status worker_init(struct worker *w, struct job *j,
     return OM_OK;
 }
 
+/*
+ * The order A is walked in: the Hilbert order of its features' box centres
+ * over its extent, the order om_layer_finish gives, so that neighbouring
+ * features share a chunk (and the zone edges they meet stay in cache)
+ * whatever A's own order: a layer read in fid order (OM_LAYER_KEEP_ORDER)
+ * is walked as one finished in Hilbert order, without copying it there.
+ * j->order stays NULL when that is A's own order.
+ */
+static enum om_status walk_order(struct job *j, struct om_error *err)
+{
+    size_t n = j->av.nfeatures;
+    if (n < 2) {
+        return OM_OK;
+    }
+    uint32_t *keys = om__reallocarray(NULL, n, sizeof *keys);
+    size_t *perm = om__reallocarray(NULL, n, sizeof *perm);
+    bool ok = keys && perm;
+    if (ok) {
+        om__hilbert_keys(j->av.bbox, n, om_layer_extent(j->opt->a), keys);
+        ok = om__hilbert_order(keys, n, perm);
+    }
+    om__free(keys);
+    if (!ok) {
+        om__free(perm);
+        return om__enomem(err, j->aname);
+    }
+    size_t i = 0;
+    while (i < n && perm[i] == i) {
+        i++;
+    }
+    if (i == n) {
+        om__free(perm);
+    } else {
+        j->order = perm;
+    }
+    return OM_OK;
+}
+
 /* Chunk boundaries (j->nchunks + 1 of them; NULL if out of memory). */
 static size_t *make_chunks(struct job *j)
 {
@@ -1356,13 +1402,14 @@ static size_t *make_chunks(struct job *j)
     }
     size_t n = 0, count = 0, work = 0;
     cs[0] = 0;
-    for (size_t f = 0; f < v->nfeatures; f++) {
+    for (size_t i = 0; i < v->nfeatures; i++) {
+        size_t f = j->order ? j->order[i] : i;
         bool used = !(j->opt->a_mask && !j->opt->a_mask[f]) &&
                     !(v->flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID));
         count++;
         work += used ? om_feature_npoints(v, f) + 64 : 1;
         if (count == CHUNK || work >= CHUNK_WORK) {
-            cs[++n] = f + 1;
+            cs[++n] = i + 1;
             count = work = 0;
         }
     }
@@ -1758,6 +1805,15 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         om__free(j.kb);
         return st;
     }
+    st = walk_order(&j, err);
+    if (st != OM_OK) {
+        om_layer_free(btiles);
+        om_layer_free(utiles);
+        om__ak_free(j.ak);
+        om__free(j.kstart);
+        om__free(j.kb);
+        return st;
+    }
     j.cstart = make_chunks(&j);
     j.out = om__calloc(j.nchunks + 1, sizeof *j.out);
     j.cdone = om__calloc(j.nchunks + 1, 1);
@@ -1868,6 +1924,7 @@ done:
     om__free(j.out);
     om__free(j.cdone);
     om__free(j.cstart);
+    om__free(j.order);
     om_layer_free(btiles);
     om_layer_free(utiles);
     om__ak_free(j.ak);

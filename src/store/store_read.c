@@ -318,6 +318,8 @@ struct read_opts {
     const char *const *fields;
     size_t nfields;
     int64_t nrows; /* the row count when known (catalogue), else -1 */
+    bool finish;   /* finish the layer (with finish_flags), parts at once */
+    unsigned finish_flags;
 };
 
 /* SELECT fid, geom, a, b, ... FROM t [WHERE fid BETWEEN ?1 AND ?2]
@@ -737,7 +739,17 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
                 *err = parts[bad].err;
             }
         }
-        for (size_t k = 1; s == OM_OK && k < nparts; k++) {
+        if (s == OM_OK && o->finish) {
+            struct om_layer *ls[MAX_PARTS];
+            for (size_t k = 0; k < nparts; k++) {
+                ls[k] = parts[k].l;
+            }
+            s = om__layer_finish_parts(ls, nparts, o->finish_flags, err);
+            for (size_t k = 0; k < nparts; k++) {
+                parts[k].l = ls[k];
+            }
+        }
+        for (size_t k = 1; s == OM_OK && !o->finish && k < nparts; k++) {
             s = om__layer_append(parts[0].l, parts[k].l, err);
             om_layer_free(parts[k].l);
             parts[k].l = NULL;
@@ -770,7 +782,7 @@ enum om_status om__store_read_table(sqlite3 *db,
                                     const struct om__read_spec *spec,
                                     struct om_layer **out, struct om_error *err)
 {
-    struct read_opts o = {true, NULL, 0, -1};
+    struct read_opts o = {true, NULL, 0, -1, false, 0};
     return read_table(db, spec, &o, out, err);
 }
 
@@ -837,7 +849,7 @@ static enum om_status catalogue_rows(struct om_project *p, const char *table,
 static enum om_status project_read(struct om_project *p, const char *code,
                                    int version, bool all_fields,
                                    const char *const *fields, size_t nfields,
-                                   struct om_layer **out,
+                                   unsigned flags, struct om_layer **out,
                                    const struct om_progress *progress,
                                    struct om_error *err)
 {
@@ -852,7 +864,8 @@ static enum om_status project_read(struct om_project *p, const char *code,
         return s;
     }
     s = om__store_find_layer(p, code, version, table, &ver, err);
-    struct read_opts o = {all_fields, fields, nfields, -1};
+    /* finished as it is read: the parts go straight to Hilbert order */
+    struct read_opts o = {all_fields, fields, nfields, -1, true, flags};
     if (s == OM_OK) {
         s = catalogue_rows(p, table, &o.nrows, err);
     }
@@ -862,9 +875,6 @@ static enum om_status project_read(struct om_project *p, const char *code,
     }
     if (s == OM_OK && p->crs) {
         s = om_layer_set_crs(l, p->crs, err);
-    }
-    if (s == OM_OK) {
-        s = om_layer_finish(l, 0, err);
     }
     if (s == OM_OK) {
         s = mark_issues(p, code, ver, l, err);
@@ -883,7 +893,7 @@ enum om_status om_project_read(struct om_project *p, const char *code,
                                const struct om_progress *progress,
                                struct om_error *err)
 {
-    return project_read(p, code, version, true, NULL, 0, out, progress, err);
+    return project_read(p, code, version, true, NULL, 0, 0, out, progress, err);
 }
 
 enum om_status om_project_read_fields(struct om_project *p, const char *code,
@@ -892,14 +902,32 @@ enum om_status om_project_read_fields(struct om_project *p, const char *code,
                                       const struct om_progress *progress,
                                       struct om_error *err)
 {
+    return om_project_read_fields_flags(p, code, version, fields, nfields, 0,
+                                        out, progress, err);
+}
+
+enum om_status om_project_read_fields_flags(struct om_project *p,
+                                            const char *code, int version,
+                                            const char *const *fields,
+                                            size_t nfields, unsigned flags,
+                                            struct om_layer **out,
+                                            const struct om_progress *progress,
+                                            struct om_error *err)
+{
     if (nfields > 0 && !fields) {
         *out = NULL;
         return om__error(err, OM_EINVAL, p->path, 0, -1,
                          "om_project_read_fields: %zu fields but no list",
                          nfields);
     }
-    return project_read(p, code, version, false, fields, nfields, out, progress,
-                        err);
+    if (flags & ~(unsigned)OM_LAYER_KEEP_ORDER) {
+        *out = NULL;
+        return om__error(err, OM_EINVAL, p->path, 0, -1,
+                         "om_project_read_fields_flags: unknown flags %#x",
+                         flags);
+    }
+    return project_read(p, code, version, false, fields, nfields, flags, out,
+                        progress, err);
 }
 
 /* The features tables of a GeoPackage, "a, b, c" into buf. */

@@ -451,38 +451,58 @@ TEST(test_append)
 /* A layer of n features, the same for the same seed: one to three parts,
  * some with a hole, some empty; fid 1000 + i; an int, a text and a real
  * column with some nulls. */
-static struct om_layer *mixed_layer(size_t n, uint64_t seed, unsigned flags)
+/* Feature i of the mixed sequence (draws from rnd) into l, fields 0 1 2. */
+static bool mixed_feature(struct om_layer *l, size_t i, struct om_error *err)
 {
-    rng_state = seed;
+    bool ok = om_layer_begin_feature(l, (int64_t)(1000 + i), err) == OM_OK;
+    int parts = i % 11 == 5 ? 0 : 1 + (int)(rnd() * 3);
+    for (int p = 0; ok && p < parts; p++) {
+        double x = 500000 + rnd() * 20000, y = 4800000 + rnd() * 20000;
+        double sz = 10 + rnd() * 40;
+        double shell[] = {x, y, x + sz, y, x + sz, y + sz, x, y + sz};
+        double hole[] = {x + 2, y + 2, x + 2, y + 4, x + 4, y + 4};
+        ok = om_layer_begin_part(l, err) == OM_OK &&
+             om_layer_add_ring(l, shell, 4, err) == OM_OK &&
+             (rnd() < 0.5 || om_layer_add_ring(l, hole, 3, err) == OM_OK);
+    }
+    char name[24];
+    snprintf(name, sizeof name, "n%zu", i * 7);
+    return ok && om_layer_set_int(l, 0, (int64_t)i * 3, err) == OM_OK &&
+           (i % 4 == 1 || om_layer_set_text(l, 1, name, err) == OM_OK) &&
+           (i % 5 == 2 ||
+            om_layer_set_real(l, 2, (double)i / 7.0, err) == OM_OK) &&
+           om_layer_end_feature(l, err) == OM_OK;
+}
+
+/* An unfinished layer with the fields of the mixed sequence. */
+static struct om_layer *mixed_empty(void)
+{
     struct om_layer *l = NULL;
     struct om_error err;
     if (om_layer_new("MIX", &l, &err) != OM_OK) {
         return NULL;
     }
-    int fi, fn, fr;
-    bool ok =
-        om_layer_add_field(l, "id", OM_FIELD_INT, &fi, &err) == OM_OK &&
-        om_layer_add_field(l, "name", OM_FIELD_TEXT, &fn, &err) == OM_OK &&
-        om_layer_add_field(l, "v", OM_FIELD_REAL, &fr, &err) == OM_OK;
+    if (om_layer_add_field(l, "id", OM_FIELD_INT, NULL, &err) != OM_OK ||
+        om_layer_add_field(l, "name", OM_FIELD_TEXT, NULL, &err) != OM_OK ||
+        om_layer_add_field(l, "v", OM_FIELD_REAL, NULL, &err) != OM_OK) {
+        om_layer_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/*
+ * n features of the mixed sequence from `seed`: some without parts, some
+ * with holes, NULL texts and reals; fid 1000 + i.
+ */
+static struct om_layer *mixed_layer(size_t n, uint64_t seed, unsigned flags)
+{
+    rng_state = seed;
+    struct om_error err;
+    struct om_layer *l = mixed_empty();
+    bool ok = l != NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = om_layer_begin_feature(l, (int64_t)(1000 + i), &err) == OM_OK;
-        int parts = i % 11 == 5 ? 0 : 1 + (int)(rnd() * 3);
-        for (int p = 0; ok && p < parts; p++) {
-            double x = 500000 + rnd() * 20000, y = 4800000 + rnd() * 20000;
-            double sz = 10 + rnd() * 40;
-            double shell[] = {x, y, x + sz, y, x + sz, y + sz, x, y + sz};
-            double hole[] = {x + 2, y + 2, x + 2, y + 4, x + 4, y + 4};
-            ok = om_layer_begin_part(l, &err) == OM_OK &&
-                 om_layer_add_ring(l, shell, 4, &err) == OM_OK &&
-                 (rnd() < 0.5 || om_layer_add_ring(l, hole, 3, &err) == OM_OK);
-        }
-        char name[24];
-        snprintf(name, sizeof name, "n%zu", i * 7);
-        ok = ok && om_layer_set_int(l, fi, (int64_t)i * 3, &err) == OM_OK &&
-             (i % 4 == 1 || om_layer_set_text(l, fn, name, &err) == OM_OK) &&
-             (i % 5 == 2 ||
-              om_layer_set_real(l, fr, (double)i / 7.0, &err) == OM_OK) &&
-             om_layer_end_feature(l, &err) == OM_OK;
+        ok = mixed_feature(l, i, &err);
     }
     ok = ok && om_layer_finish(l, flags, &err) == OM_OK;
     if (!ok) {
@@ -621,6 +641,85 @@ TEST(test_large_blocks)
     om__free(z);
 }
 
+/*
+ * om__layer_finish_parts: the same sequence cut into parts (some empty)
+ * and finished at once is, feature for feature (geometry, box, fid, flags,
+ * columns with NULLs and texts from every part's pool), the layer of one
+ * piece finished with the same flags, for Hilbert order and source order,
+ * on 1 and 3 threads; the fid lookup agrees. Bad calls fail cleanly.
+ */
+TEST(test_finish_parts)
+{
+    int saved = om__layer_permute_threads;
+    const size_t n = 2500;
+    const size_t cuts[][5] = {{0, 1250, 2500, 2500, 2500},
+                              {0, 0, 700, 701, 2500},
+                              {0, 10, 2400, 2490, 2500}};
+    for (unsigned flags = 0; flags <= OM_LAYER_KEEP_ORDER; flags++) {
+        struct om_layer *whole = mixed_layer(n, 777, flags);
+        CHECK(whole != NULL);
+        for (size_t c = 0; whole && c < 3; c++) {
+            for (int t = 1; t <= 3; t += 2) {
+                om__layer_permute_threads = t;
+                struct om_layer *parts[4] = {0};
+                bool ok = true;
+                for (size_t k = 0; k < 4; k++) {
+                    parts[k] = mixed_empty();
+                    ok = ok && parts[k];
+                }
+                rng_state = 777;
+                struct om_error err;
+                for (size_t k = 0; ok && k < 4; k++) {
+                    for (size_t i = cuts[c][k]; ok && i < cuts[c][k + 1]; i++) {
+                        ok = mixed_feature(parts[k], i, &err);
+                    }
+                }
+                CHECK(ok);
+                CHECK_OK(om__layer_finish_parts(parts, 4, flags, &err), &err);
+                CHECK(parts[1] == NULL && parts[2] == NULL && parts[3] == NULL);
+                struct om_layer *l = parts[0];
+                CHECK(om_layer_is_finished(l));
+                CHECK_INT(om_layer_nfeatures(l), n);
+                size_t bad = 0;
+                for (size_t f = 0; f < n; f++) {
+                    bad += !same_feature(l, f, whole, f);
+                    bad += om_layer_find_fid(l, (int64_t)(1000 + f)) !=
+                           om_layer_find_fid(whole, (int64_t)(1000 + f));
+                }
+                CHECK_INT(bad, 0);
+                struct om_rect a = om_layer_extent(l),
+                               b = om_layer_extent(whole);
+                CHECK(memcmp(&a, &b, sizeof a) == 0);
+                for (size_t k = 0; k < 4; k++) {
+                    om_layer_free(parts[k]);
+                }
+            }
+        }
+        om_layer_free(whole);
+    }
+    om__layer_permute_threads = saved;
+    /* other fields, a finished part, too many parts */
+    struct om_error err;
+    struct om_layer *a = mixed_empty(), *b = NULL;
+    CHECK_OK(om_layer_new("OTHER", &b, &err), &err);
+    struct om_layer *two[] = {a, b};
+    CHECK_STATUS(om__layer_finish_parts(two, 2, 0, &err), OM_EINVAL);
+    CHECK(two[1] == b);
+    om_layer_free(b);
+    b = mixed_empty();
+    CHECK_OK(om_layer_finish(b, 0, &err), &err);
+    two[1] = b;
+    CHECK_STATUS(om__layer_finish_parts(two, 2, 0, &err), OM_EINVAL);
+    struct om_layer *many[OM__LAYER_MAX_PARTS + 1];
+    for (size_t k = 0; k <= OM__LAYER_MAX_PARTS; k++) {
+        many[k] = a;
+    }
+    CHECK_STATUS(om__layer_finish_parts(many, OM__LAYER_MAX_PARTS + 1, 0, &err),
+                 OM_EINVAL);
+    om_layer_free(a);
+    om_layer_free(b);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_layer");
@@ -636,5 +735,6 @@ int main(void)
     RUN(test_append);
     RUN(test_reorder_threads);
     RUN(test_large_blocks);
+    RUN(test_finish_parts);
     TEST_MAIN_END();
 }

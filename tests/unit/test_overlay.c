@@ -29,7 +29,19 @@ static double rnd(void)
 #define X0 42500000.0
 #define Y0 4800000.0
 
+static struct om_layer *make_parcels_ordered(int n, bool shuffled);
 static struct om_layer *make_parcels(int n)
+{
+    return make_parcels_ordered(n, false);
+}
+
+/*
+ * n x n parcels; `shuffled`: added in a scattered order (feature k is cell
+ * k * 7919 mod n², n² not a multiple of 7919) and finished in that order
+ * (OM_LAYER_KEEP_ORDER), else finished in Hilbert order. The geometry
+ * draws the same random numbers either way.
+ */
+static struct om_layer *make_parcels_ordered(int n, bool shuffled)
 {
     static const char *classes[] = {"0101", "0103", "0301", "0702", "1101"};
     double *gx = malloc(sizeof(double) * (size_t)(n + 1) * (size_t)(n + 1));
@@ -47,21 +59,20 @@ static struct om_layer *make_parcels(int n)
     int fc;
     om_layer_new("DLTB", &l, NULL);
     om_layer_add_field(l, "DLBM", OM_FIELD_TEXT, &fc, NULL);
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) {
-            int a = i * (n + 1) + j, b = (i + 1) * (n + 1) + j;
-            double ring[10] = {gx[a],     gy[a],     gx[b],     gy[b],
-                               gx[b + 1], gy[b + 1], gx[a + 1], gy[a + 1],
-                               gx[a],     gy[a]};
-            om_layer_begin_feature(l, i * n + j + 1, NULL);
-            om_layer_begin_part(l, NULL);
-            om_layer_add_ring(l, ring, 5, NULL);
-            om_layer_set_text(l, fc, classes[(i / 3 + j / 4) % 5], NULL);
-            om_layer_end_feature(l, NULL);
-        }
+    for (int k = 0; k < n * n; k++) {
+        int cell = shuffled ? (int)(((long long)k * 7919) % (n * n)) : k;
+        int i = cell / n, j = cell % n;
+        int a = i * (n + 1) + j, b = (i + 1) * (n + 1) + j;
+        double ring[10] = {gx[a],     gy[a],     gx[b],     gy[b], gx[b + 1],
+                           gy[b + 1], gx[a + 1], gy[a + 1], gx[a], gy[a]};
+        om_layer_begin_feature(l, i * n + j + 1, NULL);
+        om_layer_begin_part(l, NULL);
+        om_layer_add_ring(l, ring, 5, NULL);
+        om_layer_set_text(l, fc, classes[(i / 3 + j / 4) % 5], NULL);
+        om_layer_end_feature(l, NULL);
     }
     om_layer_set_crs(l, "EPSG:4530", NULL);
-    om_layer_finish(l, 0, NULL);
+    om_layer_finish(l, shuffled ? OM_LAYER_KEEP_ORDER : 0, NULL);
     free(gx);
     free(gy);
     return l;
@@ -976,6 +987,66 @@ TEST(test_crosstab_layers)
     om_layer_free(u);
 }
 
+/*
+ * A layer kept in a scattered order (OM_LAYER_KEEP_ORDER, as the overlay
+ * command reads A) is walked in Hilbert order all the same: with both
+ * engines, the pieces, their order and their areas (bit for bit) are those
+ * of the same parcels finished in Hilbert order, by fid.
+ */
+TEST(test_walk_order)
+{
+    uint64_t seed = rs;
+    struct om_layer *h = make_parcels_ordered(20, false);
+    rs = seed;
+    struct om_layer *k = make_parcels_ordered(20, true);
+    struct om_layer *z = make_zones(), *u = make_units();
+    struct om_crs *crs = NULL;
+    struct om_error err;
+    CHECK_OK(om_crs_new("EPSG:4530", &crs, &err), &err);
+    struct om_layer_view hv, kv;
+    om_layer_view(h, &hv);
+    om_layer_view(k, &kv);
+    CHECK_INT(hv.nfeatures, kv.nfeatures);
+    size_t moved = 0;
+    for (size_t f = 0; f < hv.nfeatures && f < kv.nfeatures; f++) {
+        moved += hv.fid[f] != kv.fid[f];
+    }
+    CHECK(moved > hv.nfeatures / 2);
+    enum om_overlay_engine eng[] = {OM_ENGINE_KERNEL, OM_ENGINE_GEOS};
+    for (int e = 0; e < 2; e++) {
+        struct got g[2];
+        for (int w = 0; w < 2; w++) {
+            struct om_overlay_options o = {0};
+            o.a = w ? k : h;
+            o.b = z;
+            o.units = u;
+            o.inside = o.outside = true;
+            o.ellipsoidal = true;
+            o.crs = crs;
+            o.threads = 2;
+            o.engine = eng[e];
+            run(&o, &g[w]);
+        }
+        CHECK_INT(g[0].n, g[1].n);
+        CHECK(g[0].n > hv.nfeatures);
+        size_t bad = 0;
+        for (size_t i = 0; i < g[0].n && g[0].n == g[1].n; i++) {
+            const struct om_overlay_piece *p = &g[0].p[i], *q = &g[1].p[i];
+            bad += hv.fid[p->a] != kv.fid[q->a] || p->b != q->b ||
+                   p->unit != q->unit || p->planar_m2 != q->planar_m2 ||
+                   p->ellipsoidal_m2 != q->ellipsoidal_m2;
+        }
+        CHECK_INT(bad, 0);
+        free(g[0].p);
+        free(g[1].p);
+    }
+    om_crs_free(crs);
+    om_layer_free(h);
+    om_layer_free(k);
+    om_layer_free(z);
+    om_layer_free(u);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN(__FILE__);
@@ -986,5 +1057,6 @@ int main(void)
     RUN(test_big_a_features);
     RUN(test_more_layers_same_pieces);
     RUN(test_crosstab_layers);
+    RUN(test_walk_order);
     TEST_MAIN_END();
 }

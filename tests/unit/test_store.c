@@ -6,6 +6,7 @@
  * validate_gpkg.py) is the independent oracle that the file is a
  * GeoPackage QGIS opens.
  */
+#include "onemap/geom.h"
 #include "onemap/layer.h"
 #include "onemap/store.h"
 #include "store/store_int.h"
@@ -1448,6 +1449,46 @@ TEST(test_read_parallel)
         om_layer_free(ext);
     }
     CHECK_STR(compare_layers(src, one, why, sizeof why), "");
+    /* kept in fid order (OM_LAYER_KEEP_ORDER): the same features, in fid
+     * order, finished, on any number of threads */
+    struct om_layer_view ov;
+    om_layer_view(one, &ov);
+    for (int t = 1; t <= 4; t++) {
+        struct om_layer *k = NULL;
+        om__store_read_threads = t;
+        CHECK_OK(om_project_read_fields_flags(p, "DLTB", 0, NULL, 0,
+                                              OM_LAYER_KEEP_ORDER, &k, NULL,
+                                              &err),
+                 &err);
+        if (!k) {
+            continue;
+        }
+        CHECK(om_layer_is_finished(k));
+        struct om_layer_view kv;
+        om_layer_view(k, &kv);
+        CHECK_INT(kv.nfeatures, ov.nfeatures);
+        size_t bad = 0;
+        for (size_t f = 0; f < kv.nfeatures && kv.nfeatures == ov.nfeatures;
+             f++) {
+            bad += f > 0 && kv.fid[f] <= kv.fid[f - 1];
+            size_t g = om_layer_find_fid(one, kv.fid[f]);
+            size_t n = om_feature_npoints(&kv, f);
+            const double *a =
+                kv.xy + 2 * kv.point_start[kv.ring_start[kv.part_start[f]]];
+            const double *b =
+                ov.xy + 2 * ov.point_start[ov.ring_start[ov.part_start[g]]];
+            bad += g == (size_t)-1 || n != om_feature_npoints(&ov, g) ||
+                   memcmp(a, b, 2 * n * sizeof *a) != 0 ||
+                   kv.flags[f] != ov.flags[g];
+        }
+        CHECK_INT(bad, 0);
+        om_layer_free(k);
+    }
+    struct om_layer *none = NULL;
+    CHECK_STATUS(om_project_read_fields_flags(p, "DLTB", 0, NULL, 0, 8u, &none,
+                                              NULL, &err),
+                 OM_EINVAL);
+    CHECK(none == NULL);
     /* a row of the last part that is not a GeoPackage geometry */
     om_project_close(p);
     p = NULL;
