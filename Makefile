@@ -30,12 +30,17 @@ WARN += -Werror
 endif
 
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# GDAL is not linked: src/io/gdal_bridge.c loads it by its soname when it is
+# first used (its 115 libraries cost every command 50 ms at start)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out gdal,$(PKGS)) 2>/dev/null)
+GDAL_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libgdal.so)" \
+                 2>/dev/null | awk '/SONAME/ {print $$2}')
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGEOS_USE_ONLY_R_API
+CPPFLAGS += $(if $(GDAL_SONAME),-DOM_GDAL_SONAME='"$(GDAL_SONAME)"')
 CFLAGS   += $(EXTRA_CFLAGS) -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS  += -pthread $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lm
+LDLIBS   += $(PKG_LIBS) -ldl -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/geom/*.c src/index/*.c \
               src/crs/*.c src/io/*.c src/store/*.c src/ops/*.c \

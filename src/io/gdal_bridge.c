@@ -6,9 +6,56 @@
 #include "io/gdal_bridge.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#ifndef OM_GDAL_SONAME
+#define OM_GDAL_SONAME "libgdal.so"
+#endif
+
+/* The table, filled slot by slot: its members are function pointers only,
+ * in the order of OM__GDAL_FUNCS (names by stringizing, which does not
+ * expand the macros that send each name to the table). */
+static struct om__gdal_api api;
+static const char *const api_names[] = {
+#define OM__GDAL_NAME(f) #f,
+    OM__GDAL_FUNCS(OM__GDAL_NAME)
+#undef OM__GDAL_NAME
+};
+enum { API_N = sizeof api_names / sizeof api_names[0] };
+_Static_assert(sizeof api == API_N * sizeof(void (*)(void)),
+               "om__gdal_api holds one function pointer per name");
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static void load_gdal(void)
+{
+    void *h = dlopen(OM_GDAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        fprintf(stderr, "onemap: cannot load GDAL (%s): %s\n", OM_GDAL_SONAME,
+                why ? why : "unknown error");
+        abort();
+    }
+    for (size_t i = 0; i < API_N; i++) {
+        void *f = dlsym(h, api_names[i]);
+        if (!f) {
+            fprintf(stderr, "onemap: GDAL (%s) has no %s\n", OM_GDAL_SONAME,
+                    api_names[i]);
+            abort();
+        }
+        /* object to function pointer: copied, as POSIX has dlsym used */
+        memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
+    }
+}
+
+const struct om__gdal_api *om__gdal_api(void)
+{
+    pthread_once(&load_once, load_gdal);
+    return &api;
+}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
