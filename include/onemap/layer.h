@@ -110,6 +110,9 @@ void om_layer_abort_feature(struct om_layer *layer);
 
 enum {
     OM_LAYER_KEEP_ORDER = 1u << 0, /* do not reorder features */
+    /* build no R-tree (om_layer_index gives NULL): for a caller that never
+     * searches the layer, e.g. the overlay's A and, with the kernel, B */
+    OM_LAYER_NO_INDEX = 1u << 1,
 };
 /*
  * Seal the layer: features are sorted in Hilbert order of their box
@@ -204,7 +207,8 @@ size_t om_layer_count_flag(const struct om_layer *layer, unsigned flag);
 
 /* ---- spatial index ---- */
 struct om_rtree;
-/* The layer's packed R-tree (NULL before om_layer_finish). Borrowed. */
+/* The layer's packed R-tree (NULL before om_layer_finish, or when
+ * finished with OM_LAYER_NO_INDEX). Borrowed. */
 const struct om_rtree *om_layer_index(const struct om_layer *layer);
 
 /*

@@ -223,12 +223,12 @@ enum om_status om_project_read_fields(struct om_project *p, const char *code,
                                       struct om_error *err);
 
 /*
- * om_project_read_fields with the flags of om_layer_finish (0 or
- * OM_LAYER_KEEP_ORDER; others: OM_EINVAL). With OM_LAYER_KEEP_ORDER the
- * features stay in fid order, the table's, and are not copied into Hilbert
- * order: for a caller that orders its own work (om_overlay_run walks A in
- * Hilbert order whatever the layer's order). Reading a city's parcels
- * then touches a third less fresh memory.
+ * om_project_read_fields with the flags of om_layer_finish
+ * (OM_LAYER_KEEP_ORDER, OM_LAYER_NO_INDEX; others: OM_EINVAL). With
+ * OM_LAYER_KEEP_ORDER the features stay in fid order, the table's, and are
+ * not copied into Hilbert order: for a caller that orders its own work
+ * (om_overlay_run walks A in Hilbert order whatever the layer's order).
+ * Reading a city's parcels then touches a third less fresh memory.
  */
 enum om_status om_project_read_fields_flags(struct om_project *p,
                                             const char *code, int version,

@@ -656,9 +656,11 @@ int cmd_overlay(int argc, char **argv)
     o.crs = crs;
     /* om_crosstab_run reads the class fields of A and B and the unit code
      * and name fields, nothing else; A stays in fid order (the overlay
-     * walks it in Hilbert order without it being copied there). */
-    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1, OM_LAYER_KEEP_ORDER,
-                       &la, &err) != OM_OK) {
+     * walks it in Hilbert order without it being copied there) and is
+     * never searched (no R-tree). */
+    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1,
+                       OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &la,
+                       &err) != OM_OK) {
         goto fail;
     }
     o.a = la;
@@ -671,14 +673,17 @@ int cmd_overlay(int argc, char **argv)
         o.unit_name_field = units.name_field;
     }
     if (engine != OM_ENGINE_GEOS) {
-        /* the kernel: every layer B read, then one pass over A for all */
+        /* the kernel: every layer B read, then one pass over A for all;
+         * the kernel puts B's edges in its own grid: B in fid order, no
+         * R-tree */
         const struct om_layer *lbs[MAX_B];
         struct om_layer *owned[MAX_B] = {0};
         enum om_status st = OM_OK;
         for (size_t ib = 0; ib < nb && st == OM_OK; ib++) {
             const char *fields_b[] = {class_b};
-            st = cli_read_layer(p, codes_b[ib], (int)ver_b, fields_b,
-                                class_b ? 1 : 0, 0, &owned[ib], &err);
+            st = cli_read_layer(
+                p, codes_b[ib], (int)ver_b, fields_b, class_b ? 1 : 0,
+                OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &owned[ib], &err);
             lbs[ib] = owned[ib];
         }
         if (st == OM_OK) {

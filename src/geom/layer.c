@@ -936,7 +936,7 @@ static enum om_status permute(struct om_layer *dst, const struct perm_src *s,
  * The end of every finish: the fid order and the R-tree of dst, already in
  * its final order; `fid_order` NULL when it must be sorted.
  */
-static enum om_status seal(struct om_layer *l, size_t *fid_order,
+static enum om_status seal(struct om_layer *l, size_t *fid_order, bool index,
                            struct om_error *err)
 {
     size_t nf = l->nfeatures;
@@ -962,7 +962,7 @@ static enum om_status seal(struct om_layer *l, size_t *fid_order,
         om__free(pairs);
     }
     struct om_rtree *tree = NULL;
-    enum om_status st = om_rtree_build(l->bbox, nf, &tree, err);
+    enum om_status st = index ? om_rtree_build(l->bbox, nf, &tree, err) : OM_OK;
     if (st != OM_OK) {
         om__free(fid_order);
         return st;
@@ -1046,7 +1046,7 @@ static enum om_status finish_sources(struct om_layer *dst,
             return st;
         }
     }
-    return seal(dst, order, err);
+    return seal(dst, order, !(flags & OM_LAYER_NO_INDEX), err);
 }
 
 enum om_status om_layer_finish(struct om_layer *l, unsigned flags,

@@ -663,9 +663,11 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     st = om_layer_set_name(layer, code, err);
     if (st == OM_OK) {
         /* in the source's order: the rows go to the project in fid order,
-         * which a source read in fid order gives sequentially (the R-tree
-         * packs the boxes in Hilbert order itself) */
-        st = om_layer_finish(layer, OM_LAYER_KEEP_ORDER, err);
+         * which a source read in fid order gives sequentially (the
+         * GeoPackage R-tree packs the boxes in Hilbert order itself); the
+         * layer is never searched: no R-tree of its own */
+        st = om_layer_finish(layer, OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX,
+                             err);
     }
     if (st != OM_OK) {
         goto out;

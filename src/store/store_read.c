@@ -920,7 +920,7 @@ enum om_status om_project_read_fields_flags(struct om_project *p,
                          "om_project_read_fields: %zu fields but no list",
                          nfields);
     }
-    if (flags & ~(unsigned)OM_LAYER_KEEP_ORDER) {
+    if (flags & ~(unsigned)(OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX)) {
         *out = NULL;
         return om__error(err, OM_EINVAL, p->path, 0, -1,
                          "om_project_read_fields_flags: unknown flags %#x",

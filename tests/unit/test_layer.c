@@ -646,7 +646,8 @@ TEST(test_large_blocks)
  * and finished at once is, feature for feature (geometry, box, fid, flags,
  * columns with NULLs and texts from every part's pool), the layer of one
  * piece finished with the same flags, for Hilbert order and source order,
- * on 1 and 3 threads; the fid lookup agrees. Bad calls fail cleanly.
+ * on 1 and 3 threads, with and without an R-tree (OM_LAYER_NO_INDEX); the
+ * fid lookup agrees. Bad calls fail cleanly.
  */
 TEST(test_finish_parts)
 {
@@ -655,7 +656,8 @@ TEST(test_finish_parts)
     const size_t cuts[][5] = {{0, 1250, 2500, 2500, 2500},
                               {0, 0, 700, 701, 2500},
                               {0, 10, 2400, 2490, 2500}};
-    for (unsigned flags = 0; flags <= OM_LAYER_KEEP_ORDER; flags++) {
+    for (unsigned flags = 0; flags <= (OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX);
+         flags++) {
         struct om_layer *whole = mixed_layer(n, 777, flags);
         CHECK(whole != NULL);
         for (size_t c = 0; whole && c < 3; c++) {
@@ -679,6 +681,8 @@ TEST(test_finish_parts)
                 CHECK(parts[1] == NULL && parts[2] == NULL && parts[3] == NULL);
                 struct om_layer *l = parts[0];
                 CHECK(om_layer_is_finished(l));
+                CHECK((om_layer_index(l) == NULL) ==
+                      ((flags & OM_LAYER_NO_INDEX) != 0));
                 CHECK_INT(om_layer_nfeatures(l), n);
                 size_t bad = 0;
                 for (size_t f = 0; f < n; f++) {

@@ -72,7 +72,9 @@ static struct om_layer *make_parcels_ordered(int n, bool shuffled)
         om_layer_end_feature(l, NULL);
     }
     om_layer_set_crs(l, "EPSG:4530", NULL);
-    om_layer_finish(l, shuffled ? OM_LAYER_KEEP_ORDER : 0, NULL);
+    /* the shuffled layer as the overlay command reads A: no R-tree */
+    om_layer_finish(l, shuffled ? OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX : 0,
+                    NULL);
     free(gx);
     free(gy);
     return l;
@@ -1007,6 +1009,7 @@ TEST(test_walk_order)
     om_layer_view(h, &hv);
     om_layer_view(k, &kv);
     CHECK_INT(hv.nfeatures, kv.nfeatures);
+    CHECK(om_layer_index(k) == NULL && om_layer_index(h) != NULL);
     size_t moved = 0;
     for (size_t f = 0; f < hv.nfeatures && f < kv.nfeatures; f++) {
         moved += hv.fid[f] != kv.fid[f];

@@ -1456,14 +1456,15 @@ TEST(test_read_parallel)
     for (int t = 1; t <= 4; t++) {
         struct om_layer *k = NULL;
         om__store_read_threads = t;
-        CHECK_OK(om_project_read_fields_flags(p, "DLTB", 0, NULL, 0,
-                                              OM_LAYER_KEEP_ORDER, &k, NULL,
-                                              &err),
+        unsigned flags = OM_LAYER_KEEP_ORDER | (t % 2 ? OM_LAYER_NO_INDEX : 0);
+        CHECK_OK(om_project_read_fields_flags(p, "DLTB", 0, NULL, 0, flags, &k,
+                                              NULL, &err),
                  &err);
         if (!k) {
             continue;
         }
         CHECK(om_layer_is_finished(k));
+        CHECK((om_layer_index(k) == NULL) == (t % 2 == 1));
         struct om_layer_view kv;
         om_layer_view(k, &kv);
         CHECK_INT(kv.nfeatures, ov.nfeatures);
