@@ -447,17 +447,77 @@ enum om_status om_layer_add_ring(struct om_layer *l, const double *xy, size_t n,
     return OM_OK;
 }
 
-enum om_status om__layer_append(struct om_layer *dst,
-                                const struct om_layer *src,
-                                struct om_error *err)
+/*
+ * memcpy of a large block on several threads: the destination of an
+ * append is fresh memory, and first touching it (page faults, the kernel
+ * zeroing the pages) was most of a city read's single-threaded append,
+ * 0.75 s for 160 MB of coordinates; each thread touches its own slice.
+ */
+struct copy_slice {
+    char *dst;
+    const char *src;
+    size_t n;
+    pthread_t tid;
+    bool started;
+};
+
+static void *copy_main(void *arg)
+{
+    struct copy_slice *c = arg;
+    memcpy(c->dst, c->src, c->n);
+    return NULL;
+}
+
+enum { COPY_PAR_MIN = 16u << 20, COPY_MAX_THREADS = 4 };
+
+static void copy_par(void *dst, const void *src, size_t n)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cores < 1 ? 1 : (size_t)cores;
+    nt = nt > COPY_MAX_THREADS ? COPY_MAX_THREADS : nt;
+    if (n < COPY_PAR_MIN || nt < 2) {
+        memcpy(dst, src, n);
+        return;
+    }
+    struct copy_slice s[COPY_MAX_THREADS];
+    for (size_t t = 0; t < nt; t++) {
+        size_t a = n * t / nt, b = n * (t + 1) / nt;
+        s[t].dst = (char *)dst + a;
+        s[t].src = (const char *)src + a;
+        s[t].n = b - a;
+        s[t].started =
+            t > 0 && pthread_create(&s[t].tid, NULL, copy_main, &s[t]) == 0;
+    }
+    for (size_t t = 0; t < nt; t++) {
+        if (!s[t].started) {
+            copy_main(&s[t]);
+        }
+    }
+    for (size_t t = 1; t < nt; t++) {
+        if (s[t].started) {
+            pthread_join(s[t].tid, NULL);
+        }
+    }
+}
+
+/* src can join dst (append, finish as parts): both unfinished, not
+ * building a feature, the same fields (names, types) in the same order. */
+static bool can_join(const struct om_layer *dst, const struct om_layer *src)
 {
     bool same = dst->ncols == src->ncols;
     for (size_t c = 0; same && c < dst->ncols; c++) {
         same = dst->cols[c].type == src->cols[c].type &&
                strcmp(dst->cols[c].name, src->cols[c].name) == 0;
     }
-    if (!same || dst->is_finished || dst->in_feature || src->is_finished ||
-        src->in_feature) {
+    return same && !dst->is_finished && !dst->in_feature && !src->is_finished &&
+           !src->in_feature;
+}
+
+enum om_status om__layer_append(struct om_layer *dst,
+                                const struct om_layer *src,
+                                struct om_error *err)
+{
+    if (!can_join(dst, src)) {
         return om__error(err, OM_EINVAL, dst->name, 0, -1,
                          "cannot append layer %s: finished, building a "
                          "feature, or other fields",
@@ -483,8 +543,8 @@ enum om_status om__layer_append(struct om_layer *dst,
         return om__enomem(err, dst->name);
     }
     if (src->npoints) {
-        memcpy(dst->xy + 2 * dst->npoints, src->xy,
-               2 * src->npoints * sizeof *src->xy);
+        copy_par(dst->xy + 2 * dst->npoints, src->xy,
+                 2 * src->npoints * sizeof *src->xy);
     }
     for (size_t r = 1; r <= src->nrings; r++) {
         dst->point_start[dst->nrings + r] = src->point_start[r] + dst->npoints;
@@ -1074,18 +1134,11 @@ enum om_status om__layer_finish_parts(struct om_layer **parts, size_t n,
     }
     struct om_layer *dst = parts[0];
     for (size_t k = 1; k < n; k++) {
-        const struct om_layer *src = parts[k];
-        bool same = dst->ncols == src->ncols;
-        for (size_t c = 0; same && c < dst->ncols; c++) {
-            same = dst->cols[c].type == src->cols[c].type &&
-                   strcmp(dst->cols[c].name, src->cols[c].name) == 0;
-        }
-        if (!same || dst->is_finished || dst->in_feature || src->is_finished ||
-            src->in_feature) {
+        if (!can_join(dst, parts[k])) {
             return om__error(err, OM_EINVAL, dst->name, 0, -1,
                              "cannot finish layer %s with %s: finished, "
                              "building a feature, or other fields",
-                             dst->name, src->name);
+                             dst->name, parts[k]->name);
         }
     }
     if (n == 1 || (flags & OM_LAYER_KEEP_ORDER)) {

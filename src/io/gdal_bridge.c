@@ -9,12 +9,12 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #ifndef OM_GDAL_SONAME
 #define OM_GDAL_SONAME "libgdal.so"
 #endif
+const char *om__gdal_soname = OM_GDAL_SONAME;
 
 /* The table, filled slot by slot: its members are function pointers only,
  * in the order of OM__GDAL_FUNCS (names by stringizing, which does not
@@ -29,26 +29,32 @@ enum { API_N = sizeof api_names / sizeof api_names[0] };
 _Static_assert(sizeof api == API_N * sizeof(void (*)(void)),
                "om__gdal_api holds one function pointer per name");
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool loaded;
+static char load_error[256];
 
+/* The library and every function of the table; `loaded` when all are
+ * there, else load_error says what is missing. */
 static void load_gdal(void)
 {
-    void *h = dlopen(OM_GDAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(om__gdal_soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
-        fprintf(stderr, "onemap: cannot load GDAL (%s): %s\n", OM_GDAL_SONAME,
-                why ? why : "unknown error");
-        abort();
+        snprintf(load_error, sizeof load_error, "cannot load GDAL (%s): %s",
+                 om__gdal_soname, why ? why : "unknown error");
+        return;
     }
     for (size_t i = 0; i < API_N; i++) {
         void *f = dlsym(h, api_names[i]);
         if (!f) {
-            fprintf(stderr, "onemap: GDAL (%s) has no %s\n", OM_GDAL_SONAME,
-                    api_names[i]);
-            abort();
+            snprintf(load_error, sizeof load_error,
+                     "GDAL (%s) has no function %s", om__gdal_soname,
+                     api_names[i]);
+            return;
         }
         /* object to function pointer: copied, as POSIX has dlsym used */
         memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
     }
+    loaded = true;
 }
 
 const struct om__gdal_api *om__gdal_api(void)
@@ -61,16 +67,26 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_gdal(void)
 {
-    GDALAllRegister();
+    pthread_once(&load_once, load_gdal);
+    if (loaded) {
+        GDALAllRegister();
+    }
 }
 
-void om__gdal_init(void)
+enum om_status om__gdal_init(const char *source, struct om_error *err)
 {
     pthread_once(&init_once, init_gdal);
+    if (!loaded) {
+        return om__error(err, OM_EIO, source, 0, -1, "%s", load_error);
+    }
+    return OM_OK;
 }
 
 const char *om_io_gdal_version(void)
 {
+    if (om__gdal_init(NULL, NULL) != OM_OK) {
+        return "unavailable";
+    }
     const char *v = GDALVersionInfo("RELEASE_NAME");
     return v ? v : "unknown";
 }

@@ -34,9 +34,8 @@
  * of the fixed cost of a county's overlay, which never calls GDAL. Every
  * GDAL function src/io calls goes through the table om__gdal_api() fills
  * once, by the macros below; a function missing from OM__GDAL_FUNCS fails
- * to link (the library is not linked with GDAL). If GDAL cannot be loaded
- * the program stops with a message naming the library, as the dynamic
- * loader would have at start.
+ * to link (the library is not linked with GDAL). If GDAL cannot be loaded,
+ * om__gdal_init fails with a message naming the library.
  */
 #define OM__GDAL_FUNCS(X)                                                      \
     X(CPLErrorReset)                                                           \
@@ -249,8 +248,16 @@ struct om__gdal_capture {
     char warning[384]; /* first CE_Warning message */
 };
 
-/* GDALAllRegister once per process (thread-safe). */
-void om__gdal_init(void);
+/*
+ * Load GDAL and GDALAllRegister, once per process (thread-safe). Every
+ * entry point that calls GDAL calls this first: OM_EIO (source: the file
+ * at hand) when GDAL cannot be loaded, then the GDAL functions must not
+ * be called (their table is empty).
+ */
+enum om_status om__gdal_init(const char *source, struct om_error *err);
+/* The library loaded (OM_GDAL_SONAME from the build); a test sets another
+ * before the first GDAL call to see the failure. */
+extern const char *om__gdal_soname;
 
 /* Push / pop a thread-local handler that records into `cap`. */
 void om__gdal_capture_push(struct om__gdal_capture *cap);

@@ -95,7 +95,10 @@ static enum om_status open_source(const char *path,
     if (!path || !path[0]) {
         return om__error(err, OM_EINVAL, NULL, 0, -1, "no input file given");
     }
-    om__gdal_init();
+    enum om_status ist = om__gdal_init(path, err);
+    if (ist != OM_OK) {
+        return ist;
+    }
     VSIStatBufL st;
     if (VSIStatL(path, &st) != 0) {
         return om__error(err, OM_EIO, path, 0, -1, "no such file");
@@ -914,8 +917,10 @@ enum om_status om_source_read(const char *path,
         memset(&w, 0, sizeof w);
         w.path = path;
         w.lname = "wkt";
-        om__gdal_init();
-        enum om_status st = om_layer_new("wkt", &w.layer, err);
+        enum om_status st = om__gdal_init(path, err);
+        if (st == OM_OK) {
+            st = om_layer_new("wkt", &w.layer, err);
+        }
         if (st == OM_OK) {
             st = read_wkt_file(&w, opt, err);
         }

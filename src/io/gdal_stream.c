@@ -109,7 +109,10 @@ enum om_status om_writer_open(const char *path,
         return om__error(err, OM_EINVAL, path, 0, -1,
                          "no output path given for the writer");
     }
-    om__gdal_init();
+    enum om_status ist = om__gdal_init(path, err);
+    if (ist != OM_OK) {
+        return ist;
+    }
     GDALDriverH drv;
     const char *drv_name;
     enum om_status st = om__io_output_driver(path, opt ? opt->format : NULL,

@@ -498,7 +498,10 @@ enum om_status om_layer_write(const struct om_layer *layer, const char *path,
         return om__error(err, OM_EINVAL, path, 0, -1,
                          "no layer or no output path given");
     }
-    om__gdal_init();
+    enum om_status ist = om__gdal_init(path, err);
+    if (ist != OM_OK) {
+        return ist;
+    }
     struct writer w;
     memset(&w, 0, sizeof w);
     w.layer = layer;

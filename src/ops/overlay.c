@@ -1799,13 +1799,9 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
             j.utree = om_layer_index(utiles);
         }
     }
-    if (st != OM_OK) {
-        om_layer_free(btiles);
-        om__free(j.kstart);
-        om__free(j.kb);
-        return st;
+    if (st == OM_OK) {
+        st = walk_order(&j, err);
     }
-    st = walk_order(&j, err);
     if (st != OM_OK) {
         om_layer_free(btiles);
         om_layer_free(utiles);
