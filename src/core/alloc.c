@@ -27,14 +27,11 @@ enum { HUGE_MIN = 4u << 20 };
 static void advise_huge(void *p, size_t size)
 {
 #ifdef MADV_HUGEPAGE
-    static size_t page;
     if (!p || size < HUGE_MIN) {
         return;
     }
-    if (!page) {
-        long ps = sysconf(_SC_PAGESIZE);
-        page = ps > 0 ? (size_t)ps : 4096;
-    }
+    long ps = sysconf(_SC_PAGESIZE); /* no cache: threads allocate at once */
+    size_t page = ps > 0 ? (size_t)ps : 4096;
     uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
     uintptr_t hi = ((uintptr_t)p + size + page - 1) & ~(uintptr_t)(page - 1);
     (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
