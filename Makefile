@@ -30,14 +30,18 @@ WARN += -Werror
 endif
 
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-# GDAL is not linked: src/io/gdal_bridge.c loads it by its soname when it is
-# first used (its 115 libraries cost every command 50 ms at start)
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out gdal,$(PKGS)) 2>/dev/null)
-GDAL_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libgdal.so)" \
-                 2>/dev/null | awk '/SONAME/ {print $$2}')
+# GDAL and PROJ are not linked: src/io/gdal_bridge.c and src/crs/crs.c load
+# them by their sonames when first used (GDAL's 115 libraries cost every
+# command 50 ms at start, PROJ's 43 another 20 ms)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out gdal proj,$(PKGS)) 2>/dev/null)
+soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" \
+           2>/dev/null | awk '/SONAME/ {print $$2}')
+GDAL_SONAME := $(call soname,libgdal.so)
+PROJ_SONAME := $(call soname,libproj.so)
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGEOS_USE_ONLY_R_API
 CPPFLAGS += $(if $(GDAL_SONAME),-DOM_GDAL_SONAME='"$(GDAL_SONAME)"')
+CPPFLAGS += $(if $(PROJ_SONAME),-DOM_PROJ_SONAME='"$(PROJ_SONAME)"')
 CFLAGS   += $(EXTRA_CFLAGS) -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -ldl -lm

@@ -7,9 +7,11 @@
 #include "crs/crs_int.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,59 @@
 #define EPSG_GK3_PREFIX_FIRST 4513
 #define EPSG_GK3_PLAIN_FIRST 4534
 
+/* ---- loading PROJ (see OM__PROJ_FUNCS) ---- */
+
+#ifndef OM_PROJ_SONAME
+#define OM_PROJ_SONAME "libproj.so"
+#endif
+const char *om__proj_soname = OM_PROJ_SONAME;
+
+/* The table, filled slot by slot: its members are function pointers only,
+ * in the order of OM__PROJ_FUNCS (names by stringizing, which does not
+ * expand the macros that send each name to the table). */
+static struct om__proj_api api;
+static const char *const api_names[] = {
+#define OM__PROJ_NAME(f) #f,
+    OM__PROJ_FUNCS(OM__PROJ_NAME)
+#undef OM__PROJ_NAME
+};
+enum { API_N = sizeof api_names / sizeof api_names[0] };
+_Static_assert(sizeof api == API_N * sizeof(void (*)(void)),
+               "om__proj_api holds one function pointer per name");
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool loaded;
+static char load_error[256];
+
+/* The library and every function of the table; `loaded` when all are
+ * there, else load_error says what is missing. */
+static void load_proj(void)
+{
+    void *h = dlopen(om__proj_soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load PROJ (%s): %s",
+                 om__proj_soname, why ? why : "unknown error");
+        return;
+    }
+    for (size_t i = 0; i < API_N; i++) {
+        void *f = dlsym(h, api_names[i]);
+        if (!f) {
+            snprintf(load_error, sizeof load_error,
+                     "PROJ (%s) has no function %s", om__proj_soname,
+                     api_names[i]);
+            return;
+        }
+        /* object to function pointer: copied, as POSIX has dlsym used */
+        memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
+    }
+    loaded = true;
+}
+
+const struct om__proj_api *om__proj_api(void)
+{
+    return &api;
+}
+
 /* ---- PROJ context wrapper ---- */
 
 static void log_capture(void *app, int level, const char *msg)
@@ -32,17 +87,22 @@ static void log_capture(void *app, int level, const char *msg)
     }
 }
 
-bool om__pj_init(struct om__pj *p)
+enum om_status om__pj_init(struct om__pj *p, struct om_error *err)
 {
     p->last[0] = '\0';
+    p->ctx = NULL;
+    pthread_once(&load_once, load_proj);
+    if (!loaded) {
+        return om__error(err, OM_ECRS, NULL, 0, -1, "%s", load_error);
+    }
     p->ctx = proj_context_create();
     if (!p->ctx) {
-        return false;
+        return om__enomem(err, NULL);
     }
     proj_log_func(p->ctx, p, log_capture);
     proj_log_level(p->ctx, PJ_LOG_ERROR);
     proj_context_set_enable_network(p->ctx, 0);
-    return true;
+    return OM_OK;
 }
 
 void om__pj_deinit(struct om__pj *p)
@@ -492,9 +552,10 @@ enum om_status om_crs_new(const char *spec, struct om_crs **out,
     PJ *obj = NULL;
     enum om_status st = OM_OK;
     char why[256];
-    if (!om__pj_init(&pj)) {
+    st = om__pj_init(&pj, err);
+    if (st != OM_OK) {
         om__free(plus_def);
-        return om__enomem(err, NULL);
+        return st;
     }
     obj = proj_create(pj.ctx, def);
     if (!obj) {
@@ -596,7 +657,7 @@ bool om_crs_equivalent(const struct om_crs *a, const struct om_crs *b)
         return false;
     }
     struct om__pj pj;
-    if (!om__pj_init(&pj)) {
+    if (om__pj_init(&pj, NULL) != OM_OK) {
         return false;
     }
     PJ *pa = om__pj_crs(&pj, a);

@@ -10,7 +10,6 @@
 
 #include "onemap/geom.h"
 
-#include <geodesic.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -75,14 +74,14 @@ enum om_status om_area_ctx_new(const struct om_crs *crs,
     if (!c) {
         return om__enomem(err, NULL);
     }
-    if (!om__pj_init(&c->pj)) {
+    enum om_status st = om__pj_init(&c->pj, err);
+    if (st != OM_OK) {
         om__free(c);
-        return om__enomem(err, NULL);
+        return st;
     }
     c->is_geographic = om_crs_is_geographic(crs);
     geod_init(&c->geod, crs->ell_a, crs->ell_f);
 
-    enum om_status st = OM_OK;
     char why[256];
     PJ *obj = om__pj_crs(&c->pj, crs);
     PJ *base = obj ? om__pj_base(&c->pj, obj) : NULL;

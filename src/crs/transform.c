@@ -46,11 +46,15 @@ enum om_status om_transform_new(const struct om_crs *src,
     }
     const char *label = om_crs_id(dst) ? om_crs_id(dst) : om_crs_wkt(dst);
     t->dst_label = om__strdup(label);
-    if (!t->dst_label || !om__pj_init(&t->pj)) {
+    if (!t->dst_label) {
         om_transform_free(t);
         return om__enomem(err, NULL);
     }
-    enum om_status st = OM_OK;
+    enum om_status st = om__pj_init(&t->pj, err);
+    if (st != OM_OK) {
+        om_transform_free(t);
+        return st;
+    }
     char why[256];
     PJ *s = om__pj_crs(&t->pj, src);
     PJ *d = om__pj_crs(&t->pj, dst);

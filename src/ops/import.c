@@ -556,6 +556,67 @@ static void json_str(struct om__buf *b, const char *key, const char *v,
     om__buf_puts(b, "\"");
 }
 
+/* "EPSG:<digits>", the form a project records an EPSG CRS in. */
+static bool is_epsg_id(const char *s)
+{
+    if (strncmp(s, "EPSG:", 5) != 0 || !s[5]) {
+        return false;
+    }
+    for (s += 5; *s; s++) {
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The source CRS `src_def` against the project's (chosen from the layer's
+ * extent while the project is still 'auto'): *src and *dst made, the layer
+ * transformed when they differ and labelled with the project CRS, and the
+ * report's CRS fields filled.
+ */
+static enum om_status resolve_crs(struct om_project *p, struct om_layer *layer,
+                                  const char *src_def, const char *path,
+                                  struct om_crs **src, struct om_crs **dst,
+                                  struct om_import_report *rep,
+                                  const struct om_progress *progress,
+                                  struct om_error *err)
+{
+    enum om_status st = om_crs_new(src_def, src, err);
+    if (st != OM_OK) {
+        om__error_prefix(err, "%s: source CRS", path);
+        return st;
+    }
+    const char *sid = om_crs_id(*src);
+    om__strlcpy(rep->src_crs, sid ? sid : "custom", sizeof rep->src_crs);
+    const char *pcrs = om_project_crs(p);
+    if (!pcrs) {
+        st = choose_crs(layer, *src, dst, err);
+        rep->crs_chosen = st == OM_OK;
+    } else {
+        st = om_crs_new(pcrs, dst, err);
+    }
+    if (st != OM_OK) {
+        return st;
+    }
+    const char *did = om_crs_id(*dst);
+    om__strlcpy(rep->dst_crs, did ? did : "custom", sizeof rep->dst_crs);
+    if (!om_crs_equivalent(*src, *dst)) {
+        struct om_transform *t = NULL;
+        st = om_transform_new(*src, *dst, &t, err);
+        if (st == OM_OK) {
+            st = om_layer_transform(layer, t, progress, err);
+        }
+        om_transform_free(t);
+        if (st != OM_OK) {
+            return st;
+        }
+        rep->reprojected = true;
+    }
+    return om_layer_set_crs(layer, did ? did : om_crs_wkt(*dst), err);
+}
+
 enum om_status om_import_file(struct om_project *p, const char *path,
                               const struct om_import_options *opt,
                               struct om_import_report *rep,
@@ -565,7 +626,6 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     memset(rep, 0, sizeof *rep);
     struct om_layer *layer = NULL;
     struct om_crs *src = NULL, *dst = NULL;
-    struct om_transform *t = NULL;
     struct issues is = {0};
     om__arena_init(&is.arena);
     struct om__buf params;
@@ -620,36 +680,17 @@ enum om_status om_import_file(struct om_project *p, const char *path,
                        "--src-crs, e.g. --src-crs EPSG:4530");
         goto out;
     }
-    st = om_crs_new(src_def, &src, err);
-    if (st != OM_OK) {
-        om__error_prefix(err, "%s: source CRS", path);
-        goto out;
-    }
-    const char *sid = om_crs_id(src);
-    om__strlcpy(rep->src_crs, sid ? sid : "custom", sizeof rep->src_crs);
     const char *pcrs = om_project_crs(p);
-    if (!pcrs) {
-        st = choose_crs(layer, src, &dst, err);
-        rep->crs_chosen = st == OM_OK;
+    if (pcrs && strcmp(src_def, pcrs) == 0 && is_epsg_id(pcrs)) {
+        /* The project's own CRS by the same EPSG code (the usual case):
+         * nothing to transform, and PROJ is not even loaded. */
+        om__strlcpy(rep->src_crs, pcrs, sizeof rep->src_crs);
+        om__strlcpy(rep->dst_crs, pcrs, sizeof rep->dst_crs);
+        st = om_layer_set_crs(layer, pcrs, err);
     } else {
-        st = om_crs_new(pcrs, &dst, err);
+        st = resolve_crs(p, layer, src_def, path, &src, &dst, rep, progress,
+                         err);
     }
-    if (st != OM_OK) {
-        goto out;
-    }
-    const char *did = om_crs_id(dst);
-    om__strlcpy(rep->dst_crs, did ? did : "custom", sizeof rep->dst_crs);
-    if (!om_crs_equivalent(src, dst)) {
-        st = om_transform_new(src, dst, &t, err);
-        if (st == OM_OK) {
-            st = om_layer_transform(layer, t, progress, err);
-        }
-        if (st != OM_OK) {
-            goto out;
-        }
-        rep->reprojected = true;
-    }
-    st = om_layer_set_crs(layer, did ? did : om_crs_wkt(dst), err);
     if (st != OM_OK) {
         goto out;
     }
@@ -697,6 +738,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     meta.code_field = opt->code_field;
     meta.name_field = opt->name_field;
     if (rep->crs_chosen) {
+        const char *did = om_crs_id(dst);
         meta.project_crs = did ? did : om_crs_wkt(dst);
     }
     if (opt->repair) {
@@ -733,7 +775,6 @@ out:
     om_layer_free(layer);
     om_crs_free(src);
     om_crs_free(dst);
-    om_transform_free(t);
     om__free(is.v);
     om__arena_deinit(&is.arena);
     om__buf_deinit(&params);
