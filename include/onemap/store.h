@@ -84,6 +84,14 @@ const char *om_project_crs(const struct om_project *p);
 int32_t om_project_srs_id(const struct om_project *p);
 
 /*
+ * True when the project CRS is known to be projected from its GeoPackage
+ * definition alone (a WKT whose root is PROJCRS or PROJCS), without
+ * loading PROJ: planar areas then need no om_crs. False when it is
+ * geographic, "auto", or of a kind this cannot tell.
+ */
+bool om_project_crs_is_projected(struct om_project *p);
+
+/*
  * Fix the project CRS (only while it is "auto"; else OM_EINVAL). `crs` is
  * an "EPSG:<code>" id or a WKT definition. One transaction.
  */

@@ -650,7 +650,9 @@ int cmd_overlay(int argc, char **argv)
         return cli_fail("%s",
                         T("the project has no layers yet", "项目中还没有图层"));
     }
-    if (om_crs_new(pcrs, &crs, &err) != OM_OK) {
+    /* planar areas in a projected CRS need no CRS object (nor PROJ) */
+    if (!(planar && om_project_crs_is_projected(p)) &&
+        om_crs_new(pcrs, &crs, &err) != OM_OK) {
         goto fail;
     }
     o.crs = crs;

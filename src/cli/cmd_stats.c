@@ -229,7 +229,9 @@ int cmd_stats(int argc, char **argv)
         return cli_fail("%s",
                         T("the project has no layers yet", "项目中还没有图层"));
     }
-    if (om_crs_new(pcrs, &crs, &err) != OM_OK) {
+    /* planar areas in a projected CRS need no CRS object (nor PROJ) */
+    if (!(o.area != OM_AREA_ELLIPSOIDAL && om_project_crs_is_projected(p)) &&
+        om_crs_new(pcrs, &crs, &err) != OM_OK) {
         goto fail;
     }
     o.crs = crs;

@@ -583,6 +583,49 @@ int32_t om_project_srs_id(const struct om_project *p)
     return p->crs ? p->srs_id : 0;
 }
 
+/* Whether the WKT `def` has root keyword `kw` (ASCII case ignored). */
+static bool wkt_root_is(const char *def, const char *kw)
+{
+    while (*def == ' ' || *def == '\t' || *def == '\n' || *def == '\r') {
+        def++;
+    }
+    for (; *kw; kw++, def++) {
+        char c = *def >= 'a' && *def <= 'z' ? (char)(*def - 'a' + 'A') : *def;
+        if (c != *kw) {
+            return false;
+        }
+    }
+    while (*def == ' ') {
+        def++;
+    }
+    return *def == '[' || *def == '(';
+}
+
+bool om_project_crs_is_projected(struct om_project *p)
+{
+    if (!p->crs) {
+        return false;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(p->db,
+                           "SELECT definition FROM gpkg_spatial_ref_sys "
+                           "WHERE srs_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return false;
+    }
+    sqlite3_bind_int(st, 1, p->srs_id);
+    bool projected = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *def = (const char *)sqlite3_column_text(st, 0);
+        projected = def && (wkt_root_is(def, "PROJCRS") ||
+                            wkt_root_is(def, "PROJECTEDCRS") ||
+                            wkt_root_is(def, "PROJCS"));
+    }
+    sqlite3_finalize(st);
+    return projected;
+}
+
 enum om_status om__store_set_crs_tx(struct om_project *p, const char *crs,
                                     struct om_error *err)
 {

@@ -73,6 +73,12 @@ TEST(test_missing_proj)
     struct om_error err;
     struct om_project *p = NULL;
     CHECK_OK(om_project_open(proj, false, &p, &err), &err);
+    /* planar areas need no om_crs in a projected CRS: told without PROJ */
+    CHECK(om_project_crs_is_projected(p));
+    struct om_project *g = NULL;
+    CHECK_OK(om_project_open(other, true, &g, &err), &err);
+    CHECK(!om_project_crs_is_projected(g));
+    om_project_close(g);
     /* the project's own CRS: imported without PROJ */
     struct om_import_options opt = {0};
     opt.code = "A";

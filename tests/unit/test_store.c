@@ -418,8 +418,10 @@ TEST(test_create_open)
                                &p, &err),
              &err);
     int32_t custom_id = om_project_srs_id(p);
+    bool custom_projected = om_project_crs_is_projected(p);
     om_project_close(p);
     CHECK_INT(custom_id, 100000);
+    CHECK(custom_projected);
 }
 
 TEST(test_auto_crs)
@@ -430,6 +432,7 @@ TEST(test_auto_crs)
     tmp_path("auto.gpkg", path, sizeof path);
     CHECK_OK(om_project_create(path, "auto", &p, &err), &err);
     CHECK(om_project_crs(p) == NULL);
+    CHECK(!om_project_crs_is_projected(p));
     struct om_layer *l = make_layer(0, false);
     enum om_status st = import_sample(p, "DLTB", l, NULL, NULL, &err);
     om_layer_free(l);
@@ -448,8 +451,10 @@ TEST(test_auto_crs)
     CHECK_OK(om_project_open(path, true, &p, &err), &err);
     const char *crs = om_project_crs(p);
     bool ok = crs && strcmp(crs, "EPSG:4490") == 0;
+    bool projected = om_project_crs_is_projected(p);
     om_project_close(p);
     CHECK(ok);
+    CHECK(!projected); /* geographic */
 }
 
 TEST(test_refuse_non_projects)
