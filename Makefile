@@ -30,21 +30,26 @@ WARN += -Werror
 endif
 
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-# GDAL and PROJ are not linked: src/io/gdal_bridge.c and src/crs/crs.c load
-# them by their sonames when first used (GDAL's 115 libraries cost every
-# command 50 ms at start, PROJ's 43 another 20 ms)
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out gdal proj,$(PKGS)) 2>/dev/null)
+# GDAL, PROJ and GEOS are not linked: src/io/gdal_bridge.c, src/crs/crs.c
+# and src/geom/geos.c load them by their sonames when first used (GDAL's
+# 115 libraries cost every command 50 ms at start, PROJ's 43 another 20 ms,
+# GEOS with the C++ runtime 6 ms)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out gdal proj geos,$(PKGS)) 2>/dev/null)
 soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" \
            2>/dev/null | awk '/SONAME/ {print $$2}')
 GDAL_SONAME := $(call soname,libgdal.so)
 PROJ_SONAME := $(call soname,libproj.so)
+GEOS_SONAME := $(call soname,libgeos_c.so)
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGEOS_USE_ONLY_R_API
 CPPFLAGS += $(if $(GDAL_SONAME),-DOM_GDAL_SONAME='"$(GDAL_SONAME)"')
 CPPFLAGS += $(if $(PROJ_SONAME),-DOM_PROJ_SONAME='"$(PROJ_SONAME)"')
+CPPFLAGS += $(if $(GEOS_SONAME),-DOM_GEOS_SONAME='"$(GEOS_SONAME)"')
 CFLAGS   += $(EXTRA_CFLAGS) -std=c17 $(OPT) -g -fPIC -pthread $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -ldl -lm
+# the unit tests call GEOS themselves (the oracle of the area kernel)
+TEST_LIBS := $(shell pkg-config --libs geos 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/geom/*.c src/index/*.c \
               src/crs/*.c src/io/*.c src/store/*.c src/ops/*.c \
@@ -88,7 +93,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libonemap.a
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libonemap.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonemap.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonemap.a $(LDLIBS) $(TEST_LIBS)
 
 deps:
 	@scripts/install-deps check

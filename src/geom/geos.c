@@ -20,9 +20,187 @@
 
 #include <geos_c.h>
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+
+/*
+ * GEOS is loaded when first needed (dlopen), not when a program starts: it
+ * and the C++ runtime it needs cost every onemap command 6 ms at start,
+ * and imports of valid data (proven valid without GEOS) and overlays by
+ * the area kernel of small control lines never call it. A context's GEOS
+ * handle is made at its first GEOS operation (need_geos). Every GEOS
+ * function this file calls goes through the table below; one missing from
+ * GEOS_FUNCS fails to link (the library is not linked with GEOS).
+ */
+#define GEOS_FUNCS(X)                                                          \
+    X(GEOSArea_r)                                                              \
+    X(GEOSClipByRect_r)                                                        \
+    X(GEOSContext_setErrorMessageHandler_r)                                    \
+    X(GEOSContext_setNoticeMessageHandler_r)                                   \
+    X(GEOSCoordSeq_copyFromBuffer_r)                                           \
+    X(GEOSCoordSeq_copyToBuffer_r)                                             \
+    X(GEOSCoordSeq_getSize_r)                                                  \
+    X(GEOSDifference_r)                                                        \
+    X(GEOSFree_r)                                                              \
+    X(GEOSGeomGetX_r)                                                          \
+    X(GEOSGeomGetY_r)                                                          \
+    X(GEOSGeomTypeId_r)                                                        \
+    X(GEOSGeom_clone_r)                                                        \
+    X(GEOSGeom_createCollection_r)                                             \
+    X(GEOSGeom_createEmptyPolygon_r)                                           \
+    X(GEOSGeom_createLineString_r)                                             \
+    X(GEOSGeom_createLinearRing_r)                                             \
+    X(GEOSGeom_createPolygon_r)                                                \
+    X(GEOSGeom_createRectangle_r)                                              \
+    X(GEOSGeom_destroy_r)                                                      \
+    X(GEOSGeom_getCoordSeq_r)                                                  \
+    X(GEOSGeom_getXMax_r)                                                      \
+    X(GEOSGeom_getXMin_r)                                                      \
+    X(GEOSGeom_getYMax_r)                                                      \
+    X(GEOSGeom_getYMin_r)                                                      \
+    X(GEOSGetExteriorRing_r)                                                   \
+    X(GEOSGetGeometryN_r)                                                      \
+    X(GEOSGetInteriorRingN_r)                                                  \
+    X(GEOSGetNumCoordinates_r)                                                 \
+    X(GEOSGetNumGeometries_r)                                                  \
+    X(GEOSGetNumInteriorRings_r)                                               \
+    X(GEOSIntersection_r)                                                      \
+    X(GEOSMakeValidParams_create_r)                                            \
+    X(GEOSMakeValidParams_destroy_r)                                           \
+    X(GEOSMakeValidParams_setKeepCollapsed_r)                                  \
+    X(GEOSMakeValidParams_setMethod_r)                                         \
+    X(GEOSMakeValidWithParams_r)                                               \
+    X(GEOSPointOnSurface_r)                                                    \
+    X(GEOSPolygonize_r)                                                        \
+    X(GEOSPrepare_r)                                                           \
+    X(GEOSPreparedCovers_r)                                                    \
+    X(GEOSPreparedGeom_destroy_r)                                              \
+    X(GEOSPreparedIntersects_r)                                                \
+    X(GEOSRelatePattern_r)                                                     \
+    X(GEOSUnaryUnion_r)                                                        \
+    X(GEOS_finish_r)                                                           \
+    X(GEOS_init_r)                                                             \
+    X(GEOSisEmpty_r)                                                           \
+    X(GEOSisValidDetail_r)                                                     \
+    X(GEOSisValid_r)                                                           \
+    X(GEOSversion)
+
+static struct geos_api {
+#define GEOS_MEMBER(f) __typeof__(f) *f;
+    GEOS_FUNCS(GEOS_MEMBER)
+#undef GEOS_MEMBER
+} api;
+static const char *const api_names[] = {
+#define GEOS_NAME(f) #f,
+    GEOS_FUNCS(GEOS_NAME)
+#undef GEOS_NAME
+};
+enum { API_N = sizeof api_names / sizeof api_names[0] };
+_Static_assert(sizeof api == API_N * sizeof(void (*)(void)),
+               "geos_api holds one function pointer per name");
+
+#define GEOSArea_r (api.GEOSArea_r)
+#define GEOSClipByRect_r (api.GEOSClipByRect_r)
+#define GEOSContext_setErrorMessageHandler_r                                   \
+    (api.GEOSContext_setErrorMessageHandler_r)
+#define GEOSContext_setNoticeMessageHandler_r                                  \
+    (api.GEOSContext_setNoticeMessageHandler_r)
+#define GEOSCoordSeq_copyFromBuffer_r (api.GEOSCoordSeq_copyFromBuffer_r)
+#define GEOSCoordSeq_copyToBuffer_r (api.GEOSCoordSeq_copyToBuffer_r)
+#define GEOSCoordSeq_getSize_r (api.GEOSCoordSeq_getSize_r)
+#define GEOSDifference_r (api.GEOSDifference_r)
+#define GEOSFree_r (api.GEOSFree_r)
+#define GEOSGeomGetX_r (api.GEOSGeomGetX_r)
+#define GEOSGeomGetY_r (api.GEOSGeomGetY_r)
+#define GEOSGeomTypeId_r (api.GEOSGeomTypeId_r)
+#define GEOSGeom_clone_r (api.GEOSGeom_clone_r)
+#define GEOSGeom_createCollection_r (api.GEOSGeom_createCollection_r)
+#define GEOSGeom_createEmptyPolygon_r (api.GEOSGeom_createEmptyPolygon_r)
+#define GEOSGeom_createLineString_r (api.GEOSGeom_createLineString_r)
+#define GEOSGeom_createLinearRing_r (api.GEOSGeom_createLinearRing_r)
+#define GEOSGeom_createPolygon_r (api.GEOSGeom_createPolygon_r)
+#define GEOSGeom_createRectangle_r (api.GEOSGeom_createRectangle_r)
+#define GEOSGeom_destroy_r (api.GEOSGeom_destroy_r)
+#define GEOSGeom_getCoordSeq_r (api.GEOSGeom_getCoordSeq_r)
+#define GEOSGeom_getXMax_r (api.GEOSGeom_getXMax_r)
+#define GEOSGeom_getXMin_r (api.GEOSGeom_getXMin_r)
+#define GEOSGeom_getYMax_r (api.GEOSGeom_getYMax_r)
+#define GEOSGeom_getYMin_r (api.GEOSGeom_getYMin_r)
+#define GEOSGetExteriorRing_r (api.GEOSGetExteriorRing_r)
+#define GEOSGetGeometryN_r (api.GEOSGetGeometryN_r)
+#define GEOSGetInteriorRingN_r (api.GEOSGetInteriorRingN_r)
+#define GEOSGetNumCoordinates_r (api.GEOSGetNumCoordinates_r)
+#define GEOSGetNumGeometries_r (api.GEOSGetNumGeometries_r)
+#define GEOSGetNumInteriorRings_r (api.GEOSGetNumInteriorRings_r)
+#define GEOSIntersection_r (api.GEOSIntersection_r)
+#define GEOSMakeValidParams_create_r (api.GEOSMakeValidParams_create_r)
+#define GEOSMakeValidParams_destroy_r (api.GEOSMakeValidParams_destroy_r)
+#define GEOSMakeValidParams_setKeepCollapsed_r                                 \
+    (api.GEOSMakeValidParams_setKeepCollapsed_r)
+#define GEOSMakeValidParams_setMethod_r (api.GEOSMakeValidParams_setMethod_r)
+#define GEOSMakeValidWithParams_r (api.GEOSMakeValidWithParams_r)
+#define GEOSPointOnSurface_r (api.GEOSPointOnSurface_r)
+#define GEOSPolygonize_r (api.GEOSPolygonize_r)
+#define GEOSPrepare_r (api.GEOSPrepare_r)
+#define GEOSPreparedCovers_r (api.GEOSPreparedCovers_r)
+#define GEOSPreparedGeom_destroy_r (api.GEOSPreparedGeom_destroy_r)
+#define GEOSPreparedIntersects_r (api.GEOSPreparedIntersects_r)
+#define GEOSRelatePattern_r (api.GEOSRelatePattern_r)
+#define GEOSUnaryUnion_r (api.GEOSUnaryUnion_r)
+#define GEOS_finish_r (api.GEOS_finish_r)
+#define GEOS_init_r (api.GEOS_init_r)
+#define GEOSisEmpty_r (api.GEOSisEmpty_r)
+#define GEOSisValidDetail_r (api.GEOSisValidDetail_r)
+#define GEOSisValid_r (api.GEOSisValid_r)
+#define GEOSversion (api.GEOSversion)
+
+#ifndef OM_GEOS_SONAME
+#define OM_GEOS_SONAME "libgeos_c.so"
+#endif
+const char *om__geos_soname = OM_GEOS_SONAME;
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool loaded;
+static char load_error[256];
+
+/* The library and every function of the table (names by stringizing,
+ * which does not expand the macros above); `loaded` when all are there,
+ * else load_error says what is missing. */
+static void load_geos(void)
+{
+    void *lib = dlopen(om__geos_soname, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load GEOS (%s): %s",
+                 om__geos_soname, why ? why : "unknown error");
+        return;
+    }
+    for (size_t i = 0; i < API_N; i++) {
+        void *f = dlsym(lib, api_names[i]);
+        if (!f) {
+            snprintf(load_error, sizeof load_error,
+                     "GEOS (%s) has no function %s", om__geos_soname,
+                     api_names[i]);
+            return;
+        }
+        /* object to function pointer: copied, as POSIX has dlsym used */
+        memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
+    }
+    loaded = true;
+}
+
+/* GEOS loaded, or OM_EIO naming the library. */
+static enum om_status load(struct om_error *err)
+{
+    pthread_once(&load_once, load_geos);
+    if (!loaded) {
+        return om__error(err, OM_EIO, NULL, 0, -1, "%s", load_error);
+    }
+    return OM_OK;
+}
 
 struct om_polyops {
     GEOSContextHandle_t h;
@@ -81,15 +259,27 @@ enum om_status om_polyops_new(struct om_polyops **out, struct om_error *err)
     if (!ctx) {
         return om__enomem(err, NULL);
     }
+    *out = ctx;
+    return OM_OK;
+}
+
+/* The context's GEOS handle, made at its first GEOS operation. */
+static enum om_status need_geos(struct om_polyops *ctx, struct om_error *err)
+{
+    if (ctx->h) {
+        return OM_OK;
+    }
+    enum om_status st = load(err);
+    if (st != OM_OK) {
+        return st;
+    }
     ctx->h = GEOS_init_r();
     if (!ctx->h) {
-        om__free(ctx);
         return om__error(err, OM_ENOMEM, NULL, 0, -1,
                          "cannot create a GEOS context");
     }
     GEOSContext_setErrorMessageHandler_r(ctx->h, on_geos_error, ctx);
     GEOSContext_setNoticeMessageHandler_r(ctx->h, on_geos_notice, ctx);
-    *out = ctx;
     return OM_OK;
 }
 
@@ -98,7 +288,9 @@ void om_polyops_free(struct om_polyops *ctx)
     if (!ctx) {
         return;
     }
-    GEOS_finish_r(ctx->h);
+    if (ctx->h) {
+        GEOS_finish_r(ctx->h);
+    }
     om__free(ctx->buf);
     om__free(ctx->holes);
     om__free(ctx);
@@ -106,7 +298,7 @@ void om_polyops_free(struct om_polyops *ctx)
 
 const char *om_polyops_geos_version(void)
 {
-    return GEOSversion();
+    return load(NULL) == OM_OK ? GEOSversion() : "unavailable";
 }
 
 unsigned om_polyops_last_dropped(const struct om_polyops *ctx)
@@ -370,6 +562,10 @@ static enum om_status build(struct om_polyops *ctx,
                             struct om_error *err)
 {
     *out = NULL;
+    enum om_status st = need_geos(ctx, err);
+    if (st != OM_OK) {
+        return st;
+    }
     size_t q0 = v->part_start[f], q1 = v->part_start[f + 1];
     size_t nparts = q1 - q0;
     GEOSGeometry **parts = NULL;
@@ -388,7 +584,7 @@ static enum om_status build(struct om_polyops *ctx,
     GEOSGeometry *single = NULL;
     for (size_t q = q0; q < q1; q++) {
         GEOSGeometry *poly = NULL;
-        enum om_status st = build_part(ctx, v, f, q, mode, &poly, err);
+        st = build_part(ctx, v, f, q, mode, &poly, err);
         if (st != OM_OK) {
             if (parts) {
                 destroy_all(ctx, parts, n);
@@ -1102,6 +1298,9 @@ enum om_status om_prepared_relate(struct om_polyops *ctx,
     }
     enum om_status st =
         check_prepared(ctx, p, v, feature, "om_prepared_relate", err);
+    if (st == OM_OK) {
+        st = need_geos(ctx, err);
+    }
     if (st != OM_OK) {
         return st;
     }
@@ -1145,6 +1344,9 @@ enum om_status om_prepared_intersection(struct om_polyops *ctx,
     }
     enum om_status st =
         check_prepared(ctx, p, v, feature, "om_prepared_intersection", err);
+    if (st == OM_OK) {
+        st = need_geos(ctx, err);
+    }
     if (st != OM_OK) {
         return st;
     }
@@ -1517,6 +1719,9 @@ enum om_status om_prepared_clip(struct om_polyops *ctx,
     *planar_area = 0.0;
     enum om_status st =
         check_prepared(ctx, p, v, feature, "om_prepared_clip", err);
+    if (st == OM_OK) {
+        st = need_geos(ctx, err);
+    }
     if (st != OM_OK) {
         return st;
     }
@@ -1583,6 +1788,10 @@ static void gx_on_notice(const char *message, void *userdata)
 static enum om_status gx_init(struct om__setops *g, struct om_error *err)
 {
     memset(g, 0, sizeof *g);
+    enum om_status st = load(err);
+    if (st != OM_OK) {
+        return st;
+    }
     g->h = GEOS_init_r();
     if (!g->h) {
         return om__error(err, OM_ENOMEM, NULL, 0, -1,

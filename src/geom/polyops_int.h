@@ -16,4 +16,8 @@ extern unsigned long om__subdivide_leaves_checked;
 extern unsigned long om__subdivide_leaves_redone;
 extern unsigned long om__subdivide_features_redone;
 
+/* The GEOS library geos.c loads (OM_GEOS_SONAME from the build); a test
+ * sets another before the first GEOS call to see the failure. */
+extern const char *om__geos_soname;
+
 #endif
