@@ -426,16 +426,20 @@ enum om_status om_project_create(const char *path, const char *crs,
      * parcels (rows of ~900 bytes) import 15% faster (fewer page splits
      * and writes) into a file 10% smaller; reads of whole layers are as
      * fast, and one row's update rewrites a page still small for a disk */
-    snprintf(pragma, sizeof pragma,
-             "PRAGMA page_size = 32768; PRAGMA application_id = %d; "
-             "PRAGMA user_version = %d;",
-             GPKG_APPLICATION_ID, GPKG_USER_VERSION);
-    s = om__store_exec(db, path, pragma, err);
+    s = om__store_exec(db, path, "PRAGMA page_size = 32768", err);
     if (s == OM_OK) {
         s = om__store_exec(db, path, "BEGIN IMMEDIATE", err);
     }
     if (s == OM_OK) {
-        s = om__store_exec(db, path, schema_sql, err);
+        /* the header fields in the same transaction as the schema: one
+         * commit (and its syncs) for the whole new file */
+        snprintf(pragma, sizeof pragma,
+                 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+                 GPKG_APPLICATION_ID, GPKG_USER_VERSION);
+        s = om__store_exec(db, path, pragma, err);
+        if (s == OM_OK) {
+            s = om__store_exec(db, path, schema_sql, err);
+        }
         if (s == OM_OK) {
             s = om__store_exec(db, path, runs_schema_sql, err);
         }
