@@ -111,6 +111,16 @@ static inline bool om__canceled(const struct om_progress *p)
     return p && p->cancel && *p->cancel;
 }
 
+/* ---- libraries loaded when first needed ---- */
+/*
+ * dlopen `soname` and fill `table`, an array of n function pointers, with
+ * the functions `names` in order. False with the reason in msg ("cannot
+ * load <what> (<soname>): ..." or "<what> (<soname>) has no function F")
+ * if the library or one function is missing. The library stays loaded.
+ */
+bool om__dl_load(const char *what, const char *soname, const char *const *names,
+                 size_t n, void *table, char *msg, size_t msgsize);
+
 /* ---- misc ---- */
 /* Copy at most size-1 bytes and NUL-terminate (size > 0). */
 void om__strlcpy(char *dst, const char *src, size_t size);

@@ -20,11 +20,9 @@
 
 #include <geos_c.h>
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
 
 /*
@@ -167,29 +165,11 @@ static bool loaded;
 static char load_error[256];
 
 /* The library and every function of the table (names by stringizing,
- * which does not expand the macros above); `loaded` when all are there,
- * else load_error says what is missing. */
+ * which does not expand the macros above). */
 static void load_geos(void)
 {
-    void *lib = dlopen(om__geos_soname, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load GEOS (%s): %s",
-                 om__geos_soname, why ? why : "unknown error");
-        return;
-    }
-    for (size_t i = 0; i < API_N; i++) {
-        void *f = dlsym(lib, api_names[i]);
-        if (!f) {
-            snprintf(load_error, sizeof load_error,
-                     "GEOS (%s) has no function %s", om__geos_soname,
-                     api_names[i]);
-            return;
-        }
-        /* object to function pointer: copied, as POSIX has dlsym used */
-        memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
-    }
-    loaded = true;
+    loaded = om__dl_load("GEOS", om__geos_soname, api_names, API_N, &api,
+                         load_error, sizeof load_error);
 }
 
 /* GEOS loaded, or OM_EIO naming the library. */

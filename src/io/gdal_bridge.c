@@ -6,7 +6,6 @@
 #include "io/gdal_bridge.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,29 +31,10 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static bool loaded;
 static char load_error[256];
 
-/* The library and every function of the table; `loaded` when all are
- * there, else load_error says what is missing. */
 static void load_gdal(void)
 {
-    void *h = dlopen(om__gdal_soname, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load GDAL (%s): %s",
-                 om__gdal_soname, why ? why : "unknown error");
-        return;
-    }
-    for (size_t i = 0; i < API_N; i++) {
-        void *f = dlsym(h, api_names[i]);
-        if (!f) {
-            snprintf(load_error, sizeof load_error,
-                     "GDAL (%s) has no function %s", om__gdal_soname,
-                     api_names[i]);
-            return;
-        }
-        /* object to function pointer: copied, as POSIX has dlsym used */
-        memcpy((char *)&api + i * sizeof(void (*)(void)), &f, sizeof f);
-    }
-    loaded = true;
+    loaded = om__dl_load("GDAL", om__gdal_soname, api_names, API_N, &api,
+                         load_error, sizeof load_error);
 }
 
 const struct om__gdal_api *om__gdal_api(void)
