@@ -66,7 +66,11 @@ enum {
     WORK_BASE = 4096,
     /* features of more segments go through grid_crossings */
     GRID_SEGS = 4096,
+    /* a grid testing more pairs a segment goes over to the sweep */
+    DENSE_PAIRS = 16,
 };
+
+int om__valid_fast_sweep = 0;
 
 struct ring {
     uint32_t i0, i1; /* its points: i0 .. i1-1 of the feature */
@@ -434,6 +438,181 @@ static bool no_crossings(struct segs *S, const double *xy)
 }
 
 /*
+ * no_crossings by a sweep (Shamos and Hoey), for a big feature whose grid
+ * is dense: zigzag teeth digitised decimetres apart put hundreds of
+ * segments with overlapping boxes in one cell, and a red line of 988k
+ * points took 2 s in the grid. Events in (x, y) order, an end before a
+ * start at the same point; the segments the sweep line crosses kept in
+ * order from bottom to top; a segment tested against its neighbours when
+ * it enters and its two neighbours against each other when it leaves.
+ * The first meeting of two segments (in event order) makes them
+ * neighbours before it, so none is missed. Neighbours in a ring share
+ * their vertex and are not tested, as in no_crossings; at any other point
+ * where segments end (a ring touching itself at a vertex), they meet. Anything
+ * the order cannot decide exactly (a segment starting on another, two starting
+ * at one point unless neighbours, a neighbour folding back) is a failure: GEOS
+ * decides.
+ */
+struct event {
+    double x, y;
+    uint32_t s;
+    uint32_t start; /* 1 for the segment's left end, 0 for its right */
+};
+
+static int cmp_event(const void *p, const void *q)
+{
+    const struct event *e = p, *f = q;
+    if (e->x != f->x) {
+        return e->x < f->x ? -1 : 1;
+    }
+    if (e->y != f->y) {
+        return e->y < f->y ? -1 : 1;
+    }
+    return (int)e->start - (int)f->start; /* ends first */
+}
+
+/* Whether point p comes before q in (x, y) order. */
+static bool before(const double *p, const double *q)
+{
+    return p[0] < q[0] || (p[0] == q[0] && p[1] < q[1]);
+}
+
+static bool ring_neighbours(const struct segs *S, size_t s, size_t t)
+{
+    return S->a[t] == S->b[s] || S->a[s] == S->b[t];
+}
+
+/* Whether s and t, not neighbours, meet. */
+static bool sweep_meet(const struct segs *S, const double *xy, size_t s,
+                       size_t t)
+{
+    if (ring_neighbours(S, s, t) || S->x0[t] > S->x1[s] ||
+        S->x1[t] < S->x0[s] || S->y0[t] > S->y1[s] || S->y1[t] < S->y0[s]) {
+        return false;
+    }
+    return meet(xy + 2 * S->a[s], xy + 2 * S->b[s], xy + 2 * S->a[t],
+                xy + 2 * S->b[t]);
+}
+
+/* Segment t, entering at its left end, against s on the sweep line: 1
+ * above, -1 below, 0 when the order cannot be decided (they touch). */
+static int enter_side(const struct segs *S, const double *xy,
+                      const uint32_t *le, const uint32_t *re, size_t s,
+                      size_t t)
+{
+    const double *sl = xy + 2 * le[s], *sr = xy + 2 * re[s];
+    const double *tl = xy + 2 * le[t];
+    int o = orient(sl, sr, tl);
+    if (o != 0) {
+        return o;
+    }
+    if (same_pt(tl, sl) && ring_neighbours(S, s, t)) {
+        return orient(sl, sr, xy + 2 * re[t]);
+    }
+    return 0;
+}
+
+/* Whether t entered the line after s (or at the same point). */
+static bool later(const double *xy, const uint32_t *le, size_t s, size_t t)
+{
+    return !before(xy + 2 * le[t], xy + 2 * le[s]);
+}
+
+static bool sweep_crossings(struct segs *S, const double *xy)
+{
+    size_t n = S->nseg;
+    struct event *ev = om__reallocarray(NULL, 2 * n, sizeof *ev);
+    /* the line, then each segment's left and right end (point indices) */
+    uint32_t *line = om__reallocarray(NULL, 3 * n + 1, sizeof *line);
+    bool ok = ev && line;
+    uint32_t *le = line + n, *re = line + 2 * n;
+    for (size_t s = 0; ok && s < n; s++) {
+        bool fwd = before(xy + 2 * S->a[s], xy + 2 * S->b[s]);
+        le[s] = fwd ? S->a[s] : S->b[s];
+        re[s] = fwd ? S->b[s] : S->a[s];
+        const double *l = xy + 2 * le[s], *r = xy + 2 * re[s];
+        ev[2 * s] = (struct event){l[0], l[1], (uint32_t)s, 1};
+        ev[2 * s + 1] = (struct event){r[0], r[1], (uint32_t)s, 0};
+    }
+    if (ok) {
+        qsort(ev, 2 * n, sizeof *ev, cmp_event);
+    }
+    size_t k = 0; /* segments on the line: line[0 .. k), bottom to top */
+    for (size_t e = 0; ok && e < 2 * n; e++) {
+        size_t t = ev[e].s;
+        if (e == 0 || ev[e].x != ev[e - 1].x || ev[e].y != ev[e - 1].y) {
+            /* the ends at this point: one, or two of neighbours (a
+             * vertex); more, or two of others, meet here */
+            size_t g = e + 1;
+            while (g < 2 * n && ev[g].x == ev[e].x && ev[g].y == ev[e].y) {
+                g++;
+            }
+            ok = g - e == 1 ||
+                 (g - e == 2 && ring_neighbours(S, ev[e].s, ev[e + 1].s));
+            if (!ok) {
+                break;
+            }
+        }
+        if (ev[e].start) {
+            /* the first segment above t */
+            size_t lo = 0, hi = k;
+            while (ok && lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int side = enter_side(S, xy, le, re, line[mid], t);
+                ok = side != 0 && ++S->work <= S->max_work;
+                if (side > 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            ok = ok && !(lo > 0 && sweep_meet(S, xy, line[lo - 1], t)) &&
+                 !(lo < k && sweep_meet(S, xy, t, line[lo]));
+            if (ok) {
+                memmove(line + lo + 1, line + lo, (k - lo) * sizeof *line);
+                line[lo] = (uint32_t)t;
+                k++;
+                S->work += (k - lo) / 8;
+                ok = S->work <= S->max_work;
+            }
+        } else {
+            /* t's place: the order of two segments on the line is the
+             * side the later one entered on (nothing crossed since) */
+            size_t lo = 0, hi = k;
+            while (ok && lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (line[mid] == t) {
+                    lo = hi = mid;
+                    break;
+                }
+                int side = later(xy, le, line[mid], t)
+                               ? enter_side(S, xy, le, re, line[mid], t)
+                               : -enter_side(S, xy, le, re, t, line[mid]);
+                ok = side != 0 && ++S->work <= S->max_work;
+                if (side > 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            size_t j = lo;
+            ok = ok && j < k && line[j] == t;
+            S->work += (k - j) / 8;
+            ok = ok && S->work <= S->max_work;
+            if (ok) {
+                memmove(line + j, line + j + 1, (k - j - 1) * sizeof *line);
+                k--;
+                ok = !(j > 0 && j < k &&
+                       sweep_meet(S, xy, line[j - 1], line[j]));
+            }
+        }
+    }
+    om__free(ev);
+    om__free(line);
+    return ok;
+}
+
+/*
  * no_crossings for a big feature: the segments in a uniform grid, each pair of
  * segments whose boxes meet tested once, in the cell holding the lower left
  * corner of the boxes' overlap (both segments are listed there). The x sweep
@@ -493,6 +672,21 @@ static bool grid_crossings(struct segs *S, const double *xy)
                 start[r * nx + c + 1]++;
             }
         }
+    }
+    /* a dense grid (many segments whose boxes overlap in some cells):
+     * the sweep instead */
+    size_t pairs = 0;
+    for (size_t k = 0; ok && k < ncell; k++) {
+        size_t c = start[k + 1];
+        pairs += c * (c - 1) / 2;
+    }
+    /* (or one whose segments cross too many cells to be listed) */
+    if (om__valid_fast_sweep > 0 ||
+        (om__valid_fast_sweep == 0 && (!ok || pairs > DENSE_PAIRS * n))) {
+        om__free(start);
+        om__free(spans);
+        om__free(list);
+        return sweep_crossings(S, xy);
     }
     for (size_t k = 0; ok && k < ncell; k++) {
         start[k + 1] += start[k];
@@ -764,10 +958,11 @@ bool om__valid_fast(const struct om_layer_view *v, size_t f)
         return false; /* out of memory: GEOS decides */
     }
     S.max_work = WORK_PER_POINT * np + WORK_BASE;
-    bool ok =
-        build(&S, v, f, p0) &&
-        (S.nseg > GRID_SEGS ? grid_crossings(&S, xy) : no_crossings(&S, xy)) &&
-        (S.nrings == 1 || nesting_ok(&S, xy, pr, keys));
+    bool ok = build(&S, v, f, p0) &&
+              (om__valid_fast_sweep > 0 && S.nseg > 1 ? sweep_crossings(&S, xy)
+               : S.nseg > GRID_SEGS                   ? grid_crossings(&S, xy)
+                                                      : no_crossings(&S, xy)) &&
+              (S.nrings == 1 || nesting_ok(&S, xy, pr, keys));
     om__free(heap);
     return ok;
 }

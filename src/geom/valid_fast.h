@@ -46,4 +46,11 @@ enum {
 
 bool om__valid_fast(const struct om_layer_view *v, size_t f);
 
+/*
+ * How a big feature's segments are tested for meeting (valid_fast.c): 0
+ * (default) in a grid, or by a sweep where the grid is dense; 1 always by
+ * the sweep, every feature (tests); -1 never by the sweep.
+ */
+extern int om__valid_fast_sweep;
+
 #endif

@@ -1246,5 +1246,16 @@ int main(void)
     RUN(test_real_boundaries);
     RUN(test_real_dissolved);
     RUN(test_xml_suite);
+    /* again with every feature's segments tested by the sweep, which the
+     * grid uses only where it is dense (valid_fast.c) */
+    om__valid_fast_sweep = 1;
+    RUN(test_hand_rings);
+    RUN(test_hand_holes_and_parts);
+    RUN(test_ulp_near_touches);
+    RUN(test_random_polygons);
+    RUN(test_big_features);
+    RUN(test_real_boundaries);
+    RUN(test_real_dissolved);
+    RUN(test_xml_suite);
     TEST_MAIN_END();
 }
