@@ -1188,8 +1188,13 @@ void om_prepared_free(struct om_polyops *ctx, struct om_prepared *p)
     if (!p || !ctx) {
         return;
     }
-    GEOSPreparedGeom_destroy_r(ctx->h, p->pg);
-    GEOSGeom_destroy_r(ctx->h, p->g);
+    /* made by another context (GEOS is loaded: a prepared feature
+     * exists), ctx may have no handle yet; without one it leaks the
+     * GEOS objects rather than crash */
+    if (need_geos(ctx, NULL) == OM_OK) {
+        GEOSPreparedGeom_destroy_r(ctx->h, p->pg);
+        GEOSGeom_destroy_r(ctx->h, p->g);
+    }
     om__free(p);
 }
 
