@@ -1235,27 +1235,26 @@ TEST(test_xml_suite)
     CHECK(rate(t.accepted, t.valid) > 75);
 }
 
+/* Every suite, as the pre-check is set now. */
+static void run_suites(void)
+{
+    RUN(test_hand_rings);
+    RUN(test_hand_holes_and_parts);
+    RUN(test_ulp_near_touches);
+    RUN(test_random_polygons);
+    RUN(test_big_features);
+    RUN(test_real_boundaries);
+    RUN(test_real_dissolved);
+    RUN(test_xml_suite);
+}
+
 int main(void)
 {
     TEST_MAIN_BEGIN("test_valid_fast");
-    RUN(test_hand_rings);
-    RUN(test_hand_holes_and_parts);
-    RUN(test_ulp_near_touches);
-    RUN(test_random_polygons);
-    RUN(test_big_features);
-    RUN(test_real_boundaries);
-    RUN(test_real_dissolved);
-    RUN(test_xml_suite);
+    run_suites();
     /* again with every feature's segments tested by the sweep, which the
      * grid uses only where it is dense (valid_fast.c) */
     om__valid_fast_sweep = 1;
-    RUN(test_hand_rings);
-    RUN(test_hand_holes_and_parts);
-    RUN(test_ulp_near_touches);
-    RUN(test_random_polygons);
-    RUN(test_big_features);
-    RUN(test_real_boundaries);
-    RUN(test_real_dissolved);
-    RUN(test_xml_suite);
+    run_suites();
     TEST_MAIN_END();
 }
