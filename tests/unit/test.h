@@ -16,11 +16,14 @@
 
 #include "onemap/status.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int test_failed_;
@@ -195,19 +198,71 @@ static inline const char *test_data_path(const char *rel, char *buf,
     return buf;
 }
 
-/* A fresh scratch directory for this test binary (under $TMPDIR). */
+static char test_tmpdir_[256];
+static pid_t test_tmpdir_owner_;
+
+/* Removes path and, for a directory, everything under it; 0 on success. */
+static int test_rm_tree_(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return unlink(path);
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
+            continue;
+        }
+        char sub[1024];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        rc |= test_rm_tree_(sub);
+    }
+    closedir(d);
+    return rc | rmdir(path);
+}
+
+/* At exit of the process that made it: the scratch directory is removed
+ * when every test passed, and kept (its path printed) when one failed or
+ * ONEMAP_KEEP_TEST_TMP is set. Forked children exit without touching it. */
+static void test_tmpdir_cleanup_(void)
+{
+    if (!test_tmpdir_[0] || getpid() != test_tmpdir_owner_) {
+        return;
+    }
+    if (test_nfail_ || getenv("ONEMAP_KEEP_TEST_TMP")) {
+        fprintf(stderr, "%s: scratch files kept in %s\n",
+                test_file_ ? test_file_ : "test", test_tmpdir_);
+        return;
+    }
+    if (test_rm_tree_(test_tmpdir_) != 0) {
+        fprintf(stderr, "%s: cannot remove %s\n",
+                test_file_ ? test_file_ : "test", test_tmpdir_);
+    }
+}
+
+/* A fresh scratch directory for this test binary (under $TMPDIR), removed
+ * at exit when all tests passed. */
 static inline const char *test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!test_tmpdir_[0]) {
         const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/onemap-test-XXXXXX", t ? t : "/tmp");
-        if (!mkdtemp(dir)) {
+        snprintf(test_tmpdir_, sizeof test_tmpdir_, "%s/onemap-test-XXXXXX",
+                 t ? t : "/tmp");
+        if (!mkdtemp(test_tmpdir_)) {
             perror("mkdtemp");
             exit(2);
         }
+        test_tmpdir_owner_ = getpid();
+        atexit(test_tmpdir_cleanup_);
     }
-    return dir;
+    return test_tmpdir_;
 }
 
 #define TEST_MAIN_BEGIN(file) test_file_ = (file);

@@ -17,8 +17,7 @@
 TEST(test_missing_gdal)
 {
     om__gdal_soname = "libonemap-test-no-such-gdal.so.0";
-    char dir[] = "/tmp/om_gdal_load_XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    const char *dir = test_tmpdir();
     char shp[300], gpkg[300], wkt[300];
     snprintf(shp, sizeof shp, "%s/in.shp", dir);
     snprintf(gpkg, sizeof gpkg, "%s/p.gpkg", dir);
@@ -61,9 +60,6 @@ TEST(test_missing_gdal)
     CHECK_OK(om_project_open(gpkg, false, &p, &err), &err);
     om_project_close(p);
     om_layer_free(src);
-    unlink(wkt);
-    unlink(gpkg);
-    rmdir(dir);
 }
 
 int main(void)

@@ -107,8 +107,7 @@ static bool write_source(const char *path, const char *code, struct om_layer *l)
  * unloadable in this process.) */
 TEST(test_import_without_geos)
 {
-    char dir[] = "/tmp/om_geos_load_XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    const char *dir = test_tmpdir();
     char good[300], bad[300], proj[300];
     snprintf(good, sizeof good, "%s/good.gpkg", dir);
     snprintf(bad, sizeof bad, "%s/bad.gpkg", dir);
@@ -135,10 +134,6 @@ TEST(test_import_without_geos)
     CHECK_STATUS(om_project_layer_record(p, "BAD", 0, &rec, &err),
                  OM_ENOTFOUND);
     om_project_close(p);
-    unlink(good);
-    unlink(bad);
-    unlink(proj);
-    rmdir(dir);
 }
 
 int main(void)

@@ -50,8 +50,7 @@ static bool make_project(const char *path, const char *crs, double x0,
 
 TEST(test_missing_proj)
 {
-    char dir[] = "/tmp/om_proj_load_XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    const char *dir = test_tmpdir();
     char proj[300], same[300], other[300], fresh[300];
     snprintf(proj, sizeof proj, "%s/p.gpkg", dir);
     snprintf(same, sizeof same, "%s/same.gpkg", dir);
@@ -113,11 +112,6 @@ TEST(test_missing_proj)
     CHECK(q == NULL);
     CHECK_CONTAINS(err.msg, "cannot load PROJ");
     CHECK(access(fresh, F_OK) != 0);
-
-    unlink(proj);
-    unlink(same);
-    unlink(other);
-    rmdir(dir);
 }
 
 int main(void)
