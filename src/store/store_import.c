@@ -755,8 +755,11 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
     if (s != OM_OK) {
         return s;
     }
-    /* Page cache for the bulk insert; restored below. */
-    sqlite3_exec(p->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    /* SQLite's default page cache (2 MB), not a large one: the new table's
+     * pages spill to the kernel as the cache fills, and the same 2 MB are
+     * used again. A cache the size of the table touches that much fresh
+     * memory, which SQLite zeroes page by page: with 64 MB, the county's
+     * parcels took 224 ms to import instead of 178 ms. */
     s = om__store_exec(p->db, p->path, "BEGIN IMMEDIATE", err);
     bool crs_now = false;
     if (s == OM_OK) {
@@ -807,7 +810,6 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
             }
         }
     }
-    sqlite3_exec(p->db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
     free_names(w.cols, om_layer_nfields(layer));
     om__buf_deinit(&w.sql);
     if (s == OM_OK && version) {
