@@ -678,6 +678,21 @@ enum om_status om_layer_end_feature(struct om_layer *l, struct om_error *err)
     return OM_OK;
 }
 
+void om__layer_clear(struct om_layer *l)
+{
+    l->nfeatures = l->nparts = l->nrings = l->npoints = 0;
+    l->point_start[0] = l->ring_start[0] = l->part_start[0] = 0;
+    l->extent = om_rect_empty();
+    l->pool_len = 0;
+    l->mark_parts = l->mark_rings = l->mark_points = l->mark_pool = 0;
+    l->in_feature = false;
+    l->is_finished = false;
+    om_rtree_free(l->index);
+    l->index = NULL;
+    om__free(l->fid_order);
+    l->fid_order = NULL;
+}
+
 void om_layer_abort_feature(struct om_layer *l)
 {
     if (!l->in_feature) {

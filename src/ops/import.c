@@ -12,6 +12,7 @@
 #include "onemap/polyops.h"
 #include "onemap/store.h"
 #include "ops/validity.h"
+#include "store/stream.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -143,7 +144,6 @@ static enum om_status source_sha256(const char *path, char hex[65],
     return om__sha256_file(path, hex, err);
 }
 
-/* Copy attribute values of feature f of src into dst's current feature. */
 /* The source's SHA-256, computed on a thread while the source is read. */
 struct hash_job {
     const char *path;
@@ -617,6 +617,245 @@ static enum om_status resolve_crs(struct om_project *p, struct om_layer *layer,
     return om_layer_set_crs(layer, did ? did : om_crs_wkt(*dst), err);
 }
 
+/* The import's parameters as the catalogue records them (JSON). */
+static enum om_status import_params(struct om__buf *params,
+                                    const struct om_import_options *opt)
+{
+    bool first = true;
+    om__buf_puts(params, "{");
+    json_str(params, "layer", opt->layer, &first);
+    json_str(params, "encoding", opt->encoding, &first);
+    json_str(params, "src_crs", opt->src_crs, &first);
+    json_str(params, "where", opt->where, &first);
+    json_str(params, "repair", opt->repair ? "true" : "false", &first);
+    return om__buf_puts(params, "}");
+}
+
+/* --code-field and --name-field name fields of the layer. */
+static enum om_status check_fields(const struct om_layer *l,
+                                   const struct om_import_options *opt,
+                                   const char *path, struct om_error *err)
+{
+    if (opt->code_field && om_layer_field_index(l, opt->code_field) < 0) {
+        return om__error(err, OM_ENOTFOUND, path, 0, -1,
+                         "no field '%s' for --code-field", opt->code_field);
+    }
+    if (opt->name_field && om_layer_field_index(l, opt->name_field) < 0) {
+        return om__error(err, OM_ENOTFOUND, path, 0, -1,
+                         "no field '%s' for --name-field", opt->name_field);
+    }
+    return OM_OK;
+}
+
+/*
+ * The streamed import (store/stream.h): a GeoPackage already in the
+ * project's CRS is read in chunks on one thread while the store writes
+ * the chunks read, and the validity check below works on the chunks
+ * written. The layer is never whole in memory, and reading, writing and
+ * checking share the cores instead of following one another.
+ */
+enum { CHECK_QUEUE = 16 }; /* more than the stream's chunks */
+int om__import_stream = 1;
+unsigned long om__imports_streamed = 0;
+
+struct stream_job {
+    struct om__gpkg_stream *gs;
+    struct hash_job *hash;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct om_layer *q[CHECK_QUEUE]; /* written, to check: a ring */
+    size_t head, n;
+    bool end; /* no chunk will come any more */
+    int threads;
+    struct issues *is;
+    struct om_import_report *rep;
+    volatile int stop; /* the import failed: check no more */
+    struct om_progress progress;
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+static void *stream_check_main(void *arg)
+{
+    struct stream_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        while (j->n == 0 && !j->end) {
+            pthread_cond_wait(&j->cv, &j->mu);
+        }
+        struct om_layer *chunk = NULL;
+        if (j->n) {
+            chunk = j->q[j->head];
+            j->head = (j->head + 1) % CHECK_QUEUE;
+            j->n--;
+        }
+        pthread_mutex_unlock(&j->mu);
+        if (!chunk) {
+            break;
+        }
+        if (j->st == OM_OK && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED)) {
+            struct om_layer *l = chunk;
+            j->st = check_validity(&l, false, j->threads, j->is, j->rep,
+                                   &j->progress, &j->err);
+        }
+        om__gpkg_stream_release(j->gs, chunk);
+    }
+    return NULL;
+}
+
+static enum om_status stream_next(void *ctx, struct om_layer **chunk,
+                                  struct om_error *err)
+{
+    struct stream_job *j = ctx;
+    return om__gpkg_stream_next(j->gs, chunk, err);
+}
+
+static void stream_written(void *ctx, struct om_layer *chunk)
+{
+    struct stream_job *j = ctx;
+    pthread_mutex_lock(&j->mu);
+    j->q[(j->head + j->n++) % CHECK_QUEUE] = chunk;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* Wait for the check to end (stopping it first when `abandon`). */
+static void stream_check_join(struct stream_job *j, bool abandon)
+{
+    if (!j->started) {
+        return;
+    }
+    pthread_mutex_lock(&j->mu);
+    if (abandon) {
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELAXED);
+    }
+    j->end = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    pthread_join(j->tid, NULL);
+    j->started = false;
+}
+
+/* The store's hook once every row is written: the check's issues, and
+ * the source's hash for the catalogue. */
+static enum om_status stream_done(void *ctx,
+                                  const struct om_feature_issue **issues,
+                                  size_t *nissues, struct om_error *err)
+{
+    struct stream_job *j = ctx;
+    stream_check_join(j, false);
+    if (hash_join(j->hash, err) != OM_OK) {
+        return j->hash->st;
+    }
+    if (j->st != OM_OK) {
+        if (err) {
+            *err = j->err;
+        }
+        return j->st;
+    }
+    *issues = j->is->v;
+    *nissues = j->is->n;
+    return OM_OK;
+}
+
+/* Whether path is the project's own file (by any name). */
+static bool is_project_file(struct om_project *p, const char *path)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(om_project_path(p), &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * Whether the import of this stream's table can be streamed: no
+ * reprojection (the source in the project's own EPSG CRS), and not a
+ * table of the project itself: the reading's lock on the file would keep
+ * the writing from ever committing.
+ */
+static bool can_stream(struct om_project *p, const char *path,
+                       const struct om_layer *schema,
+                       const struct om_import_options *opt)
+{
+    const char *src = opt->src_crs ? opt->src_crs : om_layer_crs(schema);
+    const char *pcrs = om_project_crs(p);
+    return src && pcrs && strcmp(src, pcrs) == 0 && is_epsg_id(pcrs) &&
+           !is_project_file(p, path);
+}
+
+static enum om_status
+import_stream(struct om_project *p, const char *path,
+              const struct om_import_options *opt, const char *code,
+              struct om__gpkg_stream *gs, struct hash_job *hash,
+              struct issues *is, struct om_import_report *rep,
+              const struct om_progress *progress, struct om_error *err)
+{
+    __atomic_fetch_add(&om__imports_streamed, 1, __ATOMIC_RELAXED);
+    const struct om_layer *schema = om__gpkg_stream_schema(gs);
+    const char *pcrs = om_project_crs(p);
+    om__strlcpy(rep->src_crs, pcrs, sizeof rep->src_crs);
+    om__strlcpy(rep->dst_crs, pcrs, sizeof rep->dst_crs);
+    struct om__buf params;
+    om__buf_init(&params, 1 << 10);
+    enum om_status st = check_fields(schema, opt, path, err);
+    if (st == OM_OK && import_params(&params, opt) != OM_OK) {
+        st = om__enomem(err, path);
+    }
+    struct stream_job j = {0};
+    j.gs = gs;
+    j.hash = hash;
+    j.threads = opt->threads;
+    j.is = is;
+    j.rep = rep;
+    /* no progress of its own (the writing's shows); stopped when the
+     * import fails, which a cancel by the user makes it do */
+    j.progress.cancel = &j.stop;
+    om_error_clear(&j.err);
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    if (st == OM_OK) {
+        j.started = pthread_create(&j.tid, NULL, stream_check_main, &j) == 0;
+        if (!j.started) {
+            st = om__error(err, OM_ENOMEM, path, 0, -1,
+                           "cannot start the validity check's thread");
+        }
+    }
+    if (st == OM_OK) {
+        struct om__import_source src = {schema, om__gpkg_stream_total(gs),
+                                        stream_next, stream_written, &j};
+        struct om_import_meta meta = {0};
+        meta.code = code;
+        meta.role = opt->role;
+        meta.source = path;
+        meta.source_layer = opt->layer;
+        meta.sha256 = hash->hex;
+        meta.params_json = params.data;
+        meta.code_field = opt->code_field;
+        meta.name_field = opt->name_field;
+        meta.rows_written = stream_done;
+        meta.rows_written_ctx = &j;
+        om__strlcpy(rep->code, code, sizeof rep->code);
+        uint64_t n = 0;
+        st = om__project_import_stream(p, &src, &meta, &rep->version, &n,
+                                       progress, err);
+        if (st == OM_OK) {
+            rep->nfeatures = (int64_t)n;
+        }
+    }
+    stream_check_join(&j, true);
+    if (hash_join(hash, NULL) != OM_OK && st == OM_OK) {
+        st = hash->st; /* not reached: stream_done joined it */
+        if (err) {
+            *err = hash->err;
+        }
+    }
+    pthread_mutex_destroy(&j.mu);
+    pthread_cond_destroy(&j.cv);
+    om__buf_deinit(&params);
+    return st;
+}
+
 enum om_status om_import_file(struct om_project *p, const char *path,
                               const struct om_import_options *opt,
                               struct om_import_report *rep,
@@ -656,6 +895,24 @@ enum om_status om_import_file(struct om_project *p, const char *path,
     struct hash_job hash;
     hash_start(&hash, path);
     const char *sha = hash.hex;
+    if (om__import_stream && has_ext(path, ".gpkg") && !opt->where &&
+        !opt->repair) {
+        struct om__gpkg_stream *gs = NULL;
+        st = om__gpkg_stream_open(path, opt->layer, code, &gs, err);
+        bool streamed =
+            st == OM_OK && can_stream(p, path, om__gpkg_stream_schema(gs), opt);
+        if (streamed) {
+            st = import_stream(p, path, opt, code, gs, &hash, &is, rep,
+                               progress, err);
+        }
+        om__gpkg_stream_close(gs);
+        if (streamed || st != OM_OK) {
+            if (hash_join(&hash, err) != OM_OK) {
+                st = hash.st;
+            }
+            goto out;
+        }
+    }
     if (has_ext(path, ".gpkg") && !opt->where) {
         st = om_project_read_gpkg_file(path, opt->layer, &layer, progress, err);
     } else {
@@ -717,14 +974,7 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         /* from here on the layer's arrays stay where they are */
         check_start(&check, layer, opt->threads, &is, rep);
     }
-    bool first = true;
-    om__buf_puts(&params, "{");
-    json_str(&params, "layer", opt->layer, &first);
-    json_str(&params, "encoding", opt->encoding, &first);
-    json_str(&params, "src_crs", opt->src_crs, &first);
-    json_str(&params, "where", opt->where, &first);
-    json_str(&params, "repair", opt->repair ? "true" : "false", &first);
-    if (om__buf_puts(&params, "}") != OM_OK) {
+    if (import_params(&params, opt) != OM_OK) {
         st = om__enomem(err, path);
         goto out;
     }
@@ -749,14 +999,8 @@ enum om_status om_import_file(struct om_project *p, const char *path,
         meta.rows_written = check_done;
         meta.rows_written_ctx = &check;
     }
-    if (opt->code_field && om_layer_field_index(layer, opt->code_field) < 0) {
-        st = om__error(err, OM_ENOTFOUND, path, 0, -1,
-                       "no field '%s' for --code-field", opt->code_field);
-        goto out;
-    }
-    if (opt->name_field && om_layer_field_index(layer, opt->name_field) < 0) {
-        st = om__error(err, OM_ENOTFOUND, path, 0, -1,
-                       "no field '%s' for --name-field", opt->name_field);
+    st = check_fields(layer, opt, path, err);
+    if (st != OM_OK) {
         goto out;
     }
     om__strlcpy(rep->code, code, sizeof rep->code);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* sync_file_range */
 #include "geom/wkb.h"
 #include "store/store_int.h"
+#include "store/stream.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -223,6 +224,9 @@ struct writer {
     /* the issues to record: meta's, or those of meta->rows_written */
     const struct om_feature_issue *issues;
     size_t nissues;
+    /* what the catalogue records of the rows */
+    uint64_t nfeatures, nempty, ninvalid, nrepaired;
+    struct om_rect extent;
 };
 
 /* Build and run the SQL in w->sql (reset before and after). */
@@ -328,75 +332,128 @@ static enum om_status prepare_insert(struct writer *w, size_t rows,
     return st;
 }
 
-/* Bind feature f's fid, blob (copied) and attributes from parameter k. */
-/* Fids must be unique (they become the INTEGER PRIMARY KEY). */
-static enum om_status check_fids(struct writer *w)
-{
-    const struct om_layer *l = w->l;
-    struct om_layer_view v;
-    om_layer_view(l, &v);
-    for (size_t r = 1; r < v.nfeatures; r++) {
-        int64_t a = v.fid[om_layer_feature_by_fid_rank(l, r - 1)];
-        int64_t b = v.fid[om_layer_feature_by_fid_rank(l, r)];
-        if (a == b) {
-            return om__error(w->err, OM_ESTORE, w->p->path, 0, a,
-                             "layer %s has two features with fid %lld; "
-                             "fids must be unique",
-                             w->code, (long long)a);
-        }
-    }
-    return OM_OK;
-}
+/*
+ * The rows being written: the INSERT statements, a blob per row of the
+ * larger one, and for a streamed layer every fid and box, for the index.
+ */
+struct rows {
+    sqlite3_stmt *one, *many;
+    size_t batch, nparams;
+    struct om__bytes *blobs;
+    struct flusher fl;
+    int32_t srs_id;
+    bool any;         /* a row was written: last_fid is its fid */
+    int64_t last_fid; /* fids must increase: they become the primary key */
+    bool boxes;       /* keep fid and bbox (a stream) */
+    int64_t *fid;
+    struct om_rect *bbox;
+    size_t cap;
+};
 
-static enum om_status write_features(struct writer *w,
-                                     const struct om_progress *progress)
+static enum om_status rows_open(struct writer *w, struct rows *r, bool boxes)
 {
-    sqlite3 *db = w->p->db;
-    const struct om_layer *l = w->l;
-    size_t nparams = 2 + om_layer_nfields(l);
+    memset(r, 0, sizeof *r);
+    r->fl.fd = -1;
+    r->nparams = 2 + om_layer_nfields(w->l);
     /* Several rows per statement: the per-step cost of SQLite's VM is
      * about half of a small row's. */
-    size_t batch = 32000 / nparams;
-    batch = batch > 64 ? 64 : batch < 1 ? 1 : batch;
-    sqlite3_stmt *one = NULL, *many = NULL;
+    size_t batch = 32000 / r->nparams;
+    r->batch = batch > 64 ? 64 : batch < 1 ? 1 : batch;
+    r->boxes = boxes;
+    r->srs_id = om_project_srs_id(w->p);
     /* one blob a row of a statement, bound without a copy */
-    struct om__bytes *blobs = om__calloc(batch, sizeof *blobs);
-    if (!blobs) {
+    r->blobs = om__calloc(r->batch, sizeof *r->blobs);
+    if (!r->blobs) {
         return om__enomem(w->err, w->p->path);
     }
-    enum om_status st = check_fids(w);
-    if (st == OM_OK) {
-        st = prepare_insert(w, 1, &one);
+    enum om_status st = prepare_insert(w, 1, &r->one);
+    if (st == OM_OK && r->batch > 1) {
+        st = prepare_insert(w, r->batch, &r->many);
     }
-    if (st == OM_OK && batch > 1) {
-        st = prepare_insert(w, batch, &many);
+    flusher_open(&r->fl, w->p->path);
+    return st;
+}
+
+static void rows_close(struct rows *r)
+{
+    flusher_close(&r->fl);
+    sqlite3_finalize(r->one);
+    sqlite3_finalize(r->many);
+    for (size_t k = 0; r->blobs && k < r->batch; k++) {
+        om__bytes_deinit(&r->blobs[k]);
     }
+    om__free(r->blobs);
+    om__free(r->fid);
+    om__free(r->bbox);
+}
+
+/*
+ * Write every feature of the finished layer l in fid order, after those
+ * written before (whose fids must all be smaller). `done` rows of `total`
+ * were written before, for progress. For a stream, counts the empty
+ * features and keeps fids and boxes; a whole layer's flags are not read
+ * here (a check may be marking them meanwhile).
+ */
+static enum om_status rows_write(struct writer *w, struct rows *r,
+                                 const struct om_layer *l, uint64_t done,
+                                 uint64_t total,
+                                 const struct om_progress *progress)
+{
+    sqlite3 *db = w->p->db;
     struct om_layer_view v;
     om_layer_view(l, &v);
-    struct flusher fl;
-    flusher_open(&fl, w->p->path);
-    int32_t srs_id = om_project_srs_id(w->p);
     size_t n = v.nfeatures;
-    size_t full = batch > 1 ? n / batch * batch : 0;
+    if (r->boxes && !OM__GROW(r->fid, r->cap, w->nfeatures + n)) {
+        return om__enomem(w->err, w->p->path);
+    }
+    if (r->boxes) {
+        struct om_rect *b =
+            om__reallocarray(r->bbox, r->cap ? r->cap : 1, sizeof *b);
+        if (!b) {
+            return om__enomem(w->err, w->p->path);
+        }
+        r->bbox = b;
+    }
+    size_t full = r->batch > 1 ? n / r->batch * r->batch : 0;
+    enum om_status st = OM_OK;
     for (size_t rank = 0; st == OM_OK && rank < n; rank++) {
-        if (om__progress(progress, "writing", rank, n)) {
+        uint64_t at = done + rank;
+        if (om__progress(progress, "writing", at,
+                         total > at ? total : at + 1)) {
             st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
                            "import of %s canceled", w->code);
             break;
         }
         size_t f = om_layer_feature_by_fid_rank(l, rank);
         int64_t fid = v.fid[f];
-        sqlite3_stmt *ins = rank < full ? many : one;
-        size_t row = rank < full ? rank % batch : 0;
-        st = om__gpkg_encode(&v, f, srs_id, &blobs[row], w->err);
+        if (r->any && fid <= r->last_fid) {
+            /* in fid order, a repeated fid follows itself */
+            st = om__error(w->err, OM_ESTORE, w->p->path, 0, fid,
+                           "layer %s has two features with fid %lld; "
+                           "fids must be unique",
+                           w->code, (long long)fid);
+            break;
+        }
+        r->any = true;
+        r->last_fid = fid;
+        if (r->boxes) {
+            size_t i = w->nfeatures++;
+            r->fid[i] = fid;
+            r->bbox[i] = v.bbox[f];
+            w->extent = om_rect_union(w->extent, v.bbox[f]);
+            w->nempty += (v.flags[f] & OM_FEAT_EMPTY) != 0;
+        }
+        sqlite3_stmt *ins = rank < full ? r->many : r->one;
+        size_t row = rank < full ? rank % r->batch : 0;
+        st = om__gpkg_encode(&v, f, r->srs_id, &r->blobs[row], w->err);
         if (st != OM_OK) {
             om__error_prefix(w->err, "%s", w->code);
             break;
         }
-        om__store_bind_feature(l, fid, &blobs[row], true, f, ins,
-                               (int)(row * nparams + 1));
-        flusher_add(&fl, blobs[row].len);
-        if (row + 1 < (rank < full ? batch : 1)) {
+        om__store_bind_feature(l, fid, &r->blobs[row], true, f, ins,
+                               (int)(row * r->nparams + 1));
+        flusher_add(&r->fl, r->blobs[row].len);
+        if (row + 1 < (rank < full ? r->batch : 1)) {
             continue;
         }
         int rc = sqlite3_step(ins);
@@ -406,21 +463,26 @@ static enum om_status write_features(struct writer *w,
                                  "cannot write a feature");
         }
     }
-    flusher_close(&fl);
-    sqlite3_finalize(one);
-    sqlite3_finalize(many);
-    for (size_t r = 0; r < batch; r++) {
-        om__bytes_deinit(&blobs[r]);
+    return st;
+}
+
+/* The index, packed in Hilbert order: over the whole layer l, or over
+ * the boxes a stream kept. */
+static enum om_status rows_index(struct writer *w, struct rows *r,
+                                 const struct om_layer *l,
+                                 const struct om_progress *progress)
+{
+    uint64_t n = r->boxes ? w->nfeatures : om_layer_nfeatures(l);
+    if (om__progress(progress, "indexing", n, n)) {
+        return om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
+                         "import of %s canceled", w->code);
     }
-    om__free(blobs);
-    /* The index, packed in the layer's Hilbert order. */
-    if (st == OM_OK && om__progress(progress, "indexing", n, n)) {
-        st = om__error(w->err, OM_ECANCELED, w->p->path, 0, -1,
-                       "import of %s canceled", w->code);
-    }
-    if (st == OM_OK) {
-        st = om__store_rtree_bulk(db, w->p->path, w->rtree, l, w->err);
-    }
+    enum om_status st =
+        r->boxes
+            ? om__store_rtree_bulk_boxes(w->p->db, w->p->path, w->rtree,
+                                         w->nfeatures, r->fid, r->bbox,
+                                         w->extent, w->err)
+            : om__store_rtree_bulk(w->p->db, w->p->path, w->rtree, l, w->err);
     if (st == OM_OK) {
         om__progress(progress, "writing", n, n);
     }
@@ -443,7 +505,7 @@ static enum om_status register_contents(struct writer *w, const char *name,
     if (s != OM_OK) {
         return s;
     }
-    struct om_rect e = om_layer_extent(w->l);
+    struct om_rect e = w->extent;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, description, -1, SQLITE_STATIC);
     if (!om_rect_is_empty(e)) {
@@ -596,17 +658,15 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     if (s != OM_OK) {
         return s;
     }
-    const struct om_layer *l = w->l;
     sqlite3_bind_text(st, 1, w->code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, w->version);
     sqlite3_bind_text(st, 3, m->role ? m->role : om_layer_role_for(w->code), -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 4, w->table, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (int64_t)om_layer_nfeatures(l));
-    sqlite3_bind_int64(st, 6, (int64_t)om_layer_count_flag(l, OM_FEAT_EMPTY));
-    sqlite3_bind_int64(st, 7, (int64_t)om_layer_count_flag(l, OM_FEAT_INVALID));
-    sqlite3_bind_int64(st, 8,
-                       (int64_t)om_layer_count_flag(l, OM_FEAT_REPAIRED));
+    sqlite3_bind_int64(st, 5, (int64_t)w->nfeatures);
+    sqlite3_bind_int64(st, 6, (int64_t)w->nempty);
+    sqlite3_bind_int64(st, 7, (int64_t)w->ninvalid);
+    sqlite3_bind_int64(st, 8, (int64_t)w->nrepaired);
     sqlite3_bind_text(st, 9, w->p->crs, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, m->source, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, m->source_layer, -1, SQLITE_STATIC);
@@ -615,7 +675,7 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     sqlite3_bind_text(st, 14, m->params_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, m->code_field, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 16, m->name_field, -1, SQLITE_STATIC);
-    struct om_rect e = om_layer_extent(l);
+    struct om_rect e = w->extent;
     if (!om_rect_is_empty(e)) {
         sqlite3_bind_double(st, 17, e.minx);
         sqlite3_bind_double(st, 18, e.miny);
@@ -630,11 +690,11 @@ static enum om_status write_catalogue(struct writer *w, const char *now)
     /* log */
     char msg[400];
     snprintf(msg, sizeof msg,
-             "imported %zu features (%zu empty, %zu invalid, %zu repaired) "
-             "as %s version %d",
-             om_layer_nfeatures(l), om_layer_count_flag(l, OM_FEAT_EMPTY),
-             om_layer_count_flag(l, OM_FEAT_INVALID),
-             om_layer_count_flag(l, OM_FEAT_REPAIRED), w->code, w->version);
+             "imported %llu features (%llu empty, %llu invalid, %llu "
+             "repaired) as %s version %d",
+             (unsigned long long)w->nfeatures, (unsigned long long)w->nempty,
+             (unsigned long long)w->ninvalid, (unsigned long long)w->nrepaired,
+             w->code, w->version);
     s = om__store_prepare(db, w->p->path,
                           "INSERT INTO om_import_log (at, code, version, "
                           "source, message) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -712,13 +772,67 @@ static enum om_status next_version(struct writer *w)
     return OM_OK;
 }
 
-enum om_status
-om_project_import(struct om_project *p, const struct om_layer *layer,
-                  const struct om_import_meta *meta, int *version,
-                  const struct om_progress *progress, struct om_error *err)
+/*
+ * The rows: the whole `layer`, or the chunks of `src` when it is set
+ * (layer is then the schema, without features).
+ */
+static enum om_status write_rows(struct writer *w,
+                                 const struct om__import_source *src,
+                                 const struct om_progress *progress)
+{
+    struct rows r;
+    enum om_status s = rows_open(w, &r, src != NULL);
+    if (!src) {
+        uint64_t n = om_layer_nfeatures(w->l);
+        if (s == OM_OK) {
+            s = rows_write(w, &r, w->l, 0, n, progress);
+        }
+        if (s == OM_OK) {
+            s = rows_index(w, &r, w->l, progress);
+        }
+        rows_close(&r);
+        return s;
+    }
+    while (s == OM_OK) {
+        struct om_layer *chunk = NULL;
+        s = src->next(src->ctx, &chunk, w->err);
+        if (s != OM_OK || !chunk) {
+            break;
+        }
+        s = rows_write(w, &r, chunk, w->nfeatures, src->total, progress);
+        src->written(src->ctx, chunk);
+    }
+    if (s == OM_OK) {
+        s = rows_index(w, &r, NULL, progress);
+    }
+    rows_close(&r);
+    return s;
+}
+
+/* The catalogue's counts of invalid and repaired features from a stream's
+ * issues (a whole layer's come from its flags). */
+static void count_issues(struct writer *w)
+{
+    for (size_t i = 0; i < w->nissues; i++) {
+        const char *k = w->issues[i].kind ? w->issues[i].kind : "invalid";
+        w->ninvalid += strcmp(k, "invalid") == 0;
+        w->nrepaired += strcmp(k, "repaired") == 0;
+    }
+}
+
+static enum om_status import_layer(struct om_project *p,
+                                   const struct om_layer *layer,
+                                   const struct om__import_source *src,
+                                   const struct om_import_meta *meta,
+                                   int *version, uint64_t *nfeatures,
+                                   const struct om_progress *progress,
+                                   struct om_error *err)
 {
     if (version) {
         *version = 0;
+    }
+    if (nfeatures) {
+        *nfeatures = 0;
     }
     enum om_status s = check_code(p->path, meta->code, err);
     if (s != OM_OK) {
@@ -750,6 +864,7 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
     w.err = err;
     w.issues = meta->issues;
     w.nissues = meta->nissues;
+    w.extent = om_rect_empty();
     om__buf_init(&w.sql, 0);
     s = column_names(layer, &w.cols, err);
     if (s != OM_OK) {
@@ -778,11 +893,20 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
             s = create_table(&w);
         }
         if (s == OM_OK) {
-            s = write_features(&w, progress);
+            s = write_rows(&w, src, progress);
         }
         if (s == OM_OK && meta->rows_written) {
             s = meta->rows_written(meta->rows_written_ctx, &w.issues,
                                    &w.nissues, err);
+        }
+        if (s == OM_OK && src) {
+            count_issues(&w);
+        } else if (s == OM_OK) {
+            w.nfeatures = om_layer_nfeatures(layer);
+            w.nempty = om_layer_count_flag(layer, OM_FEAT_EMPTY);
+            w.ninvalid = om_layer_count_flag(layer, OM_FEAT_INVALID);
+            w.nrepaired = om_layer_count_flag(layer, OM_FEAT_REPAIRED);
+            w.extent = om_layer_extent(layer);
         }
         if (s == OM_OK) {
             s = create_triggers(&w);
@@ -815,5 +939,27 @@ om_project_import(struct om_project *p, const struct om_layer *layer,
     if (s == OM_OK && version) {
         *version = w.version;
     }
+    if (s == OM_OK && nfeatures) {
+        *nfeatures = w.nfeatures;
+    }
     return s;
+}
+
+enum om_status
+om_project_import(struct om_project *p, const struct om_layer *layer,
+                  const struct om_import_meta *meta, int *version,
+                  const struct om_progress *progress, struct om_error *err)
+{
+    return import_layer(p, layer, NULL, meta, version, NULL, progress, err);
+}
+
+enum om_status om__project_import_stream(struct om_project *p,
+                                         const struct om__import_source *src,
+                                         const struct om_import_meta *meta,
+                                         int *version, uint64_t *nfeatures,
+                                         const struct om_progress *progress,
+                                         struct om_error *err)
+{
+    return import_layer(p, src->schema, src, meta, version, nfeatures, progress,
+                        err);
 }

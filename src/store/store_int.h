@@ -89,6 +89,14 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
                                     const char *rtree,
                                     const struct om_layer *layer,
                                     struct om_error *err);
+/* The same over boxes: fid[i] and bbox[i] for i < n, fids increasing, an
+ * empty box for a feature without geometry; extent: their union. */
+enum om_status om__store_rtree_bulk_boxes(sqlite3 *db, const char *path,
+                                          const char *rtree, size_t n,
+                                          const int64_t *fid,
+                                          const struct om_rect *bbox,
+                                          struct om_rect extent,
+                                          struct om_error *err);
 
 /* Read a feature table from an open connection (used by both readers). */
 struct om__read_spec {

@@ -7,6 +7,7 @@
 #include "geom/layer_int.h"
 #include "geom/wkb.h"
 #include "store/store_int.h"
+#include "store/stream.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -445,6 +446,31 @@ static enum om_status part_layer(const struct om__read_spec *spec,
     return s;
 }
 
+/* The current row of st (SELECT fid, geom, cols...) as a new feature of l;
+ * on failure l is as before. */
+static enum om_status read_row(const struct om__read_spec *spec,
+                               const struct column *cols, size_t nsel,
+                               sqlite3_stmt *st, struct om__wkb_reader *rd,
+                               struct om_layer *l, struct om_error *err)
+{
+    int64_t fid = sqlite3_column_int64(st, 0);
+    enum om_status s = om_layer_begin_feature(l, fid, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    s = row_geometry(spec, st, fid, rd, l, err);
+    for (size_t i = 0; s == OM_OK && i < nsel; i++) {
+        s = set_value(l, &cols[i], st, (int)i + 2, err);
+    }
+    if (s == OM_OK) {
+        s = om_layer_end_feature(l, err);
+    }
+    if (s != OM_OK) {
+        om_layer_abort_feature(l);
+    }
+    return s;
+}
+
 static void *read_part(void *arg)
 {
     struct part *pt = arg;
@@ -488,22 +514,7 @@ static void *read_part(void *arg)
                 break;
             }
         }
-        int64_t fid = sqlite3_column_int64(st, 0);
-        s = om_layer_begin_feature(pt->l, fid, err);
-        if (s != OM_OK) {
-            break;
-        }
-        s = row_geometry(spec, st, fid, &rd, pt->l, err);
-        for (size_t i = 0; s == OM_OK && i < pt->nsel; i++) {
-            s = set_value(pt->l, &pt->cols[i], st, (int)i + 2, err);
-        }
-        if (s == OM_OK) {
-            s = om_layer_end_feature(pt->l, err);
-        }
-        if (s != OM_OK) {
-            om_layer_abort_feature(pt->l);
-            break;
-        }
+        s = read_row(spec, pt->cols, pt->nsel, st, &rd, pt->l, err);
     }
     if (s == OM_OK && rc != SQLITE_DONE) {
         s = om__store_error(pt->db, spec->source, err,
@@ -1032,12 +1043,19 @@ static enum om_status table_geometry(sqlite3 *db, const char *path,
     return s;
 }
 
-enum om_status om_project_read_gpkg_file(const char *path, const char *table,
-                                         struct om_layer **out,
-                                         const struct om_progress *progress,
-                                         struct om_error *err)
+/*
+ * Open a GeoPackage read-only in a read transaction and find its features
+ * table `table` (NULL: the only one): its name as stored, geometry column
+ * and CRS ("EPSG:n", a WKT, or NULL when undefined). On failure nothing is
+ * left open.
+ */
+static enum om_status open_gpkg_table(const char *path, const char *table,
+                                      sqlite3 **out, char **tname,
+                                      char **column, char **crs,
+                                      struct om_error *err)
 {
     *out = NULL;
+    *tname = *column = *crs = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0) {
         return om__error(err, OM_ENOTFOUND, path, 0, -1,
@@ -1049,8 +1067,6 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
         return s;
     }
     char first[256] = "", list[600];
-    char *tname = NULL, *column = NULL, *crs = NULL;
-    struct om_layer *l = NULL;
     size_t n = 0;
     /* Hold one read transaction over the metadata and the rows. */
     s = om__store_exec(db, path, "BEGIN", err);
@@ -1072,7 +1088,7 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
         }
     }
     if (s == OM_OK) {
-        s = table_geometry(db, path, table, &tname, &column, &crs, err);
+        s = table_geometry(db, path, table, tname, column, crs, err);
         if (s == OM_ENOTFOUND) {
             om__error(err, OM_ENOTFOUND, path, 0, -1,
                       "no features table '%s' in the GeoPackage (tables: "
@@ -1080,10 +1096,31 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
                       table, n ? list : "none");
         }
     }
-    if (s == OM_OK) {
-        struct om__read_spec spec = {path, tname, column, tname, progress};
-        s = om__store_read_table(db, &spec, &l, err);
+    if (s != OM_OK) {
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db);
+        return s;
     }
+    *out = db;
+    return OM_OK;
+}
+
+enum om_status om_project_read_gpkg_file(const char *path, const char *table,
+                                         struct om_layer **out,
+                                         const struct om_progress *progress,
+                                         struct om_error *err)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    char *tname = NULL, *column = NULL, *crs = NULL;
+    struct om_layer *l = NULL;
+    enum om_status s =
+        open_gpkg_table(path, table, &db, &tname, &column, &crs, err);
+    if (s != OM_OK) {
+        return s;
+    }
+    struct om__read_spec spec = {path, tname, column, tname, progress};
+    s = om__store_read_table(db, &spec, &l, err);
     if (s == OM_OK && crs) {
         s = om_layer_set_crs(l, crs, err);
     }
@@ -1098,4 +1135,290 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
     }
     *out = l;
     return OM_OK;
+}
+
+/* ---- the streamed read (stream.h) ---- */
+
+/*
+ * Chunks of om__gpkg_stream_chunk_rows rows or CHUNK_POINTS points: small
+ * enough that the writing starts soon and the last chunk's writing and check,
+ * after the reading ends, are short; large enough that handing chunks
+ * between threads costs nothing. STREAM_CHUNKS go round.
+ */
+enum { CHUNK_POINTS = 1 << 18, STREAM_CHUNKS = 6 };
+size_t om__gpkg_stream_chunk_rows = 2048;
+
+struct om__gpkg_stream {
+    sqlite3 *db; /* in a read transaction; the reader's alone once started */
+    char *path, *tname, *column, *crs, *fid_col, *name;
+    struct column *cols;
+    size_t ncols, nsel;
+    struct om__read_spec spec;
+    struct om__buf sql;
+    struct om_layer *schema;
+    uint64_t total;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct om_layer *chunks[STREAM_CHUNKS]; /* every chunk made */
+    size_t nchunks;
+    struct om_layer *spare[STREAM_CHUNKS]; /* given back, to fill again */
+    size_t nspare;
+    struct om_layer *ready[STREAM_CHUNKS]; /* read, in order: a ring */
+    size_t head, nready;
+    bool done; /* the reader has ended: st says how */
+    bool stop; /* closing: the reader ends at once */
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+/* A chunk to fill, waiting for one to come back when all are out; NULL
+ * when closing or out of memory (*st says which). */
+static struct om_layer *stream_take(struct om__gpkg_stream *s,
+                                    enum om_status *st, struct om_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop && s->nspare == 0 && s->nchunks == STREAM_CHUNKS) {
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+    struct om_layer *l = NULL;
+    bool make = false;
+    if (s->stop) {
+        *st = OM_ECANCELED;
+    } else if (s->nspare) {
+        l = s->spare[--s->nspare];
+    } else {
+        make = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (l) {
+        om__layer_clear(l);
+        return l;
+    }
+    if (!make) {
+        om__error(err, OM_ECANCELED, s->path, 0, -1, "reading %s canceled",
+                  s->tname);
+        return NULL;
+    }
+    /* only this thread makes chunks: the count cannot move meanwhile */
+    *st = part_layer(&s->spec, s->cols, s->nsel, &l, err);
+    if (*st != OM_OK) {
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->chunks[s->nchunks++] = l;
+    pthread_mutex_unlock(&s->mu);
+    return l;
+}
+
+static enum om_status stream_deliver(struct om__gpkg_stream *s,
+                                     struct om_layer *l, struct om_error *err)
+{
+    enum om_status st =
+        om_layer_finish(l, OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, err);
+    pthread_mutex_lock(&s->mu);
+    if (st == OM_OK) {
+        s->ready[(s->head + s->nready++) % STREAM_CHUNKS] = l;
+    } else {
+        s->spare[s->nspare++] = l;
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+static void *stream_main(void *arg)
+{
+    struct om__gpkg_stream *s = arg;
+    struct om_error err;
+    om_error_clear(&err);
+    struct om__wkb_reader rd = {0};
+    sqlite3_stmt *stmt = NULL;
+    struct om_layer *l = NULL;
+    uint64_t rows = 0;
+    enum om_status st =
+        om__store_prepare(s->db, s->path, s->sql.data, &stmt, &err);
+    int rc = SQLITE_DONE;
+    while (st == OM_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (!l && !(l = stream_take(s, &st, &err))) {
+            break;
+        }
+        if (++rows > OM_LIMIT_LAYER_FEATURES) {
+            st = om__error(&err, OM_ELIMIT, s->path, 0, -1,
+                           "table %s has more than %u features", s->tname,
+                           OM_LIMIT_LAYER_FEATURES);
+            break;
+        }
+        st = read_row(&s->spec, s->cols, s->nsel, stmt, &rd, l, &err);
+        struct om_layer_view v;
+        om_layer_view(l, &v);
+        if (st == OM_OK && (v.nfeatures >= om__gpkg_stream_chunk_rows ||
+                            v.npoints >= CHUNK_POINTS)) {
+            st = stream_deliver(s, l, &err);
+            l = NULL;
+        }
+    }
+    if (st == OM_OK && rc != SQLITE_DONE) {
+        st = om__store_error(s->db, s->path, &err, "cannot read the features");
+    }
+    if (st == OM_OK && l && om_layer_nfeatures(l) > 0) {
+        st = stream_deliver(s, l, &err);
+        l = NULL;
+    }
+    sqlite3_finalize(stmt);
+    om__wkb_reader_deinit(&rd);
+    pthread_mutex_lock(&s->mu);
+    if (l) {
+        s->spare[s->nspare++] = l;
+    }
+    s->st = st;
+    s->err = err;
+    s->done = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+enum om_status om__gpkg_stream_open(const char *path, const char *table,
+                                    const char *name,
+                                    struct om__gpkg_stream **out,
+                                    struct om_error *err)
+{
+    *out = NULL;
+    struct om__gpkg_stream *s = om__calloc(1, sizeof *s);
+    if (!s) {
+        return om__enomem(err, path);
+    }
+    om__buf_init(&s->sql, 0);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->path = om__strdup(path);
+    s->name = om__strdup(name);
+    enum om_status st = s->path && s->name ? OM_OK : om__enomem(err, path);
+    if (st == OM_OK) {
+        st = open_gpkg_table(path, table, &s->db, &s->tname, &s->column,
+                             &s->crs, err);
+    }
+    if (st == OM_OK) {
+        s->spec.source = s->path;
+        s->spec.table = s->tname;
+        s->spec.geom_column = s->column;
+        s->spec.layer_name = s->name;
+        st = table_columns(s->db, &s->spec, &s->cols, &s->ncols, &s->fid_col,
+                           err);
+    }
+    if (st == OM_OK && !ogr_count(s->db, s->tname, &s->total)) {
+        st = count_rows(s->db, s->path, s->tname, &s->total, err);
+    }
+    /* the columns read, packed to the front in SELECT order */
+    for (size_t i = 0; st == OM_OK && i < s->ncols; i++) {
+        if (s->cols[i].type) {
+            struct column c = s->cols[s->nsel];
+            s->cols[s->nsel++] = s->cols[i];
+            s->cols[i] = c;
+        }
+    }
+    if (st == OM_OK && select_sql(&s->sql, &s->spec, s->fid_col, s->cols,
+                                  s->nsel, false) != OM_OK) {
+        st = om__enomem(err, path);
+    }
+    if (st == OM_OK) {
+        st = part_layer(&s->spec, s->cols, s->nsel, &s->schema, err);
+    }
+    if (st == OM_OK && s->crs) {
+        st = om_layer_set_crs(s->schema, s->crs, err);
+    }
+    if (st == OM_OK) {
+        s->started = pthread_create(&s->tid, NULL, stream_main, s) == 0;
+        if (!s->started) {
+            st = om__error(err, OM_ENOMEM, path, 0, -1,
+                           "cannot start a thread to read %s", s->tname);
+        }
+    }
+    if (st != OM_OK) {
+        om__gpkg_stream_close(s);
+        return st;
+    }
+    *out = s;
+    return OM_OK;
+}
+
+const struct om_layer *om__gpkg_stream_schema(const struct om__gpkg_stream *s)
+{
+    return s->schema;
+}
+
+uint64_t om__gpkg_stream_total(const struct om__gpkg_stream *s)
+{
+    return s->total;
+}
+
+enum om_status om__gpkg_stream_next(struct om__gpkg_stream *s,
+                                    struct om_layer **chunk,
+                                    struct om_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->nready == 0 && !s->done) {
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+    enum om_status st = OM_OK;
+    *chunk = NULL;
+    if (s->nready) {
+        *chunk = s->ready[s->head];
+        s->head = (s->head + 1) % STREAM_CHUNKS;
+        s->nready--;
+    } else if (s->st != OM_OK) {
+        st = s->st;
+        if (err) {
+            *err = s->err;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+void om__gpkg_stream_release(struct om__gpkg_stream *s, struct om_layer *chunk)
+{
+    if (!chunk) {
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->spare[s->nspare++] = chunk;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void om__gpkg_stream_close(struct om__gpkg_stream *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->tid, NULL);
+    }
+    if (s->db) {
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    for (size_t k = 0; k < s->nchunks; k++) {
+        om_layer_free(s->chunks[k]);
+    }
+    om_layer_free(s->schema);
+    free_columns(s->cols, s->ncols);
+    om__buf_deinit(&s->sql);
+    om__free(s->path);
+    om__free(s->name);
+    om__free(s->tname);
+    om__free(s->column);
+    om__free(s->crs);
+    om__free(s->fid_col);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    om__free(s);
 }

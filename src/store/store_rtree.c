@@ -125,15 +125,22 @@ static enum om_status node_size(struct loader *ld, const char *rtree)
     return OM_OK;
 }
 
-enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
-                                    const char *rtree,
-                                    const struct om_layer *layer,
-                                    struct om_error *err)
+/* What the index holds: items[0 .. n) (fid, box; an empty box is left
+ * out), their _rowid rows written in the order of `order`'s fid ranks
+ * (NULL: 0 .. n-1, fids increasing). */
+struct items {
+    size_t n;
+    const int64_t *fid;
+    const struct om_rect *bbox;
+    struct om_rect extent;
+    const struct om_layer *order;
+};
+
+static enum om_status bulk_load(sqlite3 *db, const char *path,
+                                const char *rtree, const struct items *v,
+                                struct om_error *err)
 {
     struct loader ld = {db, path, NULL, NULL, NULL, NULL, NULL, 0, err};
-    struct om_layer_view view;
-    om_layer_view(layer, &view);
-    const struct om_layer_view *v = &view;
     struct cell *level = NULL, *up = NULL;
     int64_t *leaf_of = NULL; /* leaf node of each leaf cell */
     size_t *slot = NULL;     /* leaf cell of each feature, or SIZE_MAX */
@@ -149,16 +156,11 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
     }
     /* leaf cells: the non-empty features in Hilbert order */
     size_t n = 0;
-    level =
-        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *level);
-    leaf_of = om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1,
-                               sizeof *leaf_of);
-    slot =
-        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *slot);
-    perm =
-        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *perm);
-    keys =
-        om__reallocarray(NULL, v->nfeatures ? v->nfeatures : 1, sizeof *keys);
+    level = om__reallocarray(NULL, v->n ? v->n : 1, sizeof *level);
+    leaf_of = om__reallocarray(NULL, v->n ? v->n : 1, sizeof *leaf_of);
+    slot = om__reallocarray(NULL, v->n ? v->n : 1, sizeof *slot);
+    perm = om__reallocarray(NULL, v->n ? v->n : 1, sizeof *perm);
+    keys = om__reallocarray(NULL, v->n ? v->n : 1, sizeof *keys);
     ld.blob = om__malloc((size_t)ld.node_size);
     if (!level || !leaf_of || !slot || !perm || !keys || !ld.blob) {
         s = om__enomem(err, path);
@@ -166,16 +168,16 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
     }
     /* a layer finished in its source order (OM_LAYER_KEEP_ORDER: an
      * import, constructed results) packs as well as a sorted one */
-    om__hilbert_keys(v->bbox, v->nfeatures, om_layer_extent(layer), keys);
-    if (!om__hilbert_order(keys, v->nfeatures, perm)) {
+    om__hilbert_keys(v->bbox, v->n, v->extent, keys);
+    if (!om__hilbert_order(keys, v->n, perm)) {
         s = om__enomem(err, path);
         goto out;
     }
-    for (size_t i = 0; i < v->nfeatures; i++) {
+    for (size_t i = 0; i < v->n; i++) {
         size_t f = perm[i];
         struct om_rect b = v->bbox[f];
         slot[f] = SIZE_MAX;
-        if (v->part_start[f + 1] == v->part_start[f] || om_rect_is_empty(b)) {
+        if (om_rect_is_empty(b)) {
             continue;
         }
         slot[f] = n;
@@ -260,8 +262,8 @@ enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
      * inserts; many rows per statement, which halves the cost. */
     int64_t pend[2 * ROWID_BATCH];
     int np = 0;
-    for (size_t r = 0; s == OM_OK && r < v->nfeatures; r++) {
-        size_t f = om_layer_feature_by_fid_rank(layer, r);
+    for (size_t r = 0; s == OM_OK && r < v->n; r++) {
+        size_t f = v->order ? om_layer_feature_by_fid_rank(v->order, r) : r;
         if (slot[f] == SIZE_MAX) {
             continue;
         }
@@ -293,4 +295,28 @@ out:
     om__free(perm);
     om__free(keys);
     return s;
+}
+
+enum om_status om__store_rtree_bulk(sqlite3 *db, const char *path,
+                                    const char *rtree,
+                                    const struct om_layer *layer,
+                                    struct om_error *err)
+{
+    struct om_layer_view v;
+    om_layer_view(layer, &v);
+    /* a feature without parts has an empty box (om_layer_begin_feature) */
+    struct items it = {v.nfeatures, v.fid, v.bbox, om_layer_extent(layer),
+                       layer};
+    return bulk_load(db, path, rtree, &it, err);
+}
+
+enum om_status om__store_rtree_bulk_boxes(sqlite3 *db, const char *path,
+                                          const char *rtree, size_t n,
+                                          const int64_t *fid,
+                                          const struct om_rect *bbox,
+                                          struct om_rect extent,
+                                          struct om_error *err)
+{
+    struct items it = {n, fid, bbox, extent, NULL};
+    return bulk_load(db, path, rtree, &it, err);
 }
