@@ -1385,7 +1385,7 @@ int cmd_check(int argc, char **argv)
     enum om_decision worst = OM_DECISION_PASS;
     bool canceled = false;
     for (size_t i = 0; i < nsites; i++) {
-        if (prog->cancel && *prog->cancel) {
+        if (prog->cancel && __atomic_load_n(prog->cancel, __ATOMIC_RELAXED)) {
             canceled = true;
             break;
         }

@@ -106,9 +106,10 @@ bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
 /* Report unconditionally (the caller rate-limits); returns cancel. */
 bool om__progress_force(const struct om_progress *p, const char *phase,
                         uint64_t done, uint64_t total);
+/* The cancel flag is read atomically: it is raised from other threads. */
 static inline bool om__canceled(const struct om_progress *p)
 {
-    return p && p->cancel && *p->cancel;
+    return p && p->cancel && __atomic_load_n(p->cancel, __ATOMIC_RELAXED);
 }
 
 /* ---- libraries loaded when first needed ---- */

@@ -16,7 +16,7 @@ bool om__progress(const struct om_progress *p, const char *phase, uint64_t done,
             p->fn(p->ctx, phase, done, total);
         }
     }
-    return p->cancel && *p->cancel;
+    return p->cancel && __atomic_load_n(p->cancel, __ATOMIC_RELAXED);
 }
 
 bool om__progress_force(const struct om_progress *p, const char *phase,
@@ -28,5 +28,5 @@ bool om__progress_force(const struct om_progress *p, const char *phase,
     if (p->fn) {
         p->fn(p->ctx, phase, done, total);
     }
-    return p->cancel && *p->cancel;
+    return p->cancel && __atomic_load_n(p->cancel, __ATOMIC_RELAXED);
 }

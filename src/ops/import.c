@@ -650,8 +650,10 @@ static enum om_status check_fields(const struct om_layer *l,
 /*
  * The streamed import (store/stream.h): a GeoPackage already in the
  * project's CRS is read in chunks on one thread while the store writes
- * the chunks read, and the validity check below works on the chunks
- * written. The layer is never whole in memory, and reading, writing and
+ * the chunks read, and the validity check below works on each chunk while
+ * it is written (it only marks the features' flags, which the writing
+ * does not read). A chunk goes back to the stream once both are done
+ * with it. The layer is never whole in memory, and reading, writing and
  * checking share the cores instead of following one another.
  */
 enum { CHECK_QUEUE = 16 }; /* more than the stream's chunks */
@@ -663,8 +665,12 @@ struct stream_job {
     struct hash_job *hash;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct om_layer *q[CHECK_QUEUE]; /* written, to check: a ring */
+    struct om_layer *q[CHECK_QUEUE]; /* to check: a ring */
     size_t head, n;
+    struct {
+        struct om_layer *l;
+        int users; /* the writing and the check: 2, 1, then released */
+    } held[CHECK_QUEUE];
     bool end; /* no chunk will come any more */
     int threads;
     struct issues *is;
@@ -676,6 +682,27 @@ struct stream_job {
     pthread_t tid;
     bool started;
 };
+
+/* One of the chunk's two users is done with it; the second gives it back
+ * to the stream. */
+static void stream_unhold(struct stream_job *j, struct om_layer *chunk)
+{
+    bool last = false;
+    pthread_mutex_lock(&j->mu);
+    for (size_t k = 0; k < CHECK_QUEUE; k++) {
+        if (j->held[k].l == chunk) {
+            last = --j->held[k].users == 0;
+            if (last) {
+                j->held[k].l = NULL;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (last) {
+        om__gpkg_stream_release(j->gs, chunk);
+    }
+}
 
 static void *stream_check_main(void *arg)
 {
@@ -700,25 +727,37 @@ static void *stream_check_main(void *arg)
             j->st = check_validity(&l, false, j->threads, j->is, j->rep,
                                    &j->progress, &j->err);
         }
-        om__gpkg_stream_release(j->gs, chunk);
+        stream_unhold(j, chunk);
     }
     return NULL;
 }
 
+/* The next chunk for the writing, and for the check at the same time. */
 static enum om_status stream_next(void *ctx, struct om_layer **chunk,
                                   struct om_error *err)
 {
     struct stream_job *j = ctx;
-    return om__gpkg_stream_next(j->gs, chunk, err);
+    enum om_status st = om__gpkg_stream_next(j->gs, chunk, err);
+    if (st != OM_OK || !*chunk) {
+        return st;
+    }
+    pthread_mutex_lock(&j->mu);
+    for (size_t k = 0; k < CHECK_QUEUE; k++) {
+        if (!j->held[k].l) {
+            j->held[k].l = *chunk;
+            j->held[k].users = 2;
+            break;
+        }
+    }
+    j->q[(j->head + j->n++) % CHECK_QUEUE] = *chunk;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return OM_OK;
 }
 
 static void stream_written(void *ctx, struct om_layer *chunk)
 {
-    struct stream_job *j = ctx;
-    pthread_mutex_lock(&j->mu);
-    j->q[(j->head + j->n++) % CHECK_QUEUE] = chunk;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
+    stream_unhold(ctx, chunk);
 }
 
 /* Wait for the check to end (stopping it first when `abandon`). */

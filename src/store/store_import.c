@@ -391,8 +391,9 @@ static void rows_close(struct rows *r)
  * Write every feature of the finished layer l in fid order, after those
  * written before (whose fids must all be smaller). `done` rows of `total`
  * were written before, for progress. For a stream, counts the empty
- * features and keeps fids and boxes; a whole layer's flags are not read
- * here (a check may be marking them meanwhile).
+ * features and keeps fids and boxes. The features' flags are not read: a
+ * check may be marking them meanwhile (a feature without geometry is the
+ * one with an empty box).
  */
 static enum om_status rows_write(struct writer *w, struct rows *r,
                                  const struct om_layer *l, uint64_t done,
@@ -441,7 +442,7 @@ static enum om_status rows_write(struct writer *w, struct rows *r,
             r->fid[i] = fid;
             r->bbox[i] = v.bbox[f];
             w->extent = om_rect_union(w->extent, v.bbox[f]);
-            w->nempty += (v.flags[f] & OM_FEAT_EMPTY) != 0;
+            w->nempty += om_rect_is_empty(v.bbox[f]);
         }
         sqlite3_stmt *ins = rank < full ? r->many : r->one;
         size_t row = rank < full ? rank % r->batch : 0;

@@ -64,7 +64,9 @@ void om__gpkg_stream_close(struct om__gpkg_stream *s);
  * Writing side: om_project_import for a layer that comes in chunks. The
  * chunks (finished, with the fields of `schema`, in the project CRS) come
  * from next() in increasing fid order until it gives NULL; each one, once
- * its rows are written, goes to written(), whose it is then. The
+ * its rows are written, goes to written(): the store is done with it. The
+ * store never reads the chunk's flags, which a check may be marking while
+ * the rows are written. The
  * catalogue's counts of invalid and repaired features come from the
  * issues (meta's or rows_written's) of those kinds; the empty features are
  * counted as they are written. *nfeatures: the rows written.
