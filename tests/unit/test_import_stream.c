@@ -246,6 +246,8 @@ static void check_same(const char *a, const char *b)
     }
 }
 
+static size_t chunk_rows_default;
+
 /* Streamed and whole, for several chunk sizes: the same project. */
 TEST(test_stream_same_as_whole)
 {
@@ -277,7 +279,7 @@ TEST(test_stream_same_as_whole)
         CHECK_STR(rs.code, "T");
         check_same(whole, streamed);
     }
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
 }
 
 /* A source without rows, and one whose rows are all empty geometries. */
@@ -300,7 +302,7 @@ TEST(test_stream_empty)
     om__gpkg_stream_chunk_rows = 3;
     CHECK_OK(import_into(whole, src, false, &rw, NULL, &err), &err);
     CHECK_OK(import_into(streamed, src, true, &rs, NULL, &err), &err);
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
     CHECK_INT(rs.nfeatures, 40);
     CHECK_INT(rs.nempty, 40);
     check_same(whole, streamed);
@@ -347,7 +349,7 @@ TEST(test_stream_bad_blob)
         CHECK_INT(es.feature, ew.feature);
         check_nothing_written(streamed);
     }
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
 }
 
 /* Two features with one fid (a view over the table and itself). */
@@ -373,7 +375,7 @@ TEST(test_stream_duplicate_fid)
     struct om_import_report rep;
     om__gpkg_stream_chunk_rows = 4;
     CHECK_STATUS(om_import_file(p, src, &o, &rep, NULL, &err), OM_ESTORE);
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
     CHECK_CONTAINS(err.msg, "two features with fid 40");
     om_project_close(p);
     check_nothing_written(dst);
@@ -423,7 +425,7 @@ TEST(test_stream_cancel)
     struct om_import_report rep;
     om__gpkg_stream_chunk_rows = 100;
     CHECK_STATUS(import_into(dst, src, true, &rep, &pr, &err), OM_ECANCELED);
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
     CHECK(cancel == 1);
     check_nothing_written(dst);
 }
@@ -469,7 +471,7 @@ TEST(test_stream_out_of_memory)
             break;
         }
     }
-    om__gpkg_stream_chunk_rows = 2048;
+    om__gpkg_stream_chunk_rows = chunk_rows_default;
     printf("# the import succeeded once %d allocations had failed\n", i);
     CHECK(i > 10 && i < 5000);
 }
@@ -477,6 +479,7 @@ TEST(test_stream_out_of_memory)
 int main(void)
 {
     TEST_MAIN_BEGIN("test_import_stream");
+    chunk_rows_default = om__gpkg_stream_chunk_rows;
     RUN(test_stream_same_as_whole);
     RUN(test_stream_empty);
     RUN(test_stream_bad_blob);
