@@ -62,10 +62,23 @@ const struct om__proj_api *om__proj_api(void)
 static void log_capture(void *app, int level, const char *msg)
 {
     struct om__pj *p = app;
-    if (level <= PJ_LOG_ERROR && msg) {
+    if (p && level <= PJ_LOG_ERROR && msg) {
         om__strlcpy(p->last, msg, sizeof p->last);
     }
 }
+
+/*
+ * Contexts given back are kept for the next user (one user at a time: a
+ * context is not for two threads at once). A new context opens PROJ's
+ * database again, and its first lookups are slow: `init --crs EPSG:4530`
+ * looks the CRS up twice (the command, then the project), and the second
+ * lookup in a fresh context cost about 10 ms. Those kept are never
+ * destroyed: still referenced at exit, they are no leak.
+ */
+enum { KEPT_CONTEXTS = 4 };
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static PJ_CONTEXT *kept[KEPT_CONTEXTS];
+static size_t nkept;
 
 enum om_status om__pj_init(struct om__pj *p, struct om_error *err)
 {
@@ -75,7 +88,14 @@ enum om_status om__pj_init(struct om__pj *p, struct om_error *err)
     if (!loaded) {
         return om__error(err, OM_ECRS, NULL, 0, -1, "%s", load_error);
     }
-    p->ctx = proj_context_create();
+    pthread_mutex_lock(&kept_mu);
+    if (nkept) {
+        p->ctx = kept[--nkept];
+    }
+    pthread_mutex_unlock(&kept_mu);
+    if (!p->ctx) {
+        p->ctx = proj_context_create();
+    }
     if (!p->ctx) {
         return om__enomem(err, NULL);
     }
@@ -87,7 +107,19 @@ enum om_status om__pj_init(struct om__pj *p, struct om_error *err)
 
 void om__pj_deinit(struct om__pj *p)
 {
-    if (p && p->ctx) {
+    if (!p || !p->ctx) {
+        return;
+    }
+    /* its log no longer goes to p, which may go away; one with an error
+     * number set is not kept (om__pj_why would give it to the next) */
+    proj_log_func(p->ctx, NULL, log_capture);
+    pthread_mutex_lock(&kept_mu);
+    if (nkept < KEPT_CONTEXTS && proj_context_errno(p->ctx) == 0) {
+        kept[nkept++] = p->ctx;
+        p->ctx = NULL;
+    }
+    pthread_mutex_unlock(&kept_mu);
+    if (p->ctx) {
         proj_context_destroy(p->ctx);
         p->ctx = NULL;
     }
