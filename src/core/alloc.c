@@ -22,22 +22,40 @@
  * kernel ignores the advice where huge pages are off; a failure changes
  * nothing but speed.
  */
-enum { HUGE_MIN = 4u << 20 };
+enum { HUGE_MIN = 4u << 20, POPULATE_MIN = 1u << 20 };
 
-static void advise_huge(void *p, size_t size)
+/*
+ * Blocks of a megabyte or more are also populated at once
+ * (MADV_POPULATE_WRITE): one call maps all their pages instead of one
+ * fault per page at first touch. On this project's virtual machines a
+ * fault costs about 12 us: 64 MB touched page by page took 200 ms, and
+ * 55 ms populated first (10 ms with huge pages as well). A block grown by
+ * realloc to 4 MB or more is not: arrays grow by doubling, and populating
+ * the unused half of every large one made the city's overlay hold 1.49 GB
+ * instead of 1.02 GB, and run slower. The county's overlay: 212 ms before,
+ * 181 ms with everything populated, about 195 ms as it is; the city's
+ * about 5.8 s before, 4.7 s now.
+ */
+static void advise_huge(void *p, size_t size, bool grown)
 {
-#ifdef MADV_HUGEPAGE
-    if (!p || size < HUGE_MIN) {
+    if (!p || size < POPULATE_MIN) {
         return;
     }
     long ps = sysconf(_SC_PAGESIZE); /* no cache: threads allocate at once */
     size_t page = ps > 0 ? (size_t)ps : 4096;
     uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
     uintptr_t hi = ((uintptr_t)p + size + page - 1) & ~(uintptr_t)(page - 1);
-    (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#ifdef MADV_HUGEPAGE
+    if (size >= HUGE_MIN) {
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#endif
+#ifdef MADV_POPULATE_WRITE
+    if (!grown || size < HUGE_MIN) {
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    }
 #else
-    (void)p;
-    (void)size;
+    (void)grown;
 #endif
 }
 
@@ -45,14 +63,14 @@ static void *default_malloc(void *ctx, size_t size)
 {
     (void)ctx;
     void *p = malloc(size);
-    advise_huge(p, size);
+    advise_huge(p, size, false);
     return p;
 }
 static void *default_realloc(void *ctx, void *ptr, size_t size)
 {
     (void)ctx;
     void *p = realloc(ptr, size);
-    advise_huge(p, size);
+    advise_huge(p, size, true);
     return p;
 }
 static void default_free(void *ctx, void *ptr)
