@@ -32,8 +32,8 @@ enum { HUGE_MIN = 4u << 20, POPULATE_MIN = 1u << 20 };
  * 55 ms populated first (10 ms with huge pages as well). A block grown by
  * realloc to 4 MB or more is not: arrays grow by doubling, and populating
  * the unused half of every large one made the city's overlay hold 1.49 GB
- * instead of 1.02 GB, and run slower. The county's overlay: 212 ms before,
- * 181 ms with everything populated, about 195 ms as it is; the city's
+ * instead of 1.02 GB, and run slower. The county's overlay: 216 ms before,
+ * about 185 ms with everything populated, 203 ms as it is; the city's
  * about 5.8 s before, 4.7 s now.
  */
 static void advise_huge(void *p, size_t size, bool grown)
