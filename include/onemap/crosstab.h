@@ -50,6 +50,11 @@ struct om_crosstab_options {
      * area kernel (planar and ellipsoidal areas); OM_ENGINE_GEOS is the
      * reference path. */
     enum om_overlay_engine engine;
+    /* A given late, as in om_overlay_options: with `a` NULL, a_late gives
+     * it once the kernel has prepared B and the units. */
+    enum om_status (*a_late)(void *ctx, const struct om_layer **a,
+                             struct om_error *err);
+    void *a_late_ctx;
 };
 
 struct om_crosstab_class {

@@ -117,6 +117,16 @@ struct om_overlay_options {
     const struct om_layer *const *more_b;
     const uint8_t *const *more_b_mask;
     size_t nmore_b;
+    /*
+     * A given late: with `a` NULL, a_late(a_late_ctx, &a, err) is called
+     * once, and must give A (finished) or fail. The kernel first prepares
+     * B and the units, which takes as long as reading a large A: the
+     * caller reads A meanwhile (on another thread) and a_late waits for
+     * it. The GEOS engine calls it first. Its error is the run's.
+     */
+    enum om_status (*a_late)(void *ctx, const struct om_layer **a,
+                             struct om_error *err);
+    void *a_late_ctx;
 };
 
 /*

@@ -469,6 +469,82 @@ static void bjob_join(struct bjob *j)
     j->lb = NULL;
 }
 
+/*
+ * Layer A read on a thread of its own, with a connection of its own, while
+ * the layers B and the units are read and the kernel prepares them
+ * (om_crosstab_options.a_late waits for it). At city scale both take about
+ * a second.
+ */
+struct aread {
+    const char *path, *code, *field;
+    int version;
+    struct om_layer *layer;
+    enum om_status st;
+    struct om_error err;
+    pthread_t tid;
+    bool started;
+};
+
+static void *aread_main(void *arg)
+{
+    struct aread *r = arg;
+    struct om_project *q = NULL;
+    om_error_clear(&r->err);
+    r->st = om_project_open(r->path, true, &q, &r->err);
+    if (r->st == OM_OK) {
+        /* A stays in fid order (the overlay walks it in Hilbert order
+         * without it being copied there) and is never searched */
+        const char *fields[] = {r->field};
+        r->st = om_project_read_fields_flags(
+            q, r->code, r->version, fields, 1,
+            OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &r->layer, NULL, &r->err);
+        if (r->st == OM_ENOTFOUND) {
+            /* no such field: the whole layer, for the crosstab's message */
+            om_error_clear(&r->err);
+            r->st = om_project_read(q, r->code, r->version, &r->layer, NULL,
+                                    &r->err);
+        }
+    }
+    om_project_close(q);
+    return NULL;
+}
+
+static void aread_start(struct aread *r, const char *path, const char *code,
+                        int version, const char *field)
+{
+    r->path = path;
+    r->code = code;
+    r->version = version;
+    r->field = field;
+    r->started = pthread_create(&r->tid, NULL, aread_main, r) == 0;
+    if (!r->started) {
+        aread_main(r);
+    }
+}
+
+static void aread_join(struct aread *r)
+{
+    if (r->started) {
+        pthread_join(r->tid, NULL);
+        r->started = false;
+    }
+}
+
+static enum om_status aread_wait(void *ctx, const struct om_layer **a,
+                                 struct om_error *err)
+{
+    struct aread *r = ctx;
+    aread_join(r);
+    if (r->st != OM_OK) {
+        if (err) {
+            *err = r->err;
+        }
+        return r->st;
+    }
+    *a = r->layer;
+    return OM_OK;
+}
+
 int cmd_overlay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -626,6 +702,8 @@ int cmd_overlay(int argc, char **argv)
     om_error_clear(&err);
     struct om_project *p = NULL;
     struct om_layer *la = NULL;
+    struct aread ar;
+    memset(&ar, 0, sizeof ar);
     struct om_crs *crs = NULL;
     /* every layer B first, then the output: nothing is written if one
      * fails */
@@ -659,10 +737,14 @@ int cmd_overlay(int argc, char **argv)
     /* om_crosstab_run reads the class fields of A and B and the unit code
      * and name fields, nothing else; A stays in fid order (the overlay
      * walks it in Hilbert order without it being copied there) and is
-     * never searched (no R-tree). */
-    if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1,
-                       OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &la,
-                       &err) != OM_OK) {
+     * never searched (no R-tree). For the kernel, A is read meanwhile. */
+    if (engine != OM_ENGINE_GEOS) {
+        aread_start(&ar, argv[optind], code_a, (int)ver_a, class_a);
+        o.a_late = aread_wait;
+        o.a_late_ctx = &ar;
+    } else if (cli_read_layer(p, code_a, (int)ver_a, &class_a, 1,
+                              OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &la,
+                              &err) != OM_OK) {
         goto fail;
     }
     o.a = la;
@@ -819,6 +901,8 @@ done:
         free(vals[ib]);
         om_crosstab_result_free(res[ib]);
     }
+    aread_join(&ar);
+    om_layer_free(ar.layer);
     om_layer_free(la);
     cli_units_deinit(&units);
     om_crs_free(crs);

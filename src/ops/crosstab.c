@@ -37,6 +37,7 @@ struct dict {
 /* What the layers B share: the classes of A and the admin units. */
 struct shared {
     const struct om_crosstab_options *opt;
+    const struct om_layer *a; /* opt->a, or A given late */
     struct om__arena arena;
     struct dict ca, un;
     char **unit_names; /* parallel to un.keys */
@@ -452,6 +453,26 @@ enum om_status om_crosstab_run(const struct om_crosstab_options *opt,
     return om_crosstab_run_layers(opt, &opt->b, 1, out, progress, err);
 }
 
+/* The overlay's om_overlay_options.a_late: the caller's A, and its
+ * classes. */
+static enum om_status late_a(void *ctx, const struct om_layer **a,
+                             struct om_error *err)
+{
+    struct shared *sh = ctx;
+    const struct om_crosstab_options *opt = sh->opt;
+    enum om_status st = opt->a_late(opt->a_late_ctx, a, err);
+    if (st == OM_OK && !*a) {
+        st = om__error(err, OM_EINVAL, NULL, 0, -1,
+                       "crosstab: layer A given late is missing");
+    }
+    if (st == OM_OK) {
+        sh->a = *a;
+        st = make_dict(&sh->arena, sh->a, opt->class_a, opt->level_a, "class",
+                       &sh->ca, err);
+    }
+    return st;
+}
+
 enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
                                       const struct om_layer *const *bs,
                                       size_t nb,
@@ -469,14 +490,14 @@ enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
     for (size_t l = 0; have_b && l < nb; l++) {
         have_b = bs[l] != NULL;
     }
-    if (!opt || !opt->a || !have_b || !opt->class_a) {
+    if (!opt || (!opt->a && !opt->a_late) || !have_b || !opt->class_a) {
         return om__error(err, OM_EINVAL, NULL, 0, -1,
                          "crosstab needs layers A and B and a class field of "
                          "A");
     }
     if (opt->area != OM_AREA_ELLIPSOIDAL && opt->area != OM_AREA_PLANAR) {
-        return om__error(err, OM_EINVAL, om_layer_name(opt->a), 0, -1,
-                         "crosstab areas are ellipsoidal or planar");
+        return om__error(err, OM_EINVAL, opt->a ? om_layer_name(opt->a) : NULL,
+                         0, -1, "crosstab areas are ellipsoidal or planar");
     }
     if (opt->units && !opt->unit_code_field) {
         return om__error(err, OM_EINVAL, om_layer_name(opt->units), 0, -1,
@@ -491,8 +512,9 @@ enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
     if (!sh.layer) {
         st = om__enomem(err, NULL);
     }
-    if (st == OM_OK) {
-        st = make_dict(&sh.arena, opt->a, opt->class_a, opt->level_a, "class",
+    sh.a = opt->a;
+    if (st == OM_OK && sh.a) {
+        st = make_dict(&sh.arena, sh.a, opt->class_a, opt->level_a, "class",
                        &sh.ca, err);
     }
     for (size_t l = 0; st == OM_OK && l < nb; l++) {
@@ -542,6 +564,10 @@ enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
         struct om_overlay_options o;
         memset(&o, 0, sizeof o);
         o.a = opt->a;
+        if (!o.a) {
+            o.a_late = late_a;
+            o.a_late_ctx = &sh;
+        }
         o.b = bs[0];
         o.more_b = bs + 1;
         o.nmore_b = nb - 1;
@@ -556,7 +582,9 @@ enum om_status om_crosstab_run_layers(const struct om_crosstab_options *opt,
         st = om_overlay_run(&o, on_piece, &sh, progress, err);
     }
     struct om_layer_view av;
-    om_layer_view(opt->a, &av);
+    if (st == OM_OK) {
+        om_layer_view(sh.a, &av);
+    }
     for (size_t l = 0; st == OM_OK && l < nb; l++) {
         st = build(&sh.layer[l], &av, &out[l], err);
     }

@@ -1702,21 +1702,59 @@ static enum om_status run_layers_apart(const struct om_overlay_options *opt,
     return st;
 }
 
-enum om_status om_overlay_run(const struct om_overlay_options *opt,
+/* What the job takes from A (j->opt->a). */
+static void job_set_a(struct job *j)
+{
+    const struct om_layer *a = j->opt->a;
+    j->aname = om_layer_name(a);
+    om_layer_view(a, &j->av);
+    j->unit2_per_m2 = 1.0;
+    if (j->opt->crs && om_crs_is_geographic(j->opt->crs)) {
+        /* degrees² per m² at the middle latitude of A (good to a few
+         * per cent across a province: enough for a crumb threshold) */
+        struct om_rect e = om_layer_extent(a);
+        double lat = fabs(0.5 * (e.miny + e.maxy));
+        double c = cos((lat < 89.0 ? lat : 89.0) * 0.017453292519943295);
+        double m_per_deg = 6371008.8 * 0.017453292519943295;
+        j->unit2_per_m2 = 1.0 / (m_per_deg * m_per_deg * c);
+    }
+}
+
+/* A given late (om_overlay_options.a_late) into o->a. */
+static enum om_status late_a(struct om_overlay_options *o, struct om_error *err)
+{
+    const struct om_layer *a = NULL;
+    enum om_status st = o->a_late(o->a_late_ctx, &a, err);
+    if (st != OM_OK) {
+        return st;
+    }
+    if (!a || !om_layer_is_finished(a)) {
+        return om__error(err, OM_EINVAL, a ? om_layer_name(a) : NULL, 0, -1,
+                         "overlay: layer A given late is %s",
+                         a ? "not finished" : "missing");
+    }
+    o->a = a;
+    return OM_OK;
+}
+
+enum om_status om_overlay_run(const struct om_overlay_options *given,
                               om_overlay_piece_fn fn, void *ctx,
                               const struct om_progress *progress,
                               struct om_error *err)
 {
-    if (!opt || !opt->a || !fn) {
+    if (!given || (!given->a && !given->a_late) || !fn) {
         return om__error(err, OM_EINVAL, NULL, 0, -1,
                          "overlay: NULL options, layer A or callback");
     }
-    const char *aname = om_layer_name(opt->a);
+    /* a copy: A given late goes into it */
+    struct om_overlay_options o = *given;
+    const struct om_overlay_options *opt = &o;
+    const char *aname = opt->a ? om_layer_name(opt->a) : "A";
     if (opt->nmore_b > 0 && (!opt->b || !opt->more_b)) {
         return om__error(err, OM_EINVAL, aname, 0, -1,
                          "overlay: more layers B need layer B and the list");
     }
-    bool ready = om_layer_is_finished(opt->a) &&
+    bool ready = (!opt->a || om_layer_is_finished(opt->a)) &&
                  (!opt->b || om_layer_is_finished(opt->b)) &&
                  (!opt->units || om_layer_is_finished(opt->units));
     for (size_t l = 0; ready && l < opt->nmore_b; l++) {
@@ -1742,23 +1780,21 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
                          "the area kernel computes areas only, no piece "
                          "geometry: use the GEOS engine");
     }
+    if (!kernel && !opt->a) {
+        enum om_status st = late_a(&o, err);
+        if (st != OM_OK) {
+            return st;
+        }
+        aname = om_layer_name(opt->a);
+    }
     if (!kernel && opt->nmore_b > 0) {
         return run_layers_apart(opt, fn, ctx, progress, err);
     }
     struct job j;
     memset(&j, 0, sizeof j);
     j.opt = opt;
-    j.aname = aname;
-    om_layer_view(opt->a, &j.av);
-    j.unit2_per_m2 = 1.0;
-    if (opt->crs && om_crs_is_geographic(opt->crs)) {
-        /* degrees² per m² at the middle latitude of A (good to a few
-         * per cent across a province: enough for a crumb threshold) */
-        struct om_rect e = om_layer_extent(opt->a);
-        double lat = fabs(0.5 * (e.miny + e.maxy));
-        double c = cos((lat < 89.0 ? lat : 89.0) * 0.017453292519943295);
-        double m_per_deg = 6371008.8 * 0.017453292519943295;
-        j.unit2_per_m2 = 1.0 / (m_per_deg * m_per_deg * c);
+    if (opt->a) {
+        job_set_a(&j);
     }
     struct om_layer *btiles = NULL, *utiles = NULL;
     enum om_status st = OM_OK;
@@ -1778,7 +1814,14 @@ enum om_status om_overlay_run(const struct om_overlay_options *opt,
         st = om__ak_new_layers(bl, nbl, opt->units,
                                kt > MAX_THREADS ? MAX_THREADS : kt, &j.ak, err);
         om__free(bl);
+        if (st == OM_OK && !opt->a) {
+            st = late_a(&o, err);
+            if (st == OM_OK) {
+                job_set_a(&j);
+            }
+        }
         if (st != OM_OK) {
+            om__ak_free(j.ak);
             return st;
         }
     } else if (opt->b) {

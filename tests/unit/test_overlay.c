@@ -15,6 +15,7 @@
 #include "test.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t rs = 0x2545F4914F6CDD1Dull;
@@ -989,6 +990,96 @@ TEST(test_crosstab_layers)
     om_layer_free(u);
 }
 
+/* om_crosstab_options.a_late: the layer to give, or the error to give,
+ * counting the calls. */
+struct late {
+    const struct om_layer *a;
+    enum om_status st;
+    int calls;
+};
+
+static enum om_status give_late(void *ctx, const struct om_layer **a,
+                                struct om_error *err)
+{
+    struct late *l = ctx;
+    l->calls++;
+    if (l->st != OM_OK) {
+        err->status = l->st;
+        snprintf(err->msg, sizeof err->msg, "A could not be read");
+        return l->st;
+    }
+    *a = l->a;
+    return OM_OK;
+}
+
+/*
+ * A given late (a_late: the overlay command reads A while the kernel
+ * prepares the zones): with both engines the cross-tabs are those of A
+ * given at once, bit for bit; its error is the run's, with nothing leaked;
+ * an unfinished A is refused.
+ */
+TEST(test_crosstab_a_late)
+{
+    struct om_layer *a = make_parcels(40), *z = make_zones(),
+                    *d = make_units_dense(true), *u = make_units();
+    struct om_error err;
+    const struct om_layer *bs[] = {z, d};
+    enum om_overlay_engine engines[] = {OM_ENGINE_KERNEL, OM_ENGINE_GEOS};
+    for (size_t e = 0; e < 2; e++) {
+        struct om_crosstab_options o = {0};
+        o.a = a;
+        o.class_a = "DLBM";
+        o.area = OM_AREA_PLANAR;
+        o.units = u;
+        o.unit_code_field = "XZQDM";
+        o.threads = 2;
+        o.engine = engines[e];
+        struct om_crosstab_result *now[2] = {0}, *late[2] = {0};
+        CHECK_OK(om_crosstab_run_layers(&o, bs, 2, now, NULL, &err), &err);
+        struct late l = {a, OM_OK, 0};
+        o.a = NULL;
+        o.a_late = give_late;
+        o.a_late_ctx = &l;
+        CHECK_OK(om_crosstab_run_layers(&o, bs, 2, late, NULL, &err), &err);
+        CHECK_INT(l.calls, 1);
+        for (size_t k = 0; k < 2 && now[k] && late[k]; k++) {
+            CHECK_INT((long long)late[k]->ncells, (long long)now[k]->ncells);
+            CHECK_INT((long long)late[k]->npieces, (long long)now[k]->npieces);
+            int bad = 0;
+            for (size_t i = 0;
+                 i < now[k]->ncells && now[k]->ncells == late[k]->ncells; i++) {
+                const struct om_crosstab_cell *p = &late[k]->cells[i],
+                                              *q = &now[k]->cells[i];
+                bad += p->unit != q->unit || p->class_a != q->class_a ||
+                       p->class_b != q->class_b ||
+                       p->nfeatures != q->nfeatures || p->area_m2 != q->area_m2;
+            }
+            CHECK_INT(bad, 0);
+            om_crosstab_result_free(now[k]);
+            om_crosstab_result_free(late[k]);
+        }
+        l.st = OM_EIO;
+        CHECK_STATUS(om_crosstab_run_layers(&o, bs, 2, late, NULL, &err),
+                     OM_EIO);
+        CHECK_CONTAINS(err.msg, "A could not be read");
+        CHECK(late[0] == NULL && late[1] == NULL);
+        struct om_layer *open = NULL;
+        CHECK_OK(om_layer_new("OPEN", &open, &err), &err);
+        CHECK_OK(om_layer_add_field(open, "DLBM", OM_FIELD_TEXT, NULL, &err),
+                 &err);
+        l.st = OM_OK;
+        l.a = open;
+        CHECK_STATUS(om_crosstab_run_layers(&o, bs, 2, late, NULL, &err),
+                     OM_EINVAL);
+        CHECK_CONTAINS(err.msg, "not finished");
+        om_layer_free(open);
+    }
+    om_layer_free(a);
+    om_layer_free(z);
+    om_layer_free(d);
+    om_layer_free(u);
+}
+
 /*
  * A layer kept in a scattered order (OM_LAYER_KEEP_ORDER, as the overlay
  * command reads A) is walked in Hilbert order all the same: with both
@@ -1060,6 +1151,7 @@ int main(void)
     RUN(test_big_a_features);
     RUN(test_more_layers_same_pieces);
     RUN(test_crosstab_layers);
+    RUN(test_crosstab_a_late);
     RUN(test_walk_order);
     TEST_MAIN_END();
 }
