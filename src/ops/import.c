@@ -836,7 +836,7 @@ import_stream(struct om_project *p, const char *path,
     om__strlcpy(rep->src_crs, pcrs, sizeof rep->src_crs);
     om__strlcpy(rep->dst_crs, pcrs, sizeof rep->dst_crs);
     struct om__buf params;
-    om__buf_init(&params, 1 << 10);
+    om__buf_init(&params, 1 << 16);
     enum om_status st = check_fields(schema, opt, path, err);
     if (st == OM_OK && import_params(&params, opt) != OM_OK) {
         st = om__enomem(err, path);
