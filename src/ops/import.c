@@ -838,6 +838,9 @@ import_stream(struct om_project *p, const char *path,
     struct om__buf params;
     om__buf_init(&params, 1 << 16);
     enum om_status st = check_fields(schema, opt, path, err);
+    if (st == OM_OK) {
+        st = om__gpkg_stream_start(gs, err);
+    }
     if (st == OM_OK && import_params(&params, opt) != OM_OK) {
         st = om__enomem(err, path);
     }

@@ -1333,18 +1333,25 @@ enum om_status om__gpkg_stream_open(const char *path, const char *table,
     if (st == OM_OK && s->crs) {
         st = om_layer_set_crs(s->schema, s->crs, err);
     }
-    if (st == OM_OK) {
-        s->started = pthread_create(&s->tid, NULL, stream_main, s) == 0;
-        if (!s->started) {
-            st = om__error(err, OM_ENOMEM, path, 0, -1,
-                           "cannot start a thread to read %s", s->tname);
-        }
-    }
     if (st != OM_OK) {
         om__gpkg_stream_close(s);
         return st;
     }
     *out = s;
+    return OM_OK;
+}
+
+enum om_status om__gpkg_stream_start(struct om__gpkg_stream *s,
+                                     struct om_error *err)
+{
+    if (s->started || s->done) {
+        return OM_OK;
+    }
+    s->started = pthread_create(&s->tid, NULL, stream_main, s) == 0;
+    if (!s->started) {
+        return om__error(err, OM_ENOMEM, s->path, 0, -1,
+                         "cannot start a thread to read %s", s->tname);
+    }
     return OM_OK;
 }
 
@@ -1362,6 +1369,11 @@ enum om_status om__gpkg_stream_next(struct om__gpkg_stream *s,
                                     struct om_layer **chunk,
                                     struct om_error *err)
 {
+    if (!s->started) {
+        *chunk = NULL;
+        return om__error(err, OM_EINVAL, s->path, 0, -1,
+                         "reading %s: the stream was not started", s->tname);
+    }
     pthread_mutex_lock(&s->mu);
     while (s->nready == 0 && !s->done) {
         pthread_cond_wait(&s->cv, &s->mu);

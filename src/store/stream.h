@@ -16,10 +16,11 @@
 /*
  * Reading side. om__gpkg_stream_open opens the features table `table` of
  * the GeoPackage `path` (NULL: its only one; the errors are those of
- * om_project_read_gpkg_file) and starts reading its rows in fid order, on a
- * thread, into chunk layers named `name` with every attribute column. A
- * chunk is finished (OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX) and holds
- * rows of consecutive, increasing fids.
+ * om_project_read_gpkg_file), for its schema; om__gpkg_stream_start starts
+ * reading its rows in fid order, on a thread, into chunk layers named
+ * `name` with every attribute column. A chunk is finished
+ * (OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX) and holds rows of
+ * consecutive, increasing fids.
  */
 struct om__gpkg_stream;
 
@@ -36,6 +37,9 @@ enum om_status om__gpkg_stream_open(const char *path, const char *table,
                                     const char *name,
                                     struct om__gpkg_stream **out,
                                     struct om_error *err);
+
+enum om_status om__gpkg_stream_start(struct om__gpkg_stream *s,
+                                     struct om_error *err);
 
 /* The table's fields and CRS (om_layer_crs: NULL when undefined), in a
  * layer without features, valid until om__gpkg_stream_close. */
