@@ -168,8 +168,10 @@ static enum om_status make_dict(struct om__arena *arena,
     rank = ok ? om__reallocarray(NULL, m + 1, sizeof *rank) : NULL;
     ok = ok && d->keys && rank;
     if (ok) {
-        memcpy(d->keys, keys, m * sizeof *keys);
-        qsort(d->keys, m, sizeof *d->keys, cmp_str);
+        if (m > 0) { /* a layer without features has no keys at all */
+            memcpy(d->keys, keys, m * sizeof *keys);
+            qsort(d->keys, m, sizeof *d->keys, cmp_str);
+        }
         /* the arena strings are distinct, so their addresses name them */
         for (size_t i = 0; i < m; i++) {
             size_t h = (size_t)str_hash(d->keys[i]) & (nslot - 1);
