@@ -128,6 +128,13 @@ enum om_status cli_read_layer(struct om_project *p, const char *code,
                               int version, const char *const *fields,
                               size_t nfields, unsigned flags,
                               struct om_layer **out, struct om_error *err);
+/* The same with progress to `progress` (NULL: none), for a read on
+ * another thread than the one showing cli_progress(). */
+enum om_status cli_read_layer_with(struct om_project *p, const char *code,
+                                   int version, const char *const *fields,
+                                   size_t nfields, unsigned flags,
+                                   const struct om_progress *progress,
+                                   struct om_layer **out, struct om_error *err);
 
 /*
  * The admin units of `--by LAYER` (stats, overlay): the layer and its code

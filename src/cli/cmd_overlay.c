@@ -495,15 +495,9 @@ static void *aread_main(void *arg)
         /* A stays in fid order (the overlay walks it in Hilbert order
          * without it being copied there) and is never searched */
         const char *fields[] = {r->field};
-        r->st = om_project_read_fields_flags(
-            q, r->code, r->version, fields, 1,
-            OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, &r->layer, NULL, &r->err);
-        if (r->st == OM_ENOTFOUND) {
-            /* no such field: the whole layer, for the crosstab's message */
-            om_error_clear(&r->err);
-            r->st = om_project_read(q, r->code, r->version, &r->layer, NULL,
-                                    &r->err);
-        }
+        r->st = cli_read_layer_with(q, r->code, r->version, fields, 1,
+                                    OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX,
+                                    NULL, &r->layer, &r->err);
     }
     om_project_close(q);
     return NULL;

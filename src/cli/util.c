@@ -444,18 +444,28 @@ int cli_parse_engine(const char *cmd, const char *arg,
     return CLI_OK;
 }
 
+enum om_status cli_read_layer_with(struct om_project *p, const char *code,
+                                   int version, const char *const *fields,
+                                   size_t nfields, unsigned flags,
+                                   const struct om_progress *progress,
+                                   struct om_layer **out, struct om_error *err)
+{
+    enum om_status s = om_project_read_fields_flags(
+        p, code, version, fields, nfields, flags, out, progress, err);
+    if (s == OM_ENOTFOUND) {
+        om_error_clear(err);
+        s = om_project_read(p, code, version, out, progress, err);
+    }
+    return s;
+}
+
 enum om_status cli_read_layer(struct om_project *p, const char *code,
                               int version, const char *const *fields,
                               size_t nfields, unsigned flags,
                               struct om_layer **out, struct om_error *err)
 {
-    enum om_status s = om_project_read_fields_flags(
-        p, code, version, fields, nfields, flags, out, cli_progress(), err);
-    if (s == OM_ENOTFOUND) {
-        om_error_clear(err);
-        s = om_project_read(p, code, version, out, cli_progress(), err);
-    }
-    return s;
+    return cli_read_layer_with(p, code, version, fields, nfields, flags,
+                               cli_progress(), out, err);
 }
 
 int cli_units_read(struct om_project *p, const char *code, struct cli_units *u)
