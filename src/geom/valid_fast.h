@@ -15,10 +15,14 @@
  *  - no segment meets a non-adjacent segment of its ring, not even at a
  *    single point, and two adjacent segments do not fold back onto each
  *    other (collinear vertices that go on forward are fine);
- *  - rings do not meet each other at all (stricter than GEOS, which lets
- *    a hole touch its shell at a point); each hole is inside its shell and
- *    outside the other holes of its part; each shell is outside the other
- *    shells (a part inside another part's hole gives false);
+ *  - rings meet each other only where two of them touch at a single
+ *    point, a vertex of at least one, without crossing or overlapping
+ *    there; within a polygon, no two rings touch twice and the touches
+ *    join its rings without a cycle (either would cut the interior);
+ *    three rings at one point give false (GEOS accepts some of those);
+ *  - each hole is inside its shell and outside the other holes of its
+ *    part; each shell is outside the other shells (a part inside another
+ *    part's hole gives false);
  *  - at most OM__VALID_FAST_MAX_POINTS points and OM__VALID_FAST_MAX_RINGS
  *    rings in the feature, and a shape the sweep over its segments gets
  *    through in about 64 steps a point (a spiral of long edges does not);
@@ -29,7 +33,9 @@
  *
  * Thread safety: a pure function of the view; uses about 32 KB of stack,
  * and a block of about 60 bytes a point from the heap for a feature of more
- * than 512 points or 64 rings (out of memory: false).
+ * than 512 points or 64 rings, and a little more where rings touch (out of
+ * memory: false). The sweep used for dense big features (see
+ * om__valid_fast_sweep) leaves touching rings to GEOS.
  */
 #ifndef ONEMAP_GEOM_VALID_FAST_H
 #define ONEMAP_GEOM_VALID_FAST_H
