@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool has_ext(const char *path, const char *ext)
 {
@@ -650,15 +651,30 @@ static enum om_status check_fields(const struct om_layer *l,
 /*
  * The streamed import (store/stream.h): a GeoPackage already in the
  * project's CRS is read in chunks on one thread while the store writes
- * the chunks read, and the validity check below works on each chunk while
- * it is written (it only marks the features' flags, which the writing
- * does not read). A chunk goes back to the stream once both are done
- * with it. The layer is never whole in memory, and reading, writing and
- * checking share the cores instead of following one another.
+ * the chunks read, and the validity check below works on the chunks while
+ * they are written (it only marks the features' flags, which the writing
+ * does not read). The check runs on threads of its own, each taking the
+ * next chunk whole: a huge feature (a red line of 10^6 points) keeps one
+ * thread while the others go on with the chunks after it. Each chunk's
+ * issues and counts are merged in chunk order, so the project written is
+ * the same for any number of threads. A chunk goes back to the stream
+ * once it is written and its check merged. The layer is never whole in
+ * memory, and reading, writing and checking share the cores instead of
+ * following one another.
  */
-enum { CHECK_QUEUE = 16 }; /* more than the stream's chunks */
+enum { CHECK_QUEUE = OM__GPKG_STREAM_MAX_CHUNKS, CHECK_THREADS = 16 };
 int om__import_stream = 1;
 unsigned long om__imports_streamed = 0;
+
+/* One chunk's check, until merged. */
+struct chunk_check {
+    struct om_layer *l;
+    bool done;
+    enum om_status st;
+    struct om_error err;
+    struct issues is;
+    struct om_import_report rep; /* its counts and first invalid feature */
+};
 
 struct stream_job {
     struct om__gpkg_stream *gs;
@@ -667,20 +683,22 @@ struct stream_job {
     pthread_cond_t cv;
     struct om_layer *q[CHECK_QUEUE]; /* to check: a ring */
     size_t head, n;
+    uint64_t taken, merged;              /* chunks taken by the check, merged */
+    struct chunk_check res[CHECK_QUEUE]; /* chunk k at k % CHECK_QUEUE */
     struct {
         struct om_layer *l;
         int users; /* the writing and the check: 2, 1, then released */
     } held[CHECK_QUEUE];
     bool end; /* no chunk will come any more */
-    int threads;
+    int nthreads;
     struct issues *is;
     struct om_import_report *rep;
     volatile int stop; /* the import failed: check no more */
     struct om_progress progress;
     enum om_status st;
     struct om_error err;
-    pthread_t tid;
-    bool started;
+    pthread_t tid[CHECK_THREADS];
+    bool started[CHECK_THREADS];
 };
 
 /* One of the chunk's two users is done with it; the second gives it back
@@ -704,31 +722,73 @@ static void stream_unhold(struct stream_job *j, struct om_layer *chunk)
     }
 }
 
+/* Merge one chunk's check into the import's (with j->mu held); the first
+ * failure in chunk order is the import's. */
+static void merge_check(struct stream_job *j, struct chunk_check *c)
+{
+    if (j->st == OM_OK && c->st != OM_OK) {
+        j->st = c->st;
+        j->err = c->err;
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELAXED);
+    }
+    for (size_t i = 0; j->st == OM_OK && i < c->is.n; i++) {
+        const struct om_feature_issue *e = &c->is.v[i];
+        j->st =
+            add_issue(j->is, e->fid, e->kind, e->reason, e->x, e->y, &j->err);
+    }
+    if (j->st == OM_OK) {
+        j->rep->nempty += c->rep.nempty;
+        j->rep->ninvalid += c->rep.ninvalid;
+        if (!j->rep->first_invalid[0] && c->rep.first_invalid[0]) {
+            memcpy(j->rep->first_invalid, c->rep.first_invalid,
+                   sizeof j->rep->first_invalid);
+        }
+    }
+    om__free(c->is.v);
+    om__arena_deinit(&c->is.arena);
+}
+
 static void *stream_check_main(void *arg)
 {
     struct stream_job *j = arg;
+    pthread_mutex_lock(&j->mu);
     for (;;) {
-        pthread_mutex_lock(&j->mu);
         while (j->n == 0 && !j->end) {
             pthread_cond_wait(&j->cv, &j->mu);
         }
-        struct om_layer *chunk = NULL;
-        if (j->n) {
-            chunk = j->q[j->head];
-            j->head = (j->head + 1) % CHECK_QUEUE;
-            j->n--;
-        }
-        pthread_mutex_unlock(&j->mu);
-        if (!chunk) {
+        if (j->n == 0) {
             break;
         }
-        if (j->st == OM_OK && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED)) {
-            struct om_layer *l = chunk;
-            j->st = check_validity(&l, false, j->threads, j->is, j->rep,
-                                   &j->progress, &j->err);
+        struct chunk_check *c = &j->res[j->taken++ % CHECK_QUEUE];
+        memset(c, 0, sizeof *c);
+        c->l = j->q[j->head];
+        j->head = (j->head + 1) % CHECK_QUEUE;
+        j->n--;
+        pthread_mutex_unlock(&j->mu);
+        om__arena_init(&c->is.arena);
+        om_error_clear(&c->err);
+        if (!__atomic_load_n(&j->stop, __ATOMIC_RELAXED)) {
+            struct om_layer *l = c->l;
+            c->st = check_validity(&l, false, 1, &c->is, &c->rep, &j->progress,
+                                   &c->err);
         }
-        stream_unhold(j, chunk);
+        /* merge the chunks done, in order; give them back */
+        struct om_layer *back[CHECK_QUEUE];
+        size_t nback = 0;
+        pthread_mutex_lock(&j->mu);
+        c->done = true;
+        while (j->merged < j->taken && j->res[j->merged % CHECK_QUEUE].done) {
+            struct chunk_check *m = &j->res[j->merged++ % CHECK_QUEUE];
+            merge_check(j, m);
+            back[nback++] = m->l;
+        }
+        pthread_mutex_unlock(&j->mu);
+        for (size_t k = 0; k < nback; k++) {
+            stream_unhold(j, back[k]);
+        }
+        pthread_mutex_lock(&j->mu);
     }
+    pthread_mutex_unlock(&j->mu);
     return NULL;
 }
 
@@ -760,21 +820,41 @@ static void stream_written(void *ctx, struct om_layer *chunk)
     stream_unhold(ctx, chunk);
 }
 
+/* Start the check's threads (at least one, or OM_ENOMEM). */
+static enum om_status stream_check_start(struct stream_job *j, int threads,
+                                         const char *path, struct om_error *err)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = threads > 0 ? threads : cores > 0 ? (int)cores : 1;
+    n = n > CHECK_THREADS ? CHECK_THREADS : n;
+    for (int t = 0; t < n; t++) {
+        j->started[t] =
+            pthread_create(&j->tid[t], NULL, stream_check_main, j) == 0;
+        j->nthreads += j->started[t];
+    }
+    if (j->nthreads == 0) {
+        return om__error(err, OM_ENOMEM, path, 0, -1,
+                         "cannot start the validity check's thread");
+    }
+    return OM_OK;
+}
+
 /* Wait for the check to end (stopping it first when `abandon`). */
 static void stream_check_join(struct stream_job *j, bool abandon)
 {
-    if (!j->started) {
-        return;
-    }
     pthread_mutex_lock(&j->mu);
     if (abandon) {
         __atomic_store_n(&j->stop, 1, __ATOMIC_RELAXED);
     }
     j->end = true;
-    pthread_cond_signal(&j->cv);
+    pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    pthread_join(j->tid, NULL);
-    j->started = false;
+    for (int t = 0; t < CHECK_THREADS; t++) {
+        if (j->started[t]) {
+            pthread_join(j->tid[t], NULL);
+            j->started[t] = false;
+        }
+    }
 }
 
 /* The store's hook once every row is written: the check's issues, and
@@ -847,7 +927,6 @@ import_stream(struct om_project *p, const char *path,
     struct stream_job j = {0};
     j.gs = gs;
     j.hash = hash;
-    j.threads = opt->threads;
     j.is = is;
     j.rep = rep;
     /* no progress of its own (the writing's shows); stopped when the
@@ -857,11 +936,7 @@ import_stream(struct om_project *p, const char *path,
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
     if (st == OM_OK) {
-        j.started = pthread_create(&j.tid, NULL, stream_check_main, &j) == 0;
-        if (!j.started) {
-            st = om__error(err, OM_ENOMEM, path, 0, -1,
-                           "cannot start the validity check's thread");
-        }
+        st = stream_check_start(&j, opt->threads, path, err);
     }
     if (st == OM_OK) {
         struct om__import_source src = {schema, om__gpkg_stream_total(gs),

@@ -1151,6 +1151,16 @@ enum om_status om_project_read_gpkg_file(const char *path, const char *table,
 enum { CHUNK_POINTS = 1 << 16, STREAM_CHUNKS = 6 };
 size_t om__gpkg_stream_chunk_rows = 512;
 
+/*
+ * Beyond those six, more chunks are made while the chunks out (read, not
+ * yet given back) hold fewer than HELD_POINTS points: a huge feature the
+ * check takes long over (a red line of 10^6 points, 0.4 s) then does not
+ * hold up the rows after it, which are read, written and checked
+ * meanwhile on the other cores. The memory stays bounded: at most 64 MB of
+ * coordinates beside that feature.
+ */
+enum { MAX_CHUNKS = OM__GPKG_STREAM_MAX_CHUNKS, HELD_POINTS = 1 << 22 };
+
 struct om__gpkg_stream {
     sqlite3 *db; /* in a read transaction; the reader's alone once started */
     char *path, *tname, *column, *crs, *fid_col, *name;
@@ -1163,19 +1173,27 @@ struct om__gpkg_stream {
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct om_layer *chunks[STREAM_CHUNKS]; /* every chunk made */
+    struct om_layer *chunks[MAX_CHUNKS]; /* every chunk made */
     size_t nchunks;
-    struct om_layer *spare[STREAM_CHUNKS]; /* given back, to fill again */
+    struct om_layer *spare[MAX_CHUNKS]; /* given back, to fill again */
     size_t nspare;
-    struct om_layer *ready[STREAM_CHUNKS]; /* read, in order: a ring */
+    struct om_layer *ready[MAX_CHUNKS]; /* read, in order: a ring */
     size_t head, nready;
-    bool done; /* the reader has ended: st says how */
-    bool stop; /* closing: the reader ends at once */
+    size_t held; /* points in the chunks out (read, not given back) */
+    bool done;   /* the reader has ended: st says how */
+    bool stop;   /* closing: the reader ends at once */
     enum om_status st;
     struct om_error err;
     pthread_t tid;
     bool started;
 };
+
+static size_t chunk_points(const struct om_layer *l)
+{
+    struct om_layer_view v;
+    om_layer_view(l, &v);
+    return v.npoints;
+}
 
 /* A chunk to fill, waiting for one to come back when all are out; NULL
  * when closing or out of memory (*st says which). */
@@ -1183,7 +1201,9 @@ static struct om_layer *stream_take(struct om__gpkg_stream *s,
                                     enum om_status *st, struct om_error *err)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->stop && s->nspare == 0 && s->nchunks == STREAM_CHUNKS) {
+    while (!s->stop && s->nspare == 0 &&
+           !(s->nchunks < STREAM_CHUNKS ||
+             (s->nchunks < MAX_CHUNKS && s->held < HELD_POINTS))) {
         pthread_cond_wait(&s->cv, &s->mu);
     }
     struct om_layer *l = NULL;
@@ -1223,7 +1243,8 @@ static enum om_status stream_deliver(struct om__gpkg_stream *s,
         om_layer_finish(l, OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX, err);
     pthread_mutex_lock(&s->mu);
     if (st == OM_OK) {
-        s->ready[(s->head + s->nready++) % STREAM_CHUNKS] = l;
+        s->ready[(s->head + s->nready++) % MAX_CHUNKS] = l;
+        s->held += chunk_points(l);
     } else {
         s->spare[s->nspare++] = l;
     }
@@ -1382,7 +1403,7 @@ enum om_status om__gpkg_stream_next(struct om__gpkg_stream *s,
     *chunk = NULL;
     if (s->nready) {
         *chunk = s->ready[s->head];
-        s->head = (s->head + 1) % STREAM_CHUNKS;
+        s->head = (s->head + 1) % MAX_CHUNKS;
         s->nready--;
     } else if (s->st != OM_OK) {
         st = s->st;
@@ -1399,7 +1420,9 @@ void om__gpkg_stream_release(struct om__gpkg_stream *s, struct om_layer *chunk)
     if (!chunk) {
         return;
     }
+    size_t n = chunk_points(chunk);
     pthread_mutex_lock(&s->mu);
+    s->held -= n < s->held ? n : s->held;
     s->spare[s->nspare++] = chunk;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);

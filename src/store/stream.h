@@ -24,6 +24,9 @@
  */
 struct om__gpkg_stream;
 
+/* The most chunks out at once (read and not yet given back). */
+enum { OM__GPKG_STREAM_MAX_CHUNKS = 64 };
+
 /* For the tests: rows in a chunk (at most; fewer when the chunk's points
  * reach their own bound first), and whether om_import_file streams at all
  * (0: it reads the whole layer first, as for the sources it cannot

@@ -185,6 +185,10 @@ static bool sql_dump(const char *path, const char *sql, char **out)
 }
 
 /* Import `src` (table SRC_v1) into a new project `dst` as code T. */
+/* Threads of the validity check (the streamed import checks whole chunks
+ * on each, merged in chunk order). */
+static int import_threads = 2;
+
 static enum om_status import_into(const char *dst, const char *src, bool stream,
                                   struct om_import_report *rep,
                                   const struct om_progress *progress,
@@ -200,7 +204,7 @@ static enum om_status import_into(const char *dst, const char *src, bool stream,
     o.code = "T";
     o.layer = "SRC_v1";
     o.code_field = "DLBM";
-    o.threads = 2;
+    o.threads = import_threads;
     om__import_stream = stream ? 1 : 0;
     unsigned long opened = om__imports_streamed;
     st = om_import_file(p, src, &o, rep, progress, err);
@@ -223,7 +227,7 @@ static const char *const SAME_QUERIES[] = {
     "SELECT code, version, role, is_current, table_name, nfeatures, nempty, "
     "ninvalid, nrepaired, crs, source_layer, sha256, params, code_field, "
     "min_x, min_y, max_x, max_y FROM om_layers",
-    "SELECT * FROM om_feature_issues ORDER BY fid, kind",
+    "SELECT rowid, * FROM om_feature_issues ORDER BY rowid",
     "SELECT table_name, data_type, min_x, min_y, max_x, max_y, srs_id FROM "
     "gpkg_contents ORDER BY table_name",
     "SELECT version, source, message FROM om_import_log",
@@ -264,8 +268,10 @@ TEST(test_stream_same_as_whole)
     CHECK_INT(rw.ninvalid, 30); /* one of the 31 bow ties is empty */
     CHECK_CONTAINS(rw.first_invalid, "fid 16:");
     static const size_t sizes[] = {1, 7, 64, 2048, 100000};
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        om__gpkg_stream_chunk_rows = sizes[k];
+    static const int threads[] = {2, 1, 5};
+    for (size_t k = 0; k < 3 * sizeof sizes / sizeof *sizes; k++) {
+        om__gpkg_stream_chunk_rows = sizes[k % (sizeof sizes / sizeof *sizes)];
+        import_threads = threads[k / (sizeof sizes / sizeof *sizes)];
         memset(&rs, 0xff, sizeof rs);
         CHECK_OK(import_into(streamed, src, true, &rs, NULL, &err), &err);
         CHECK_INT(rs.nfeatures, rw.nfeatures);
@@ -280,6 +286,7 @@ TEST(test_stream_same_as_whole)
         check_same(whole, streamed);
     }
     om__gpkg_stream_chunk_rows = chunk_rows_default;
+    import_threads = 2;
 }
 
 /* A source without rows, and one whose rows are all empty geometries. */
