@@ -493,10 +493,13 @@ static void *aread_main(void *arg)
     r->st = om_project_open(r->path, true, &q, &r->err);
     if (r->st == OM_OK) {
         /* A stays in fid order (the overlay walks it in Hilbert order
-         * without it being copied there) and is never searched */
+         * without it being copied there) and is never searched; it is
+         * read in one pass, beside the kernel's preparation of the zones
+         * on the other cores */
         const char *fields[] = {r->field};
         r->st = cli_read_layer_with(q, r->code, r->version, fields, 1,
-                                    OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX,
+                                    OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX |
+                                        OM_READ_ONE_PASS,
                                     NULL, &r->layer, &r->err);
     }
     om_project_close(q);

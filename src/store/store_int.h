@@ -112,6 +112,8 @@ struct om__read_spec {
  * each with its own connection (store_read.c). Tests change both.
  */
 extern size_t om__store_read_min_rows;
+/* Tables read in parts so far (atomic), for the tests to see the path. */
+extern unsigned long om__store_parted_reads;
 extern int om__store_read_threads;
 
 enum om_status om__store_read_table(sqlite3 *db,

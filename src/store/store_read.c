@@ -321,6 +321,7 @@ struct read_opts {
     int64_t nrows; /* the row count when known (catalogue), else -1 */
     bool finish;   /* finish the layer (with finish_flags), parts at once */
     unsigned finish_flags;
+    bool one_pass; /* never in parts (OM_READ_ONE_PASS) */
 };
 
 /* SELECT fid, geom, a, b, ... FROM t [WHERE fid BETWEEN ?1 AND ?2]
@@ -406,6 +407,7 @@ static enum om_status row_geometry(const struct om__read_spec *spec,
  * parts are read.
  */
 size_t om__store_read_min_rows = 100000;
+unsigned long om__store_parted_reads = 0;
 int om__store_read_threads = 0;
 
 struct part {
@@ -681,8 +683,11 @@ static enum om_status read_table(sqlite3 *db, const struct om__read_spec *spec,
         }
     }
     int64_t lo[MAX_PARTS], hi[MAX_PARTS];
-    if (s == OM_OK) {
+    if (s == OM_OK && !o->one_pass) {
         nparts = plan_parts(db, spec, fid_col, total, lo, hi, MAX_PARTS);
+    }
+    if (nparts > 1) {
+        __atomic_fetch_add(&om__store_parted_reads, 1, __ATOMIC_RELAXED);
     }
     for (size_t k = 1; k < nparts; k++) {
         if (!part_connect(db, &parts[k].db)) {
@@ -793,7 +798,7 @@ enum om_status om__store_read_table(sqlite3 *db,
                                     const struct om__read_spec *spec,
                                     struct om_layer **out, struct om_error *err)
 {
-    struct read_opts o = {true, NULL, 0, -1, false, 0};
+    struct read_opts o = {true, NULL, 0, -1, false, 0, false};
     return read_table(db, spec, &o, out, err);
 }
 
@@ -876,7 +881,15 @@ static enum om_status project_read(struct om_project *p, const char *code,
     }
     s = om__store_find_layer(p, code, version, table, &ver, err);
     /* finished as it is read: the parts go straight to Hilbert order */
-    struct read_opts o = {all_fields, fields, nfields, -1, true, flags};
+    struct read_opts o = {
+        .all_fields = all_fields,
+        .fields = fields,
+        .nfields = nfields,
+        .nrows = -1,
+        .finish = true,
+        .finish_flags = flags & ~(unsigned)OM_READ_ONE_PASS,
+        .one_pass = (flags & OM_READ_ONE_PASS) != 0,
+    };
     if (s == OM_OK) {
         s = catalogue_rows(p, table, &o.nrows, err);
     }
@@ -931,7 +944,8 @@ enum om_status om_project_read_fields_flags(struct om_project *p,
                          "om_project_read_fields: %zu fields but no list",
                          nfields);
     }
-    if (flags & ~(unsigned)(OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX)) {
+    if (flags & ~(unsigned)(OM_LAYER_KEEP_ORDER | OM_LAYER_NO_INDEX |
+                            OM_READ_ONE_PASS)) {
         *out = NULL;
         return om__error(err, OM_EINVAL, p->path, 0, -1,
                          "om_project_read_fields_flags: unknown flags %#x",

@@ -1490,6 +1490,29 @@ TEST(test_read_parallel)
         CHECK_INT(bad, 0);
         om_layer_free(k);
     }
+    /* in one pass when asked, whatever the threads: the same layer */
+    struct om_layer *kept = NULL, *once = NULL;
+    om__store_read_threads = 1;
+    CHECK_OK(om_project_read_fields_flags(
+                 p, "DLTB", 0, NULL, 0, OM_LAYER_KEEP_ORDER, &kept, NULL, &err),
+             &err);
+    om__store_read_threads = 4;
+    unsigned long parted = om__store_parted_reads;
+    CHECK_OK(om_project_read_fields_flags(
+                 p, "DLTB", 0, NULL, 0, OM_LAYER_KEEP_ORDER | OM_READ_ONE_PASS,
+                 &once, NULL, &err),
+             &err);
+    CHECK_INT(om__store_parted_reads, parted);
+    if (kept && once) {
+        CHECK_STR(same_bytes(kept, once, why, sizeof why), "");
+    }
+    om_layer_free(kept);
+    om_layer_free(once);
+    CHECK_OK(om_project_read_fields_flags(
+                 p, "DLTB", 0, NULL, 0, OM_LAYER_KEEP_ORDER, &kept, NULL, &err),
+             &err);
+    CHECK_INT(om__store_parted_reads, parted + 1);
+    om_layer_free(kept);
     struct om_layer *none = NULL;
     CHECK_STATUS(om_project_read_fields_flags(p, "DLTB", 0, NULL, 0, 8u, &none,
                                               NULL, &err),
