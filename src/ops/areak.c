@@ -1470,6 +1470,25 @@ enum om_status om__ak_new_layers(const struct om__ak_layer *bl, size_t nbl,
             st = om__enomem(err, NULL);
         }
     }
+    /* room for every edge at once (fewer than the points): one block,
+     * populated when allocated, not grown layer by layer and touched page
+     * by page (a province's 21 M zone edges are 1 GB) */
+    size_t npoints = 0;
+    for (size_t l = 0; l <= nbl; l++) {
+        const struct om_layer *zl = l < nbl ? bl[l].layer : units;
+        if (zl) {
+            struct om_layer_view v;
+            om_layer_view(zl, &v);
+            npoints += v.npoints;
+        }
+    }
+    if (st == OM_OK && npoints < (size_t)(REV - 1)) {
+        k->e = om__malloc((npoints + 1) * sizeof *k->e);
+        k->cap_e = k->e ? npoints + 1 : 0;
+        if (!k->e) {
+            st = om__enomem(err, NULL);
+        }
+    }
     struct om_rect box = om_rect_empty();
     for (size_t l = 0; st == OM_OK && l < nbl; l++) {
         st = add_layer(k, bl[l].layer, bl[l].mask, k->lstart[l], (uint32_t)l,
