@@ -1470,16 +1470,24 @@ enum om_status om__ak_new_layers(const struct om__ak_layer *bl, size_t nbl,
             st = om__enomem(err, NULL);
         }
     }
-    /* room for every edge at once (fewer than the points): one block,
-     * populated when allocated, not grown layer by layer and touched page
-     * by page (a province's 21 M zone edges are 1 GB) */
+    /* room for every edge at once (fewer than the points of the features
+     * taking part): one block, populated when allocated, not grown layer
+     * by layer and touched page by page (a province's 21 M zone edges are
+     * 1 GB) */
     size_t npoints = 0;
     for (size_t l = 0; l <= nbl; l++) {
         const struct om_layer *zl = l < nbl ? bl[l].layer : units;
-        if (zl) {
-            struct om_layer_view v;
-            om_layer_view(zl, &v);
-            npoints += v.npoints;
+        const uint8_t *mask = l < nbl ? bl[l].mask : NULL;
+        struct om_layer_view v;
+        if (!zl) {
+            continue;
+        }
+        om_layer_view(zl, &v);
+        for (size_t f = 0; f < v.nfeatures; f++) {
+            if (!(mask && !mask[f]) &&
+                !(v.flags[f] & (OM_FEAT_EMPTY | OM_FEAT_INVALID))) {
+                npoints += om_feature_npoints(&v, f);
+            }
         }
     }
     if (st == OM_OK && npoints < (size_t)(REV - 1)) {
