@@ -1166,14 +1166,21 @@ enum { CHUNK_POINTS = 1 << 16, STREAM_CHUNKS = 6 };
 size_t om__gpkg_stream_chunk_rows = 512;
 
 /*
- * Beyond those six, more chunks are made while the chunks out (read, not
- * yet given back) hold fewer than HELD_POINTS points: a huge feature the
- * check takes long over (a red line of 10^6 points, 0.4 s) then does not
- * hold up the rows after it, which are read, written and checked
- * meanwhile on the other cores. The memory stays bounded: at most 64 MB of
- * coordinates beside that feature.
+ * Beyond those six, more chunks are made while a big one (a feature of
+ * more than BIG_CHUNK points) is out and the chunks out (read, not yet
+ * given back) hold fewer than HELD_POINTS points: a huge feature the check
+ * takes long over (a red line of 10^6 points, 0.4 s) then does not hold up
+ * the rows after it, which are read, written and checked meanwhile on the
+ * other cores. The memory stays bounded: at most 64 MB of coordinates
+ * beside that feature. Without a big chunk out, six go round: more would
+ * only be fresh memory for a reading ahead of the check (a county's
+ * parcels, read whole ahead, imported 10-15% slower).
  */
-enum { MAX_CHUNKS = OM__GPKG_STREAM_MAX_CHUNKS, HELD_POINTS = 1 << 22 };
+enum {
+    MAX_CHUNKS = OM__GPKG_STREAM_MAX_CHUNKS,
+    HELD_POINTS = 1 << 22,
+    BIG_CHUNK = 1 << 18
+};
 
 struct om__gpkg_stream {
     sqlite3 *db; /* in a read transaction; the reader's alone once started */
@@ -1194,6 +1201,7 @@ struct om__gpkg_stream {
     struct om_layer *ready[MAX_CHUNKS]; /* read, in order: a ring */
     size_t head, nready;
     size_t held; /* points in the chunks out (read, not given back) */
+    size_t big;  /* chunks out of more than BIG_CHUNK points */
     bool done;   /* the reader has ended: st says how */
     bool stop;   /* closing: the reader ends at once */
     enum om_status st;
@@ -1215,9 +1223,10 @@ static struct om_layer *stream_take(struct om__gpkg_stream *s,
                                     enum om_status *st, struct om_error *err)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->stop && s->nspare == 0 &&
-           !(s->nchunks < STREAM_CHUNKS ||
-             (s->nchunks < MAX_CHUNKS && s->held < HELD_POINTS))) {
+    while (
+        !s->stop && s->nspare == 0 &&
+        !(s->nchunks < STREAM_CHUNKS ||
+          (s->big > 0 && s->nchunks < MAX_CHUNKS && s->held < HELD_POINTS))) {
         pthread_cond_wait(&s->cv, &s->mu);
     }
     struct om_layer *l = NULL;
@@ -1258,7 +1267,9 @@ static enum om_status stream_deliver(struct om__gpkg_stream *s,
     pthread_mutex_lock(&s->mu);
     if (st == OM_OK) {
         s->ready[(s->head + s->nready++) % MAX_CHUNKS] = l;
-        s->held += chunk_points(l);
+        size_t n = chunk_points(l);
+        s->held += n;
+        s->big += n > BIG_CHUNK;
     } else {
         s->spare[s->nspare++] = l;
     }
@@ -1437,6 +1448,7 @@ void om__gpkg_stream_release(struct om__gpkg_stream *s, struct om_layer *chunk)
     size_t n = chunk_points(chunk);
     pthread_mutex_lock(&s->mu);
     s->held -= n < s->held ? n : s->held;
+    s->big -= n > BIG_CHUNK && s->big > 0;
     s->spare[s->nspare++] = chunk;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
