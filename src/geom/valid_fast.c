@@ -452,8 +452,9 @@ static bool touch_pair(struct segs *S, const double *xy, size_t s, size_t t)
             if (!same_pt(p, xy + 2 * te[j])) {
                 continue;
             }
-            /* a shared end: the other ends must not be one more, nor lie
-             * on one line on the same side (an overlap) */
+            /* a shared end: the other ends must not coincide (the same
+             * segment twice) nor lie on one line on the same side (an
+             * overlap) */
             const double *x = xy + 2 * se[1 - i], *y = xy + 2 * te[1 - j];
             if (same_pt(x, y) || (orient(p, x, y) == 0 && same_dir(p, x, y))) {
                 return false;
@@ -566,7 +567,7 @@ static bool touches_ok(struct segs *S, const double *xy, uint32_t *u)
             return false;
         }
         const double p[2] = {tc[g].x, tc[g].y};
-        /* the four arms sorted around p (ring A's: bit 0 clear) */
+        /* the four arms sorted around p (ring A's are 0 and 1) */
         int ord[4] = {0, 1, 2, 3};
         for (int i = 1; i < 4; i++) {
             for (int j = i; j > 0; j--) {
