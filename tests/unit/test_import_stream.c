@@ -184,11 +184,11 @@ static bool sql_dump(const char *path, const char *sql, char **out)
     return ok;
 }
 
-/* Import `src` (table SRC_v1) into a new project `dst` as code T. */
 /* Threads of the validity check (the streamed import checks whole chunks
  * on each, merged in chunk order). */
 static int import_threads = 2;
 
+/* Import `src` (table SRC_v1) into a new project `dst` as code T. */
 static enum om_status import_into(const char *dst, const char *src, bool stream,
                                   struct om_import_report *rep,
                                   const struct om_progress *progress,
