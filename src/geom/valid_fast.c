@@ -571,12 +571,8 @@ static bool touches_ok(struct segs *S, const double *xy, uint32_t *u)
         int ord[4] = {0, 1, 2, 3};
         for (int i = 1; i < 4; i++) {
             for (int j = i; j > 0; j--) {
-                int c = cmp_angle(p, xy + 2 * tc[g + ord[j - 1]].arm,
-                                  xy + 2 * tc[g + ord[j]].arm);
-                if (c == 0) {
-                    return false; /* two arms in one direction */
-                }
-                if (c < 0) {
+                if (cmp_angle(p, xy + 2 * tc[g + ord[j - 1]].arm,
+                              xy + 2 * tc[g + ord[j]].arm) <= 0) {
                     break;
                 }
                 int k = ord[j];
@@ -587,7 +583,7 @@ static bool touches_ok(struct segs *S, const double *xy, uint32_t *u)
         for (int i = 0; i + 1 < 4; i++) {
             if (cmp_angle(p, xy + 2 * tc[g + ord[i]].arm,
                           xy + 2 * tc[g + ord[i + 1]].arm) == 0) {
-                return false;
+                return false; /* two arms in one direction */
             }
         }
         /* A's arms neighbours around p: positions i < j with j = i + 1

@@ -690,7 +690,6 @@ struct stream_job {
         int users; /* the writing and the check: 2, 1, then released */
     } held[CHECK_QUEUE];
     bool end; /* no chunk will come any more */
-    int nthreads;
     struct issues *is;
     struct om_import_report *rep;
     volatile int stop; /* the import failed: check no more */
@@ -827,12 +826,13 @@ static enum om_status stream_check_start(struct stream_job *j, int threads,
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int n = threads > 0 ? threads : cores > 0 ? (int)cores : 1;
     n = n > CHECK_THREADS ? CHECK_THREADS : n;
+    int started = 0;
     for (int t = 0; t < n; t++) {
         j->started[t] =
             pthread_create(&j->tid[t], NULL, stream_check_main, j) == 0;
-        j->nthreads += j->started[t];
+        started += j->started[t];
     }
-    if (j->nthreads == 0) {
+    if (started == 0) {
         return om__error(err, OM_ENOMEM, path, 0, -1,
                          "cannot start the validity check's thread");
     }
